@@ -1,0 +1,160 @@
+"""An OpenAI-compatible completions server as an engine: vLLM, llama-cpp-python's server
+(``python -m llama_cpp.server``), LM Studio, llama.cpp's ``/v1`` routes.
+
+We send our own rendered prompt (FIM markers written as text, parsed as special tokens by
+these servers) to ``POST /v1/completions`` with ``stream: true``; the answer is server-sent
+events ``data: {"choices": [{"text", "finish_reason", "logprobs"}]}`` ending with
+``data: [DONE]``. ``logprobs: 1`` asks for ``logprobs.token_logprobs``; a server that refuses
+it (HTTP 400 naming logprobs) is asked again without, once.
+
+Tokens: llama-cpp-python has ``POST /extras/tokenize`` (``{"input"}`` -> ``{"tokens"}``), vLLM
+``POST /tokenize`` (``{"model", "prompt"}`` -> ``{"tokens"}``); others get the estimate.
+Model facts come from ``GET /v1/models``: the first model's ``id`` is used when
+``backend.model`` is empty; the context length from ``max_model_len`` (vLLM) or
+``meta.n_ctx_train`` (llama.cpp), else 2048.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+
+from .base import ModelInfo
+from .http import HttpStatusError, Response
+from .remote import Chunk, RemoteEngine, parse_json, sse_events
+
+log = logging.getLogger(__name__)
+
+_FINISH = {"stop": "stop", "eos": "stop", "length": "length"}
+
+
+class OpenAIEngine(RemoteEngine):
+    """``backend.type = "openai"``."""
+
+    type = "openai"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A base URL given as ".../v1" (as OpenAI clients take it) is the same server.
+        if self.client.base_path.endswith("/v1"):
+            self.client.base_path = self.client.base_path[:-3]
+        self.logprobs = True
+        self._tokenize_path: str | None = None
+
+    def _models(self) -> list[dict]:
+        body = self.client.json("GET", "/v1/models")
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list):
+            raise self.client.fail(
+                f"{self.client.url}/v1/models is not an OpenAI model list; is this an "
+                "OpenAI-compatible server?")
+        return [m for m in data if isinstance(m, dict)]
+
+    def _health(self, report: Callable[[float], None]) -> None:
+        self._listed = self._models()
+
+    def _model_info(self) -> ModelInfo:
+        models = getattr(self, "_listed", None) or self._models()
+        chosen = next((m for m in models if m.get("id") == self.model), None)
+        if chosen is None and models:
+            if self.model:
+                names = ", ".join(str(m.get("id")) for m in models[:5])
+                log.warning("model %r is not listed by %s (it has %s)", self.model,
+                            self.client.url, names)
+            chosen = models[0]
+        chosen = chosen or {}
+        if not self.model:
+            self.model = str(chosen.get("id") or "")
+        meta = chosen.get("meta") or {}
+        n_ctx = chosen.get("max_model_len") or meta.get("n_ctx_train") or 2048
+        return ModelInfo(name=self.model or "openai", path=self.client.url, n_ctx=int(n_ctx),
+                         size_bytes=int(meta.get("size") or 0))
+
+    def _remote_tokenize(self, text: str) -> list[int] | None:
+        candidates = [self._tokenize_path] if self._tokenize_path else [
+            "/extras/tokenize", "/tokenize"]
+        for path in candidates:
+            if path == "/extras/tokenize":
+                body = {"input": text, "model": self.model or None}
+            else:
+                body = {"model": self.model, "prompt": text, "add_special_tokens": False}
+            try:
+                answer = self.client.json("POST", path, body)
+            except HttpStatusError as exc:
+                if exc.status in (404, 405, 501):
+                    continue
+                raise
+            tokens = answer.get("tokens") if isinstance(answer, dict) else None
+            if isinstance(tokens, list):
+                self._tokenize_path = path
+                return [int(t) for t in tokens]
+        return None
+
+    def _body(self, request, stops: tuple[str, ...]) -> dict:
+        body = {
+            "prompt": request.prompt,
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+            "stream": True,
+        }
+        if self.model:
+            body["model"] = self.model
+        if stops:
+            body["stop"] = list(stops)
+        if self.logprobs:
+            body["logprobs"] = 1
+        return body
+
+    def _start(self, request, stops, cancel: threading.Event):
+        body = self._body(request, stops)
+        try:
+            response = self.client.open("POST", "/v1/completions", body, cancel=cancel,
+                                        deadline=request.deadline)
+        except HttpStatusError as exc:
+            if not (exc.status == 400 and self.logprobs and "logprob" in exc.detail.lower()):
+                raise
+            self.logprobs = False
+            body.pop("logprobs")
+            response = self.client.open("POST", "/v1/completions", body, cancel=cancel,
+                                        deadline=request.deadline)
+        return response, self._chunks
+
+    def _chunks(self, response: Response) -> Iterator[Chunk]:
+        if "json" in response.content_type:  # a server that ignored "stream"
+            events: Iterator[tuple[str, str]] = iter([("data", "\n".join(response.lines()))])
+        else:
+            events = sse_events(response.lines())
+        for field, data in events:
+            if data.strip() == "[DONE]":
+                yield Chunk(done=True)
+                return
+            obj = parse_json(data, self.client, "stream event")
+            if field == "error" or (isinstance(obj, dict) and "error" in obj):
+                err = obj.get("error", obj) if isinstance(obj, dict) else obj
+                message = err.get("message", err) if isinstance(err, dict) else err
+                raise self.client.fail(f"the model server at {self.client.url} failed: {message}")
+            choices = obj.get("choices") if isinstance(obj, dict) else None
+            if not isinstance(choices, list):
+                raise self.client.fail(
+                    f"the server at {self.client.url} streamed an event without choices; is it "
+                    "OpenAI-compatible?")
+            if not choices:  # a usage-only event
+                continue
+            yield _chunk(choices[0], obj.get("usage"))
+
+
+def _chunk(choice: dict, usage: dict | None) -> Chunk:
+    chunk = Chunk(text=str(choice.get("text") or ""))
+    lp = choice.get("logprobs") or {}
+    values = lp.get("token_logprobs") if isinstance(lp, dict) else None
+    if isinstance(values, list):
+        chunk.logprobs = [float(v) for v in values if isinstance(v, (int, float))]
+        chunk.tokens = len(values)
+    finish = choice.get("finish_reason")
+    if finish:
+        chunk.done = True
+        chunk.stop_reason = _FINISH.get(finish, "stop")
+    if isinstance(usage, dict) and isinstance(usage.get("prompt_tokens"), int):
+        chunk.usage["prompt_tokens"] = usage["prompt_tokens"]
+    return chunk

@@ -1,0 +1,277 @@
+"""Remote backends: the Engine protocol over HTTP, for a team's shared inference server.
+
+``make_remote_engine(settings.backend, fmt)`` returns the engine for ``backend.type``:
+
+- ``llama-server`` (llama.cpp's server): ``/infill`` with the structured prefix, suffix and
+  snippets, so the server renders FIM with its own model's tokens; ``/completion`` with our
+  rendered prompt when the model has no FIM (``engine/llama_server.py``);
+- ``openai`` (vLLM, llama-cpp-python's server, LM Studio): ``/v1/completions`` with our
+  rendered prompt, FIM markers written as text (``engine/openai.py``);
+- ``ollama``: ``/api/generate`` in raw mode with our rendered prompt (``engine/ollama.py``).
+
+All three stream, stop within ~10 ms of ``cancel`` (the HTTP connection is closed, which also
+stops the server's work), honour ``request.deadline``, ``request.stop`` and
+``request.should_stop``, and turn a server that is down or answers garbage into an
+``EngineError`` with a one-line message naming the URL.
+
+Token counts come from the server's tokenizer where it has one (llama.cpp ``/tokenize``,
+llama-cpp-python ``/extras/tokenize``, vLLM ``/tokenize``); otherwise they are estimated as
+``ceil(len(text) / 3.5)`` and ``tokenize`` raises ``EngineError``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from typing import Any
+
+import attrs
+
+from ..models.registry import PromptFormat
+from ..settings import BackendSettings
+from .base import EngineError, Generation, GenerationRequest, ModelInfo, StopReason
+from .http import HttpClient, Response, snippet
+
+log = logging.getLogger(__name__)
+
+CHARS_PER_TOKEN = 3.5  # the estimate used when the server has no tokenizer endpoint
+DEFAULT_URLS = {
+    "llama-server": "http://127.0.0.1:8080",
+    "openai": "http://127.0.0.1:8000",
+    "ollama": "http://127.0.0.1:11434",
+}
+
+
+@attrs.define
+class Chunk:
+    """One parsed piece of a streamed answer."""
+
+    text: str = ""
+    logprobs: list[float] = attrs.Factory(list)
+    tokens: int = 0  # tokens in ``text`` when the server says; else 1 per non-empty chunk
+    done: bool = False
+    stop_reason: StopReason | None = None  # the server's own reason, with ``done``
+    usage: dict[str, float] = attrs.Factory(dict)  # Generation fields the server reported
+
+
+def estimate_tokens(text: str) -> int:
+    """The token count guessed from the length, for servers without a tokenizer endpoint."""
+    return math.ceil(len(text) / CHARS_PER_TOKEN)
+
+
+def first_stop(text: str, stops: tuple[str, ...], start: int = 0) -> int | None:
+    """Where the earliest stop string begins in ``text`` (searching from ``start``)."""
+    found = [i for s in stops if s and (i := text.find(s, start)) >= 0]
+    return min(found) if found else None
+
+
+class RemoteEngine:
+    """What the three server types share: the generation loop, token counting, lifecycle.
+
+    Subclasses implement ``_health``, ``_model_info``, ``_start`` (send the request, return the
+    open response and a parser of its chunks) and optionally ``_remote_tokenize``."""
+
+    type: str = "remote"
+
+    def __init__(self, backend: BackendSettings, fmt: PromptFormat,
+                 client: HttpClient | None = None):
+        self.backend = backend
+        self.fmt = fmt
+        self.client = client or HttpClient(
+            backend.url or DEFAULT_URLS.get(backend.type, ""),
+            api_key_env=backend.api_key_env,
+            timeout_ms=backend.timeout_ms,
+            retries=backend.retries,
+        )
+        self.model = backend.model
+        self.info = ModelInfo(name=backend.model or self.type, path=self.client.url, n_ctx=2048)
+        self._tokenizer_missing = False
+        self._count_cached = lru_cache(maxsize=512)(self._count_uncached)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def load(self, progress: Callable[[float], None] | None = None) -> None:
+        """Check that the server answers and read what it says about its model."""
+        report = progress or (lambda _f: None)
+        report(0.0)
+        self._health(report)
+        report(0.6)
+        self.info = self._model_info()
+        report(1.0)
+        log.info("remote model %s at %s (n_ctx %d)", self.info.name, self.client.url,
+                 self.info.n_ctx)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _health(self, report: Callable[[float], None]) -> None:
+        raise NotImplementedError
+
+    def _model_info(self) -> ModelInfo:
+        raise NotImplementedError
+
+    # -- tokens ----------------------------------------------------------------------------
+
+    def _remote_tokenize(self, text: str) -> list[int] | None:
+        """The server's token ids, or None when it has no tokenizer endpoint."""
+        return None
+
+    def tokenize(self, text: str) -> list[int]:
+        ids = None if self._tokenizer_missing else self._remote_tokenize(text)
+        if ids is None:
+            self._tokenizer_missing = True
+            raise EngineError(f"the {self.type} server at {self.client.url} has no tokenizer "
+                              "endpoint; token counts are estimated")
+        return ids
+
+    def count_tokens(self, text: str) -> int:
+        return self._count_cached(text)
+
+    def _count_uncached(self, text: str) -> int:
+        if not self._tokenizer_missing:
+            ids = self._remote_tokenize(text)
+            if ids is not None:
+                return len(ids)
+            self._tokenizer_missing = True
+            log.info("%s has no tokenizer endpoint: token counts are estimated (%.1f chars "
+                     "per token)", self.client.url, CHARS_PER_TOKEN)
+        return estimate_tokens(text)
+
+    # -- generation ------------------------------------------------------------------------
+
+    def stops_for(self, request: GenerationRequest) -> tuple[str, ...]:
+        """The request's stop strings and the format's, without duplicates."""
+        return tuple(dict.fromkeys(s for s in (*request.stop, *self.fmt.stop) if s))
+
+    def _start(self, request: GenerationRequest, stops: tuple[str, ...],
+               cancel: threading.Event) -> tuple[Response, Callable[[Response], Iterator[Chunk]]]:
+        raise NotImplementedError
+
+    def generate(self, request: GenerationRequest, cancel: threading.Event) -> Generation:
+        """Stream a completion; see the module docstring for how it ends."""
+        t0 = time.monotonic()
+        if cancel.is_set():
+            return Generation("", "cancelled")
+        if request.deadline is not None and t0 >= request.deadline:
+            return Generation("", "time")
+        stops = self.stops_for(request)
+        longest = max((len(s) for s in stops), default=0)
+        text, logprobs, pieces, tokens = "", [], [], 0
+        usage: dict[str, float] = {}
+        first: float | None = None
+        reason: StopReason | None = None
+        response, parse = self._start(request, stops, cancel)
+        with response:
+            for chunk in parse(response):
+                usage.update(chunk.usage)
+                if chunk.text:
+                    first = first or time.monotonic()
+                    searched = max(len(text) - longest, 0)
+                    text += chunk.text
+                    tokens += chunk.tokens or 1
+                    logprobs.extend(chunk.logprobs)
+                    pieces.append(chunk.text)
+                    cut = first_stop(text, stops, searched)
+                    if cut is not None:
+                        text, reason = text[:cut], "stop"
+                        pieces = _cut_pieces(pieces, cut)
+                        logprobs = logprobs[: len(pieces)] if chunk.logprobs else logprobs
+                        break
+                    if request.should_stop is not None and request.should_stop(text):
+                        reason = "stop"
+                        break
+                if chunk.done:
+                    reason = chunk.stop_reason or "stop"
+                    response.drain()
+                    break
+                if cancel.is_set():
+                    reason = "cancelled"
+                    break
+                if request.deadline is not None and time.monotonic() >= request.deadline:
+                    reason = "time"
+                    break
+                if tokens >= request.max_tokens:
+                    reason = "length"
+                    break
+            if reason is None:
+                reason = response.interrupted or ("cancelled" if cancel.is_set() else "stop")
+        end = time.monotonic()
+        gen = Generation(text=text, stop_reason=reason, tokens=tokens, logprobs=logprobs,
+                         pieces=pieces)
+        gen.prompt_ms = ((first or end) - t0) * 1000
+        gen.decode_ms = (end - (first or end)) * 1000
+        for key, value in usage.items():
+            setattr(gen, key, type(getattr(gen, key))(value))
+        return gen
+
+
+def sse_events(lines: Iterator[str]) -> Iterator[tuple[str, str]]:
+    """Server-sent events as ``(field, data)``: ``field`` is ``"data"`` or ``"error"`` (the
+    field llama.cpp's server uses for an error mid-stream). Multi-line data is joined."""
+    field, data = "", []
+    for line in lines:
+        if not line:
+            if data:
+                yield field, "\n".join(data)
+            field, data = "", []
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if name in ("data", "error"):
+            field = field if field == "error" else name
+            data.append(value)
+    if data:
+        yield field, "\n".join(data)
+
+
+def ndjson_objects(lines: Iterator[str]) -> Iterator[str]:
+    """The non-blank lines of a newline-delimited JSON stream."""
+    for line in lines:
+        if line.strip():
+            yield line
+
+
+def parse_json(text: str, client: HttpClient, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise client.fail(
+            f"the model server at {client.url} sent a {what} that is not JSON: {snippet(text)}"
+        ) from None
+
+
+def _cut_pieces(pieces: list[str], length: int) -> list[str]:
+    """The pieces that make up the first ``length`` characters of their concatenation."""
+    out, used = [], 0
+    for piece in pieces:
+        if used + len(piece) >= length:
+            if length - used:
+                out.append(piece[: length - used])
+            break
+        out.append(piece)
+        used += len(piece)
+    return out
+
+
+def make_remote_engine(backend: BackendSettings, fmt: PromptFormat) -> RemoteEngine:
+    """The engine for ``backend.type`` (``llama-server``, ``openai`` or ``ollama``).
+
+    Nothing is contacted until ``load()`` (a health check) or ``generate()``. An empty
+    ``backend.url`` means the server type's usual local address (``DEFAULT_URLS``)."""
+    if backend.type == "llama-server":
+        from .llama_server import LlamaServerEngine as cls
+    elif backend.type == "openai":
+        from .openai import OpenAIEngine as cls
+    elif backend.type == "ollama":
+        from .ollama import OllamaEngine as cls
+    else:
+        raise EngineError(f"backend.type {backend.type!r} is not a remote backend "
+                          "(llama-server, openai or ollama)")
+    return cls(backend, fmt)
