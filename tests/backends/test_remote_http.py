@@ -1,0 +1,85 @@
+"""The shared HTTP client: retries, errors, secrets, and the stream-format parsers."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from conftest import backend, fim_request
+from real_server import free_port
+
+from slm_lsp.engine.base import EngineError
+from slm_lsp.engine.http import HttpClient
+from slm_lsp.engine.remote import first_stop, make_remote_engine, sse_events
+
+
+@pytest.mark.parametrize("kind", ["llama-server", "openai", "ollama"])
+def test_server_down_is_a_quick_clear_error(kind, qwen, all_logs):
+    url = f"http://127.0.0.1:{free_port()}"
+    eng = make_remote_engine(backend(kind, url, model="m", retries=2), qwen)
+    t0 = time.monotonic()
+    with pytest.raises(EngineError) as err:
+        eng.generate(fim_request(), threading.Event())
+    elapsed = time.monotonic() - t0
+    message = str(err.value)
+    assert message.startswith(f"cannot reach the model server at {url}")
+    assert "connection refused" in message and "\n" not in message
+    assert 0.25 < elapsed < 1.0  # two retries: 0.1 s then 0.2 s of backoff
+    assert all_logs.text.count("retry") == 2
+    with pytest.raises(EngineError, match="cannot reach"):
+        eng.load()
+
+
+def test_cancel_during_backoff_returns_at_once(qwen):
+    url = f"http://127.0.0.1:{free_port()}"
+    eng = make_remote_engine(backend("llama-server", url, retries=5), qwen)
+    cancel = threading.Event()
+    threading.Timer(0.15, cancel.set).start()
+    t0 = time.monotonic()
+    gen = eng.generate(fim_request(), cancel)
+    assert gen.stop_reason == "cancelled"
+    assert time.monotonic() - t0 < 0.3
+
+
+def test_password_in_url_is_hidden(llama_double, qwen):
+    port = llama_double.url.rsplit(":", 1)[1]
+    eng = make_remote_engine(
+        backend("llama-server", f"http://team:hunter2secret@127.0.0.1:{port}"), qwen)
+    llama_double.api_key = "other"
+    with pytest.raises(EngineError) as err:
+        eng.generate(fim_request(), threading.Event())
+    assert "hunter2secret" not in str(err.value) and "HTTP 401" in str(err.value)
+
+
+def test_bad_urls():
+    with pytest.raises(EngineError, match="must be an http"):
+        HttpClient("ftp://example.org/")
+    with pytest.raises(EngineError, match="cannot resolve the host"):
+        HttpClient("http://no-such-host.invalid:1", retries=0).json("GET", "/health")
+
+
+def test_defaults_fill_an_empty_url(qwen):
+    eng = make_remote_engine(backend("ollama", ""), qwen)
+    assert eng.client.url == "http://127.0.0.1:11434"
+    with pytest.raises(EngineError, match="not a remote backend"):
+        make_remote_engine(backend("local", ""), qwen)
+
+
+def test_openai_base_url_may_end_in_v1(qwen):
+    eng = make_remote_engine(backend("openai", "http://127.0.0.1:8000/v1/"), qwen)
+    assert eng.client.base_path == ""
+
+
+def test_sse_parsing():
+    lines = [": keep-alive", "data: {\"a\": 1}", "", "data: x", "data: y", "", "event: ping",
+             "error: {\"message\": \"boom\"}", "", "data: [DONE]", ""]
+    assert list(sse_events(iter(lines))) == [
+        ("data", '{"a": 1}'), ("data", "x\ny"), ("error", '{"message": "boom"}'),
+        ("data", "[DONE]")]
+
+
+def test_first_stop():
+    assert first_stop("abc\n\ndef", ("\n\n", "d")) == 3
+    assert first_stop("abc", ("x",)) is None
+    assert first_stop("aXbX", ("X",), start=2) == 3
