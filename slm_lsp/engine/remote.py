@@ -28,12 +28,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from functools import lru_cache
+from pathlib import PurePosixPath
 from typing import Any
 
 import attrs
 
-from ..models.registry import PromptFormat
-from ..settings import BackendSettings
+from ..models.registry import PromptFormat, Registry, _format_for_path, load_registry
+from ..settings import BackendSettings, Settings
 from .base import EngineError, Generation, GenerationRequest, ModelInfo, StopReason
 from .http import HttpClient, Response, snippet
 
@@ -275,3 +276,29 @@ def make_remote_engine(backend: BackendSettings, fmt: PromptFormat) -> RemoteEng
         raise EngineError(f"backend.type {backend.type!r} is not a remote backend "
                           "(llama-server, openai or ollama)")
     return cls(backend, fmt)
+
+
+def remote_format(backend: BackendSettings, model: str = "",
+                  registry: Registry | None = None) -> PromptFormat:
+    """The prompt format of the server's model: ``model`` (``settings.model``) when it is a
+    ``models.toml`` id, else guessed from ``backend.model``'s name (``qwen2.5-coder:1.5b-base``,
+    ``Qwen/Qwen2.5-Coder-1.5B``, ``deepseek-coder-1.3b-base.Q4_K_M.gguf`` ...), else ``plain``.
+    (llama-server renders FIM itself through ``/infill``, whatever this says.)"""
+    registry = registry or load_registry()
+    if model in registry.models:
+        return registry.format_of(model)
+    for name in (backend.model, model):
+        if name:
+            return _format_for_path(PurePosixPath(name.replace(":", "-")), registry)[1]
+    return registry.formats["plain"]
+
+
+def remote_engine_for(settings: Settings) -> RemoteEngine | None:
+    """The engine ``settings.backend`` asks for, not yet loaded; None when it is ``local``.
+
+    The server calls this whenever the ``backend`` settings change, closes the old engine, then
+    runs ``engine.load(progress)`` in a worker thread (a health check; ``EngineError`` says what
+    is wrong in one line)."""
+    if settings.backend.type == "local":
+        return None
+    return make_remote_engine(settings.backend, remote_format(settings.backend, settings.model))

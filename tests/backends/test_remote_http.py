@@ -11,7 +11,13 @@ from real_server import free_port
 
 from slm_lsp.engine.base import EngineError
 from slm_lsp.engine.http import HttpClient
-from slm_lsp.engine.remote import first_stop, make_remote_engine, sse_events
+from slm_lsp.engine.remote import (
+    first_stop,
+    make_remote_engine,
+    remote_engine_for,
+    remote_format,
+    sse_events,
+)
 
 
 @pytest.mark.parametrize("kind", ["llama-server", "openai", "ollama"])
@@ -83,3 +89,27 @@ def test_first_stop():
     assert first_stop("abc\n\ndef", ("\n\n", "d")) == 3
     assert first_stop("abc", ("x",)) is None
     assert first_stop("aXbX", ("X",), start=2) == 3
+
+
+@pytest.mark.parametrize(("settings_model", "server_model", "family"), [
+    pytest.param("", "qwen2.5-coder:1.5b-base", "qwen", id="ollama-name"),
+    pytest.param("", "Qwen/Qwen2.5-Coder-1.5B", "qwen", id="hf-name"),
+    pytest.param("", "deepseek-coder-1.3b-base.Q4_K_M.gguf", "deepseek", id="gguf-file"),
+    pytest.param("starcoder2-3b", "whatever", "starcoder2", id="known-id-wins"),
+    pytest.param("", "llama3.2:1b", "plain", id="unknown"),
+])
+def test_remote_format(settings_model, server_model, family):
+    fmt = remote_format(backend("openai", "", model=server_model), settings_model)
+    assert fmt.name == family
+
+
+def test_remote_engine_for_settings():
+    from slm_lsp.settings import resolve
+
+    settings, problems = resolve({"backend": {"type": "ollama", "url": "http://10.0.0.5:11434",
+                                              "model": "qwen2.5-coder:1.5b-base"}})
+    assert not problems
+    eng = remote_engine_for(settings)
+    assert eng is not None and eng.type == "ollama" and eng.fmt.name == "qwen"
+    assert eng.client.url == "http://10.0.0.5:11434"
+    assert remote_engine_for(resolve()[0]) is None
