@@ -15,7 +15,7 @@ from typing import Any, Literal
 import attrs
 import pytest
 
-from slm_lsp.settings import SECTION, Settings, _camel, to_wire
+from slm_lsp.settings import SECTION, Settings, _camel, resolve, section_of, to_wire
 
 PACKAGE_JSON = Path(__file__).resolve().parents[2] / "editors" / "vscode" / "package.json"
 CLIENT_ONLY = {"slmLsp.server.path", "slmLsp.server.args", "slmLsp.trace.server"}
@@ -113,3 +113,25 @@ def test_client_only_settings():
     assert props["slmLsp.server.args"]["default"] == []
     assert props["slmLsp.trace.server"]["enum"] == ["off", "messages", "verbose"]
     assert props["slmLsp.trace.server"]["default"] == "off"
+
+
+def _section_from_defaults() -> dict[str, Any]:
+    """The `slmLsp` object VS Code builds from the contributed defaults."""
+    section: dict[str, Any] = {}
+    for key, prop in _properties().items():
+        *parents, leaf = key.split(".")[1:]
+        node = section
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = prop["default"]
+    return section
+
+
+def test_what_the_extension_sends_by_default_is_the_servers_defaults():
+    # The extension sends the section minus its own keys (src/settings.ts::serverSettings).
+    section = _section_from_defaults()
+    del section["server"], section["trace"]
+    settings, problems = resolve(section)
+    assert problems == []
+    assert settings == Settings()
+    assert section_of({SECTION: section}) == section

@@ -84,8 +84,9 @@ async function pull(server: ServerManager, log: vscode.LogOutputChannel): Promis
   }
   if (!outcome.ok) {
     log.error(`Downloading ${model} failed: ${outcome.message}`);
+    const reason = outcome.message.replace(/^slm-lsp:\s*(error:\s*)?/i, '');
     const choice = await vscode.window.showErrorMessage(
-      `slm-lsp: downloading ${model} failed: ${outcome.message}`,
+      `slm-lsp: downloading ${model} failed: ${reason}`,
       'Show Log',
     );
     if (choice === 'Show Log') {

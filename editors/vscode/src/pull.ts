@@ -39,6 +39,9 @@ function choiceOf(value: unknown, key?: string): ModelChoice | undefined {
   if (present) {
     facts.push('downloaded');
   }
+  if (value.recommended === true) {
+    facts.push('recommended for this machine');
+  }
   if (facts.length) {
     choice.description = facts.join(', ');
   }
@@ -49,8 +52,9 @@ function choiceOf(value: unknown, key?: string): ModelChoice | undefined {
 }
 
 /**
- * The models in the JSON that `slm-lsp models list --json` prints: a list of ids or of objects
- * with an `id` (or `name`), a `{"models": [...]}` object, or an object keyed by id.
+ * The models in the JSON that `slm-lsp models list --json` prints: `{"models": [...]}` with one
+ * object per model (`id`, `params`, `size`, `present`, `recommended`, `description`), or
+ * likewise a bare list (of objects or ids), or an object keyed by id.
  * Throws when the text is not such JSON.
  */
 export function parseModelList(stdout: string): ModelChoice[] {
@@ -70,6 +74,11 @@ export function parseModelList(stdout: string): ModelChoice[] {
   const choices = entries
     .map(([value, key]) => choiceOf(value, key))
     .filter((c): c is ModelChoice => c !== undefined);
+  // The recommended model first.
+  const recommended = choices.findIndex((c) => c.description?.includes('recommended'));
+  if (recommended > 0) {
+    choices.unshift(...choices.splice(recommended, 1));
+  }
   if (!choices.length) {
     throw new Error('the model list is empty');
   }
@@ -100,7 +109,7 @@ export class PullProgress {
   private reported = 0;
   private message = '';
 
-  /** Feeds a chunk; returns the progress to report for it, if any. */
+  /** Feeds a chunk; returns what to report for its whole lines (the last line as message). */
   feed(chunk: string): { increment: number; percentage: number; message?: string } | undefined {
     this.pending += chunk;
     const lines = this.pending.split(/\r\n|\r|\n/);
@@ -115,7 +124,7 @@ export class PullProgress {
     return this.take([rest]);
   }
 
-  /** The last line that was not just progress. */
+  /** The last line without a percentage. */
   lastMessage(): string {
     return this.message;
   }
@@ -128,29 +137,32 @@ export class PullProgress {
       if (!line) {
         continue;
       }
+      message = line;
       const pct = parsePercentage(line);
       if (pct === undefined) {
-        this.message = message = line;
+        this.message = line;
       } else {
         percentage = pct;
       }
     }
+    if (message === undefined) {
+      return undefined;
+    }
     if (percentage === undefined || percentage < this.reported) {
-      return message === undefined ? undefined : { increment: 0, percentage: this.reported, message };
+      return { increment: 0, percentage: this.reported, message };
     }
     const increment = percentage - this.reported;
     this.reported = percentage;
-    return message === undefined ? { increment, percentage } : { increment, percentage, message };
+    return { increment, percentage, message };
   }
 }
 
-/** The message to show when a pull ends: its last stdout line, else its last stderr message. */
+/**
+ * The message to show when a pull ends: the last stderr line that is not progress (where
+ * `slm-lsp models pull` says where the model is, or why it failed), else the last stdout line.
+ */
 export function finalMessage(stdout: string, progress: PullProgress): string {
-  const lines = stdout
-    .split(/\r\n|\r|\n/)
-    .map((l) => l.trim())
-    .filter(Boolean);
-  return lines.length ? lines[lines.length - 1] : progress.lastMessage();
+  return progress.lastMessage() || lastLine(stdout);
 }
 
 /** How a command ended. `error` is set when it could not run at all (or timed out). */

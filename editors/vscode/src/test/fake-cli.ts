@@ -16,11 +16,17 @@ async function main(): Promise<number> {
       process.stderr.write('error: models.toml is unreadable\n');
       return 1;
     }
+    // The shape `slm-lsp models list --json` prints.
     process.stdout.write(
-      JSON.stringify([
-        { id: 'qwen2.5-coder-0.5b', params: '0.5B', description: 'Qwen2.5-Coder 0.5B base', installed: false },
-        { id: 'smollm2-135m', params: '135M', size: 98362432, description: 'SmolLM2 135M', embedded: true },
-      ]) + '\n',
+      JSON.stringify({
+        models_dir: '/models',
+        recommended: 'qwen2.5-coder-0.5b',
+        models: [
+          { id: 'deepseek-coder-1.3b-base', params: '1.3B', size: 0, present: false, recommended: false, description: 'DeepSeek-Coder 1.3B base' },
+          { id: 'qwen2.5-coder-0.5b', params: '0.5B', size: 0, present: false, recommended: true, description: 'Qwen2.5-Coder 0.5B base' },
+          { id: 'smollm2-135m', params: '135M', size: 98362432, present: true, embedded: true, recommended: false, description: 'SmolLM2 135M' },
+        ],
+      }) + '\n',
     );
     return 0;
   }
@@ -29,22 +35,21 @@ async function main(): Promise<number> {
   }
   switch (arg) {
     case 'good':
-      process.stderr.write('Downloading good.gguf\n');
-      // A progress bar that redraws with carriage returns, split across writes.
-      for (const piece of ['  1', '0%\r  55%', '\r 100%\n']) {
+      // As `slm-lsp models pull` writes to a pipe: one line per percent, then where the file is.
+      for (const piece of ['pulling good: 1 MB of 10 MB 1', '0%\npulling good: 5 MB of 10 MB 50%\n', 'pulling good: 10 MB of 10 MB 100%\n']) {
         process.stderr.write(piece);
         await sleep(20);
       }
-      process.stderr.write('Checking sha256\n');
-      process.stdout.write('Pulled good to /models/good.gguf\n');
+      process.stderr.write('good is at /models/good.gguf (10 MB)\n');
+      process.stdout.write('/models/good.gguf\n');
       return 0;
     case 'slow':
       process.stderr.write('5%\n');
       await sleep(30_000);
       return 0;
     default:
-      process.stderr.write('12%\n');
-      process.stderr.write(`error: unknown model ${arg}\n`);
+      process.stderr.write('pulling it: 1 MB of 10 MB 12%\n');
+      process.stderr.write(`slm-lsp: error: unknown model ${arg}\n`);
       return 3;
   }
 }

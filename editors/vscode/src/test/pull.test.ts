@@ -21,34 +21,38 @@ describe('parsePercentage', () => {
 describe('PullProgress', () => {
   it('turns percentages into increments and keeps whole lines only', () => {
     const p = new PullProgress();
-    assert.equal(p.feed('1'), undefined, 'a partial line is held back');
-    assert.deepEqual(p.feed('0%\r'), { increment: 10, percentage: 10 });
-    assert.deepEqual(p.feed('40%\n55%\n'), { increment: 45, percentage: 55 });
+    assert.equal(p.feed('x: 1'), undefined, 'a partial line is held back');
+    assert.deepEqual(p.feed('0%\r'), { increment: 10, percentage: 10, message: 'x: 10%' });
+    assert.deepEqual(p.feed('40%\n55%\n'), { increment: 45, percentage: 55, message: '55%' });
     assert.deepEqual(p.feed('Verifying\n'), { increment: 0, percentage: 55, message: 'Verifying' });
-    assert.equal(p.feed('30%\n'), undefined, 'progress never goes back');
-    assert.deepEqual(p.feed('100%'), undefined);
-    assert.deepEqual(p.end(), { increment: 45, percentage: 100 });
+    assert.deepEqual(p.feed('30%\n'), { increment: 0, percentage: 55, message: '30%' }, 'progress never goes back');
+    assert.equal(p.feed('100%'), undefined);
+    assert.deepEqual(p.end(), { increment: 45, percentage: 100, message: '100%' });
     assert.equal(p.lastMessage(), 'Verifying');
   });
-  it('takes the final message from stdout, else from stderr', () => {
+  it('takes the final message from stderr, else from stdout', () => {
     const p = new PullProgress();
-    p.feed('Done: /m/x.gguf\n100%\n');
-    assert.equal(finalMessage('', p), 'Done: /m/x.gguf');
-    assert.equal(finalMessage('first\nPulled x\n\n', p), 'Pulled x');
+    assert.equal(finalMessage('/m/x.gguf\n\n', p), '/m/x.gguf');
+    p.feed('x is at /m/x.gguf (98 MB)\n100%\n');
+    assert.equal(finalMessage('/m/x.gguf\n', p), 'x is at /m/x.gguf (98 MB)');
   });
 });
 
 describe('parseModelList', () => {
-  it('reads a list of objects', () => {
+  it('reads the models of `slm-lsp models list --json`, the recommended one first', () => {
     const models = parseModelList(
-      JSON.stringify([
-        { id: 'a', params: '1.3B', description: 'Model A', downloaded: true },
-        { name: 'b', size: 98_000_000 },
-      ]),
+      JSON.stringify({
+        models_dir: '/m',
+        recommended: 'b',
+        models: [
+          { id: 'a', params: '1.3B', size: 0, present: true, recommended: false, description: 'Model A' },
+          { id: 'b', params: '0.5B', size: 98_000_000, present: false, recommended: true, description: 'Model B' },
+        ],
+      }),
     );
     assert.deepEqual(models, [
+      { id: 'b', description: '0.5B, 98 MB, recommended for this machine', detail: 'Model B' },
       { id: 'a', description: '1.3B, downloaded', detail: 'Model A' },
-      { id: 'b', description: '98 MB' },
     ]);
   });
   it('reads a list of ids, a models array and an object keyed by id', () => {
@@ -67,8 +71,8 @@ describe('parseModelList', () => {
 describe('listModels and pullModel with a command line', () => {
   it('lists the models the command prints', async () => {
     const models = await listModels(fakeCli);
-    assert.deepEqual(models.map((m) => m.id), ['qwen2.5-coder-0.5b', 'smollm2-135m']);
-    assert.equal(models[1].description, '135M, 98 MB, downloaded');
+    assert.deepEqual(models.map((m) => m.id), ['qwen2.5-coder-0.5b', 'deepseek-coder-1.3b-base', 'smollm2-135m']);
+    assert.equal(models[2].description, '135M, 98 MB, downloaded');
   });
   it('fails with the last stderr line when listing fails', async () => {
     process.env.FAKE_LIST = 'broken';
@@ -84,13 +88,16 @@ describe('listModels and pullModel with a command line', () => {
   it('reports progress from stderr and ends with the final message', async () => {
     const steps: Array<{ increment: number; message?: string }> = [];
     const outcome = await pullModel(fakeCli, 'good', (s) => steps.push(s));
-    assert.deepEqual(outcome, { ok: true, cancelled: false, message: 'Pulled good to /models/good.gguf' });
+    assert.deepEqual(outcome, { ok: true, cancelled: false, message: 'good is at /models/good.gguf (10 MB)' });
+    // How stderr is cut into chunks varies; the increments always add up to the last percentage.
     assert.equal(steps.reduce((sum, s) => sum + s.increment, 0), 100);
-    assert.ok(steps.some((s) => s.message === 'Checking sha256'));
+    assert.ok(steps.every((s) => s.increment >= 0));
+    assert.ok(steps.some((s) => s.message === 'pulling good: 10 MB of 10 MB 100%'));
+    assert.equal(steps[steps.length - 1].message, 'good is at /models/good.gguf (10 MB)');
   });
   it('reports a failed pull with its error line', async () => {
     const outcome = await pullModel(fakeCli, 'nope', () => undefined);
-    assert.deepEqual(outcome, { ok: false, cancelled: false, message: 'error: unknown model nope' });
+    assert.deepEqual(outcome, { ok: false, cancelled: false, message: 'slm-lsp: error: unknown model nope' });
   });
   it('kills the pull when cancelled', async () => {
     const abort = new AbortController();
