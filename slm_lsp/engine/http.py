@@ -71,7 +71,8 @@ class HttpClient:
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
         self.base_path = parts.path.rstrip("/")
         self.url = f"{self.scheme}://{parts.hostname}:{self.port}{self.base_path}"
-        self.timeout_s = max(timeout_ms, 1) / 1000
+        # Connect and each read; 0 means none (cancel and the deadline still end a request).
+        self.timeout_s = timeout_ms / 1000 if timeout_ms > 0 else None
         self.retries = max(retries, 0)
         self.backoff_s = backoff_s
         self._api_key_env = api_key_env.strip()
@@ -203,7 +204,7 @@ class HttpClient:
                 if isinstance(exc, TimeoutError):
                     raise self.fail(
                         f"the model server at {self.url} sent no answer within "
-                        f"{self.timeout_s * 1000:.0f} ms") from None
+                        f"{(self.timeout_s or 0) * 1000:.0f} ms") from None
                 raise self.fail(f"request to {self.url} failed: {_describe(exc)}") from None
             except http.client.HTTPException as exc:
                 watcher.stop()

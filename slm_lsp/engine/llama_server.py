@@ -45,7 +45,7 @@ class LlamaServerEngine(RemoteEngine):
 
     def _health(self, report: Callable[[float], None]) -> None:
         # 503 means "loading model": wait for it, within the timeout.
-        until = time.monotonic() + self.client.timeout_s
+        until = time.monotonic() + (self.client.timeout_s or 120.0)
         while True:
             try:
                 self.client.json("GET", "/health")
