@@ -16,7 +16,9 @@ costly (seconds per GB), so verified digests are remembered by (path, size, mtim
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import mmap
 import os
@@ -78,7 +80,7 @@ class ChecksumMismatch(GGUFCheckError):
 
 
 class _EOF(Exception):
-    """The reader ran past the end of the file."""
+    pass
 
 
 @attrs.frozen
@@ -179,13 +181,6 @@ class ArrayInfo:
     count: int
 
 
-def _require_file(path: Path) -> None:
-    if not path.exists():
-        raise ModelFileMissing(path, f"model file not found: {path}")
-    if not path.is_file():
-        raise ModelFileMissing(path, f"not a file: {path}")
-
-
 def read_header(path: str | os.PathLike[str], keep_arrays: Iterable[str] = ()) -> GGUFHeader:
     """Parse the header, metadata and tensor infos of a GGUF file.
 
@@ -193,14 +188,13 @@ def read_header(path: str | os.PathLike[str], keep_arrays: Iterable[str] = ()) -
     Raises ``ModelFileMissing``, ``NotGGUF`` or ``TruncatedGGUF``.
     """
     path = Path(path)
-    _require_file(path)
+    if not path.is_file():
+        raise ModelFileMissing(path, f"model file not found: {path}")
     keep = frozenset(keep_arrays)
     size = path.stat().st_size
     with open(path, "rb") as fh:
         magic = fh.read(4)
         if magic != MAGIC:
-            if len(magic) < 4 and MAGIC.startswith(magic) and magic:
-                raise TruncatedGGUF(path, f"{path} is truncated: {size} bytes, not even a header")
             raise NotGGUF(path, f"{path} is not a GGUF model file (it does not start with 'GGUF')")
         if size < 24:
             raise TruncatedGGUF(path, f"{path} is truncated: {size} bytes, not even a header")
@@ -381,10 +375,14 @@ def check_vocabulary(path: str | os.PathLike[str], fmt: Any) -> None:
         raise VocabularyMismatch(
             path, "cannot check that the model loads: llama-cpp-python is not installed"
         ) from None
+    log = io.StringIO()  # llama.cpp's log lines go to sys.stderr even when not verbose
     try:
-        model = Llama(model_path=str(path), vocab_only=True, verbose=False)
+        with contextlib.redirect_stderr(log):
+            model = Llama(model_path=str(path), vocab_only=True, verbose=False)
     except Exception as exc:  # noqa: BLE001 - llama.cpp reports any load failure as one error
-        raise VocabularyMismatch(path, f"llama.cpp cannot load {path}: {_one_line(exc)}") from None
+        said = [line for line in log.getvalue().splitlines() if "error" in line.lower()]
+        detail = _one_line(exc) + (f" ({said[-1].strip()})" if said else "")
+        raise VocabularyMismatch(path, f"llama.cpp cannot load {path}: {detail}") from None
     try:
         for marker in fmt.markers:
             ids = model.tokenize(marker.encode("utf-8"), add_bos=False, special=True)
@@ -395,9 +393,7 @@ def check_vocabulary(path: str | os.PathLike[str], fmt: Any) -> None:
                     "format; give its real format, or --format plain"
                 )
     finally:
-        close = getattr(model, "close", None)
-        if callable(close):
-            close()
+        model.close()
 
 
 def _one_line(exc: BaseException) -> str:

