@@ -164,6 +164,7 @@ class HttpClient:
     def open(
         self, method: str, path: str, body: Any = None, *,
         cancel: threading.Event | None = None, deadline: float | None = None,
+        retries: int | None = None,
     ) -> Response:
         """Send a request and return the response once its status line arrived.
 
@@ -173,6 +174,7 @@ class HttpClient:
         headers = self.headers()
         payload = None if body is None else json.dumps(body).encode()
         attempt, delay = 0, self.backoff_s
+        retries = self.retries if retries is None else retries
         while True:
             conn, reused = self._connection()
             watcher = _Watcher(conn, cancel, deadline)
@@ -184,7 +186,7 @@ class HttpClient:
                     return Response(self, conn, None, watcher)
                 if reused:  # a stale keep-alive connection: try a fresh one at once
                     continue
-                if attempt >= self.retries or _past(deadline, delay):
+                if attempt >= retries or _past(deadline, delay):
                     raise self.fail(f"cannot reach the model server at {self.url}: {exc}") from None
                 attempt += 1
                 log.info("model server %s unreachable (%s); retry %d in %.2fs",
@@ -219,9 +221,10 @@ class HttpClient:
                 response.raise_for_status(path)
             return response
 
-    def json(self, method: str, path: str, body: Any = None) -> Any:
+    def json(self, method: str, path: str, body: Any = None, *,
+             retries: int | None = None) -> Any:
         """A whole JSON answer (no streaming); ``EngineError`` if it is not JSON."""
-        with self.open(method, path, body) as response:
+        with self.open(method, path, body, retries=retries) as response:
             raw = response.read_all()
         try:
             return json.loads(raw)

@@ -69,7 +69,7 @@ class LlamaServerEngine(RemoteEngine):
     def _remote_tokenize(self, text: str) -> list[int] | None:
         try:
             body = self.client.json("POST", "/tokenize", {
-                "content": text, "add_special": False, "parse_special": True})
+                "content": text, "add_special": False, "parse_special": True}, retries=0)
         except HttpStatusError as exc:
             if exc.status in (404, 405, 501):
                 return None

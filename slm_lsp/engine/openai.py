@@ -92,7 +92,7 @@ class OpenAIEngine(RemoteEngine):
             else:
                 body = {"model": self.model, "prompt": text, "add_special_tokens": False}
             try:
-                answer = self.client.json("POST", path, body)
+                answer = self.client.json("POST", path, body, retries=0)
             except HttpStatusError as exc:
                 if exc.status in (404, 405, 501):
                     continue

@@ -26,8 +26,8 @@ import logging
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -41,6 +41,7 @@ from .http import HttpClient, Response, snippet
 log = logging.getLogger(__name__)
 
 CHARS_PER_TOKEN = 3.5  # the estimate used when the server has no tokenizer endpoint
+TOKENIZER_PAUSE_S = 5.0  # after the tokenizer endpoint failed, estimate for this long
 DEFAULT_URLS = {
     "llama-server": "http://127.0.0.1:8080",
     "openai": "http://127.0.0.1:8000",
@@ -92,7 +93,8 @@ class RemoteEngine:
         self.model = backend.model
         self.info = ModelInfo(name=backend.model or self.type, path=self.client.url, n_ctx=2048)
         self._tokenizer_missing = False
-        self._count_cached = lru_cache(maxsize=512)(self._count_uncached)
+        self._tokenizer_down_until = 0.0
+        self._counts: OrderedDict[str, int] = OrderedDict()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -131,17 +133,30 @@ class RemoteEngine:
         return ids
 
     def count_tokens(self, text: str) -> int:
-        return self._count_cached(text)
-
-    def _count_uncached(self, text: str) -> int:
-        if not self._tokenizer_missing:
+        """The server's count (cached), or the estimate when it has no tokenizer or did not
+        answer: a budget must not wait for a server that is down (``generate`` reports that).
+        After a failure the server's tokenizer is left alone for ``TOKENIZER_PAUSE_S``."""
+        count = self._counts.get(text)
+        if count is not None:
+            self._counts.move_to_end(text)
+            return count
+        if self._tokenizer_missing or time.monotonic() < self._tokenizer_down_until:
+            return estimate_tokens(text)
+        try:
             ids = self._remote_tokenize(text)
-            if ids is not None:
-                return len(ids)
+        except EngineError as exc:
+            self._tokenizer_down_until = time.monotonic() + TOKENIZER_PAUSE_S
+            log.info("token counts are estimated for %.0f s: %s", TOKENIZER_PAUSE_S, exc)
+            return estimate_tokens(text)
+        if ids is None:
             self._tokenizer_missing = True
             log.info("%s has no tokenizer endpoint: token counts are estimated (%.1f chars "
                      "per token)", self.client.url, CHARS_PER_TOKEN)
-        return estimate_tokens(text)
+            return estimate_tokens(text)
+        self._counts[text] = len(ids)
+        if len(self._counts) > 512:
+            self._counts.popitem(last=False)
+        return len(ids)
 
     # -- generation ------------------------------------------------------------------------
 

@@ -113,3 +113,17 @@ def test_remote_engine_for_settings():
     assert eng is not None and eng.type == "ollama" and eng.fmt.name == "qwen"
     assert eng.client.url == "http://10.0.0.5:11434"
     assert remote_engine_for(resolve()[0]) is None
+
+
+def test_token_budgets_do_not_wait_for_a_server_that_is_down(llama_double, qwen):
+    eng = make_remote_engine(backend("llama-server", llama_double.url), qwen)
+    assert eng.count_tokens("abcdef") == 2  # the server's count
+    llama_double.api_key = "now-required"  # the tokenizer starts failing
+    t0 = time.monotonic()
+    assert eng.count_tokens("x" * 35) == 10  # estimated
+    assert eng.count_tokens("y" * 35) == 10  # estimated without asking again
+    assert time.monotonic() - t0 < 0.5
+    assert llama_double.paths().count("/tokenize") == 2
+    assert eng.count_tokens("abcdef") == 2  # still cached
+    with pytest.raises(EngineError, match="HTTP 401"):
+        eng.tokenize("abc")
