@@ -1,0 +1,195 @@
+// Just enough of the `vscode` module to activate the extension under plain Node: the parts the
+// extension uses are real fakes that record what happens (configuration, status bar item,
+// commands, output channel); everything else vscode-languageclient touches is a no-op stand-in.
+import Module from 'node:module';
+
+type Listener<T> = (event: T) => unknown;
+
+export class EventEmitter<T> {
+  private listeners: Array<Listener<T>> = [];
+  event = (listener: Listener<T>) => {
+    this.listeners.push(listener);
+    return { dispose: () => (this.listeners = this.listeners.filter((l) => l !== listener)) };
+  };
+  fire(event: T): void {
+    for (const l of [...this.listeners]) {
+      l(event);
+    }
+  }
+  dispose(): void {
+    this.listeners = [];
+  }
+}
+
+/** A value that is callable, constructible and has every property: a no-op for unused API. */
+function anything(name: string): unknown {
+  const target = function () {} as unknown as Record<string | symbol, unknown>;
+  return new Proxy(target, {
+    get(t, prop) {
+      if (prop in t && prop !== 'name' && prop !== 'length') {
+        return t[prop];
+      }
+      if (prop === 'then') {
+        return undefined;
+      }
+      if (prop === Symbol.iterator) {
+        return function* () {};
+      }
+      if (prop === Symbol.toPrimitive) {
+        return () => name;
+      }
+      if (prop === 'dispose') {
+        return () => undefined;
+      }
+      return (t[prop] = anything(`${name}.${String(prop)}`));
+    },
+    set(t, prop, value) {
+      t[prop] = value;
+      return true;
+    },
+    apply: () => anything(`${name}()`),
+    construct: () => anything(`new ${name}`) as object,
+  });
+}
+
+/** The user's settings, as dotted keys under `slmLsp` (`server.path`, `completion.automatic`). */
+export const settings = new Map<string, unknown>();
+export const configurationChanged = new EventEmitter<{ affectsConfiguration(section: string): boolean }>();
+export const commands = new Map<string, (...args: unknown[]) => unknown>();
+export const statusItems: Array<Record<string, unknown>> = [];
+export const logLines: string[] = [];
+/** Each `languages.register*Provider(selector, ...)` call: the method and its selector. */
+export const registrations: Array<{ method: string; selector: unknown }> = [];
+
+function section(name: string | undefined): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const [key, value] of settings) {
+    const full = `slmLsp.${key}`;
+    if (name && !full.startsWith(`${name}.`)) {
+      continue;
+    }
+    const parts = (name ? full.slice(name.length + 1) : full).split('.');
+    let node = root;
+    for (const part of parts.slice(0, -1)) {
+      node = (node[part] ??= {}) as Record<string, unknown>;
+    }
+    node[parts[parts.length - 1]] = value;
+  }
+  const lookup = (key: string) => key.split('.').reduce<unknown>((n, k) => (n as Record<string, unknown> | undefined)?.[k], root);
+  return Object.assign(root, {
+    get: (key: string, fallback?: unknown) => lookup(key) ?? fallback,
+    has: (key: string) => lookup(key) !== undefined,
+    inspect: () => undefined,
+    update: async (key: string, value: unknown) => {
+      settings.set(name && name !== 'slmLsp' ? `${name.slice('slmLsp.'.length)}.${key}` : key, value);
+      configurationChanged.fire({ affectsConfiguration: (s: string) => `${name}.${key}`.startsWith(s) || s.startsWith(`${name}.${key}`) });
+    },
+  });
+}
+
+function logChannel() {
+  const write = (level: string) => (message: string) => logLines.push(`${level} ${message}`);
+  return {
+    name: 'slm-lsp',
+    logLevel: 2,
+    onDidChangeLogLevel: new EventEmitter<number>().event,
+    append: (s: string) => logLines.push(s),
+    appendLine: (s: string) => logLines.push(s),
+    replace: () => undefined,
+    clear: () => undefined,
+    show: () => undefined,
+    hide: () => undefined,
+    dispose: () => undefined,
+    trace: write('trace'),
+    debug: write('debug'),
+    info: write('info'),
+    warn: write('warn'),
+    error: write('error'),
+  };
+}
+
+const known: Record<string, unknown> = {
+  version: '1.90.0',
+  EventEmitter,
+  env: { appName: 'fake', language: 'en', machineId: 'fake', sessionId: 'fake', uiKind: 1 },
+  StatusBarAlignment: { Left: 1, Right: 2 },
+  ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
+  ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
+  ThemeColor: class {
+    constructor(public id: string) {}
+  },
+  Disposable: class {
+    static from(...items: Array<{ dispose(): unknown }>) {
+      return { dispose: () => items.forEach((i) => i.dispose()) };
+    }
+    constructor(private readonly fn: () => unknown) {}
+    dispose() {
+      this.fn();
+    }
+  },
+  workspace: new Proxy(
+    {
+      getConfiguration: section,
+      onDidChangeConfiguration: configurationChanged.event,
+      workspaceFolders: undefined,
+      textDocuments: [],
+      notebookDocuments: [],
+    } as Record<string | symbol, unknown>,
+    { get: (t, p) => (p in t ? t[p] : anything(`workspace.${String(p)}`)) },
+  ),
+  window: new Proxy(
+    {
+      createOutputChannel: logChannel,
+      createStatusBarItem: () => {
+        const item: Record<string, unknown> = { show: () => (item.visible = true), hide: () => undefined, dispose: () => undefined };
+        statusItems.push(item);
+        return item;
+      },
+      visibleTextEditors: [],
+      activeTextEditor: undefined,
+      showErrorMessage: async (...args: unknown[]) => void logLines.push(`showErrorMessage ${String(args[0])}`),
+      showWarningMessage: async (...args: unknown[]) => void logLines.push(`showWarningMessage ${String(args[0])}`),
+      showInformationMessage: async (...args: unknown[]) => void logLines.push(`showInformationMessage ${String(args[0])}`),
+      setStatusBarMessage: (text: string) => {
+        logLines.push(`setStatusBarMessage ${text}`);
+        return { dispose: () => undefined };
+      },
+    } as Record<string | symbol, unknown>,
+    { get: (t, p) => (p in t ? t[p] : anything(`window.${String(p)}`)) },
+  ),
+  commands: new Proxy(
+    {
+      registerCommand: (id: string, fn: (...args: unknown[]) => unknown) => {
+        commands.set(id, fn);
+        return { dispose: () => commands.delete(id) };
+      },
+      executeCommand: async () => undefined,
+    } as Record<string | symbol, unknown>,
+    { get: (t, p) => (p in t ? t[p] : anything(`commands.${String(p)}`)) },
+  ),
+  languages: new Proxy({} as Record<string | symbol, unknown>, {
+    get: (t, p) =>
+      typeof p === 'string' && p.startsWith('register')
+        ? (selector: unknown) => {
+            registrations.push({ method: p, selector });
+            return { dispose: () => undefined };
+          }
+        : anything(`languages.${String(p)}`),
+  }),
+  extensions: { getExtension: () => undefined, all: [], onDidChange: new EventEmitter<void>().event },
+};
+
+export const vscode = new Proxy(known, { get: (t, p) => (p in t ? t[p as string] : anything(String(p))) });
+
+/** Makes `require('vscode')` return the fake. */
+export function install(): void {
+  const mod = Module as unknown as {
+    _resolveFilename: (request: string, ...rest: unknown[]) => string;
+    _cache: Record<string, unknown>;
+  };
+  const resolve = mod._resolveFilename;
+  mod._resolveFilename = function (request: string, ...rest: unknown[]) {
+    return request === 'vscode' ? 'vscode' : resolve.call(this, request, ...rest);
+  };
+  require.cache.vscode = { id: 'vscode', filename: 'vscode', loaded: true, exports: vscode } as unknown as NodeModule;
+}
