@@ -41,15 +41,24 @@ class GenerationRequest:
     """
 
     prompt: str
+    # The same prompt as (text, is_special_marker) parts: the local engine tokenizes code with
+    # special-token parsing off, so code that contains marker text cannot inject markers.
+    parts: tuple[tuple[str, bool], ...] = ()
     max_tokens: int = 64
     stop: tuple[str, ...] = ()
     deadline: float | None = None  # time.monotonic() after which generation ends
+    # Seconds allowed for decoding, counted from the first generated token (prompt evaluation
+    # is bounded by ``deadline`` only).
+    decode_budget_s: float | None = None
     temperature: float = 0.0
     prefix: str = ""
     suffix: str = ""
     snippets: tuple[Snippet, ...] = ()
     # Stop early when this returns True for the text so far (e.g. the block ended).
     should_stop: Callable[[str], bool] | None = attrs.field(default=None, eq=False)
+    # The first token may not be a line break or end the generation (an empty line in a body
+    # must get code, not the end of the block).
+    require_text: bool = False
     # Keep the KV cache of this prompt (False for speculative work that must not evict it).
     keep_cache: bool = True
 
@@ -62,6 +71,7 @@ class Generation:
     stop_reason: StopReason
     tokens: int = 0
     logprobs: list[float] = attrs.Factory(list)
+    pieces: list[str] = attrs.Factory(list)  # the text of each generated token
     prompt_tokens: int = 0
     evaluated_tokens: int = 0  # prompt tokens actually evaluated (the rest came from the KV cache)
     prompt_ms: float = 0.0

@@ -34,7 +34,7 @@ class PromptFormat:
     fim_middle: str = ""
     order: str = "psm"
     template: str = ""
-    repo_name: str = ""
+    repo_header: str = ""
     file_sep: str = ""
     file_header: str = ""
     snippet_comment: bool = False
@@ -47,7 +47,8 @@ class PromptFormat:
     @property
     def markers(self) -> tuple[str, ...]:
         """The special-token strings this format writes into prompts."""
-        found = [self.fim_prefix, self.fim_suffix, self.fim_middle, self.repo_name, self.file_sep]
+        repo = self.repo_header.split("{", 1)[0]
+        found = [self.fim_prefix, self.fim_suffix, self.fim_middle, repo, self.file_sep]
         return tuple(m for m in found if m)
 
 

@@ -1,0 +1,231 @@
+"""Command line: serve (default), complete, prompt, models, doctor."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import sys
+from pathlib import Path
+
+from . import __version__
+
+log = logging.getLogger("slm_lsp.cli")
+
+_POSITION = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+)$")
+
+
+class UserError(Exception):
+    """An expected failure: printed as one line, exit code 2."""
+
+
+def _add_model_flags(p: argparse.ArgumentParser, top: bool = False) -> None:
+    # On subcommands the flags must not reset what was given before the subcommand.
+    default = None if top else argparse.SUPPRESS
+    p.add_argument("--model", default=default, help="model id from models.toml, or a path to a GGUF file "
+                   "(default: $SLM_LSP_MODEL, else the best downloaded model, else the embedded "
+                   "SmolLM2-135M)")
+    p.add_argument("--backend-type", default=default, choices=["local", "llama-server", "openai", "ollama"],
+                   help="run the model here (local) or on an inference server")
+    p.add_argument("--backend-url", default=default, help="URL of the inference server")
+    p.add_argument("--threads", type=int, default=default, help="CPU threads for the model (default: physical "
+                   "cores)")
+
+
+def _cli_layer(args: argparse.Namespace) -> dict:
+    layer: dict = {}
+    backend = {}
+    if getattr(args, "backend_type", None):
+        backend["type"] = args.backend_type
+    if getattr(args, "backend_url", None):
+        backend["url"] = args.backend_url
+        backend.setdefault("type", "llama-server")
+    if backend:
+        layer["backend"] = backend
+    if getattr(args, "threads", None):
+        layer["nThreads"] = args.threads
+    if getattr(args, "log_level", None):
+        layer["logLevel"] = args.log_level
+    return layer
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="slm-lsp", description="A code-completion language server backed by small local "
+        "code models. With no command, serves LSP over stdio.")
+    parser.add_argument("--version", action="version", version=f"slm-lsp {__version__}")
+    parser.add_argument("--log-level", choices=["error", "warning", "info", "debug"])
+    _add_model_flags(parser, top=True)
+    parser.add_argument("--stdio", action="store_true", help="serve over stdio (the default)")
+    sub = parser.add_subparsers(dest="command")
+
+    serve = sub.add_parser("serve", help="serve LSP over stdio (the default)")
+    _add_model_flags(serve)
+    serve.add_argument("--stdio", action="store_true", help=argparse.SUPPRESS)
+    serve.set_defaults(func=cmd_serve)
+
+    complete = sub.add_parser("complete", help="print the completion at FILE:LINE:COL (1-based)")
+    complete.add_argument("position", metavar="FILE:LINE:COL")
+    _add_model_flags(complete)
+    complete.add_argument("--automatic", action="store_true",
+                          help="as an automatic trigger would (default: as invoked)")
+    complete.set_defaults(func=cmd_complete)
+
+    prompt = sub.add_parser("prompt", help="print the exact prompt for FILE:LINE:COL (1-based)")
+    prompt.add_argument("position", metavar="FILE:LINE:COL")
+    _add_model_flags(prompt)
+    prompt.set_defaults(func=cmd_prompt)
+
+    doctor = sub.add_parser("doctor", help="check the setup and say what to fix")
+    doctor.set_defaults(func=cmd_doctor)
+
+    try:
+        from .models import commands as model_commands
+    except ImportError:  # pragma: no cover - partial install
+        model_commands = None
+    if model_commands is not None:
+        model_commands.register(sub)
+    parser.set_defaults(func=cmd_serve)
+    return parser
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .logs import setup_stderr
+    from .server import create_server
+    from .transport import serve_stdio
+
+    setup_stderr(getattr(args, "log_level", None) or "info")
+    server = create_server(cli_model=args.model, cli_layer=_cli_layer(args))
+    return serve_stdio(server)
+
+
+def _parse_position(text: str) -> tuple[Path, int, int]:
+    m = _POSITION.match(text)
+    if not m:
+        raise UserError(f"expected FILE:LINE:COL (1-based), got {text!r}")
+    path = Path(m["file"])
+    if not path.is_file():
+        raise UserError(f"no such file: {path}")
+    return path, int(m["line"]), int(m["col"])
+
+
+def _document_at(position: str):
+    from .documents import Document
+    from .syntax.languages import language_for_path
+
+    path, line, col = _parse_position(position)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path} is not UTF-8 text: {exc}") from exc
+    doc = Document(uri=path.resolve().as_uri(), text=text, language_id=language_for_path(
+        str(path)), encoding="utf-32")
+    if line < 1 or line > doc.line_count:
+        raise UserError(f"{path} has {doc.line_count} lines; line {line} is outside it")
+    if col < 1 or col - 1 > len(doc.line_text(line - 1)):
+        raise UserError(f"line {line} has {len(doc.line_text(line - 1))} characters; "
+                        f"column {col} is past its end + 1")
+    return path, doc, doc.offset_at(line - 1, col - 1)
+
+
+def _settings(args: argparse.Namespace):
+    from .settings import resolve
+
+    settings, problems = resolve(_cli_layer(args), cli_model=args.model)
+    for problem in problems:
+        print(f"slm-lsp: warning: {problem}", file=sys.stderr)
+    return settings
+
+
+def cmd_complete(args: argparse.Namespace) -> int:
+    import threading
+    import time
+
+    from .completion.pipeline import CompletionService, Snapshot
+    from .engine.host import make_engine
+
+    path, doc, offset = _document_at(args.position)
+    settings = _settings(args)
+    engine, fmt, choice = make_engine(settings)
+    t0 = time.perf_counter()
+    engine.load()
+    t1 = time.perf_counter()
+    snap = Snapshot.of(doc, offset, invoked=not args.automatic, path=path.name)
+    service = CompletionService(engine, fmt, settings)
+    result = service.complete(snap, threading.Event(), automatic=args.automatic)
+    t2 = time.perf_counter()
+    name = choice.id if choice else engine.info.name
+    if result is None:
+        print(f"slm-lsp: nothing to complete here ({snap.trigger.reason})", file=sys.stderr)
+        return 1
+    print(result.text)
+    print(f"slm-lsp: {name}, {snap.trigger.mode.value} completion "
+          f"({snap.trigger.reason}), model load {t1 - t0:.1f}s, completion {t2 - t1:.2f}s"
+          + (f"; dropped: {result.dropped}" if result.dropped else ""), file=sys.stderr)
+    if choice is not None and choice.embedded:
+        from .models.registry import EMBEDDED_HINT
+
+        print(f"slm-lsp: {EMBEDDED_HINT}", file=sys.stderr)
+    engine.close()
+    return 0 if result.text else 1
+
+
+def cmd_prompt(args: argparse.Namespace) -> int:
+    from .completion.pipeline import Snapshot, build_prompt
+    from .engine.host import make_engine
+
+    path, doc, offset = _document_at(args.position)
+    settings = _settings(args)
+    engine, fmt, choice = make_engine(settings)
+    if hasattr(engine, "load_vocab"):
+        engine.load_vocab()
+    else:
+        engine.load()
+    snap = Snapshot.of(doc, offset, invoked=True, path=path.name)
+    prompt = build_prompt(snap, fmt, engine, settings)
+    ctx = settings.context
+    name = choice.id if choice else engine.info.name
+    print(f"# model: {name}  format: {fmt.name}  trigger: {snap.trigger.mode.value} "
+          f"({snap.trigger.reason})")
+    for section in prompt.sections:
+        tokens = engine.count_tokens(section.text)
+        print(f"# ---- {section.label} ({tokens} tokens) ----")
+        print(section.text)
+    total = sum(engine.count_tokens(t) if not m else 1 for t, m in prompt.parts)
+    print(f"# ---- total: {total} tokens; budget: prefix {ctx.prefix_tokens}, suffix "
+          f"{ctx.suffix_tokens if fmt.is_fim else 0}, snippets {ctx.snippet_tokens}, "
+          f"context {settings.n_ctx} ----")
+    print("# ---- exact prompt ----")
+    sys.stdout.write(prompt.text + "\n")
+    engine.close()
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from .doctor import run_doctor
+
+    return run_doctor(_settings(args))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"slm-lsp: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - expected failures carry their own message
+        from .engine.base import EngineError
+        from .models.registry import ModelNotFound
+
+        if isinstance(exc, (EngineError, ModelNotFound, OSError)):
+            print(f"slm-lsp: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,192 @@
+"""One completion, end to end: trigger -> cache -> context -> prompt -> engine -> filters.
+
+Everything here is plain data in, plain data out; it runs on the inference worker thread with
+a snapshot of the document, so the event loop never waits on the model.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+
+import attrs
+
+from ..context.window import build_window
+from ..documents import Document
+from ..engine.base import Engine, Generation, GenerationRequest, Snippet
+from ..models.registry import PromptFormat
+from ..prompts.fim import Prompt, render
+from ..settings import Settings
+from . import postprocess as pp
+from .cache import CompletionCache
+from .trigger import Mode, Trigger, decide
+
+log = logging.getLogger(__name__)
+
+
+@attrs.frozen
+class Snapshot:
+    """What a request needs from a document, copied on the event loop."""
+
+    uri: str
+    version: int
+    text: str
+    offset: int
+    language_id: str
+    path: str
+    trigger: Trigger
+    snippets: tuple[Snippet, ...] = ()
+
+    @classmethod
+    def of(cls, doc: Document, offset: int, *, invoked: bool, path: str = "",
+           snippets: tuple[Snippet, ...] = ()) -> Snapshot:
+        return cls(doc.uri, doc.version, doc.text, offset, doc.language_id, path,
+                   decide(doc, offset, invoked=invoked), snippets)
+
+    @property
+    def prefix(self) -> str:
+        return self.text[: self.offset]
+
+    @property
+    def suffix(self) -> str:
+        return self.text[self.offset:]
+
+
+@attrs.define
+class Completion:
+    """The text to insert at the cursor, and how it was made."""
+
+    text: str
+    source: str  # "model", "type-through", "cache"
+    mode: Mode
+    generation: Generation | None = None
+    prompt: Prompt | None = None
+    dropped: str = ""  # why a model answer was discarded, for logs and benchmarks
+
+
+def build_prompt(snap: Snapshot, fmt: PromptFormat, engine: Engine, settings: Settings
+                 ) -> Prompt:
+    """The exact prompt for a snapshot (what `slm-lsp prompt` prints)."""
+    ctx = settings.context
+    window = build_window(snap.text, snap.offset, engine.count_tokens,
+                          ctx.prefix_tokens, ctx.suffix_tokens if fmt.is_fim else 0)
+    snippets = snap.snippets if ctx.cross_file else ()
+    return render(fmt, window, language_id=snap.language_id, path=snap.path, snippets=snippets)
+
+
+def _line_stop(text: str) -> bool:
+    body = text.lstrip("\n")
+    return "\n" in body or (text.startswith("\n") and body.count("\n") >= 1)
+
+
+def _block_stop(line_prefix: str, max_lines: int):
+    """Stop once a finished line has left the block (the filter would cut it anyway)."""
+
+    def stop(text: str) -> bool:
+        if "\n" not in text:
+            return False
+        done = text[: text.rfind("\n")]
+        if done.count("\n") + 1 >= max_lines:
+            return True
+        return len(pp.cut_block(done, line_prefix, max_lines).rstrip()) < len(done.rstrip())
+
+    return stop
+
+
+def gate_confidence(gen: Generation, text: str, threshold: float) -> str:
+    """Keep the head of ``text`` whose lines the model was confident about.
+
+    A line is kept while the geometric mean probability of its tokens is at least
+    ``threshold``; 0 turns gating off.
+    """
+    if threshold <= 0 or not gen.pieces:
+        return text
+    lines: list[list[float]] = [[]]
+    for piece, lp in zip(gen.pieces, gen.logprobs):
+        parts = piece.split("\n")
+        lines[-1].append(lp)
+        for _ in parts[1:]:
+            lines.append([])
+    kept = 0
+    for probs in lines:
+        if probs and math.exp(sum(probs) / len(probs)) < threshold:
+            break
+        kept += 1
+    return "\n".join(text.split("\n")[:kept])
+
+
+def clean(raw: str, snap: Snapshot, fmt: PromptFormat, settings: Settings,
+          markers: tuple[str, ...]) -> str:
+    """All filters, in order, on the raw model text."""
+    trig = snap.trigger
+    text = pp.cut_markers(raw, markers + tuple(fmt.stop))
+    text = pp.realign(text, trig.line_prefix)
+    if trig.mode is Mode.LINE:
+        text = pp.first_line(text, trig.line_suffix)
+    else:
+        text = pp.cut_block(text, trig.line_prefix, settings.completion.max_lines)
+    next_lines = snap.suffix.split("\n")[1:6]
+    text = pp.drop_suffix_overlap(text, trig.line_suffix, next_lines)
+    text = pp.balance_closers(text, trig.line_suffix)
+    text = pp.normalize_indent(text, pp.detect_indent_unit(snap.text[:20000]))
+    text = pp.trim_trailing_space(text)
+    if pp.is_empty(text):
+        return ""
+    return pp.keep_parsing(text, snap.prefix, snap.suffix, snap.language_id)
+
+
+class CompletionService:
+    """Turns snapshots into completions with one engine."""
+
+    def __init__(self, engine: Engine, fmt: PromptFormat, settings: Settings):
+        self.engine = engine
+        self.fmt = fmt
+        self.settings = settings
+        self.cache = CompletionCache()
+        self.markers = tuple(fmt.markers)
+
+    def cached(self, snap: Snapshot) -> str | None:
+        if not self.settings.completion.cache:
+            return None
+        return self.cache.lookup(snap.uri, snap.prefix, snap.suffix, snap.trigger.mode.value)
+
+    def complete(self, snap: Snapshot, cancel: threading.Event, *, automatic: bool = False,
+                 speculative: bool = False) -> Completion | None:
+        """The completion for a snapshot (None when the trigger says not to complete)."""
+        mode = snap.trigger.mode
+        if mode is Mode.NONE:
+            return None
+        hit = None if speculative else self.cached(snap)
+        if hit is not None:
+            return Completion(hit, "cache", mode)
+        settings = self.settings
+        prompt = build_prompt(snap, self.fmt, self.engine, settings)
+        budget = settings.completion.time_budget_ms / 1000
+        max_tokens = settings.completion.max_tokens if mode is Mode.BLOCK else min(
+            settings.completion.max_tokens, 48)
+        request = GenerationRequest(
+            prompt=prompt.text, parts=prompt.parts, max_tokens=max_tokens,
+            stop=tuple(self.fmt.stop), deadline=time.monotonic() + 4 * budget,
+            decode_budget_s=budget,
+            prefix=snap.prefix, suffix=snap.suffix, snippets=snap.snippets,
+            should_stop=_line_stop if mode is Mode.LINE else _block_stop(
+                snap.trigger.line_prefix, settings.completion.max_lines),
+            keep_cache=not speculative,
+            require_text=mode is Mode.BLOCK and not snap.trigger.line_prefix.strip(),
+        )
+        gen = self.engine.generate(request, cancel)
+        if gen.stop_reason == "cancelled":
+            return Completion("", "model", mode, gen, prompt, dropped="cancelled")
+        raw = gen.text
+        if gen.stop_reason == "time" and "\n" in raw:
+            raw = raw[: raw.rfind("\n")]  # only what is complete at a line boundary
+        if automatic:
+            raw = gate_confidence(gen, raw, settings.completion.confidence_threshold)
+        text = clean(raw, snap, self.fmt, settings, self.markers)
+        dropped = "" if text else ("empty after filters" if raw.strip() else "empty answer")
+        if settings.completion.cache:
+            self.cache.remember(snap.uri, snap.prefix, snap.suffix, mode.value, text,
+                                shown=not speculative)
+        return Completion(text, "model", mode, gen, prompt, dropped)

@@ -1,0 +1,250 @@
+"""Post-processing filters: each small, pure, and tested on its own.
+
+They run in order on the raw model text (see ``clean``): cut special tokens, keep one line or one
+block, drop what repeats the suffix, close no bracket twice, match the file's indentation, trim
+trailing whitespace, and refuse a completion that breaks a parse that held.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from tree_sitter import Parser
+
+from ..syntax.languages import new_parser
+
+_OPEN = {"(": ")", "[": "]", "{": "}"}
+_CLOSE = {v: k for k, v in _OPEN.items()}
+
+
+def cut_markers(text: str, markers: Iterable[str]) -> str:
+    """Cut at the first special-token text (a marker must never reach the buffer)."""
+    cut = len(text)
+    for m in markers:
+        if m:
+            i = text.find(m)
+            if i >= 0:
+                cut = min(cut, i)
+    return text[:cut]
+
+
+def indent_of(line: str) -> str:
+    return line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def _width(indent: str, tab: int = 4) -> int:
+    return sum(tab if c == "\t" else 1 for c in indent)
+
+
+def realign(text: str, line_prefix: str) -> str:
+    """After whitespace at the cursor, BPE models often start with one more space of their own
+    (the space belongs to their next word token). Drop that extra leading whitespace from the
+    first line and the same amount from the lines after it."""
+    if not line_prefix or line_prefix[-1] not in " \t" or not text or text[0] not in " \t":
+        return text
+    first, nl, rest = text.partition("\n")
+    extra = indent_of(first)
+    if not first.strip():
+        return text
+    lines = rest.split("\n") if nl else []
+    shifted = []
+    for line in lines:
+        if line.strip() and not line.startswith(extra):
+            return first[len(extra):] + nl + rest  # inconsistent: fix only the first line
+        shifted.append(line[len(extra):] if line.strip() else line)
+    return first[len(extra):] + (nl + "\n".join(shifted) if nl else "")
+
+
+def first_line(text: str, line_suffix: str) -> str:
+    """Line mode: up to the first newline. At the end of a line, a completion that starts with
+    a newline proposes the next line instead."""
+    if text.startswith("\n") and not line_suffix.strip():
+        rest = text.lstrip("\n")
+        nxt = rest.split("\n", 1)[0]
+        return "\n" + nxt if nxt.strip() else ""
+    return text.split("\n", 1)[0]
+
+
+def cut_block(text: str, line_prefix: str, max_lines: int) -> str:
+    """Block mode: stop where the code leaves the block the cursor is in.
+
+    The block's indentation is that of the cursor's line (its first line); a later line that
+    is indented less ends the completion, and so does a line that closes a bracket opened
+    before the completion at the block's own level.
+    """
+    lines = text.split("\n")
+    head = line_prefix + lines[0]
+    if head.strip():
+        base = _width(indent_of(head))
+    elif line_prefix:
+        base = _width(line_prefix)  # an indented empty line: the block is at that level
+    else:
+        base = None
+    kept = [lines[0]]
+    depth = 0
+    for ch in lines[0]:
+        depth += (ch in _OPEN) - (ch in _CLOSE)
+    for line in lines[1:]:
+        if len(kept) >= max_lines:
+            break
+        stripped = line.strip()
+        if not stripped:
+            kept.append(line)
+            continue
+        width = _width(indent_of(line))
+        if base is None:
+            base = width
+        if width < base and not (depth > 0 and stripped[0] in _CLOSE):
+            break
+        for ch in stripped:
+            depth += (ch in _OPEN) - (ch in _CLOSE)
+        if depth < 0:
+            break  # closes something opened before the completion: the suffix has it
+        kept.append(line)
+    while kept and not kept[-1].strip():
+        kept.pop()
+    return "\n".join(kept)
+
+
+def drop_suffix_overlap(text: str, line_suffix: str, next_lines: list[str]) -> str:
+    """Drop what the suffix already has: the rest of the cursor's line at the end of a one-line
+    completion, and trailing lines that repeat the lines after the cursor."""
+    rest = line_suffix.strip()
+    if rest and "\n" not in text:
+        stripped = text.rstrip()
+        # The longest tail of the completion that is a head of the line's remainder.
+        for k in range(min(len(stripped), len(rest)), 0, -1):
+            if stripped.endswith(rest[:k]) and (k == len(rest) or k >= 2 or rest[:k] in ")]}\"'"):
+                return stripped[: len(stripped) - k]
+        return text
+    want = [ln.strip() for ln in next_lines if ln.strip()]
+    if not want:
+        return text
+    lines = text.split("\n")
+    # Cut at the first completion line that starts the suffix's first lines again.
+    for i in range(1, len(lines)):
+        window = [ln.strip() for ln in lines[i:] if ln.strip()]
+        if window and window == want[: len(window)] and (len(window) >= 1):
+            if lines[i].strip() == want[0]:
+                return "\n".join(lines[:i]).rstrip()
+    return text
+
+
+def balance_closers(text: str, line_suffix: str) -> str:
+    """Never duplicate closing brackets the suffix already has: trailing closers that close
+    nothing opened in the completion are dropped when the rest of the line starts with them."""
+    stack: list[str] = []
+    unmatched_at = None
+    for i, ch in enumerate(text):
+        if ch in _OPEN:
+            stack.append(ch)
+        elif ch in _CLOSE:
+            if stack and stack[-1] == _CLOSE[ch]:
+                stack.pop()
+            elif unmatched_at is None:
+                unmatched_at = i
+    if unmatched_at is None:
+        return text
+    extra = text[unmatched_at:].rstrip()
+    rest = line_suffix.lstrip()
+    if extra and all(c in _CLOSE or c in " ;,:" for c in extra) and rest.startswith(
+        extra.replace(" ", "")[:1]
+    ):
+        return text[:unmatched_at].rstrip()
+    return text
+
+
+def detect_indent_unit(text: str) -> str:
+    """The file's indentation unit: a tab, or the most common step of leading spaces."""
+    tabs = spaces = 0
+    steps: dict[int, int] = {}
+    prev = 0
+    for line in text.splitlines()[:2000]:
+        if not line.strip():
+            continue
+        ind = indent_of(line)
+        if ind.startswith("\t"):
+            tabs += 1
+        elif ind:
+            spaces += 1
+        width = len(ind.replace("\t", "    "))
+        if width > prev:
+            steps[width - prev] = steps.get(width - prev, 0) + 1
+        prev = width
+    if tabs > spaces:
+        return "\t"
+    if not steps:
+        return "    "
+    step = max(steps, key=lambda k: (steps[k], -k))
+    return " " * max(1, min(step, 8))
+
+
+def normalize_indent(text: str, unit: str) -> str:
+    """Re-indent the completion's lines (after the first) with the file's unit."""
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    out = [lines[0]]
+    for line in lines[1:]:
+        ind = indent_of(line)
+        body = line[len(ind):]
+        if unit == "\t" and " " in ind:
+            ind = "\t" * (len(ind.replace("\t", "    ")) // 4)
+        elif unit != "\t" and "\t" in ind:
+            ind = ind.replace("\t", unit)
+        out.append(ind + body)
+    return "\n".join(out)
+
+
+def trim_trailing_space(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.split("\n"))
+
+
+def error_count(parser: Parser, source: str) -> int:
+    """ERROR and MISSING nodes in a parse of ``source``."""
+    tree = parser.parse(source.encode("utf-8", "surrogatepass"))
+    if not tree.root_node.has_error:
+        return 0
+    count = 0
+    cursor = tree.walk()
+    stack = [tree.root_node]
+    del cursor
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            count += 1
+            continue
+        if node.has_error:
+            stack.extend(node.children)
+    return count
+
+
+def keep_parsing(candidate: str, prefix: str, suffix: str, language_id: str,
+                 baseline_errors: int | None = None) -> str:
+    """The longest head of ``candidate`` (whole lines) that adds no syntax error.
+
+    A completion that makes the document fail to parse where it parsed before is cut back to
+    its longest head that still parses; if none does, it is dropped. Languages without a
+    grammar are not checked.
+    """
+    parser = new_parser(language_id)
+    if parser is None or not candidate:
+        return candidate
+    if baseline_errors is None:
+        baseline_errors = error_count(parser, prefix + suffix)
+    if error_count(parser, prefix + candidate + suffix) <= baseline_errors:
+        return candidate
+    lines = candidate.split("\n")
+    for n in range(len(lines) - 1, 0, -1):
+        head = "\n".join(lines[:n]).rstrip()
+        if head.strip() and error_count(parser, prefix + head + suffix) <= baseline_errors:
+            return head
+    return ""
+
+
+_WS_ONLY = re.compile(r"^\s*$")
+
+
+def is_empty(text: str) -> bool:
+    return bool(_WS_ONLY.match(text))

@@ -1,0 +1,96 @@
+"""Latest wins: a newer request for a document pre-empts the older one at its next token, and
+real requests pre-empt speculative work at once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+from ..engine.host import EngineHost
+from .pipeline import Completion, CompletionService, Snapshot
+
+log = logging.getLogger(__name__)
+
+
+class Scheduler:
+    """Runs completions on the inference thread, newest first."""
+
+    def __init__(self, host: EngineHost):
+        self.host = host
+        self._running: dict[str, threading.Event] = {}
+        self._speculation = threading.Event()
+        self._spec_task: asyncio.Task | None = None
+        self.stats = {"requests": 0, "preempted": 0, "cancelled": 0, "cache": 0,
+                      "speculated": 0}
+
+    def _preempt(self, uri: str) -> threading.Event:
+        old = self._running.get(uri)
+        if old is not None and not old.is_set():
+            old.set()
+            self.stats["preempted"] += 1
+        self._speculation.set()
+        cancel = threading.Event()
+        self._running[uri] = cancel
+        return cancel
+
+    async def complete(self, service: CompletionService, snap: Snapshot, *,
+                       automatic: bool) -> Completion | None:
+        """The completion for ``snap``; raises CancelledError when the request is cancelled."""
+        self.stats["requests"] += 1
+        hit = service.cached(snap)
+        if hit is not None:
+            self.stats["cache"] += 1
+            return Completion(hit, "cache", snap.trigger.mode)
+        cancel = self._preempt(snap.uri)
+        try:
+            result = await self.host.run(service.complete, snap, cancel, automatic=automatic)
+        except asyncio.CancelledError:
+            cancel.set()
+            self.stats["cancelled"] += 1
+            raise
+        finally:
+            if self._running.get(snap.uri) is cancel:
+                del self._running[snap.uri]
+        if cancel.is_set() and result is not None and result.dropped == "cancelled":
+            return None
+        return result
+
+    def document_changed(self, uri: str) -> None:
+        """The document moved on: whatever runs for it now answers text that is gone."""
+        running = self._running.get(uri)
+        if running is not None:
+            running.set()
+        self._speculation.set()
+
+    def document_closed(self, uri: str) -> None:
+        self.document_changed(uri)
+        self._running.pop(uri, None)
+
+    def speculate(self, service: CompletionService, snap: Snapshot, accepted: str) -> None:
+        """In idle time, compute the completion that follows accepting ``accepted``."""
+        if not accepted or not service.settings.completion.speculative:
+            return
+        text = snap.text[: snap.offset] + accepted + snap.text[snap.offset:]
+        offset = snap.offset + len(accepted)
+        from ..documents import Document
+
+        doc = Document(uri=snap.uri, text=text, language_id=snap.language_id)
+        nxt = Snapshot.of(doc, offset, invoked=False, path=snap.path, snippets=snap.snippets)
+        self._speculation = cancel = threading.Event()
+
+        async def run() -> None:
+            try:
+                await self.host.run(self._speculate, service, nxt, cancel)
+            except Exception:  # noqa: BLE001 - speculation is best effort
+                log.debug("speculation failed", exc_info=True)
+
+        self._spec_task = asyncio.get_running_loop().create_task(run())
+
+    def _speculate(self, service: CompletionService, snap: Snapshot,
+                   cancel: threading.Event) -> None:
+        if cancel.is_set() or any(not e.is_set() for e in self._running.values()):
+            return
+        result = service.complete(snap, cancel, speculative=True)
+        if result is not None and result.dropped != "cancelled":
+            self.stats["speculated"] += 1

@@ -1,0 +1,216 @@
+"""Open documents: text, version, and a tree-sitter tree kept up to date incrementally.
+
+Positions arrive in the client's negotiated encoding (UTF-16 by default, UTF-8 or UTF-32 when
+negotiated). They are converted once, here, to code-point offsets into ``Document.text``; the
+tree works in UTF-8 bytes. Out-of-range positions are clamped, never an error: a line past the
+end is the end of the document, a column past the end of its line is the end of that line, and
+a UTF-16 column inside a surrogate pair is the start of that character.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import re
+from typing import Literal
+
+import attrs
+from tree_sitter import Node, Point, Tree
+
+from .syntax.languages import new_parser
+
+log = logging.getLogger(__name__)
+
+Encoding = Literal["utf-8", "utf-16", "utf-32"]
+
+# Documents larger than this are kept as text only: parsing them on each keystroke costs more
+# than the tree is worth for completion.
+MAX_PARSE_BYTES = 4 * 1024 * 1024
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def _units(ch: str, encoding: Encoding) -> int:
+    if encoding == "utf-32":
+        return 1
+    cp = ord(ch)
+    if encoding == "utf-16":
+        return 2 if cp > 0xFFFF else 1
+    return 1 if cp < 0x80 else 2 if cp < 0x800 else 3 if cp < 0x10000 else 4
+
+
+def units_to_chars(line: str, units: int, encoding: Encoding) -> int:
+    """Code points in ``line`` covered by ``units`` client units (clamped, rounded down)."""
+    if units <= 0:
+        return 0
+    if encoding == "utf-32":
+        return min(units, len(line))
+    if line.isascii():
+        return min(units, len(line))
+    count = 0
+    for i, ch in enumerate(line):
+        count += _units(ch, encoding)
+        if count > units:
+            return i
+        if count == units:
+            return i + 1
+    return len(line)
+
+
+def chars_to_units(line: str, chars: int, encoding: Encoding) -> int:
+    """Client units of the first ``chars`` code points of ``line``."""
+    head = line[:chars]
+    if encoding == "utf-32" or head.isascii():
+        return len(head)
+    return sum(_units(ch, encoding) for ch in head)
+
+
+@attrs.define
+class Document:
+    """One open document. Offsets are code points into ``text``."""
+
+    uri: str
+    text: str
+    version: int = 0
+    language_id: str = "plaintext"
+    encoding: Encoding = "utf-16"
+    tree: Tree | None = None
+    _line_starts: list[int] = attrs.Factory(list)
+    _parser: object | None = None
+    _data: bytes = b""
+
+    def __attrs_post_init__(self) -> None:
+        self._parser = new_parser(self.language_id)
+        self._reindex()
+        self._parse(old_tree=None)
+
+    # -- positions -------------------------------------------------------------------------
+    def _reindex(self) -> None:
+        starts = [0]
+        starts.extend(m.end() for m in _NEWLINE.finditer(self.text))
+        self._line_starts = starts
+
+    @property
+    def line_count(self) -> int:
+        return len(self._line_starts)
+
+    def line_text(self, line: int) -> str:
+        """The text of ``line`` without its line ending."""
+        start = self._line_starts[line]
+        end = self._line_starts[line + 1] if line + 1 < len(self._line_starts) else len(self.text)
+        return self.text[start:end].rstrip("\r\n")
+
+    def offset_at(self, line: int, character: int) -> int:
+        """Code-point offset of a client position (clamped into the document)."""
+        if line < 0:
+            return 0
+        if line >= len(self._line_starts):
+            return len(self.text)
+        return self._line_starts[line] + units_to_chars(
+            self.line_text(line), character, self.encoding
+        )
+
+    def position_at(self, offset: int) -> tuple[int, int]:
+        """Client position (line, units) of a code-point offset."""
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect.bisect_right(self._line_starts, offset) - 1
+        col = offset - self._line_starts[line]
+        text = self.line_text(line)
+        col = min(col, len(text))
+        return line, chars_to_units(text, col, self.encoding)
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        """(line, code-point column) of an offset."""
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect.bisect_right(self._line_starts, offset) - 1
+        return line, offset - self._line_starts[line]
+
+    def byte_offset(self, offset: int) -> int:
+        """UTF-8 byte offset of a code-point offset (for tree-sitter)."""
+        return len(self.text[:offset].encode("utf-8", "surrogatepass"))
+
+    def point(self, offset: int) -> Point:
+        line, col = self.line_col(offset)
+        start = self._line_starts[line]
+        return Point(line, len(self.text[start : start + col].encode("utf-8", "surrogatepass")))
+
+    # -- edits -----------------------------------------------------------------------------
+    def apply_change(self, text: str, start: tuple[int, int] | None, end: tuple[int, int] | None
+                     ) -> None:
+        """Apply one content change; ``start``/``end`` are client positions, None = whole doc."""
+        if start is None or end is None:
+            self.text = text
+            self._reindex()
+            self._parse(old_tree=None)
+            return
+        a = self.offset_at(*start)
+        b = max(a, self.offset_at(*end))
+        start_byte, start_point = self.byte_offset(a), self.point(a)
+        old_end_byte, old_end_point = self.byte_offset(b), self.point(b)
+        self.text = self.text[:a] + text + self.text[b:]
+        self._reindex()
+        new_end = a + len(text)
+        if self.tree is not None:
+            self.tree.edit(
+                start_byte=start_byte,
+                old_end_byte=old_end_byte,
+                new_end_byte=start_byte + len(text.encode("utf-8", "surrogatepass")),
+                start_point=start_point,
+                old_end_point=old_end_point,
+                new_end_point=self.point(new_end),
+            )
+        self._parse(old_tree=self.tree)
+
+    def _parse(self, old_tree: Tree | None) -> None:
+        if self._parser is None:
+            self.tree = None
+            return
+        data = self.text.encode("utf-8", "surrogatepass")
+        if len(data) > MAX_PARSE_BYTES:
+            self.tree = None
+            return
+        self._data = data
+        try:
+            self.tree = (
+                self._parser.parse(data, old_tree) if old_tree else self._parser.parse(data)
+            )
+        except Exception:  # noqa: BLE001 - a grammar bug must not lose the document
+            log.exception("tree-sitter failed on %s; keeping text only", self.uri)
+            self.tree = None
+
+    # -- syntax helpers --------------------------------------------------------------------
+    def node_at(self, offset: int) -> Node | None:
+        """The smallest named node that contains the offset."""
+        if self.tree is None:
+            return None
+        b = self.byte_offset(offset)
+        return self.tree.root_node.named_descendant_for_byte_range(b, b)
+
+    def has_errors(self) -> bool:
+        return self.tree is not None and self.tree.root_node.has_error
+
+
+class DocumentStore:
+    """All open documents, by URI."""
+
+    def __init__(self) -> None:
+        self._docs: dict[str, Document] = {}
+        self.encoding: Encoding = "utf-16"
+
+    def open(self, uri: str, text: str, version: int, language_id: str) -> Document:
+        doc = Document(uri=uri, text=text, version=version, language_id=language_id or "plaintext",
+                       encoding=self.encoding)
+        self._docs[uri] = doc
+        return doc
+
+    def get(self, uri: str) -> Document | None:
+        return self._docs.get(uri)
+
+    def close(self, uri: str) -> None:
+        self._docs.pop(uri, None)
+
+    def __iter__(self):
+        return iter(list(self._docs.values()))
+
+    def __len__(self) -> int:
+        return len(self._docs)

@@ -1,0 +1,157 @@
+"""The engine's lifecycle: choose, load in the background, report status, run work on one
+inference thread.
+
+Requests that arrive while the model loads wait for it (bounded). A failed load disables
+completion with one clear message and is retried when the settings change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from ..models.registry import (
+    EMBEDDED_HINT,
+    ModelChoice,
+    ModelNotFound,
+    PromptFormat,
+    choose_model,
+    load_registry,
+)
+from ..settings import Settings
+from .base import Engine, EngineError
+
+log = logging.getLogger(__name__)
+
+StatusCallback = Callable[[str, str, "int | None"], None]  # state, message, percentage
+
+
+@attrs.define
+class Loaded:
+    engine: Engine
+    fmt: PromptFormat
+    model_id: str
+    embedded: bool
+
+
+def make_engine(settings: Settings) -> tuple[Engine, PromptFormat, ModelChoice | None]:
+    """Build (not load) the engine the settings ask for."""
+    backend = settings.backend
+    if backend.type != "local":
+        from .remote import make_remote_engine
+
+        registry = load_registry()
+        fmt_name = "plain"
+        if settings.model in registry.models:
+            fmt_name = registry.models[settings.model].format
+        fmt = registry.formats[fmt_name]
+        return make_remote_engine(backend, fmt), fmt, None
+    choice = choose_model(settings.model)
+    from .local import LocalEngine
+
+    engine = LocalEngine(str(choice.path), choice.format, name=choice.id,
+                         n_ctx=settings.n_ctx, n_threads=settings.n_threads,
+                         n_batch=settings.n_batch)
+    return engine, choice.format, choice
+
+
+class EngineHost:
+    """Owns the current engine and the single inference thread."""
+
+    def __init__(self, status: StatusCallback, load_timeout_s: float = 120.0):
+        self._status = status
+        self.load_timeout_s = load_timeout_s
+        self.executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="slm-infer")
+        self.loaded: Loaded | None = None
+        self.error: str = ""
+        self._ready = asyncio.Event()
+        self._generation = 0  # bumped on each (re)load; stale loads are discarded
+        self._key: Any = None
+
+    @staticmethod
+    def _key_of(settings: Settings) -> Any:
+        return (settings.model, settings.n_ctx, settings.n_threads, settings.n_batch,
+                attrs.astuple(settings.backend))
+
+    def needs_reload(self, settings: Settings) -> bool:
+        return self._key_of(settings) != self._key or (self.loaded is None and self.error != "")
+
+    async def load(self, settings: Settings, progress: Callable[[float], None] | None = None
+                   ) -> Loaded | None:
+        """Load the engine the settings name (replacing the current one)."""
+        self._generation += 1
+        gen = self._generation
+        self._key = self._key_of(settings)
+        self._ready.clear()
+        self.error = ""
+        old, self.loaded = self.loaded, None
+        loop = asyncio.get_running_loop()
+        self._status("loading", "loading model", 0)
+
+        def work() -> Loaded:
+            if old is not None:
+                old.engine.close()
+            engine, fmt, choice = make_engine(settings)
+
+            def report(frac: float) -> None:
+                pct = int(frac * 100)
+                loop.call_soon_threadsafe(self._status, "loading", "loading model", pct)
+                if progress:
+                    loop.call_soon_threadsafe(progress, frac)
+
+            engine.load(report)
+            model_id = choice.id if choice else engine.info.name
+            return Loaded(engine, fmt, model_id, bool(choice and choice.embedded))
+
+        try:
+            loaded = await loop.run_in_executor(self.executor, work)
+        except (ModelNotFound, EngineError, OSError, ValueError) as exc:
+            if gen == self._generation:
+                self.error = str(exc)
+                self._status("error", self.error, None)
+                self._ready.set()
+            return None
+        except Exception as exc:  # noqa: BLE001 - a load failure must not kill the server
+            log.exception("model load failed")
+            if gen == self._generation:
+                self.error = f"model load failed: {exc}"
+                self._status("error", self.error, None)
+                self._ready.set()
+            return None
+        if gen != self._generation:
+            loaded.engine.close()
+            return None
+        self.loaded = loaded
+        self._status("ready", loaded.model_id, 100)
+        self._ready.set()
+        if loaded.embedded:
+            log.info(EMBEDDED_HINT)
+        return loaded
+
+    async def wait_ready(self, timeout: float | None = None) -> Loaded | None:
+        """The loaded engine, waiting (bounded) for a load in progress."""
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout or self.load_timeout_s)
+        except asyncio.TimeoutError:
+            return None
+        return self.loaded
+
+    async def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run ``fn`` on the inference thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+
+    def shutdown(self) -> None:
+        if self.loaded is not None:
+            try:
+                self.loaded.engine.close()
+            except Exception:  # noqa: BLE001
+                pass
+        self.executor.shutdown(wait=False, cancel_futures=True)

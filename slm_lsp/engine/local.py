@@ -1,0 +1,336 @@
+"""The in-process engine: llama-cpp-python, one long-lived context per model.
+
+Each request evaluates only the prompt tokens after the longest common prefix with what is in
+the KV cache (generated tokens included, so accepting a suggestion and typing on reuses them).
+Decoding is greedy, one token at a time, checking for cancellation, the deadline and the stop
+conditions between tokens. This is the only module that imports llama_cpp.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from ..models.registry import PromptFormat
+from .base import Generation, GenerationRequest, ModelInfo, ModelLoadError
+
+log = logging.getLogger(__name__)
+
+_CONTROL = 1 << 3  # LLAMA_TOKEN_ATTR_CONTROL
+
+
+def physical_cores() -> int:
+    """Physical cores (llama.cpp is fastest with one thread per physical core)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
+            pairs = set()
+            phys = core = None
+            for line in fh:
+                if line.startswith("physical id"):
+                    phys = line.split(":")[1].strip()
+                elif line.startswith("core id"):
+                    core = line.split(":")[1].strip()
+                elif not line.strip() and core is not None:
+                    pairs.add((phys, core))
+                    phys = core = None
+            if core is not None:
+                pairs.add((phys, core))
+            if pairs:
+                return max(1, min(len(pairs), os.cpu_count() or 1))
+    except OSError:
+        pass
+    return max(1, (os.cpu_count() or 2) // 2 or 1)
+
+
+def _cpu_has_amx() -> bool:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
+            return " amx_int8" in fh.read(1 << 16)
+    except OSError:
+        return False
+
+
+_PARAMS_LOCK = threading.Lock()
+
+
+def _new_llama(**kwargs):
+    """``Llama(**kwargs)``; on CPUs with AMX, without llama.cpp's extra weight buffers.
+
+    The AMX matmul of llama.cpp's extra buffer types crashes the process on some AMX machines
+    (seen on virtualised Sapphire Rapids); the plain CPU kernels are safe everywhere.
+    """
+    import llama_cpp.llama_cpp as lc
+    from llama_cpp import Llama
+
+    if not _cpu_has_amx():
+        return Llama(**kwargs)
+    with _PARAMS_LOCK:
+        default = lc.llama_model_default_params
+
+        def params():
+            p = default()
+            p.use_extra_bufts = False
+            return p
+
+        lc.llama_model_default_params = params
+        try:
+            return Llama(**kwargs)
+        finally:
+            lc.llama_model_default_params = default
+
+
+class LocalEngine:
+    """A GGUF model run in process."""
+
+    def __init__(self, path: str, fmt: PromptFormat, *, name: str = "", n_ctx: int = 2048,
+                 n_threads: int = 0, n_batch: int = 256):
+        self.path = path
+        self.fmt = fmt
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads or physical_cores()
+        self.n_batch = n_batch
+        self.info = ModelInfo(name=name or os.path.basename(path), path=path, n_ctx=n_ctx)
+        self._llm = None
+        self._cached: list[int] = []  # tokens whose KV is in the context, in order
+        import ctypes
+
+        self._piece_buf = ctypes.create_string_buffer(64)
+        self._breaking: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    # -- loading ---------------------------------------------------------------------------
+    def load(self, progress: Callable[[float], None] | None = None) -> None:
+        from ..models.gguf_check import check_gguf
+
+        check_gguf(self.path)
+        if progress:
+            progress(0.05)
+        try:
+            self._llm = _new_llama(
+                model_path=self.path, n_ctx=self.n_ctx, n_threads=self.n_threads,
+                n_threads_batch=self.n_threads, n_batch=self.n_batch, n_ubatch=self.n_batch,
+                use_mmap=True, logits_all=False, verbose=False,
+            )
+        except Exception as exc:  # llama.cpp raises ValueError/RuntimeError for bad files
+            raise ModelLoadError(f"could not load {self.path}: {exc}") from exc
+        if progress:
+            progress(0.8)
+        self._check_format()
+        self.info.special_tokens = {m: self._marker_id(m) for m in self.fmt.markers}
+        self.info.size_bytes = os.path.getsize(self.path)
+        self.info.n_ctx = self._llm.n_ctx()
+        self._breaking_tokens()
+        self._warm_up()
+        if progress:
+            progress(1.0)
+
+    def load_vocab(self) -> None:
+        """Load only the vocabulary (for counting tokens and checking the format)."""
+        from llama_cpp import Llama
+
+        from ..models.gguf_check import check_gguf
+
+        check_gguf(self.path)
+        try:
+            self._llm = Llama(model_path=self.path, vocab_only=True, verbose=False)
+        except Exception as exc:
+            raise ModelLoadError(f"could not read {self.path}: {exc}") from exc
+        self._check_format()
+
+    def _marker_id(self, marker: str) -> int:
+        ids = self._llm.tokenize(marker.encode(), add_bos=False, special=True)
+        return ids[0] if len(ids) == 1 else -1
+
+    def _check_format(self) -> None:
+        """FIM markers must be single special tokens of this model's vocabulary."""
+        bad = []
+        for marker in self.fmt.markers:
+            ids = self._llm.tokenize(marker.encode(), add_bos=False, special=True)
+            if len(ids) != 1:
+                bad.append(f"{marker!r} is {len(ids)} tokens")
+        if bad:
+            self.close()
+            raise ModelLoadError(
+                f"prompt format {self.fmt.name!r} does not fit {os.path.basename(self.path)}: "
+                + ", ".join(bad)
+                + ". Choose the model's own format (slm-lsp models add PATH --format ...)."
+            )
+
+    def _warm_up(self) -> None:
+        """Evaluate a short prompt so the first real request does not pay for cold pages."""
+        try:
+            self.generate(GenerationRequest(prompt="def main():\n", max_tokens=2),
+                          threading.Event())
+        except Exception:  # noqa: BLE001 - warm-up is best effort
+            log.debug("warm-up failed", exc_info=True)
+
+    def close(self) -> None:
+        llm, self._llm = self._llm, None
+        self._cached = []
+        if llm is not None:
+            llm.close()
+
+    # -- tokens ----------------------------------------------------------------------------
+    def tokenize(self, text: str) -> list[int]:
+        """Token ids of code text (special-token parsing off, no BOS)."""
+        if not text:
+            return []
+        return self._llm.tokenize(text.encode("utf-8", "replace"), add_bos=False, special=False)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenize(text))
+
+    def _prompt_tokens(self, request: GenerationRequest) -> list[int]:
+        llm = self._llm
+        tokens: list[int] = []
+        if llm._model.add_bos_token() and llm.token_bos() >= 0:
+            tokens.append(llm.token_bos())
+        parts = request.parts or ((request.prompt, False),)
+        for text, marker in parts:
+            if marker:
+                tokens.extend(llm.tokenize(text.encode(), add_bos=False, special=True))
+            else:
+                tokens.extend(self.tokenize(text))
+        room = self.n_ctx - request.max_tokens - 1
+        if len(tokens) > room:
+            # Keep the tail: the cursor is there. The context builder keeps prompts in budget;
+            # this only guards against a model with a smaller context than configured.
+            head = tokens[:1] if tokens and tokens[0] == llm.token_bos() else []
+            tokens = head + tokens[len(tokens) - (room - len(head)):]
+        return tokens
+
+    # -- generation ------------------------------------------------------------------------
+    def generate(self, request: GenerationRequest, cancel: threading.Event) -> Generation:
+        if self._llm is None:
+            raise ModelLoadError("the model is not loaded")
+        with self._lock:
+            return self._generate(request, cancel)
+
+    def _piece(self, tok: int) -> bytes:
+        """The bytes of one token, leading spaces kept, special tokens rendered as nothing."""
+        import ctypes
+
+        import llama_cpp
+
+        buf = self._piece_buf
+        n = llama_cpp.llama_token_to_piece(self._llm._model.vocab, tok, buf, len(buf), 0, False)
+        if n < 0:  # longer than the buffer
+            buf = self._piece_buf = ctypes.create_string_buffer(-n)
+            n = llama_cpp.llama_token_to_piece(self._llm._model.vocab, tok, buf, len(buf), 0,
+                                               False)
+        return buf.raw[:n]
+
+    def _breaking_tokens(self) -> np.ndarray:
+        """Ids of tokens that start with a line break, or end generation (computed once)."""
+        if self._breaking is None:
+            llm = self._llm
+            vocab = llm._model
+            ids = []
+            for tok in range(llm.n_vocab()):
+                if vocab.token_get_attr(tok) & _CONTROL or self._piece(tok).lstrip(b" \t")[:1] in (
+                        b"\n", b"\r"):
+                    ids.append(tok)
+            ids.append(llm.token_eos())
+            self._breaking = np.array(sorted(set(ids)), dtype=np.int64)
+        return self._breaking
+
+    def _reuse(self, tokens: list[int]) -> int:
+        """Drop the KV cache after the longest common prefix; returns its length."""
+        llm = self._llm
+        common = 0
+        for a, b in zip(self._cached, tokens):
+            if a != b:
+                break
+            common += 1
+        if common == len(tokens):
+            common -= 1  # re-evaluate the last token to get fresh logits
+        common = max(common, 0)
+        if common < len(self._cached):
+            llm._ctx.kv_cache_seq_rm(-1, common, -1)
+            del self._cached[common:]
+        llm.n_tokens = common
+        return common
+
+    def _eval(self, tokens: list[int], cancel: threading.Event) -> bool:
+        """Evaluate tokens in batches; False when cancelled part-way."""
+        llm = self._llm
+        for i in range(0, len(tokens), self.n_batch):
+            if cancel.is_set():
+                return False
+            chunk = tokens[i:i + self.n_batch]
+            llm.eval(chunk)
+            self._cached.extend(chunk)
+        return True
+
+    def _generate(self, request: GenerationRequest, cancel: threading.Event) -> Generation:
+        llm = self._llm
+        t0 = time.perf_counter()
+        tokens = self._prompt_tokens(request)
+        common = self._reuse(tokens)
+        todo = tokens[common:]
+        ok = self._eval(todo, cancel)
+        t1 = time.perf_counter()
+        gen = Generation(text="", stop_reason="cancelled", prompt_tokens=len(tokens),
+                         evaluated_tokens=len(todo), prompt_ms=(t1 - t0) * 1000)
+        if not ok:
+            return gen
+        n_vocab = llm.n_vocab()
+        vocab = llm._model
+        out = bytearray()
+        text = ""
+        reason = "length"
+        stops = request.stop
+        deadline = request.deadline
+        if request.decode_budget_s is not None:
+            budget_end = time.monotonic() + request.decode_budget_s
+            deadline = budget_end if deadline is None else min(deadline, budget_end)
+        for _ in range(request.max_tokens):
+            if cancel.is_set():
+                reason = "cancelled"
+                break
+            if deadline is not None and time.monotonic() > deadline:
+                reason = "time"
+                break
+            logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(n_vocab,))
+            if request.require_text and gen.tokens == 0:
+                logits = logits.copy()
+                logits[self._breaking_tokens()] = -np.inf
+            tok = int(np.argmax(logits))
+            top = float(logits[tok])
+            logprob = -float(np.log(np.sum(np.exp(logits - top))))
+            if vocab.token_get_attr(tok) & _CONTROL or tok == llm.token_eos():
+                reason = "stop"
+                break
+            gen.tokens += 1
+            gen.logprobs.append(logprob)
+            piece = self._piece(tok)
+            gen.pieces.append(piece.decode("utf-8", "ignore"))
+            out += piece
+            text = out.decode("utf-8", "ignore")
+            cut = _first_stop(text, stops)
+            if cut is not None:
+                text = text[:cut]
+                reason = "stop"
+                # Keep the KV of this token: the next request's prompt rarely matches it anyway.
+                self._eval([tok], cancel)
+                break
+            if not self._eval([tok], cancel):
+                reason = "cancelled"
+                break
+            if request.should_stop is not None and request.should_stop(text):
+                reason = "stop"
+                break
+        gen.text = text if reason != "length" else out.decode("utf-8", "ignore")
+        gen.stop_reason = reason
+        gen.decode_ms = (time.perf_counter() - t1) * 1000
+        return gen
+
+
+def _first_stop(text: str, stops: tuple[str, ...]) -> int | None:
+    cuts = [i for i in (text.find(s) for s in stops if s) if i >= 0]
+    return min(cuts) if cuts else None

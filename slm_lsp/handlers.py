@@ -1,0 +1,170 @@
+"""LSP feature registration: each handler is thin and delegates to the server's state."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from lsprotocol import types
+from pygls.capabilities import get_capability
+
+from .logs import ClientLogHandler
+from .server import SlmServer
+from .settings import SECTION, section_of
+
+log = logging.getLogger(__name__)
+
+_ENCODINGS = {
+    types.PositionEncodingKind.Utf8: "utf-8",
+    types.PositionEncodingKind.Utf16: "utf-16",
+    types.PositionEncodingKind.Utf32: "utf-32",
+}
+
+
+def _report(ls: SlmServer, problems: list[str]) -> None:
+    if problems:
+        message = "slm-lsp: invalid settings, using defaults for: " + "; ".join(problems)
+        log.warning(message)
+        ls.show(types.MessageType.Warning, message)
+
+
+def register(server: SlmServer) -> None:
+    """Register every feature of the server."""
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: SlmServer, params: types.InitializeParams) -> None:
+        encoding = ls.workspace.position_encoding or types.PositionEncodingKind.Utf16
+        ls.documents.encoding = _ENCODINGS.get(encoding, "utf-16")
+        options = params.initialization_options
+        if isinstance(options, dict) and isinstance(options.get(SECTION), dict):
+            options = options[SECTION]
+        ls.init_options = options if options is None or isinstance(options, dict) else {}
+        problems = ls.apply_settings()
+        if options is not None and not isinstance(options, dict):
+            problems.append("initializationOptions must be an object")
+        ls._init_problems = problems  # reported once the client can show messages
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: SlmServer, params: types.InitializedParams) -> None:
+        import asyncio
+
+        handler = ClientLogHandler(ls.log_to_client, asyncio.get_running_loop())
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logging.getLogger("slm_lsp").addHandler(handler)
+        _report(ls, getattr(ls, "_init_problems", []))
+        ls.run_task(_start(ls))
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(ls: SlmServer,
+                                       params: types.DidChangeConfigurationParams) -> None:
+        section = section_of(params.settings)
+        if section is None and get_capability(ls.client_capabilities,
+                                              "workspace.configuration", False):
+            section = await _pull_configuration(ls)
+        if section is None:
+            return
+        ls.client_settings = section
+        _report(ls, ls.apply_settings())
+        await ls.reload_if_needed()
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: SlmServer, params: types.DidOpenTextDocumentParams) -> None:
+        item = params.text_document
+        ls.documents.open(item.uri, item.text, item.version, item.language_id)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: SlmServer, params: types.DidChangeTextDocumentParams) -> None:
+        doc = ls.documents.get(params.text_document.uri)
+        if doc is None:
+            log.warning("didChange for a document that is not open: %s",
+                        params.text_document.uri)
+            return
+        for change in params.content_changes:
+            if isinstance(change, types.TextDocumentContentChangePartial):
+                r = change.range
+                doc.apply_change(change.text, (r.start.line, r.start.character),
+                                 (r.end.line, r.end.character))
+            else:
+                doc.apply_change(change.text, None, None)
+        doc.version = params.text_document.version
+        ls.scheduler.document_changed(doc.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: SlmServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.documents.close(params.text_document.uri)
+        ls.scheduler.document_closed(params.text_document.uri)
+        if ls.service is not None:
+            ls.service.cache.forget(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    async def inline_completion(ls: SlmServer, params: types.InlineCompletionParams
+                                ) -> types.InlineCompletionList | None:
+        invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
+        answer = await ls.completion_for(params.text_document.uri, params.position,
+                                         invoked=invoked)
+        if answer is None:
+            return types.InlineCompletionList(items=[])
+        text, rng = answer
+        return types.InlineCompletionList(
+            items=[types.InlineCompletionItem(insert_text=text, range=rng)])
+
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(
+        trigger_characters=[".", "(", " "], resolve_provider=False))
+    async def completion(ls: SlmServer, params: types.CompletionParams
+                         ) -> types.CompletionList | None:
+        invoked = params.context is None or params.context.trigger_kind in (
+            types.CompletionTriggerKind.Invoked,
+            types.CompletionTriggerKind.TriggerForIncompleteCompletions)
+        answer = await ls.completion_for(params.text_document.uri, params.position,
+                                         invoked=invoked)
+        if answer is None:
+            return types.CompletionList(is_incomplete=True, items=[])
+        text, rng = answer
+        first = text.lstrip("\n").split("\n", 1)[0].strip()
+        item = types.CompletionItem(
+            label=first[:60] or text.strip()[:60],
+            kind=types.CompletionItemKind.Snippet,
+            detail="slm-lsp",
+            documentation=types.MarkupContent(kind=types.MarkupKind.Markdown,
+                                              value=f"```\n{text}\n```"),
+            insert_text_format=types.InsertTextFormat.PlainText,
+            text_edit=types.TextEdit(range=rng, new_text=text),
+            filter_text=first,
+            sort_text="0",
+            preselect=True,
+        )
+        return types.CompletionList(is_incomplete=True, items=[item])
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: SlmServer, *args) -> None:
+        ls.host.shutdown()
+
+
+async def _pull_configuration(ls: SlmServer) -> dict | None:
+    try:
+        result = await ls.workspace_configuration_async(types.ConfigurationParams(
+            items=[types.ConfigurationItem(section=SECTION)]))
+    except Exception:  # noqa: BLE001 - a client that cannot answer keeps the current settings
+        log.debug("workspace/configuration failed", exc_info=True)
+        return None
+    if result and isinstance(result[0], dict):
+        return result[0]
+    return None
+
+
+async def _start(ls: SlmServer) -> None:
+    """After `initialized`: pull the client's settings, register for changes, load the model."""
+    caps = ls.client_capabilities
+    if get_capability(caps, "workspace.configuration", False):
+        section = await _pull_configuration(ls)
+        if section is not None:
+            ls.client_settings = section
+            _report(ls, ls.apply_settings())
+    if get_capability(caps, "workspace.did_change_configuration.dynamic_registration", False):
+        try:
+            await ls.client_register_capability_async(types.RegistrationParams(registrations=[
+                types.Registration(id=str(uuid.uuid4()),
+                                   method=types.WORKSPACE_DID_CHANGE_CONFIGURATION)]))
+        except Exception:  # noqa: BLE001
+            log.debug("dynamic registration refused", exc_info=True)
+    await ls.load_model()

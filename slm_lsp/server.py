@@ -1,0 +1,182 @@
+"""The language server: registers features and translates between LSP and the pipeline.
+
+No completion logic lives here; handlers copy what they need from the documents, hand it to the
+pipeline on the inference thread, and turn the answer into LSP types in the client's encoding.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any
+
+from lsprotocol import types
+from pygls.capabilities import get_capability
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from . import __version__, logs
+from .completion.pipeline import CompletionService, Snapshot
+from .completion.scheduler import Scheduler
+from .completion.trigger import Mode
+from .documents import DocumentStore
+from .engine.host import EngineHost
+from .models.registry import EMBEDDED_HINT
+from .settings import resolve
+
+log = logging.getLogger(__name__)
+
+STATUS = "slmLsp/status"
+
+
+class SlmServer(LanguageServer):
+    """State of one server: settings, documents, the engine and the completion pipeline."""
+
+    def __init__(self, *, cli_model: str | None = None, cli_layer: dict | None = None, **kw):
+        from .protocol import SlmProtocol
+
+        kw.setdefault("protocol_cls", SlmProtocol)
+        super().__init__("slm-lsp", __version__,
+                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental, **kw)
+        self.cli_model = cli_model
+        self.cli_layer = cli_layer or {}
+        self.init_options: dict[str, Any] | None = None
+        self.client_settings: dict[str, Any] | None = None
+        self.settings, _ = resolve(self.cli_layer, cli_model=cli_model)
+        self.documents = DocumentStore()
+        self.host = EngineHost(self.send_status)
+        self.scheduler = Scheduler(self.host)
+        self.service: CompletionService | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self._hinted = False
+
+    # -- plumbing --------------------------------------------------------------------------
+    def run_task(self, coro) -> asyncio.Task:
+        """Run a background task, keeping a reference and logging its failure."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task) -> None:
+            self._tasks.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                log.error("background task failed", exc_info=t.exception())
+
+        task.add_done_callback(done)
+        return task
+
+    def send_status(self, state: str, message: str, percentage: int | None) -> None:
+        model = self.host.loaded.model_id if self.host.loaded else ""
+        self.protocol.notify(STATUS, {"state": state, "message": message,
+                                      "percentage": percentage, "model": model})
+
+    def log_to_client(self, level: int, message: str) -> None:
+        kind = (types.MessageType.Error if level >= logging.ERROR else
+                types.MessageType.Warning if level >= logging.WARNING else
+                types.MessageType.Info if level >= logging.INFO else types.MessageType.Log)
+        self.window_log_message(types.LogMessageParams(type=kind, message=message))
+
+    def show(self, kind: types.MessageType, message: str) -> None:
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    def apply_settings(self) -> list[str]:
+        """Recompute settings from all layers; returns the problems found."""
+        settings, problems = resolve(self.cli_layer, self.init_options, self.client_settings,
+                                     cli_model=self.cli_model)
+        self.settings = settings
+        logs.set_level(settings.log_level)
+        if self.service is not None:
+            self.service.settings = settings
+        return problems
+
+    async def reload_if_needed(self) -> None:
+        if self.host.needs_reload(self.settings):
+            await self.load_model()
+
+    async def load_model(self) -> None:
+        """Load the model the settings name, with work-done progress where supported."""
+        token = None
+        if get_capability(self.client_capabilities, "window.work_done_progress", False):
+            token = str(uuid.uuid4())
+            try:
+                await self.work_done_progress.create_async(token)
+                self.work_done_progress.begin(token, types.WorkDoneProgressBegin(
+                    title="slm-lsp: loading model", percentage=0, cancellable=False))
+            except Exception:  # noqa: BLE001 - the client refused a token: no progress then
+                token = None
+
+        def progress(frac: float) -> None:
+            if token is not None:
+                self.work_done_progress.report(
+                    token, types.WorkDoneProgressReport(percentage=int(frac * 100)))
+
+        loaded = await self.host.load(self.settings, progress)
+        if token is not None:
+            self.work_done_progress.end(token, types.WorkDoneProgressEnd(
+                message="ready" if loaded else "failed"))
+        if loaded is None:
+            self.service = None
+            self.show(types.MessageType.Error, f"slm-lsp: completion is disabled: "
+                      f"{self.host.error}")
+            return
+        self.service = CompletionService(loaded.engine, loaded.fmt, self.settings)
+        log.info("model ready: %s", loaded.model_id)
+        if loaded.embedded and not self._hinted:
+            self._hinted = True
+            self.show(types.MessageType.Info, EMBEDDED_HINT)
+
+    @property
+    def client_capabilities(self) -> types.ClientCapabilities:
+        return self.protocol.client_capabilities
+
+    async def snapshot(self, uri: str, position: types.Position, *, invoked: bool
+                       ) -> Snapshot | None:
+        doc = self.documents.get(uri)
+        if doc is None:
+            return None
+        offset = doc.offset_at(position.line, position.character)
+        path = to_fs_path(uri) or uri
+        return Snapshot.of(doc, offset, invoked=invoked, path=self.relative(path))
+
+    def relative(self, path: str) -> str:
+        root = self.workspace.root_path if self.protocol._workspace else None
+        if root and path.startswith(root.rstrip("/") + "/"):
+            return path[len(root.rstrip("/")) + 1:]
+        return path.rsplit("/", 1)[-1]
+
+    async def completion_for(self, uri: str, position: types.Position, *, invoked: bool):
+        """The completion text and the range it replaces, or None."""
+        settings = self.settings.completion
+        doc = self.documents.get(uri)
+        if doc is None or not settings.enable or doc.language_id in settings.disabled_languages:
+            return None
+        if not invoked and not settings.automatic:
+            return None
+        snap = await self.snapshot(uri, position, invoked=invoked)
+        if snap is None or snap.trigger.mode is Mode.NONE:
+            return None
+        loaded = await self.host.wait_ready()
+        if loaded is None or self.service is None:
+            if self.host.error:
+                raise RuntimeError(f"completion is disabled: {self.host.error}")
+            return None
+        result = await self.scheduler.complete(self.service, snap, automatic=not invoked)
+        if result is None or not result.text:
+            return None
+        current = self.documents.get(uri)
+        if current is None or current.version != snap.version:
+            return None  # the document moved on: this answer is for text that is gone
+        if result.source == "model":
+            self.scheduler.speculate(self.service, snap, result.text)
+        start = types.Position(*current.position_at(snap.offset))
+        return result.text, types.Range(start, start)
+
+
+def create_server(*, cli_model: str | None = None, cli_layer: dict | None = None) -> SlmServer:
+    """A fresh server with every feature registered."""
+    from .handlers import register
+
+    server = SlmServer(cli_model=cli_model, cli_layer=cli_layer)
+    register(server)
+    return server
+

@@ -1,0 +1,58 @@
+"""Helpers for end-to-end tests through pytest-lsp."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+from pytest_lsp import LanguageClient, client_capabilities
+
+INLINE_CAPS = types.InlineCompletionClientCapabilities(dynamic_registration=False)
+
+
+def capabilities(profile: str) -> types.ClientCapabilities:
+    """A real client's capabilities, with inline completion as 3.18 clients announce it."""
+    if profile == "utf-8":
+        caps = client_capabilities("neovim")
+        caps.general.position_encodings = [types.PositionEncodingKind.Utf8,
+                                           types.PositionEncodingKind.Utf16]
+    else:
+        caps = client_capabilities("visual_studio_code")
+        if caps.general is None:
+            caps.general = types.GeneralClientCapabilities()
+        caps.general.position_encodings = [types.PositionEncodingKind.Utf16]
+    caps.text_document.inline_completion = INLINE_CAPS
+    return caps
+
+
+def open_doc(client: LanguageClient, uri: str, text: str, language: str = "python",
+             version: int = 1) -> None:
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        types.TextDocumentItem(uri=uri, language_id=language, version=version, text=text)))
+
+
+async def inline(client: LanguageClient, uri: str, line: int, character: int,
+                 invoked: bool = True) -> types.InlineCompletionList | None:
+    kind = (types.InlineCompletionTriggerKind.Invoked if invoked
+            else types.InlineCompletionTriggerKind.Automatic)
+    return await client.text_document_inline_completion_async(types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        position=types.Position(line, character),
+        context=types.InlineCompletionContext(trigger_kind=kind)))
+
+
+def apply_inline(text: str, item: types.InlineCompletionItem, encoding: str) -> str:
+    """The document after accepting ``item`` (range in the client's encoding)."""
+    lines = text.split("\n")
+
+    def offset(pos: types.Position) -> int:
+        head = sum(len(line) + 1 for line in lines[: pos.line])
+        line = lines[pos.line]
+        if encoding == "utf-8":
+            return head + len(line.encode()[: pos.character].decode())
+        if encoding == "utf-16":
+            units = line.encode("utf-16-le")[: pos.character * 2]
+            return head + len(units.decode("utf-16-le"))
+        return head + pos.character
+
+    rng = item.range
+    a, b = offset(rng.start), offset(rng.end)
+    return text[:a] + item.insert_text + text[b:]
