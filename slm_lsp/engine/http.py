@@ -17,6 +17,7 @@ The stream formats (server-sent events, newline-delimited JSON) are parsed in ``
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import logging
@@ -76,7 +77,13 @@ class HttpClient:
         self.retries = max(retries, 0)
         self.backoff_s = backoff_s
         self._api_key_env = api_key_env.strip()
-        self._secrets: set[str] = {p for p in (parts.password, parts.username) if p}
+        self._secrets: set[str] = {parts.password} if parts.password else set()
+        self._basic = ""  # user:password in the URL become HTTP basic auth (a reverse proxy's)
+        if parts.username:
+            unquote = urllib.parse.unquote
+            pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+            self._basic = base64.b64encode(pair.encode()).decode()
+            self._secrets.add(self._basic)
         self._idle: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
 
@@ -84,7 +91,8 @@ class HttpClient:
 
     def redact(self, text: str) -> str:
         """``text`` with the API key, the env setting's value and any URL password hidden."""
-        for secret in (*self._secrets, self._token(strict=False), self._api_key_env):
+        key = os.environ.get(self._api_key_env, "") if _is_env_name(self._api_key_env) else ""
+        for secret in (*self._secrets, key.strip(), self._api_key_env):
             if secret and len(secret) >= 4:
                 text = text.replace(secret, "***")
         return text
@@ -94,12 +102,12 @@ class HttpClient:
 
     # -- auth ------------------------------------------------------------------------------
 
-    def _token(self, strict: bool = True) -> str:
+    def _token(self) -> str:
         if not self._api_key_env:
             return ""
         token = os.environ.get(self._api_key_env, "").strip() if _is_env_name(
             self._api_key_env) else ""
-        if not token and strict:
+        if not token:
             # The setting's value is never echoed: users sometimes paste the key itself there.
             raise EngineError(
                 "backend.apiKeyEnv must name an environment variable that holds the API key, "
@@ -114,6 +122,8 @@ class HttpClient:
         token = self._token()
         if token:
             out["Authorization"] = f"Bearer {token}"
+        elif self._basic:
+            out["Authorization"] = f"Basic {self._basic}"
         out.update(extra or {})
         return out
 

@@ -56,6 +56,8 @@ def test_password_in_url_is_hidden(llama_double, qwen):
     with pytest.raises(EngineError) as err:
         eng.generate(fim_request(), threading.Event())
     assert "hunter2secret" not in str(err.value) and "HTTP 401" in str(err.value)
+    headers, _body = llama_double.last("/infill")
+    assert headers["Authorization"] == "Basic dGVhbTpodW50ZXIyc2VjcmV0"  # team:hunter2secret
 
 
 def test_bad_urls():
