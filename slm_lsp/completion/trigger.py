@@ -67,7 +67,7 @@ def decide(doc: Document, offset: int, *, invoked: bool) -> Trigger:
         return t(Mode.LINE, "code to the right of the cursor")
     if before.strip() == "":
         return t(Mode.BLOCK, "empty line")
-    if _OPENS_BLOCK.search(before.rstrip()):
+    if not after.strip() and _OPENS_BLOCK.search(before.rstrip()):
         # The rest of the line after `(`/`{`... may still be one line; the model decides and
         # the block filter cuts it.
         return t(Mode.BLOCK, "after a line that opens a block")

@@ -172,8 +172,11 @@ def choose_model(name: str = "", registry: Registry | None = None) -> ModelChoic
     registry = registry or load_registry()
     name = name.strip()
     if name:
-        if name in registry.models:
-            spec = registry.models[name]
+        from .store import user_models  # store imports this module
+
+        known = {**registry.models, **user_models(registry)}
+        if name in known:
+            spec = known[name]
             path = local_path(spec)
             if path is None:
                 raise ModelNotFound(not_downloaded_message(spec))
@@ -183,8 +186,8 @@ def choose_model(name: str = "", registry: Registry | None = None) -> ModelChoic
         if path.is_file():
             mid, fmt = _format_for_path(path, registry)
             return ModelChoice(path.resolve(), fmt, mid, "a GGUF path named in settings")
-        known = ", ".join(registry.models)
-        raise ModelNotFound(f"model {name!r} is neither a known model id ({known}) nor a file")
+        raise ModelNotFound(
+            f"model {name!r} is neither a known model id ({', '.join(known)}) nor a file")
     for spec in registry.models.values():  # models.toml lists the best first
         if spec.embedded:
             continue

@@ -109,9 +109,10 @@ def pull(
 ) -> Path:
     """Download ``spec`` into the models directory and return its path.
 
-    ``verify`` demands the SHA-256 pinned in ``models.toml``; without a pinned digest the pull is
-    refused unless ``verify`` is False, and then the file is still checked against its size, its
-    GGUF structure and the digest the Hub reports. ``endpoint`` defaults to ``$HF_ENDPOINT`` or
+    ``verify`` checks the download against the SHA-256 pinned in ``models.toml``, or, for a model
+    with no pinned digest, against the SHA-256 the Hub reports for the file (its LFS object id);
+    a Hub that reports none is refused unless ``verify`` is False. The file is always checked
+    for its size and its GGUF structure. ``endpoint`` defaults to ``$HF_ENDPOINT`` or
     the Hub; ``timeout`` bounds each connect and read; ``retries`` resumes a broken transfer in
     this call. Raises ``PullError``.
     """
@@ -122,12 +123,6 @@ def pull(
         return found
     if not spec.repo:
         raise PullError(f"{spec.id} is a local model with no download source")
-    if verify and not spec.sha256:
-        raise PullError(
-            f"models.toml pins no SHA-256 for {spec.id}, so the download cannot be verified; run "
-            f"`slm-lsp models pull {spec.id} --no-verify` to accept it on size and the hub's own "
-            f"checksum, or {_hand_fetch(spec)}"
-        )
     dest = target_path(spec)
     if dest.is_file():
         try:
@@ -148,7 +143,13 @@ def pull(
             f"{spec.size:,}: the file changed upstream; {_hand_fetch(spec)}"
         )
     hub_sha = etag if _SHA256.match(etag) else ""
-    expected_sha = spec.sha256.lower() if verify else (spec.sha256.lower() or hub_sha)
+    expected_sha = spec.sha256.lower() or hub_sha
+    if verify and not expected_sha:
+        raise PullError(
+            f"neither models.toml nor the hub gives a SHA-256 for {spec.file}, so the download "
+            f"cannot be verified; run `slm-lsp models pull {spec.id} --no-verify` to accept it on "
+            f"size and GGUF structure, or {_hand_fetch(spec)}"
+        )
     if verify and hub_sha and hub_sha != expected_sha:
         raise PullError(
             f"the hub's {spec.file} has SHA-256 {hub_sha}, not the {expected_sha} models.toml "

@@ -294,14 +294,20 @@ def test_a_corrupt_partial_download_is_never_trusted(hub, models_dir):
     assert not (models_dir / SMOL.name).exists()
 
 
-def test_without_a_pinned_digest_the_pull_is_refused_unless_no_verify(hub, models_dir):
+def test_without_a_pinned_digest_the_pull_is_verified_against_the_hubs_digest(hub, models_dir):
     hub.serve(REPO, SMOL)
+    dest = store.pull(_spec(sha256="", size=0))
+    assert gguf_check.file_sha256(dest, use_cache=False) == SMOL_SPEC.sha256
+
+
+def test_without_any_digest_the_pull_is_refused_unless_no_verify(hub, models_dir):
+    hub.serve(REPO, SMOL, etag="not-a-sha256")
     spec = _spec(sha256="", size=0)
     with pytest.raises(store.PullError, match="--no-verify") as err:
         store.pull(spec)
     assert spec.url in str(err.value) and str(models_dir / SMOL.name) in str(err.value)
-    assert hub.requests == []
-    dest = store.pull(spec, verify=False)  # checked against the hub's own digest
+    assert not (models_dir / SMOL.name).exists()
+    dest = store.pull(spec, verify=False)  # accepted on size and GGUF structure
     assert gguf_check.file_sha256(dest, use_cache=False) == SMOL_SPEC.sha256
 
 

@@ -1,0 +1,94 @@
+"""Each post-processing filter on its own."""
+
+from __future__ import annotations
+
+import pytest
+
+from slm_lsp.completion import postprocess as pp
+
+
+def test_cut_markers():
+    assert pp.cut_markers("return x<|endoftext|>junk", ["<|endoftext|>"]) == "return x"
+    assert pp.cut_markers("a<fim_middle>b<file_sep>", ["<file_sep>", "<fim_middle>"]) == "a"
+
+
+def test_realign_drops_the_extra_space_bpe_models_add_after_indentation():
+    text = ' """Doc."""\n     if n:\n         return 1'
+    assert pp.realign(text, "    ") == '"""Doc."""\n    if n:\n        return 1'
+    assert pp.realign("x = 1", "    ") == "x = 1"
+    assert pp.realign(" x", "foo(") == " x"  # not after whitespace: left alone
+
+
+def test_first_line():
+    assert pp.first_line("a + b\nc", ")") == "a + b"
+    assert pp.first_line("\n    next()\nmore", "") == "\n    next()"
+    assert pp.first_line("\n\n", "") == ""
+
+
+def test_cut_block_stops_at_a_dedent():
+    text = "if n < 2:\n        return n\n    return f(n - 1)\nprint(1)"
+    assert pp.cut_block(text, "    ", 10) == "if n < 2:\n        return n\n    return f(n - 1)"
+
+
+def test_cut_block_on_an_indented_empty_line_uses_its_indent():
+    assert pp.cut_block("\ndef other():\n    pass", "    ", 10) == ""
+    assert pp.cut_block("x = 1\n    y = 2\nz = 3", "    ", 10) == "x = 1\n    y = 2"
+
+
+def test_cut_block_stops_at_a_closer_of_the_enclosing_block():
+    text = "total += v;\n  }\n  return total;\n}"
+    assert pp.cut_block(text, "    ", 10) == "total += v;"
+
+
+def test_cut_block_caps_lines():
+    assert pp.cut_block("a\nb\nc\nd", "", 2) == "a\nb"
+
+
+def test_drop_suffix_overlap_on_the_line():
+    assert pp.drop_suffix_overlap("a, b)", ")", []) == "a, b"
+    assert pp.drop_suffix_overlap('name"]', '"]', []) == "name"
+    assert pp.drop_suffix_overlap("a + b", ")", []) == "a + b"
+
+
+def test_drop_suffix_overlap_of_next_lines():
+    text = "x = 1\n    y = 2\n    return x + y"
+    assert pp.drop_suffix_overlap(text, "", ["    return x + y", ""]) == "x = 1\n    y = 2"
+
+
+def test_balance_closers_never_duplicates_the_suffix_closer():
+    assert pp.balance_closers("len(x))", ")") == "len(x)"
+    assert pp.balance_closers("len(x)", ")") == "len(x)"
+    assert pp.balance_closers("a]", "") == "a]"  # the suffix has no closer: keep
+
+
+@pytest.mark.parametrize(("src", "unit"), [
+    ("def f():\n    return 1\n", "    "),
+    ("function f() {\n  return 1;\n}\n", "  "),
+    ("func f() {\n\treturn 1\n}\n", "\t"),
+])
+def test_detect_indent_unit(src, unit):
+    assert pp.detect_indent_unit(src) == unit
+
+
+def test_normalize_indent_to_tabs():
+    assert pp.normalize_indent("if x {\n    y()\n}", "\t") == "if x {\n\ty()\n}"
+
+
+def test_keep_parsing_rejects_a_completion_that_breaks_a_parse_that_held():
+    prefix, suffix = "def f(x):\n    return ", "\n\nprint(f(1))\n"
+    assert pp.keep_parsing("x + 1", prefix, suffix, "python") == "x + 1"
+    assert pp.keep_parsing("x + (1", prefix, suffix, "python") == ""
+
+
+def test_keep_parsing_keeps_the_longest_head_that_parses():
+    prefix, suffix = "def f(x):\n    ", "\n"
+    cand = "y = x * 2\n    return y\n    z = (("
+    assert pp.keep_parsing(cand, prefix, suffix, "python") == "y = x * 2\n    return y"
+
+
+def test_keep_parsing_ignores_languages_without_a_grammar():
+    assert pp.keep_parsing("((", "a", "b", "plaintext") == "(("
+
+
+def test_is_empty():
+    assert pp.is_empty(" \n\t") and not pp.is_empty(" x")

@@ -1,0 +1,65 @@
+"""Trigger policy and token windows."""
+
+from __future__ import annotations
+
+import pytest
+
+from slm_lsp.completion.trigger import Mode, decide
+from slm_lsp.context.window import ANCHOR_LINES, build_window
+from slm_lsp.documents import Document
+
+
+def _at(text: str, marker: str = "|", lang: str = "python") -> tuple[Document, int]:
+    off = text.index(marker)
+    return Document(uri="file:///t", text=text.replace(marker, ""), language_id=lang), off
+
+
+@pytest.mark.parametrize(("src", "invoked", "mode"), [
+    ("def f():\n    |\n", False, Mode.BLOCK),
+    ("def f(x):|\n", False, Mode.BLOCK),
+    ("x = compu|te(1)\n", False, Mode.NONE),
+    ("x = compu|te(1)\n", True, Mode.LINE),
+    ("x = foo(|)\n", False, Mode.LINE),
+    ("x = foo(a, |b)\n", False, Mode.LINE),
+    ("# a comment ab|\n", False, Mode.LINE),
+    ("s = 'some te|'\n", False, Mode.LINE),
+    ("total = |\n", False, Mode.LINE),
+    ("function f() {|\n}\n", False, Mode.BLOCK),
+])
+def test_trigger_modes(src, invoked, mode):
+    lang = "javascript" if "function" in src else "python"
+    doc, off = _at(src, lang=lang)
+    assert decide(doc, off, invoked=invoked).mode is mode
+
+
+def _count(text: str) -> int:
+    return len(text.split())
+
+
+def test_window_respects_budgets_and_cuts_at_lines():
+    lines = [f"value_{i} = {i} + {i}" for i in range(400)]
+    text = "\n".join(lines)
+    off = text.index("value_300")
+    w = build_window(text, off, _count, prefix_budget=200, suffix_budget=50)
+    assert w.prefix_tokens <= 200 and w.suffix_tokens <= 50
+    assert w.before_line == "" or w.before_line.startswith("value_")
+    assert w.suffix.startswith("value_300") and w.suffix.endswith("\n")
+    assert w.prefix + w.suffix in text
+
+
+def test_window_head_is_stable_while_typing_and_moves_in_steps():
+    lines = [f"value_{i} = {i} + {i}" for i in range(400)]
+    text = "\n".join(lines) + "\n"
+    heads = []
+    for line in range(200, 240):
+        off = sum(len(x) + 1 for x in lines[:line])
+        w = build_window(text, off, _count, prefix_budget=200, suffix_budget=0)
+        heads.append(w.first_line)
+    assert all(h % ANCHOR_LINES == 0 for h in heads)
+    assert len(set(heads)) <= -(-40 // ANCHOR_LINES) + 1
+    # Typing on one line never moves the head.
+    off = sum(len(x) + 1 for x in lines[:220])
+    text2 = text[:off] + "new_name = compute(" + text[off:]
+    a = build_window(text, off, _count, 200, 0)
+    b = build_window(text2, off + len("new_name = compute("), _count, 200, 0)
+    assert a.before_line == b.before_line
