@@ -115,20 +115,33 @@ export class ServerManager implements vscode.Disposable {
       transport: TransportKind.stdio,
       options: { cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath },
     };
+    let lastSent: string | undefined;
     const clientOptions: LanguageClientOptions = {
       documentSelector: DOCUMENT_SELECTOR,
       outputChannel: this.log,
       traceOutputChannel: this.log,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
-      initializationOptions: serverSettings(section),
+      // Read at each (re)start of the server process, so a restart after a crash sends the
+      // settings of that moment.
+      initializationOptions: () => {
+        const settings = serverSettings(vscode.workspace.getConfiguration(SECTION));
+        lastSent = JSON.stringify(settings);
+        return settings;
+      },
       synchronize: { configurationSection: SECTION },
       middleware: {
         workspace: {
-          // The section goes to the server without the client-only keys (`server`, `trace`).
+          // The section goes to the server without the client-only keys (`server`, `trace`), and
+          // only when it differs from what the server has: not right after initialize, and not
+          // when only `slmLsp.server.*` or `slmLsp.trace.*` changed.
           didChangeConfiguration: async () => {
-            await client.sendNotification(DidChangeConfigurationNotification.type, {
-              settings: didChangePayload(vscode.workspace.getConfiguration(SECTION)),
-            });
+            const payload = didChangePayload(vscode.workspace.getConfiguration(SECTION));
+            const text = JSON.stringify(payload[SECTION]);
+            if (text === lastSent) {
+              return;
+            }
+            lastSent = text;
+            await client.sendNotification(DidChangeConfigurationNotification.type, { settings: payload });
           },
           configuration: async (params, token, next) => {
             const answers = await next(params, token);

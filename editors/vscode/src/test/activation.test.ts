@@ -102,7 +102,11 @@ describe('the activated extension', () => {
     assert.deepEqual(answer.result, [{ model: 'tiny', completion: { automatic: true, maxTokens: 32 } }]);
   });
 
-  it('sends {"slmLsp": ...} on didChangeConfiguration, and toggles automatic completions', async () => {
+  it('sends {"slmLsp": ...} on didChangeConfiguration only when the settings changed', async () => {
+    assert.equal(received().filter((m) => m.method === 'workspace/didChangeConfiguration').length, 0,
+      'the settings the server got in initialize are not sent again');
+    fake.settings.set('trace.server', 'off');
+    fake.configurationChanged.fire({ affectsConfiguration: (s) => 'slmLsp.trace.server'.startsWith(s) });
     await fake.commands.get('slmLsp.toggleAutomatic')!();
     assert.equal(fake.settings.get('completion.automatic'), false);
     const change = await until('didChangeConfiguration', () =>
@@ -113,6 +117,8 @@ describe('the activated extension', () => {
     assert.deepEqual(change.params, {
       settings: { slmLsp: { model: 'tiny', completion: { automatic: false, maxTokens: 32 } } },
     });
+    assert.equal(received().filter((m) => m.method === 'workspace/didChangeConfiguration').length, 1,
+      'a change of slmLsp.trace.* alone sends nothing');
     assert.equal(fake.statusItems[0].text, '$(sparkle) fake-model (manual)');
   });
 
