@@ -361,6 +361,22 @@ class SlmProtocol(LanguageServerProtocol):
             sys.exit(self.exit_code)
         self.on_exit(self.exit_code)
 
+    @lsp_method(types.SHUTDOWN)
+    def lsp_shutdown(self, *args: Any) -> Generator[Any, Any, None]:
+        """Cancel pending work and refuse further requests.
+
+        pygls cancels while iterating ``_request_futures``; a cancelled future's
+        callback removes itself from that dict, so iterate over a copy.
+        """
+        if (user_handler := self.fm.features.get(types.SHUTDOWN)) is not None:
+            yield user_handler, args, None
+        current_id = self.msg_id
+        for msg_id, future in list(self._request_futures.items()):
+            if msg_id != current_id and not future.done():
+                future.cancel()
+        self._shutdown = True
+        return None
+
     @lsp_method(types.EXIT)
     def lsp_exit(self, *args: Any) -> Generator[Any, Any, None]:
         """Stop: code 0 after ``shutdown``, 1 without it (even if a user handler fails)."""

@@ -43,7 +43,7 @@ MAX_HEADER_LINE = 8 * 1024
 EXIT_GRACE = 0.5
 
 _CONTENT_LENGTH = re.compile(rb"content-length[ \t]*:[ \t]*(\S*)[ \t]*", re.IGNORECASE)
-_OTHER_HEADER = re.compile(rb"[A-Za-z][A-Za-z0-9-]*[ \t]*:[^\x00-\x08\x0e-\x1f]*")
+_OTHER_HEADER = re.compile(rb"[A-Za-z][A-Za-z0-9-]{0,63}[ \t]*:[^\x00-\x08\x0e-\x1f]*")
 _RESYNC = re.compile(rb"content-length[ \t]{0,8}:", re.IGNORECASE)
 # A complete header line inside a body means the body was shorter than announced:
 # valid JSON can never contain it (raw line breaks are not allowed in JSON strings).
@@ -163,7 +163,7 @@ class FrameParser:
             self._length = length
             self._headers_seen = True
             return _AGAIN
-        if _OTHER_HEADER.fullmatch(line):
+        if _OTHER_HEADER.fullmatch(line) and not _RESYNC.search(line, 1):
             del self._buf[: end + 1]  # Content-Type and friends: nothing to do
             self._headers_seen = True
             return _AGAIN

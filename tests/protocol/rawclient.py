@@ -42,6 +42,7 @@ class RawClient:
             p for p in (str(REPO), full_env.get("PYTHONPATH", "")) if p
         )
         full_env.update(env or {})
+        self.argv = argv
         self.proc = subprocess.Popen(
             argv,
             stdin=subprocess.PIPE,
