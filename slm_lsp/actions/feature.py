@@ -1,0 +1,293 @@
+"""Code actions for one server: instant listing, lazy computing, and syntax diagnostics.
+
+Listing reads the tree only. The model runs when an action is resolved (or applied through the
+``slmLsp.applyAction`` command), on the inference thread, with work-done progress where the
+client supports it; cancelling the request or the progress stops the model within a token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+import time
+import uuid
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+from pygls.capabilities import get_capability
+from pygls.uris import from_fs_path, to_fs_path
+
+from ..syntax.diagnostics import syntax_problems
+from ..syntax.languages import grammar
+from . import compute
+from . import scaffold as sc
+from .drafter import Cancelled, Drafter
+from .lsp import KINDS, ActionData, matches_only, resolve_supported
+from .targets import DEFINITIONS, definition_at
+
+if TYPE_CHECKING:
+    from ..documents import Document
+    from ..server import SlmServer
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE_S = 0.3
+SOURCE = "slm-lsp"
+# Wall-time budgets for the model, per action (tests draft several bodies).
+BUDGET_S = {"fix": 20.0, "docstring": 15.0, "tests": 40.0}
+
+
+class Actions:
+    """The code-action feature of one server."""
+
+    def __init__(self, server: SlmServer):
+        self.server = server
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._published: set[str] = set()
+
+    # -- syntax diagnostics ---------------------------------------------------------------
+    def document_changed(self, doc: Document) -> None:
+        """Publish the document's syntax errors ~300 ms after its last change."""
+        old = self._timers.pop(doc.uri, None)
+        if old is not None:
+            old.cancel()
+        if grammar(doc.language_id) is None:
+            return
+        loop = asyncio.get_running_loop()
+        self._timers[doc.uri] = loop.call_later(DEBOUNCE_S, self._publish, doc.uri)
+
+    def document_closed(self, uri: str) -> None:
+        """Drop pending work and clear what was published for a closed document."""
+        old = self._timers.pop(uri, None)
+        if old is not None:
+            old.cancel()
+        if uri in self._published:
+            self._send(uri, None, [])
+
+    def _send(self, uri: str, version: int | None, diags: list[types.Diagnostic]) -> None:
+        if diags:
+            self._published.add(uri)
+        else:
+            self._published.discard(uri)
+        self.server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+            uri=uri, version=version, diagnostics=diags))
+
+    def _publish(self, uri: str) -> None:
+        self._timers.pop(uri, None)
+        doc = self.server.documents.get(uri)
+        if doc is None:
+            return
+        if not self.server.settings.actions.syntax_diagnostics:
+            if uri in self._published:
+                self._send(uri, doc.version, [])
+            return
+        try:
+            diags = self.syntax_diagnostics(doc)
+        except Exception:  # noqa: BLE001 - diagnostics must never take the server down
+            log.exception("syntax diagnostics failed for %s", uri)
+            return
+        if diags or uri in self._published:
+            self._send(uri, doc.version, diags)
+
+    @staticmethod
+    def syntax_diagnostics(doc: Document) -> list[types.Diagnostic]:
+        """The tree's ERROR and MISSING nodes as diagnostics in the client's encoding."""
+        data = doc.text.encode("utf-8", "surrogatepass")
+        out = []
+        for p in syntax_problems(doc.tree, data):
+            a = len(data[:p.start_byte].decode("utf-8", "surrogatepass"))
+            b = len(data[:p.end_byte].decode("utf-8", "surrogatepass"))
+            out.append(types.Diagnostic(
+                range=types.Range(types.Position(*doc.position_at(a)),
+                                  types.Position(*doc.position_at(b))),
+                message=p.message, severity=types.DiagnosticSeverity.Error, source=SOURCE))
+        return out
+
+    # -- listing (never calls the model) ---------------------------------------------------
+    def list(self, params: types.CodeActionParams) -> list[types.CodeAction]:
+        """The actions for a range: fixes for its diagnostics, docstring and tests."""
+        uri = params.text_document.uri
+        doc = self.server.documents.get(uri)
+        if doc is None:
+            return []
+        settings = self.server.settings.actions
+        only = params.context.only
+        wanted: list[tuple[str, str, ActionData, list[types.Diagnostic] | None]] = []
+        r = params.range
+
+        def data(kind: str, rng: types.Range, **kw) -> ActionData:
+            return ActionData(uri=uri, version=doc.version, kind=kind,
+                              start_line=rng.start.line, start_character=rng.start.character,
+                              end_line=rng.end.line, end_character=rng.end.character, **kw)
+
+        if settings.fix:
+            for diag in params.context.diagnostics:
+                message = (diag.message or "problem").strip().splitlines()[0]
+                title = f"Fix: {message[:80]}"
+                wanted.append(("fix", title, data("fix", diag.range, message=message,
+                                                  title=title), [diag]))
+        target = None
+        if doc.tree is not None and doc.language_id in DEFINITIONS:
+            offset = doc.offset_at(r.start.line, r.start.character)
+            target = definition_at(doc.tree, doc.byte_offset(offset), doc.language_id)
+        if settings.docstring and target is not None and not target.documented and not (
+                doc.language_id == "python" and target.one_line):
+            title = f"Generate docstring for `{target.name}`"
+            wanted.append(("docstring", title, data("docstring", r, title=title), None))
+        if settings.tests and doc.language_id in sc.SUPPORTED:
+            if target is not None:
+                title = f"Generate tests for `{target.name}`"
+                wanted.append(("tests", title, data("tests", r, title=title), None))
+            title = "Generate tests for this module"
+            wanted.append(("tests", title, data("tests", r, scope="module", title=title), None))
+        lazy = resolve_supported(self.server.client_capabilities)
+        actions = []
+        for kind, title, d, diags in wanted:
+            if not matches_only(KINDS[kind], only):
+                continue
+            action = types.CodeAction(title=title, kind=KINDS[kind], diagnostics=diags,
+                                      data=d.to_wire())
+            if not lazy:
+                action.command = types.Command(title, "slmLsp.applyAction", [d.to_wire()])
+            actions.append(action)
+        return actions
+
+    # -- computing --------------------------------------------------------------------------
+    async def resolve(self, action: types.CodeAction) -> types.CodeAction:
+        """Fill in the action's edit (the model runs here)."""
+        data = ActionData.from_wire(action.data)
+        if data is None:
+            return action
+        outcome, edit = await self.compute(data)
+        if edit is None:
+            reason = outcome.refusal or "nothing to do"
+            action.title = f"{action.title} ({reason})"
+            action.disabled = types.CodeActionDisabled(reason=reason)
+            self.server.show(types.MessageType.Warning, f"slm-lsp: {reason}")
+            return action
+        action.edit = edit
+        return action
+
+    async def apply(self, data: ActionData) -> dict:
+        """The command path: compute the edit and ask the client to apply it."""
+        outcome, edit = await self.compute(data)
+        if edit is None:
+            reason = outcome.refusal or "nothing to do"
+            self.server.show(types.MessageType.Warning, f"slm-lsp: {reason}")
+            return {"applied": False, "reason": reason}
+        result = await self.server.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
+            edit=edit, label=data.title or "slm-lsp"))
+        return {"applied": bool(result and result.applied),
+                "reason": (result.failure_reason or "") if result else "no answer"}
+
+    def _enabled(self, kind: str) -> bool:
+        a = self.server.settings.actions
+        return {"fix": a.fix, "docstring": a.docstring, "tests": a.tests}.get(kind, False)
+
+    async def compute(self, data: ActionData
+                      ) -> tuple[compute.Outcome, types.WorkspaceEdit | None]:
+        """The outcome of an action and its edit (None when there is nothing safe to do)."""
+        from .lsp import EditRefused, to_edit
+
+        doc = self.server.documents.get(data.uri)
+        if doc is None:
+            return compute.Outcome(refusal="the document is not open"), None
+        if doc.version != data.version:
+            return compute.Outcome(refusal="the document changed; ask for the action again"), None
+        if not self._enabled(data.kind):
+            return compute.Outcome(refusal=f"{data.kind} actions are turned off"), None
+        text, lang, version = doc.text, doc.language_id, doc.version
+        a = doc.offset_at(data.start_line, data.start_character)
+        b = doc.offset_at(data.end_line, data.end_character)
+        existing, file_version, plan = None, None, None
+        if data.kind == "tests":
+            try:
+                plan = sc.plan(self._root(), to_fs_path(data.uri) or data.uri, lang)
+            except sc.ScaffoldRefused as exc:
+                return compute.Outcome(refusal=f"no tests generated: {exc}"), None
+            existing, file_version = self._existing(plan.path)
+        outcome = await self._run(data, text, lang, a, b, plan, existing)
+        current = self.server.documents.get(data.uri)
+        if current is None or current.version != version:
+            return compute.Outcome(refusal="the document changed while the model ran"), None
+        if outcome.empty:
+            return outcome, None
+        try:
+            edit = to_edit(outcome, uri=data.uri, version=version, text=text,
+                           encoding=doc.encoding, caps=self.server.client_capabilities,
+                           file_version=file_version)
+        except EditRefused as exc:
+            return compute.Outcome(refusal=str(exc)), None
+        return outcome, edit
+
+    def _root(self) -> str | None:
+        try:
+            root = self.server.workspace.root_path
+        except Exception:  # noqa: BLE001 - no workspace before initialize
+            return None
+        return os.path.normpath(root) if root else None
+
+    def _existing(self, path: str) -> tuple[str | None, int | None]:
+        """The test file's text (open buffer first, then disk) and its open version."""
+        uri = from_fs_path(path) or path
+        open_doc = self.server.documents.get(uri)
+        if open_doc is not None:
+            return open_doc.text, open_doc.version
+        if os.path.isfile(path):
+            try:
+                with open(path, encoding="utf-8", newline="") as f:
+                    return f.read(), None
+            except (OSError, UnicodeDecodeError):
+                return "", None
+        return None, None
+
+    async def _run(self, data: ActionData, text: str, lang: str, a: int, b: int,
+                   plan: sc.TestPlan | None, existing: str | None) -> compute.Outcome:
+        loaded = await self.server.host.wait_ready(timeout=60)
+        cancel = threading.Event()
+        settings = self.server.settings.actions
+        drafter = Drafter(loaded.engine if loaded else None, loaded.fmt if loaded else None,
+                          cancel, time.monotonic() + BUDGET_S[data.kind], settings.max_tokens)
+        if data.kind == "fix":
+            fn, args = compute.compute_fix, (text, lang, a, b, data.message, drafter)
+        elif data.kind == "docstring":
+            fn, args = compute.compute_docstring, (text, lang, a, drafter)
+        else:
+            offset = None if data.scope == "module" else a
+            fn, args = compute.compute_tests, (text, lang, offset, plan, existing, drafter)
+        token = await self._begin_progress(data, cancel)
+        done = "done"
+        try:
+            return await self.server.host.run(fn, *args)
+        except asyncio.CancelledError:
+            cancel.set()
+            done = "cancelled"
+            raise
+        except Cancelled:
+            done = "cancelled"
+            return compute.Outcome(refusal="cancelled")
+        finally:
+            if token is not None:
+                self.server.work_done_progress.end(token, types.WorkDoneProgressEnd(
+                    message=done))
+
+    async def _begin_progress(self, data: ActionData, cancel: threading.Event) -> str | None:
+        if not get_capability(self.server.client_capabilities, "window.work_done_progress",
+                              False):
+            return None
+        token = str(uuid.uuid4())
+        progress = self.server.work_done_progress
+        try:
+            await progress.create_async(token)
+        except Exception:  # noqa: BLE001 - a client that refuses a token gets no progress
+            return None
+        progress.begin(token, types.WorkDoneProgressBegin(
+            title=f"slm-lsp: {data.title or data.kind}", cancellable=True,
+            message="asking the model"))
+        future = progress.tokens.get(token)
+        if future is not None:
+            future.add_done_callback(lambda f: cancel.set() if f.cancelled() else None)
+        return token
+

@@ -1,0 +1,29 @@
+"""Registration of the code-action feature: codeAction, codeAction/resolve and the
+``slmLsp.applyAction`` command. Handlers only translate; ``Actions`` does the work."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from ..server import SlmServer
+from .feature import Actions
+from .lsp import COMMAND, KIND_DOCSTRING, KIND_FIX, KIND_TESTS, ActionData
+
+
+def register(server: SlmServer) -> None:
+    """Add the code actions to ``server`` (its state lives in ``server.actions``)."""
+    server.actions = Actions(server)
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
+        code_action_kinds=[KIND_FIX, KIND_DOCSTRING, KIND_TESTS], resolve_provider=True))
+    def code_action(ls: SlmServer, params: types.CodeActionParams
+                    ) -> list[types.CodeAction] | None:
+        return ls.actions.list(params)
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    async def code_action_resolve(ls: SlmServer, params: types.CodeAction) -> types.CodeAction:
+        return await ls.actions.resolve(params)
+
+    @server.command(COMMAND)
+    async def apply_action(ls: SlmServer, args: ActionData) -> dict:
+        return await ls.actions.apply(args)

@@ -1,0 +1,214 @@
+"""Test scaffolds: where the tests go in the project's convention, how they import the code,
+and the skeleton of each test. Pure: paths and definitions in, plain data out.
+
+Python: pytest ``<root>/tests/test_<module>.py`` importing the module by its real import path
+(``src/`` layouts handled). JS/TS: ``<name>.test.<ext>`` beside the file, vitest or jest as
+``package.json`` says. Go: ``<file>_test.go`` in the same package. Rust: a ``#[cfg(test)]``
+module appended to the file itself. Nothing may land outside the workspace root.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import attrs
+
+from .targets import Definition
+
+SUPPORTED = {"python", "javascript", "javascriptreact", "typescript", "typescriptreact", "go",
+             "rust"}
+_JS_EXT = {"javascript": ".js", "javascriptreact": ".jsx", "typescript": ".ts",
+           "typescriptreact": ".tsx"}
+
+
+class ScaffoldRefused(ValueError):
+    """The tests cannot be placed safely; the message says why, for the user."""
+
+
+@attrs.frozen
+class TestPlan:
+    """Where the tests go and how they are written."""
+
+    path: str  # absolute, normalised, inside the workspace root
+    language_id: str
+    module: str  # Python import path / JS import specifier / Go package / "" for Rust
+    framework: str = ""  # "pytest", "vitest", "jest", "go", "rust"
+    same_file: bool = False  # Rust: append to the source file itself
+    commonjs: bool = False
+
+
+def inside(root: str, path: str) -> bool:
+    """Is ``path`` (normalised, symlinks not followed) inside ``root``?"""
+    root_n = os.path.normpath(os.path.abspath(root))
+    path_n = os.path.normpath(os.path.abspath(path))
+    try:
+        return os.path.commonpath([root_n, path_n]) == root_n
+    except ValueError:  # different drives
+        return False
+
+
+def python_module(root: str, source: str) -> str:
+    """The import path of ``source`` from the workspace root (``src/`` stripped)."""
+    rel = Path(os.path.relpath(os.path.normpath(source), os.path.normpath(root)))
+    parts = list(rel.with_suffix("").parts)
+    if parts and parts[0] == "src" and len(parts) > 1:
+        parts = parts[1:]
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    if not parts or not all(p.isidentifier() for p in parts):
+        raise ScaffoldRefused(f"{rel} is not importable as a Python module")
+    return ".".join(parts)
+
+
+def _package_json(start: Path, root: Path) -> dict:
+    here = start
+    while True:
+        candidate = here / "package.json"
+        if candidate.is_file():
+            try:
+                return json.loads(candidate.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return {}
+        if here == root or here.parent == here or not inside(str(root), str(here.parent)):
+            return {}
+        here = here.parent
+
+
+def js_framework(package: dict) -> str:
+    """``vitest`` or ``jest`` as the package's dependencies or test script say (jest if
+    neither is named: its globals are what most projects assume)."""
+    deps = {**package.get("dependencies", {}), **package.get("devDependencies", {})}
+    script = str(package.get("scripts", {}).get("test", ""))
+    if "vitest" in deps or "vitest" in script:
+        return "vitest"
+    return "jest"
+
+
+def plan(root: str | None, source: str, language_id: str) -> TestPlan:
+    """Where the tests for ``source`` go. Raises ``ScaffoldRefused`` when it is not safe."""
+    if language_id not in SUPPORTED:
+        raise ScaffoldRefused(f"no test convention for {language_id}")
+    if not root:
+        raise ScaffoldRefused("no workspace root: open a folder to generate tests")
+    source = os.path.normpath(os.path.abspath(source))
+    if not inside(root, source):
+        raise ScaffoldRefused(f"{source} is outside the workspace {root}")
+    src = Path(source)
+    if language_id == "python":
+        module = python_module(root, source)
+        target = os.path.join(root, "tests", f"test_{module.rsplit('.', 1)[-1]}.py")
+        result = TestPlan(os.path.normpath(target), language_id, module, "pytest")
+    elif language_id in _JS_EXT:
+        package = _package_json(src.parent, Path(os.path.normpath(root)))
+        stem = src.stem
+        target = str(src.with_name(f"{stem}.test{src.suffix or _JS_EXT[language_id]}"))
+        commonjs = language_id.startswith("javascript") and package.get("type") != "module" \
+            and src.suffix != ".mjs"
+        spec = f"./{stem}" if language_id.startswith("typescript") or commonjs else \
+            f"./{src.name}"
+        result = TestPlan(target, language_id, spec, js_framework(package), commonjs=commonjs)
+    elif language_id == "go":
+        target = str(src.with_name(f"{src.stem}_test.go"))
+        result = TestPlan(target, language_id, "", "go")
+    else:
+        result = TestPlan(source, language_id, "", "rust", same_file=True)
+    if not inside(root, result.path):
+        raise ScaffoldRefused(f"the test file {result.path} would be outside the workspace")
+    return result
+
+
+def public(defs: list[Definition], language_id: str) -> list[Definition]:
+    """The definitions a test file should cover: public, top-level functions and classes."""
+    if language_id == "python":
+        keep = [d for d in defs if not d.name.startswith("_")]
+    elif language_id == "go":
+        keep = [d for d in defs if d.name[:1].isupper() and d.kind == "function"]
+    else:
+        keep = list(defs)
+    return keep
+
+
+def test_name(d: Definition, language_id: str) -> str:
+    if language_id == "go":
+        return f"Test{d.name[:1].upper()}{d.name[1:]}"
+    if language_id in _JS_EXT:
+        return d.name
+    return f"test_{re.sub(r'(?<!^)(?=[A-Z])', '_', d.name).lower()}"
+
+
+def call_of(d: Definition) -> str:
+    args = ", ".join(p.lstrip("*.&") for p in d.params)
+    return f"{d.name}({args})"
+
+
+def skeleton_body(d: Definition, language_id: str, indent: str) -> str:
+    """A test body that says what to write and does not pretend to pass."""
+    if language_id == "python":
+        what = f"{d.name}(...)" if d.kind == "class" else call_of(d)
+        return f'{indent}# TODO: check {what}\n{indent}pytest.skip("test not written yet")\n'
+    if language_id == "go":
+        return f'{indent}// TODO: check {call_of(d)}\n{indent}t.Skip("test not written yet")\n'
+    if language_id == "rust":
+        return f'{indent}// TODO: check {call_of(d)}\n{indent}todo!("test not written yet");\n'
+    return f"{indent}// TODO: check {call_of(d)}\n{indent}expect({d.name}).toBeDefined();\n"
+
+
+def header(p: TestPlan, names: list[str], existing: str = "") -> str:
+    """The imports a new (or appended-to) test file needs, minus those it already has."""
+    if p.language_id == "python":
+        lines = ["import pytest"]
+        if names:
+            lines.append(f"from {p.module} import {', '.join(names)}")
+        else:
+            lines.append(f"import {p.module}")
+    elif p.framework == "go":
+        lines = [] if existing else [f"package {p.module}", ""]
+        lines.append('import "testing"')
+    elif p.framework == "rust":
+        return ""
+    else:
+        lines = []
+        if p.framework == "vitest":
+            lines.append('import { describe, expect, it } from "vitest";')
+        if names and p.commonjs:
+            lines.append(f'const {{ {", ".join(names)} }} = require("{p.module}");')
+        elif names:
+            lines.append(f'import {{ {", ".join(names)} }} from "{p.module}";')
+    kept = [line for line in lines if not line or line not in existing]
+    return "\n".join(kept) + "\n" if kept else ""
+
+
+def wrap_test(d: Definition, p: TestPlan, body: str) -> str:
+    """One test function around ``body`` (already indented)."""
+    name = test_name(d, p.language_id)
+    if p.language_id == "python":
+        return f"def {name}():\n{body}"
+    if p.framework == "go":
+        return f"func {name}(t *testing.T) {{\n{body}}}\n"
+    if p.framework == "rust":
+        return f"    #[test]\n    fn {name}() {{\n{body}    }}\n"
+    return f'describe("{name}", () => {{\n  it("works", () => {{\n{body}  }});\n}});\n'
+
+
+def body_indent(p: TestPlan) -> str:
+    return {"python": "    ", "go": "\t", "rust": "        "}.get(p.language_id, "    ")
+
+
+def assemble(p: TestPlan, tests: list[str], names: list[str], existing: str = "",
+             existing_mods: str = "") -> str:
+    """The text to write: a new file, or what to append to an existing one."""
+    if p.framework == "rust":
+        mod = "tests" if not re.search(r"\bmod\s+tests\b", existing_mods) else "generated_tests"
+        lead = "\n" if existing and not existing.endswith("\n\n") else ""
+        return (f"{lead}#[cfg(test)]\nmod {mod} {{\n    use super::*;\n\n"
+                + "\n".join(tests) + "}\n")
+    head = header(p, names, existing)
+    sep = "\n\n" if p.language_id == "python" else "\n"
+    text = (head + sep if head else "") + sep.join(tests)
+    if existing:
+        lead = "" if existing.endswith("\n\n") else ("\n" if existing.endswith("\n") else "\n\n")
+        return lead + ("\n" if p.language_id == "python" and lead else "") + text
+    return text

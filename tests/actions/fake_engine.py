@@ -1,0 +1,79 @@
+"""A scripted engine for tests where determinism is the point.
+
+The script is a JSON file: ``{"format": "plain" | a FIM format of models.toml, "rules": [{"match":
+"text in the prompt", "text": "what to answer", "delay_s": 0}], "log": "calls.jsonl"}``. The first
+rule whose ``match`` occurs in the prompt answers (``should_stop`` and ``stop`` strings are
+honoured as the real engine does); no match answers "". Each call is appended to ``log`` (if
+given) so tests can prove that a request did, or did not, run the model. A ``delay_s`` answer
+waits, checking the cancel event, to exercise cancellation.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+from slm_lsp.engine.base import Generation, GenerationRequest, ModelInfo
+from slm_lsp.models.registry import PromptFormat, load_registry
+
+
+class FakeEngine:
+    """Implements the Engine protocol from a script."""
+
+    def __init__(self, script: dict, log_path: str | None = None):
+        self.script = script
+        self.rules = script.get("rules", [])
+        self.log_path = log_path or script.get("log")
+        self.info = ModelInfo(name="fake", path="", n_ctx=4096)
+        self.prompts: list[str] = []
+
+    @classmethod
+    def from_file(cls, path: str) -> FakeEngine:
+        return cls(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    def load(self, progress=None) -> None:
+        if progress:
+            progress(1.0)
+
+    def count_tokens(self, text: str) -> int:
+        return max(1, len(text) // 4)
+
+    def tokenize(self, text: str) -> list[int]:
+        return [ord(c) % 50000 for c in text]
+
+    def close(self) -> None:
+        pass
+
+    def generate(self, request: GenerationRequest, cancel: threading.Event) -> Generation:
+        prompt = "".join(t for t, _ in request.parts) if request.parts else request.prompt
+        self.prompts.append(prompt)
+        if self.log_path:
+            with open(self.log_path, "a", encoding="utf-8") as f:
+                f.write(json.dumps({"prompt": prompt[-400:]}) + "\n")
+        rule = next((r for r in self.rules if r.get("match", "") in prompt), None)
+        if rule is None:
+            return Generation(text="", stop_reason="stop")
+        end = time.monotonic() + float(rule.get("delay_s", 0))
+        while time.monotonic() < end:
+            if cancel.wait(0.02):
+                return Generation(text="", stop_reason="cancelled")
+        if cancel.is_set():
+            return Generation(text="", stop_reason="cancelled")
+        text = ""
+        for ch in rule.get("text", ""):
+            text += ch
+            cuts = [i for i in (text.find(s) for s in request.stop if s) if i >= 0]
+            if cuts:
+                return Generation(text=text[:min(cuts)], stop_reason="stop")
+            if request.should_stop is not None and request.should_stop(text):
+                return Generation(text=text, stop_reason="stop")
+        return Generation(text=text, stop_reason="stop", tokens=len(text))
+
+
+def make_fake_engine(script_path: str) -> tuple[FakeEngine, PromptFormat, None]:
+    """What ``make_engine`` returns when ``SLM_LSP_FAKE_ENGINE`` names a script."""
+    engine = FakeEngine.from_file(script_path)
+    fmt = load_registry().formats[engine.script.get("format", "plain")]
+    return engine, fmt, None

@@ -1,0 +1,9 @@
+"""Shapes and their areas."""
+
+
+def square_area(side):
+    return side * side
+
+
+def _helper(x):
+    return x

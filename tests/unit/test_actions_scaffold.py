@@ -1,0 +1,73 @@
+"""Test scaffolds: paths in the project's convention, import paths, refusal outside the root."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from slm_lsp.actions import scaffold as sc
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "actions"
+
+
+@pytest.mark.parametrize("rel,module,test", [
+    ("src/geo/shapes.py", "geo.shapes", "tests/test_shapes.py"),
+    ("geo/shapes.py", "geo.shapes", "tests/test_shapes.py"),
+    ("pkg/__init__.py", "pkg", "tests/test_pkg.py"),
+    ("tool.py", "tool", "tests/test_tool.py"),
+])
+def test_python_test_path_and_import_path(tmp_path, rel, module, test):
+    p = sc.plan(str(tmp_path), str(tmp_path / rel), "python")
+    assert p.module == module
+    assert p.path == str(tmp_path / test)
+    assert p.framework == "pytest"
+
+
+@pytest.mark.parametrize("source", ["/elsewhere/x.py", "{root}/../x.py", "{root}/a/../../x.py"])
+def test_a_source_outside_the_workspace_is_refused(tmp_path, source):
+    root = tmp_path / "root"
+    with pytest.raises(sc.ScaffoldRefused, match="outside the workspace"):
+        sc.plan(str(root), source.format(root=root), "python")
+
+
+def test_no_root_or_unimportable_module_is_refused(tmp_path):
+    with pytest.raises(sc.ScaffoldRefused, match="no workspace root"):
+        sc.plan(None, "/x/y.py", "python")
+    with pytest.raises(sc.ScaffoldRefused, match="not importable"):
+        sc.plan(str(tmp_path), str(tmp_path / "my-scripts" / "run.py"), "python")
+
+
+def test_js_uses_the_framework_package_json_names(tmp_path):
+    root = tmp_path
+    (root / "package.json").write_text(json.dumps({"devDependencies": {"vitest": "1"},
+                                                   "type": "module"}))
+    (root / "lib").mkdir()
+    p = sc.plan(str(root), str(root / "lib" / "math.ts"), "typescript")
+    assert (p.path, p.framework, p.module) == (str(root / "lib" / "math.test.ts"), "vitest",
+                                               "./math")
+    (root / "package.json").write_text(json.dumps({"devDependencies": {"jest": "29"}}))
+    p = sc.plan(str(root), str(root / "lib" / "math.js"), "javascript")
+    assert (p.framework, p.commonjs, p.module) == ("jest", True, "./math")
+
+
+def test_go_and_rust_conventions(tmp_path):
+    p = sc.plan(str(tmp_path), str(tmp_path / "calc" / "add.go"), "go")
+    assert p.path == str(tmp_path / "calc" / "add_test.go")
+    p = sc.plan(str(tmp_path), str(tmp_path / "src" / "lib.rs"), "rust")
+    assert p.same_file and p.path == str(tmp_path / "src" / "lib.rs")
+
+
+def test_header_skips_imports_the_file_already_has():
+    p = sc.TestPlan("/r/tests/test_m.py", "python", "m", "pytest")
+    assert sc.header(p, ["f"], "import pytest\nfrom m import f\n") == ""
+    assert sc.header(p, ["f"], "") == "import pytest\nfrom m import f\n"
+
+
+def test_rust_module_name_avoids_an_existing_tests_module():
+    p = sc.TestPlan("/r/lib.rs", "rust", "", "rust", same_file=True)
+    out = sc.assemble(p, ["    #[test]\n    fn t() {}\n"], [], "fn a() {}\n",
+                      "mod tests { }\n")
+    assert "mod generated_tests" in out
+    assert "mod tests " in sc.assemble(p, ["    #[test]\n    fn t() {}\n"], [], "", "")
