@@ -8,6 +8,7 @@ import uuid
 from lsprotocol import types
 from pygls.capabilities import get_capability
 
+from .actions.handlers import register as register_actions
 from .logs import ClientLogHandler
 from .server import SlmServer
 from .settings import SECTION, section_of
@@ -71,6 +72,7 @@ def register(server: SlmServer) -> None:
     def did_open(ls: SlmServer, params: types.DidOpenTextDocumentParams) -> None:
         item = params.text_document
         ls.documents.open(item.uri, item.text, item.version, item.language_id)
+        ls.actions.document_changed(ls.documents.get(item.uri))
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: SlmServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -88,10 +90,12 @@ def register(server: SlmServer) -> None:
                 doc.apply_change(change.text, None, None)
         doc.version = params.text_document.version
         ls.scheduler.document_changed(doc.uri)
+        ls.actions.document_changed(doc)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: SlmServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.documents.close(params.text_document.uri)
+        ls.actions.document_closed(params.text_document.uri)
         ls.scheduler.document_closed(params.text_document.uri)
         if ls.service is not None:
             ls.service.cache.forget(params.text_document.uri)
@@ -138,6 +142,8 @@ def register(server: SlmServer) -> None:
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: SlmServer, *args) -> None:
         ls.host.shutdown()
+
+    register_actions(server)
 
 
 async def _pull_configuration(ls: SlmServer) -> dict | None:
