@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -10,28 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from rawclient import ECHO_SERVER, REAL_SERVER, REPO, RawClient  # noqa: E402
-
-
-def real_server_available() -> bool:
-    """True once ``slm_lsp/server.py`` exists and defines ``create_server``."""
-    path = REPO / "slm_lsp" / "server.py"
-    if not path.exists() or not (REPO / "slm_lsp" / "__main__.py").exists():
-        return False
-    return "def create_server" in path.read_text(encoding="utf-8")
-
-
-SERVERS = [
-    pytest.param(ECHO_SERVER, id="echo"),
-    pytest.param(
-        REAL_SERVER,
-        id="slm_lsp",
-        marks=pytest.mark.skipif(
-            not real_server_available() or importlib.util.find_spec("pygls") is None,
-            reason="slm_lsp.server.create_server is not there yet",
-        ),
-    ),
-]
+from rawclient import ECHO_SERVER, SERVERS, RawClient  # noqa: E402
 
 
 @pytest.fixture(params=SERVERS)
