@@ -115,7 +115,8 @@ local function check_clients(config)
     return
   end
   local text = ('model %s: %s%s'):format(status.model ~= '' and status.model or '(none)',
-    status.state, status.message ~= '' and (' - ' .. status.message) or '')
+    status.state, (status.message ~= '' and status.message ~= status.model)
+      and (' - ' .. status.message) or '')
   if status.state == 'ready' or status.state == 'busy' then
     health.ok(text)
   elseif status.state == 'loading' then

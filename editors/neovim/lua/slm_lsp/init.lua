@@ -215,7 +215,8 @@ function M.command(sub)
     }
     if status then
       lines[#lines + 1] = ('model %s: %s%s'):format(status.model ~= '' and status.model or '?',
-        status.state, status.message ~= '' and (' (' .. status.message .. ')') or '')
+        status.state, (status.message ~= '' and status.message ~= status.model)
+          and (' (' .. status.message .. ')') or '')
     elseif #clients > 0 then
       lines[#lines + 1] = 'no status from the server yet'
     end

