@@ -1,5 +1,5 @@
-"""Start and stop llama-cpp-python's OpenAI-compatible server (``python -m llama_cpp.server``)
-on a free loopback port, serving the embedded SmolLM2-135M GGUF."""
+"""Start and stop llama-cpp-python's OpenAI-compatible server (``python -m llama_cpp.server``,
+through ``llama_cpp_server.py``) on a free loopback port, serving the embedded SmolLM2-135M."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 
 from slm_lsp.models.registry import embedded_model_path
+
+LAUNCHER = Path(__file__).with_name("llama_cpp_server.py")
 
 
 def free_port() -> int:
@@ -40,7 +42,7 @@ class RealServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 120.0) -> RealServer:
-        cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model),
+        cmd = [sys.executable, str(LAUNCHER), "--model", str(self.model),
                "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", "2048",
                "--n_threads", "2", "--verbose", "false"]
         if self.api_key:

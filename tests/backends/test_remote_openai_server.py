@@ -1,0 +1,196 @@
+"""The OpenAI-compatible engine against a real server process: llama-cpp-python's own server
+(``python -m llama_cpp.server``) running the embedded SmolLM2-135M on a loopback port."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from conftest import backend, cancel_after
+from real_server import RealServer
+
+from slm_lsp.engine.base import EngineError, GenerationRequest
+from slm_lsp.engine.openai import OpenAIEngine
+from slm_lsp.engine.remote import make_remote_engine
+
+pytest.importorskip("llama_cpp.server.app", reason="needs llama-cpp-python[server]")
+pytestmark = pytest.mark.slow
+
+KEY = "sk-test-7f3c9a1e5b"
+KEY_ENV = "SLM_LSP_TEST_SERVER_KEY"
+# A prompt the small model keeps continuing: good for mid-stream cancellation.
+COUNTING = "Count from 1 to 200: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,"
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv = RealServer(api_key=KEY).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def engine(server, plain, monkeypatch):
+    monkeypatch.setenv(KEY_ENV, KEY)
+    eng = make_remote_engine(backend("openai", server.url, api_key_env=KEY_ENV,
+                                     timeout_ms=30_000), plain)
+    eng.load()
+    yield eng
+    eng.close()
+
+
+def test_completion_returns_text(engine):
+    assert isinstance(engine, OpenAIEngine)
+    assert engine.model  # taken from /v1/models
+    gen = engine.generate(GenerationRequest(prompt="def add(a, b):\n    return", max_tokens=12),
+                          threading.Event())
+    assert gen.text.strip()
+    assert gen.stop_reason in ("stop", "length")
+    assert 1 <= gen.tokens <= 12
+    assert len(gen.logprobs) == gen.tokens and all(lp <= 0 for lp in gen.logprobs)
+    assert "".join(gen.pieces) == gen.text
+
+
+def test_tokens_stream_in_as_they_are_generated(engine):
+    seen: list[tuple[float, str]] = []
+
+    def watch(text: str) -> bool:
+        seen.append((time.monotonic(), text))
+        return False
+
+    t0 = time.monotonic()
+    gen = engine.generate(GenerationRequest(prompt=COUNTING, max_tokens=24, should_stop=watch),
+                          threading.Event())
+    end = time.monotonic()
+    assert gen.tokens == 24 and gen.stop_reason == "length"
+    assert len(seen) >= 12  # one call per streamed piece, not one at the end
+    assert all(b[1].startswith(a[1]) for a, b in zip(seen, seen[1:], strict=False))
+    assert seen[0][0] - t0 < (end - t0) * 0.8  # the first piece came well before the last
+
+
+def test_cancel_mid_stream_returns_fast_and_server_keeps_serving(engine):
+    cancel = threading.Event()
+    pieces: list[str] = []
+
+    def after_a_few(text: str) -> bool:
+        pieces.append(text)
+        if len(pieces) == 5:
+            cancel_after(cancel, 0.0)
+        return False
+
+    gen = engine.generate(GenerationRequest(prompt=COUNTING, max_tokens=400,
+                                            should_stop=after_a_few), cancel)
+    assert gen.stop_reason == "cancelled"
+    assert 5 <= gen.tokens < 400
+    # Latency from the cancel to the return, measured on a fresh stream with a timer.
+    cancel = threading.Event()
+    fired = cancel_after(cancel, 0.5)
+    gen = engine.generate(GenerationRequest(prompt=COUNTING, max_tokens=400), cancel)
+    latency = time.monotonic() - fired[0]
+    assert gen.stop_reason == "cancelled"
+    assert latency < 0.1, f"cancel took {latency * 1000:.0f} ms"
+    after = engine.generate(GenerationRequest(prompt="def add(a, b):", max_tokens=8),
+                            threading.Event())
+    assert after.text and after.stop_reason in ("stop", "length")
+
+
+def test_stop_strings_cut_the_text(engine):
+    free = engine.generate(GenerationRequest(prompt=COUNTING, max_tokens=16), threading.Event())
+    assert " 12," in free.text  # the model counts on
+    gen = engine.generate(GenerationRequest(prompt=COUNTING, max_tokens=16, stop=(" 12,",)),
+                          threading.Event())
+    assert gen.stop_reason == "stop"
+    assert gen.text == free.text[: free.text.index(" 12,")]
+    assert " 12," not in gen.text
+
+
+def test_deadline_ends_with_time(engine):
+    t0 = time.monotonic()
+    gen = engine.generate(GenerationRequest(prompt=COUNTING, max_tokens=400, deadline=t0 + 0.5),
+                          threading.Event())
+    assert gen.stop_reason == "time"
+    assert time.monotonic() - t0 < 0.7
+
+
+def test_tokenize_matches_the_model(engine, server):
+    llama_cpp = pytest.importorskip("llama_cpp")
+    vocab = llama_cpp.Llama(str(server.model), vocab_only=True, verbose=False)
+    text = "def add(a, b):\n    return a + b\n"
+    expected = vocab.tokenize(text.encode(), add_bos=False, special=True)
+    assert engine.tokenize(text) == expected
+    assert engine.count_tokens(text) == len(expected)
+
+
+def test_wrong_key_is_refused_without_showing_it(server, plain, monkeypatch, all_logs):
+    wrong = "sk-wrong-0d9e8f7a6b"
+    monkeypatch.setenv(KEY_ENV, wrong)
+    eng = make_remote_engine(backend("openai", server.url, api_key_env=KEY_ENV), plain)
+    with pytest.raises(EngineError) as err:
+        eng.load()
+    assert "refused the API key (HTTP 401)" in str(err.value)
+    assert server.url.split("//")[1] in str(err.value)
+    for text in (str(err.value), all_logs.text):
+        assert wrong not in text and KEY not in text
+
+
+def test_key_pasted_into_api_key_env_is_never_shown(server, plain, all_logs):
+    # A user puts the key itself where the variable's name belongs.
+    eng = make_remote_engine(backend("openai", server.url, api_key_env=KEY), plain)
+    with pytest.raises(EngineError, match="apiKeyEnv must name an environment variable") as err:
+        eng.load()
+    with pytest.raises(EngineError) as err2:
+        eng.generate(GenerationRequest(prompt="x", max_tokens=2), threading.Event())
+    for text in (str(err.value), str(err2.value), all_logs.text):
+        assert KEY not in text
+
+
+def test_no_key_asks_for_one(server, plain):
+    eng = make_remote_engine(backend("openai", server.url), plain)
+    with pytest.raises(EngineError, match=r"asks for an API key \(HTTP 401\).*apiKeyEnv"):
+        eng.generate(GenerationRequest(prompt="x", max_tokens=2), threading.Event())
+
+
+def test_server_killed_mid_request_then_restarted(plain, monkeypatch, all_logs):
+    monkeypatch.setenv(KEY_ENV, KEY)
+    srv = RealServer(api_key=KEY).start()
+    try:
+        eng = make_remote_engine(backend("openai", srv.url, api_key_env=KEY_ENV,
+                                         timeout_ms=30_000), plain)
+        eng.load()
+        killed: list[float] = []
+
+        def kill_after_a_few(text: str) -> bool:
+            if len(text) > 8 and not killed:
+                srv.kill()
+                killed.append(time.monotonic())
+            return False
+
+        with pytest.raises(EngineError) as err:
+            eng.generate(GenerationRequest(prompt=COUNTING, max_tokens=400,
+                                           should_stop=kill_after_a_few), threading.Event())
+        assert killed and time.monotonic() - killed[0] < 1.0
+        message = str(err.value)
+        assert srv.url.split("//")[1] in message and "\n" not in message
+        assert "dropped the connection" in message or "cannot reach" in message
+
+        # Down: a clear error, quickly (retries with backoff, then give up).
+        t0 = time.monotonic()
+        with pytest.raises(EngineError, match="cannot reach the model server at .*refused"):
+            eng.generate(GenerationRequest(prompt="x", max_tokens=2), threading.Event())
+        assert time.monotonic() - t0 < 1.0
+
+        # Back on the same port: the same engine works again.
+        srv.start()
+        gen = eng.generate(GenerationRequest(prompt="def add(a, b):", max_tokens=8),
+                           threading.Event())
+        assert gen.text and gen.stop_reason in ("stop", "length")
+        assert KEY not in all_logs.text
+    finally:
+        srv.stop()
+
+
+def test_info_after_load(engine):
+    assert engine.info.name == engine.model
+    assert engine.info.n_ctx == 2048  # llama-cpp-python does not say: the fallback
+    assert engine.info.path == engine.client.url
