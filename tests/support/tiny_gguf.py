@@ -20,7 +20,7 @@ from pathlib import Path
 import gguf
 import numpy as np
 
-from .vocab import VocabUnavailable, vocab_path
+from .vocab import VocabUnavailable, read_metadata, vocab_path
 
 ARCH = "llama"
 N_LAYER = 2
@@ -57,8 +57,8 @@ def tiny_model(vocab: str, out_dir: Path, *, seed: int = 0) -> Path:
 
 def write_tiny_model(vocab_file: Path, out: Path, *, seed: int = 0, name: str = "tiny") -> None:
     """Write a random-weight ``llama`` GGUF to ``out`` with the tokenizer of ``vocab_file``."""
-    reader = gguf.GGUFReader(vocab_file)
-    token_types = np.asarray(reader.fields["tokenizer.ggml.token_type"].contents())
+    _, fields = read_metadata(vocab_file)
+    token_types = np.asarray(fields["tokenizer.ggml.token_type"].value)
     n_vocab = len(token_types)
 
     writer = gguf.GGUFWriter(out, ARCH)
@@ -73,9 +73,9 @@ def write_tiny_model(vocab_file: Path, out: Path, *, seed: int = 0, name: str = 
     writer.add_layer_norm_rms_eps(1e-5)
     writer.add_vocab_size(n_vocab)
     writer.add_file_type(gguf.LlamaFileType.MOSTLY_F16)
-    for key, field in reader.fields.items():
-        if key.startswith("tokenizer."):
-            _copy_field(writer, key, field)
+    for key, field in fields.items():
+        if key.startswith("tokenizer."):  # copied with their exact types
+            writer.add_key_value(key, field.value, field.type, sub_type=field.sub_type)
 
     for tensor_name, array in _random_tensors(n_vocab, token_types, seed):
         writer.add_tensor(tensor_name, array)
@@ -83,13 +83,6 @@ def write_tiny_model(vocab_file: Path, out: Path, *, seed: int = 0, name: str = 
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
-
-
-def _copy_field(writer: gguf.GGUFWriter, key: str, field: gguf.ReaderField) -> None:
-    """Copy one metadata key with its exact GGUF type (arrays keep their element type)."""
-    vtype = field.types[0]
-    sub_type = field.types[-1] if vtype == gguf.GGUFValueType.ARRAY else None
-    writer.add_key_value(key, field.contents(), vtype, sub_type=sub_type)
 
 
 def _random_tensors(n_vocab: int, token_types: np.ndarray, seed: int):

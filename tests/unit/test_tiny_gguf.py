@@ -8,7 +8,6 @@ marker, code, marker.
 
 from __future__ import annotations
 
-import functools
 import io
 import tarfile
 import time
@@ -20,8 +19,8 @@ import pytest
 
 from slm_lsp.models.registry import load_registry
 from tests.support import vocab as vocab_mod
-from tests.support.tiny_gguf import N_CTX, TEXT_TYPES, require_tiny_model, tiny_model
-from tests.support.vocab import VOCABS, reference_cases, require_vocab
+from tests.support.tiny_gguf import N_CTX, N_LAYER, TEXT_TYPES, require_tiny_model, tiny_model
+from tests.support.vocab import VOCABS, read_metadata, reference_cases, require_vocab
 
 # Published ids of the FIM markers (the models' tokenizer.json files).
 FIM_IDS = {
@@ -30,12 +29,6 @@ FIM_IDS = {
 }
 PRE = "def f(x):\n    "
 SUF = "\n    return y"
-
-
-@functools.cache
-def _reader(path: Path) -> gguf.GGUFReader:
-    """Parse a GGUF once per session (gguf-py takes seconds on a 150k-token vocabulary)."""
-    return gguf.GGUFReader(path)
 
 
 def _llama_cpp():
@@ -64,10 +57,22 @@ def loaded():
 
 @pytest.mark.parametrize("name", VOCABS)
 def test_vocab_file_is_the_named_tokenizer_without_weights(name: str) -> None:
-    reader = _reader(require_vocab(name))
-    assert reader.fields["general.name"].contents() == name
-    assert len(reader.fields["tokenizer.ggml.tokens"].data) > 30_000
-    assert len(reader.tensors) == 0
+    n_tensors, fields = read_metadata(require_vocab(name))
+    assert fields["general.name"].value == name
+    assert len(fields["tokenizer.ggml.tokens"].value) > 30_000
+    assert n_tensors == 0
+
+
+@pytest.mark.parametrize("name", ["deepseek-coder", "llama-spm"])
+def test_read_metadata_agrees_with_gguf_reader(name: str) -> None:
+    path = require_vocab(name)
+    reader = gguf.GGUFReader(path)
+    _, fields = read_metadata(path)
+    assert list(fields) == [k for k in reader.fields if not k.startswith("GGUF.")]
+    for key, field in fields.items():
+        expected = reader.fields[key]
+        assert [field.type] + ([field.sub_type] if field.sub_type else []) == expected.types, key
+        assert field.value == expected.contents(), key
 
 
 def test_extract_takes_only_the_vocab_files_from_an_sdist(tmp_path: Path) -> None:
@@ -130,20 +135,17 @@ def test_tiny_model_is_written_once_per_vocab_and_seed(tmp_path: Path) -> None:
     print(f"tiny deepseek-coder model: {written_s:.2f} s, {first.stat().st_size} bytes")
 
 
-@pytest.mark.parametrize(
-    "name", [pytest.param(v, marks=pytest.mark.slow) if v == "qwen2" else v for v in VOCABS]
-)
+@pytest.mark.parametrize("name", VOCABS)
 def test_tiny_model_carries_the_whole_tokenizer(name: str) -> None:
-    vocab = _reader(require_vocab(name))
-    model = _reader(require_tiny_model(name))
-    keys = [k for k in vocab.fields if k.startswith("tokenizer.")]
+    _, vocab = read_metadata(require_vocab(name))
+    n_tensors, model = read_metadata(require_tiny_model(name))
+    keys = [k for k in vocab if k.startswith("tokenizer.")]
     assert "tokenizer.ggml.merges" in keys or "tokenizer.ggml.scores" in keys
     for key in keys:
-        assert model.fields[key].types == vocab.fields[key].types, key
-        assert model.fields[key].contents() == vocab.fields[key].contents(), key
-    n_vocab = len(vocab.fields["tokenizer.ggml.tokens"].data)
-    assert model.fields["llama.vocab_size"].contents() == n_vocab
-    assert model.fields["llama.context_length"].contents() == N_CTX
+        assert model[key] == vocab[key], key
+    assert model["llama.vocab_size"].value == len(vocab["tokenizer.ggml.tokens"].value)
+    assert model["llama.context_length"].value == N_CTX
+    assert n_tensors == 3 + 9 * N_LAYER
 
 
 @pytest.mark.parametrize("name", VOCABS)
@@ -161,7 +163,7 @@ def test_tiny_model_tokenizes_like_llama_cpp_reference(loaded, name: str) -> Non
 def test_tiny_model_generates_text_tokens_deterministically(loaded, name: str) -> None:
     llm = loaded(name)
     prompt = llm.tokenize(b"def fib(n):\n", add_bos=False)
-    types = _reader(require_vocab(name)).fields["tokenizer.ggml.token_type"].contents()
+    types = read_metadata(require_vocab(name))[1]["tokenizer.ggml.token_type"].value
 
     def greedy(n: int) -> list[int]:
         llm.reset()
@@ -249,7 +251,7 @@ def test_qwen_layout_renders_the_published_text_byte_for_byte(loaded) -> None:
 
     # The sdist's Qwen2 vocabulary predates the coder FIM tokens: the markers are plain text
     # there, so the prompt survives the real tokenizer unchanged but no marker is one token.
-    tokens = _reader(require_vocab("qwen2")).fields["tokenizer.ggml.tokens"].contents()
+    tokens = read_metadata(require_vocab("qwen2"))[1]["tokenizer.ggml.tokens"].value
     assert not {fmt.fim_prefix, fmt.fim_suffix, fmt.fim_middle} & set(tokens)
     llm = loaded("qwen2")
     ids = llm.tokenize(published, add_bos=False, special=True)
