@@ -141,6 +141,7 @@ def register(server: SlmServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: SlmServer, *args) -> None:
+        ls.scheduler.cancel_all()
         ls.host.shutdown()
 
     register_actions(server)

@@ -114,6 +114,8 @@ class SlmServer(LanguageServer):
         if token is not None:
             self.work_done_progress.end(token, types.WorkDoneProgressEnd(
                 message="ready" if loaded else "failed"))
+        if loaded is None and not self.host.error:
+            return  # replaced by a newer load (the settings changed while loading)
         if loaded is None:
             self.service = None
             self.show(types.MessageType.Error, f"slm-lsp: completion is disabled: "

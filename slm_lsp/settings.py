@@ -75,6 +75,7 @@ class Settings:
     n_threads: int = 0
     n_ctx: int = 2048
     n_batch: int = 256
+    kv_reuse: bool = True
     backend: BackendSettings = attrs.Factory(BackendSettings)
     completion: CompletionSettings = attrs.Factory(CompletionSettings)
     context: ContextSettings = attrs.Factory(ContextSettings)

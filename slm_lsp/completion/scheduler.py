@@ -56,6 +56,12 @@ class Scheduler:
             return None
         return result
 
+    def cancel_all(self) -> None:
+        """Stop whatever runs or is speculated (at shutdown)."""
+        for event in self._running.values():
+            event.set()
+        self._speculation.set()
+
     def document_changed(self, uri: str) -> None:
         """The document moved on: whatever runs for it now answers text that is gone."""
         running = self._running.get(uri)

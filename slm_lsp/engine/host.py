@@ -58,7 +58,7 @@ def make_engine(settings: Settings) -> tuple[Engine, PromptFormat, ModelChoice |
 
     engine = LocalEngine(str(choice.path), choice.format, name=choice.id,
                          n_ctx=settings.n_ctx, n_threads=settings.n_threads,
-                         n_batch=settings.n_batch)
+                         n_batch=settings.n_batch, kv_reuse=settings.kv_reuse)
     return engine, choice.format, choice
 
 
@@ -78,6 +78,7 @@ class EngineHost:
     @staticmethod
     def _key_of(settings: Settings) -> Any:
         return (settings.model, settings.n_ctx, settings.n_threads, settings.n_batch,
+                settings.kv_reuse,
                 attrs.astuple(settings.backend))
 
     def needs_reload(self, settings: Settings) -> bool:
@@ -149,9 +150,19 @@ class EngineHost:
         return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
 
     def shutdown(self) -> None:
-        if self.loaded is not None:
+        """Release the model on the inference thread, after the work running there (freeing it
+        under a running generation would crash the process)."""
+        loaded, self.loaded = self.loaded, None
+        self._generation += 1
+        if loaded is not None:
+            def close() -> None:
+                try:
+                    loaded.engine.close()
+                except Exception:  # noqa: BLE001 - best effort at exit
+                    log.debug("closing the model failed", exc_info=True)
+
             try:
-                self.loaded.engine.close()
-            except Exception:  # noqa: BLE001
-                pass
+                self.executor.submit(close)
+            except RuntimeError:
+                pass  # already shut down
         self.executor.shutdown(wait=False, cancel_futures=True)

@@ -88,12 +88,13 @@ class LocalEngine:
     """A GGUF model run in process."""
 
     def __init__(self, path: str, fmt: PromptFormat, *, name: str = "", n_ctx: int = 2048,
-                 n_threads: int = 0, n_batch: int = 256):
+                 n_threads: int = 0, n_batch: int = 256, kv_reuse: bool = True):
         self.path = path
         self.fmt = fmt
         self.n_ctx = n_ctx
         self.n_threads = n_threads or physical_cores()
         self.n_batch = n_batch
+        self.kv_reuse = kv_reuse  # off: every request evaluates its whole prompt
         self.info = ModelInfo(name=name or os.path.basename(path), path=path, n_ctx=n_ctx)
         self._llm = None
         self._cached: list[int] = []  # tokens whose KV is in the context, in order
@@ -243,6 +244,11 @@ class LocalEngine:
         """Drop the KV cache after the longest common prefix; returns its length."""
         llm = self._llm
         common = 0
+        if not self.kv_reuse:
+            self._cached.clear()
+            llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+            llm.n_tokens = 0
+            return 0
         for a, b in zip(self._cached, tokens):
             if a != b:
                 break

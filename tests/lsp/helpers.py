@@ -23,6 +23,19 @@ def capabilities(profile: str) -> types.ClientCapabilities:
     return caps
 
 
+def prepare(client: LanguageClient) -> None:
+    """Answer what real editors answer: dynamic registration, and record `slmLsp/status`."""
+    client.statuses = []
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(params: types.RegistrationParams) -> None:
+        return None
+
+    @client.feature("slmLsp/status")
+    def status(params) -> None:
+        client.statuses.append(params)
+
+
 def open_doc(client: LanguageClient, uri: str, text: str, language: str = "python",
              version: int = 1) -> None:
     client.text_document_did_open(types.DidOpenTextDocumentParams(

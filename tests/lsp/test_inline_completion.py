@@ -12,7 +12,7 @@ from conftest import server_command, server_env
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from .helpers import apply_inline, capabilities, inline, open_doc
+from .helpers import apply_inline, capabilities, inline, open_doc, prepare
 
 PY = '''import math
 
@@ -33,9 +33,11 @@ JS = '''function sumArray(values) {
     config=ClientServerConfig(server_command=server_command(), server_env=server_env()),
 )
 async def client(request, lsp_client: LanguageClient):
+    prepare(lsp_client)
     lsp_client.init_result = await lsp_client.initialize_session(types.InitializeParams(
         capabilities=capabilities(request.param),
-        initialization_options={"completion": {"maxTokens": 32}}))
+        # A generous time budget: these tests check what is answered, not how fast.
+        initialization_options={"completion": {"maxTokens": 32, "timeBudgetMs": 60000}}))
     lsp_client.encoding = request.param
     yield
     await lsp_client.shutdown_session()
