@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import tarfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import attrs
@@ -108,6 +109,26 @@ def test_vocab_dir_from_the_environment_wins(tmp_path: Path, monkeypatch) -> Non
     assert vocab_mod.vocab_path("qwen2") == tmp_path / "ggml-vocab-qwen2.gguf"
     with pytest.raises(ValueError, match="unknown vocabulary"):
         vocab_mod.vocab_path("gpt-5")
+
+
+def test_concurrent_lookups_fetch_once(tmp_path: Path, monkeypatch) -> None:
+    calls: list[Path] = []
+
+    def slow_fetch(dest: Path) -> list[Path]:
+        calls.append(dest)
+        time.sleep(0.3)  # long enough for every other lookup to reach the lock
+        target = dest / vocab_mod.file_name("starcoder")
+        target.write_bytes(b"vocab")
+        return [target]
+
+    monkeypatch.delenv(vocab_mod.ENV_DIR, raising=False)
+    monkeypatch.setattr(vocab_mod, "CACHE_DIR", tmp_path)
+    monkeypatch.setattr(vocab_mod, "fetch_vocabs", slow_fetch)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        paths = list(pool.map(lambda _: vocab_mod.vocab_path("starcoder"), range(4)))
+
+    assert calls == [tmp_path]
+    assert paths == [tmp_path / "ggml-vocab-starcoder.gguf"] * 4
 
 
 def test_fetch_without_llama_cpp_python_says_how_to_provide_vocabs(tmp_path, monkeypatch) -> None:
