@@ -13,7 +13,7 @@ import time
 
 import attrs
 
-from ..context.window import build_window
+from ..context.window import LineTokens, build_window
 from ..documents import Document
 from ..engine.base import Engine, Generation, GenerationRequest, Snippet
 from ..models.registry import PromptFormat
@@ -38,12 +38,15 @@ class Snapshot:
     path: str
     trigger: Trigger
     snippets: tuple[Snippet, ...] = ()
+    baseline_errors: int | None = None  # syntax errors in the document as it is
+
 
     @classmethod
     def of(cls, doc: Document, offset: int, *, invoked: bool, path: str = "",
            snippets: tuple[Snippet, ...] = ()) -> Snapshot:
+        errors = pp.tree_error_count(doc.tree) if doc.tree is not None else None
         return cls(doc.uri, doc.version, doc.text, offset, doc.language_id, path,
-                   decide(doc, offset, invoked=invoked), snippets)
+                   decide(doc, offset, invoked=invoked), snippets, errors)
 
     @property
     def prefix(self) -> str:
@@ -66,11 +69,12 @@ class Completion:
     dropped: str = ""  # why a model answer was discarded, for logs and benchmarks
 
 
-def build_prompt(snap: Snapshot, fmt: PromptFormat, engine: Engine, settings: Settings
-                 ) -> Prompt:
+def build_prompt(snap: Snapshot, fmt: PromptFormat, engine: Engine, settings: Settings,
+                 line_tokens: LineTokens | None = None) -> Prompt:
     """The exact prompt for a snapshot (what `slm-lsp prompt` prints)."""
     ctx = settings.context
-    window = build_window(snap.text, snap.offset, engine.count_tokens,
+    counter = line_tokens or LineTokens(engine.count_tokens)
+    window = build_window(snap.text, snap.offset, counter,
                           ctx.prefix_tokens, ctx.suffix_tokens if fmt.is_fim else 0)
     snippets = snap.snippets if ctx.cross_file else ()
     return render(fmt, window, language_id=snap.language_id, path=snap.path, snippets=snippets)
@@ -134,7 +138,8 @@ def clean(raw: str, snap: Snapshot, fmt: PromptFormat, settings: Settings,
     text = pp.trim_trailing_space(text)
     if pp.is_empty(text):
         return ""
-    return pp.keep_parsing(text, snap.prefix, snap.suffix, snap.language_id)
+    return pp.keep_parsing(text, snap.prefix, snap.suffix, snap.language_id,
+                           snap.baseline_errors)
 
 
 class CompletionService:
@@ -146,6 +151,7 @@ class CompletionService:
         self.settings = settings
         self.cache = CompletionCache()
         self.markers = tuple(fmt.markers)
+        self.line_tokens = LineTokens(engine.count_tokens)
 
     def cached(self, snap: Snapshot) -> str | None:
         if not self.settings.completion.cache:
@@ -162,7 +168,7 @@ class CompletionService:
         if hit is not None:
             return Completion(hit, "cache", mode)
         settings = self.settings
-        prompt = build_prompt(snap, self.fmt, self.engine, settings)
+        prompt = build_prompt(snap, self.fmt, self.engine, settings, self.line_tokens)
         budget = settings.completion.time_budget_ms / 1000
         max_tokens = settings.completion.max_tokens if mode is Mode.BLOCK else min(
             settings.completion.max_tokens, 48)

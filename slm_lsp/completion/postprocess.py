@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from tree_sitter import Parser
+from tree_sitter import Parser, Tree
 
 from ..syntax.languages import new_parser
 
@@ -203,13 +203,15 @@ def trim_trailing_space(text: str) -> str:
 
 def error_count(parser: Parser, source: str) -> int:
     """ERROR and MISSING nodes in a parse of ``source``."""
-    tree = parser.parse(source.encode("utf-8", "surrogatepass"))
-    if not tree.root_node.has_error:
+    return tree_error_count(parser.parse(source.encode("utf-8", "surrogatepass")))
+
+
+def tree_error_count(tree: Tree | None) -> int:
+    """ERROR and MISSING nodes in a tree (0 for no tree)."""
+    if tree is None or not tree.root_node.has_error:
         return 0
     count = 0
-    cursor = tree.walk()
     stack = [tree.root_node]
-    del cursor
     while stack:
         node = stack.pop()
         if node.is_error or node.is_missing:

@@ -7,6 +7,7 @@ the user types and the engine can reuse its KV cache.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 
 import attrs
@@ -30,6 +31,25 @@ class Window:
         return self.before_line + self.line_prefix
 
 
+class LineTokens:
+    """Token counts of single lines, cached: a keystroke changes one line, so a window costs
+    dictionary look-ups plus one tokenization. The sum over lines is the budget measure (BPE
+    merges across a line break are rare enough for budgeting)."""
+
+    def __init__(self, count_tokens: Callable[[str], int], capacity: int = 50_000):
+        self._count = count_tokens
+        self._cache: dict[str, int] = {}
+        self._capacity = capacity
+
+    def __call__(self, line: str) -> int:
+        n = self._cache.get(line)
+        if n is None:
+            if len(self._cache) >= self._capacity:
+                self._cache.clear()
+            n = self._cache[line] = self._count(line) if line else 0
+        return n
+
+
 def _line_starts(text: str) -> list[int]:
     starts = [0]
     pos = text.find("\n")
@@ -46,61 +66,46 @@ def build_window(
     prefix_budget: int,
     suffix_budget: int,
 ) -> Window:
-    """Cut the prefix and suffix windows for a cursor at ``offset`` in ``text``."""
+    """Cut the prefix and suffix windows for a cursor at ``offset`` in ``text``.
+
+    ``count_tokens`` counts one line (pass a ``LineTokens`` to reuse counts across requests).
+    """
     starts = _line_starts(text)
-    # The cursor's line.
-    lo, hi = 0, len(starts) - 1
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if starts[mid] <= offset:
-            lo = mid
-        else:
-            hi = mid - 1
-    cur = lo
+    cur = bisect.bisect_right(starts, offset) - 1
     line_start = starts[cur]
     line_prefix = text[line_start:offset]
+    end_of = lambda i: starts[i + 1] if i + 1 < len(starts) else len(text)  # noqa: E731
 
-    # Prefix: the earliest line whose text to the cursor fits the budget (binary search over
-    # lines: token counts grow with the span), then snapped forward to an anchor.
-    fits = lambda first: count_tokens(text[starts[first]:offset]) <= prefix_budget  # noqa: E731
-    if fits(0):
-        first = 0
-    else:
-        lo, hi = 0, cur
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if fits(mid):
-                hi = mid
-            else:
-                lo = mid + 1
-        first = lo
+    # Prefix: whole lines back from the cursor's line while they fit, then the first line
+    # snapped forward to an anchor so the head moves in steps.
+    used = count_tokens(line_prefix)
+    first = cur
+    while first > 0:
+        cost = count_tokens(text[starts[first - 1]:starts[first]])
+        if used + cost > prefix_budget:
+            break
+        used += cost
+        first -= 1
+    if first > 0:
         anchored = -(-first // ANCHOR_LINES) * ANCHOR_LINES
         if anchored <= cur:
+            for i in range(first, anchored):
+                used -= count_tokens(text[starts[i]:starts[i + 1]])
             first = anchored
     before_line = text[starts[first]:line_start]
-    prefix_tokens = count_tokens(before_line + line_prefix)
 
     # Suffix: the rest of the cursor's line, then whole lines while they fit.
-    suffix_end = starts[cur + 1] if cur + 1 < len(starts) else len(text)
+    suffix_end = end_of(cur)
     suffix = text[offset:suffix_end]
-    used = count_tokens(suffix) if suffix else 0
     if suffix_budget <= 0:
-        suffix, used = "", 0
-    else:
-        nxt = cur + 1
-        step = 8
-        while nxt < len(starts) and used < suffix_budget:
-            end_line = min(nxt + step, len(starts))
-            end = starts[end_line] if end_line < len(starts) else len(text)
-            chunk = text[suffix_end:end]
-            cost = count_tokens(chunk)
-            if used + cost > suffix_budget:
-                if step == 1:
-                    break
-                step = max(1, step // 2)
-                continue
-            suffix += chunk
-            used += cost
-            suffix_end = end
-            nxt = end_line
-    return Window(before_line, line_prefix, suffix, first, prefix_tokens, used)
+        return Window(before_line, line_prefix, "", first, used, 0)
+    s_used = count_tokens(suffix)
+    nxt = cur + 1
+    while nxt < len(starts) and starts[nxt] < len(text):
+        cost = count_tokens(text[starts[nxt]:end_of(nxt)])
+        if s_used + cost > suffix_budget:
+            break
+        s_used += cost
+        nxt += 1
+    suffix = text[offset:end_of(nxt - 1)] if nxt - 1 > cur else suffix
+    return Window(before_line, line_prefix, suffix, first, used, s_used)
