@@ -189,8 +189,11 @@ def _assert_inserted(before: str, after: list[str], line: int, col: int, suggest
     ast.parse(got)
 
 
-@pytest.mark.skipif(NVIM is not None and _nvim_version() < (0, 12),
-                    reason="the built-in inline completion needs Neovim 0.12+")
+needs_native = pytest.mark.skipif(NVIM is not None and _nvim_version() < (0, 12),
+                                  reason="the built-in inline completion needs Neovim 0.12+")
+
+
+@needs_native
 def test_native_inline_completion_is_shown_and_accepted_with_tab(editor):
     ed = editor({}, "geometry.py", PY)
     assert ed.lua("return require('slm_lsp').inline_path()") == "native"
@@ -294,3 +297,31 @@ def test_checkhealth_reports_server_and_model_without_errors(editor):
                r"client \d+ attached to 1 buffer\(s\): geometry\.py",
                r"model \S+: ready", rf"inline path: {path}"]:
         assert re.search(rf"^\s*- (\S+ )?OK {ok}", report, re.M), f"no OK {ok!r} in\n{report}"
+
+
+@needs_native
+def test_setup_checks_options_and_keymaps_fall_through_when_nothing_is_shown(editor):
+    ed = editor({"settings": {"completion": {"automatic": False, "maxTokens": 24}},
+                 "keymaps": {"dismiss": False}}, "geometry.py", PY)
+    for bad, message in [({"cmd": "slm-lsp"}, "cmd must be"), ({"colour": 1}, "unknown option"),
+                         ({"keymaps": {"accept": 1}}, "keymaps.accept"),
+                         ({"fallback": "yes"}, "fallback must be")]:
+        ok, err = ed.lua("return { pcall(require('slm_lsp.config').resolve, ...) }", bad)
+        assert not ok and message in err, (bad, err)
+    ed.wait_ready()
+    assert ed.lua("return vim.fn.maparg('<C-]>', 'i')") == ""  # `false` leaves the key alone
+    assert ed.lua("return vim.fn.maparg('<Tab>', 'i', false, true).buffer") == 1
+
+    _enter_insert_at_end_of_line(ed, 6)
+    ed.keys("<Tab>")  # nothing shown: an ordinary Tab (the python ftplugin indents by 4)
+    ed.wait_py(lambda: ed.lines()[5] != "    ", 10, "the Tab")
+    assert ed.lines()[5] == "        "
+    ed.keys("<BS>")
+    ed.wait_py(lambda: ed.lines()[5] == "    ", 10, "the backspace")
+
+    ed.keys("<M-\\>")  # automatic suggestions are off in the server: only this asks
+    ed.wait_lua("require('slm_lsp.inline').visible(0)", MODEL_TIMEOUT_MS, "a suggestion")
+    ed.keys("<Esc>")
+    ed.wait_py(lambda: ed.mode() == "n", 10, "normal mode")
+    assert not ed.lua("return require('slm_lsp.inline').visible(0)")
+    assert ed.lines()[5].strip() == ""  # leaving insert mode dropped it, nothing was inserted
