@@ -29,7 +29,14 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-URIS = ["file:///tmp/fuzz/a.py", "file:///tmp/fuzz/b.ts", "file:///nope/x.rs", "untitled:1", "", "%%"]
+URIS = [
+    "file:///tmp/fuzz/a.py",
+    "file:///tmp/fuzz/b.ts",
+    "file:///nope/x.rs",
+    "untitled:1",
+    "",
+    "%%",
+]
 METHODS = ["textDocument/completion", "textDocument/inlineCompletion", "textDocument/hover"]
 
 
@@ -78,7 +85,11 @@ class Server:
             except ValueError:
                 self.corrupt += 1
                 continue
-            if isinstance(message, dict) and "method" not in message and message.get("id") is not None:
+            if (
+                isinstance(message, dict)
+                and "method" not in message
+                and message.get("id") is not None
+            ):
                 self.answered.put(message["id"])
 
     def send(self, data: bytes) -> bool:
@@ -112,17 +123,26 @@ class Fuzzer:
         if pick < 0.6:
             return {"line": r.randint(0, 40), "character": r.randint(0, 120)}
         if pick < 0.8:
-            return {"line": r.choice([-1, 2**31, 2**53, 10**9]), "character": r.choice([-5, 0, 2**40])}
+            return {
+                "line": r.choice([-1, 2**31, 2**53, 10**9]),
+                "character": r.choice([-5, 0, 2**40]),
+            }
         return r.choice([None, {}, {"line": "1"}, [0, 0], "here", 1.5])
 
     def text(self) -> str:
         r = self.rng
         pick = r.random()
         if pick < 0.5:
-            return "".join(r.choice("def f(x):\n    return x + 1\n# é😋\t{}[]") for _ in range(r.randint(0, 300)))
+            return "".join(
+                r.choice("def f(x):\n    return x + 1\n# é😋\t{}[]")
+                for _ in range(r.randint(0, 300))
+            )
         if pick < 0.7:
-            return "".join(chr(r.choice([0, 1, 0xFFFD, r.randint(0, 0x10FFFF)])) for _ in range(200)).encode(
-                "utf-8", "surrogatepass").decode("utf-8", "replace")
+            return (
+                "".join(chr(r.choice([0, 1, 0xFFFD, r.randint(0, 0x10FFFF)])) for _ in range(200))
+                .encode("utf-8", "surrogatepass")
+                .decode("utf-8", "replace")
+            )
         if pick < 0.9:
             return "x\ud800y\udfffz" * r.randint(1, 50)  # lone surrogates, sent as escapes
         return "a = 1\n" * r.randint(50_000, 300_000)  # 0.3-1.8 MB
@@ -133,21 +153,43 @@ class Fuzzer:
         params = {"textDocument": {"uri": self.rng.choice(URIS)}, "position": self.position()}
         if self.rng.random() < 0.5:
             params["context"] = {"triggerKind": self.rng.choice([1, 2, 3, 99])}
-        message = {"jsonrpc": "2.0", "id": msg_id, "method": self.rng.choice(METHODS), "params": params}
+        message = {
+            "jsonrpc": "2.0",
+            "id": msg_id,
+            "method": self.rng.choice(METHODS),
+            "params": params,
+        }
         return frame(encode(message)), msg_id
 
     def notification(self) -> bytes:
         r = self.rng
         uri = r.choice(URIS)
         if r.random() < 0.5:
-            doc = {"uri": uri, "languageId": r.choice(["python", "typescript", "rust", "?"]),
-                   "version": r.randint(-3, 10**6), "text": self.text()}
-            return frame(encode({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": doc}}))
+            doc = {
+                "uri": uri,
+                "languageId": r.choice(["python", "typescript", "rust", "?"]),
+                "version": r.randint(-3, 10**6),
+                "text": self.text(),
+            }
+            return frame(
+                encode(
+                    {
+                        "jsonrpc": "2.0",
+                        "method": "textDocument/didOpen",
+                        "params": {"textDocument": doc},
+                    }
+                )
+            )
         change = {"text": self.text()}
         if r.random() < 0.7:
             change["range"] = {"start": self.position(), "end": self.position()}
-        params = {"textDocument": {"uri": uri, "version": r.randint(0, 10**6)}, "contentChanges": [change]}
-        return frame(encode({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": params}))
+        params = {
+            "textDocument": {"uri": uri, "version": r.randint(0, 10**6)},
+            "contentChanges": [change],
+        }
+        return frame(
+            encode({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": params})
+        )
 
     def junk(self) -> bytes:
         r = self.rng
@@ -157,24 +199,60 @@ class Fuzzer:
         if pick == 0:
             return data[: r.randrange(len(data))]
         if pick == 1:
-            return b"Content-Length: %d\r\n\r\n" % (len(body) + r.choice([-20, -1, 1, 50, 10**5])) + body
+            return (
+                b"Content-Length: %d\r\n\r\n" % (len(body) + r.choice([-20, -1, 1, 50, 10**5]))
+                + body
+            )
         if pick == 2:
-            return r.choice([b"Hello\r\n", b"Content-Length: abc\r\n\r\n", b"Content-Length: 999999999999\r\n\r\n",
-                             b"Content-Type: x\r\n\r\n{}", b"\r\n\r\n"]) + data
+            return (
+                r.choice(
+                    [
+                        b"Hello\r\n",
+                        b"Content-Length: abc\r\n\r\n",
+                        b"Content-Length: 999999999999\r\n\r\n",
+                        b"Content-Type: x\r\n\r\n{}",
+                        b"\r\n\r\n",
+                    ]
+                )
+                + data
+            )
         if pick == 3:
             return bytes(r.randrange(256) for _ in range(r.randint(1, 2000)))
         if pick == 4:
             return frame(body[:10] + b"\xff\xfe\xc3" + body[10:])
         if pick == 5:
             depth = r.choice([500, 5000, 200_000])
-            return frame(b'{"jsonrpc":"2.0","id":1,"method":"textDocument/hover","params":' + b"[" * depth + b"]" * depth + b"}")
+            return frame(
+                b'{"jsonrpc":"2.0","id":1,"method":"textDocument/hover","params":'
+                + b"[" * depth
+                + b"]" * depth
+                + b"}"
+            )
         if pick == 6:
             return frame(encode(r.choice([[], [1, 2], 42, "s", None, {"jsonrpc": "2.0"}])))
         if pick == 7:
-            return frame(encode({"jsonrpc": r.choice(["1.0", None, 2]), "id": self.new_id(), "method": "textDocument/hover"}))
+            return frame(
+                encode(
+                    {
+                        "jsonrpc": r.choice(["1.0", None, 2]),
+                        "id": self.new_id(),
+                        "method": "textDocument/hover",
+                    }
+                )
+            )
         if pick == 8:
-            return frame(encode({"jsonrpc": "2.0", "id": r.choice([1.5, True, None, {}, []]), "method": "x"}))
-        return frame(encode({"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": r.randint(0, self.next_id)}}))
+            return frame(
+                encode({"jsonrpc": "2.0", "id": r.choice([1.5, True, None, {}, []]), "method": "x"})
+            )
+        return frame(
+            encode(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "$/cancelRequest",
+                    "params": {"id": r.randint(0, self.next_id)},
+                }
+            )
+        )
 
 
 def run(args: argparse.Namespace) -> dict[str, object]:
@@ -183,8 +261,16 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     fuzz = Fuzzer(rng)
     started = time.monotonic()
     deadline = started + args.wall_limit
-    stats = {"messages sent": 0, "requests sent": 0, "requests answered": 0, "pings answered": 0,
-             "pings sent": 0, "crashes": 0, "hangs": 0, "corrupt output frames": 0}
+    stats = {
+        "messages sent": 0,
+        "requests sent": 0,
+        "requests answered": 0,
+        "pings answered": 0,
+        "pings sent": 0,
+        "crashes": 0,
+        "hangs": 0,
+        "corrupt output frames": 0,
+    }
     expected: set[object] = set()
 
     def collect(server: Server, until_id: object | None, timeout: float) -> bool:
@@ -205,8 +291,18 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     def start() -> Server:
         server = Server(argv)
         init_id = "init"
-        server.send(frame(encode({"jsonrpc": "2.0", "id": init_id, "method": "initialize",
-                                  "params": {"processId": None, "rootUri": None, "capabilities": {}}})))
+        server.send(
+            frame(
+                encode(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": init_id,
+                        "method": "initialize",
+                        "params": {"processId": None, "rootUri": None, "capabilities": {}},
+                    }
+                )
+            )
+        )
         collect(server, init_id, 120)
         server.send(frame(encode({"jsonrpc": "2.0", "method": "initialized", "params": {}})))
         return server
@@ -236,8 +332,18 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         if (n + 1) % args.ping_every == 0 or not ok:
             ping = f"ping-{n}"
             stats["pings sent"] += 1
-            server.send(frame(encode({"jsonrpc": "2.0", "id": ping, "method": "workspace/symbol",
-                                      "params": {"query": ""}})))
+            server.send(
+                frame(
+                    encode(
+                        {
+                            "jsonrpc": "2.0",
+                            "id": ping,
+                            "method": "workspace/symbol",
+                            "params": {"query": ""},
+                        }
+                    )
+                )
+            )
             if collect(server, ping, args.timeout):
                 stats["pings answered"] += 1
             elif server.alive():
@@ -264,12 +370,16 @@ def run(args: argparse.Namespace) -> dict[str, object]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--server", default=f"{sys.executable} -m slm_lsp", help="server command line")
+    parser.add_argument(
+        "--server", default=f"{sys.executable} -m slm_lsp", help="server command line"
+    )
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--ping-every", type=int, default=50)
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds a ping may take")
-    parser.add_argument("--wall-limit", type=float, default=1800.0, help="seconds for the whole run")
+    parser.add_argument(
+        "--wall-limit", type=float, default=1800.0, help="seconds for the whole run"
+    )
     args = parser.parse_args()
     stats = run(args)
     for key, value in stats.items():

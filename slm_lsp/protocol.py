@@ -42,9 +42,9 @@ from pygls.protocol.json_rpc import JsonRPCProtocol, JsonRPCResponseMessage
 from pygls.protocol.language_server import lsp_method
 
 if typing.TYPE_CHECKING:
-    from collections.abc import Generator
+    from collections.abc import Callable, Generator
     from concurrent.futures import Future
-    from typing import Any, Callable
+    from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +183,9 @@ class SlmProtocol(LanguageServerProtocol):
             return
         msg_type = self.get_message_type(method)
         if msg_type is None and not self._has_handler(method):
-            self.reply_error(msg_id, types.ErrorCodes.MethodNotFound.value, f"Unknown method {method!r}")
+            self.reply_error(
+                msg_id, types.ErrorCodes.MethodNotFound.value, f"Unknown method {method!r}"
+            )
             return
         if msg_type is not None and not any(f.name == "id" for f in attrs.fields(msg_type)):
             self.reply_error(msg_id, INVALID_REQUEST, f"{method!r} is a notification")
@@ -192,7 +194,9 @@ class SlmProtocol(LanguageServerProtocol):
             message = self._structure(data, msg_type or JsonRPCRequestMessage)
         except Exception as exc:
             logger.warning("Invalid params for %r (id %r): %s", method, msg_id, exc)
-            self.reply_error(msg_id, INVALID_PARAMS, f"Invalid params for {method}: {_describe(exc)}")
+            self.reply_error(
+                msg_id, INVALID_PARAMS, f"Invalid params for {method}: {_describe(exc)}"
+            )
             return
         if method == types.INITIALIZE:
             self._initialize_received = True
@@ -266,7 +270,9 @@ class SlmProtocol(LanguageServerProtocol):
         """Log to stderr and to the client's log (``window/logMessage``)."""
         logger.log(logging.ERROR if level == types.MessageType.Error else logging.WARNING, message)
         try:
-            self.notify(types.WINDOW_LOG_MESSAGE, types.LogMessageParams(type=level, message=message))
+            self.notify(
+                types.WINDOW_LOG_MESSAGE, types.LogMessageParams(type=level, message=message)
+            )
         except Exception:
             logger.debug("Could not send window/logMessage", exc_info=True)
 

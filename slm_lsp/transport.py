@@ -29,7 +29,8 @@ import typing
 from dataclasses import dataclass
 
 if typing.TYPE_CHECKING:
-    from typing import BinaryIO, Callable
+    from collections.abc import Callable
+    from typing import BinaryIO
 
     from pygls.lsp.server import LanguageServer
 

@@ -16,8 +16,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -138,7 +139,9 @@ class RawClient:
     def response(self, msg_id: Any, timeout: float = 10.0) -> dict[str, Any] | None:
         """The response to request ``msg_id`` (None on timeout)."""
         return self.wait_for(
-            lambda m: "method" not in m and m.get("id") == msg_id and ("result" in m or "error" in m),
+            lambda m: (
+                "method" not in m and m.get("id") == msg_id and ("result" in m or "error" in m)
+            ),
             timeout,
         )
 

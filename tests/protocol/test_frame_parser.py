@@ -71,10 +71,21 @@ def test_notification_futures_are_forgotten() -> None:
     out = io.BytesIO()
     protocol.set_writer(_FrameWriter(out, on_lost=lambda: None))
     init = {"processId": None, "rootUri": None, "capabilities": {}}
-    protocol.data_received(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init}).encode())
+    protocol.data_received(
+        json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init}).encode()
+    )
     for version in range(20):
-        doc = {"uri": "file:///a.py", "languageId": "python", "version": version, "text": "x" * version}
-        message = {"jsonrpc": "2.0", "method": types.TEXT_DOCUMENT_DID_OPEN, "params": {"textDocument": doc}}
+        doc = {
+            "uri": "file:///a.py",
+            "languageId": "python",
+            "version": version,
+            "text": "x" * version,
+        }
+        message = {
+            "jsonrpc": "2.0",
+            "method": types.TEXT_DOCUMENT_DID_OPEN,
+            "params": {"textDocument": doc},
+        }
         protocol.data_received(json.dumps(message).encode())
     assert protocol.workspace.get_text_document("file:///a.py").source == "x" * 19
     assert protocol._request_futures == {}

@@ -19,35 +19,53 @@ from hypothesis import strategies as st
 from rawclient import SERVERS, RawClient, frame
 
 EXAMPLES = int(os.environ.get("SLM_FUZZ_EXAMPLES", "100"))
-URIS = st.sampled_from(["file:///tmp/a.py", "file:///tmp/b.js", "untitled:x", "file:///nope", "", "::"])
+URIS = st.sampled_from(
+    ["file:///tmp/a.py", "file:///tmp/b.js", "untitled:x", "file:///nope", "", "::"]
+)
 BIG_INT = st.integers(min_value=-(2**33), max_value=2**33)
 SMALL_INT = st.integers(min_value=0, max_value=200)
 
 json_leaf = st.none() | st.booleans() | BIG_INT | st.floats(allow_nan=False) | st.text(max_size=20)
 json_values = st.recursive(
     json_leaf,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
-positions = st.fixed_dictionaries(
-    {"line": SMALL_INT | BIG_INT, "character": SMALL_INT | BIG_INT}
-) | json_values
+positions = (
+    st.fixed_dictionaries({"line": SMALL_INT | BIG_INT, "character": SMALL_INT | BIG_INT})
+    | json_values
+)
 text_doc = st.fixed_dictionaries({"uri": URIS}) | json_values
 position_params = st.fixed_dictionaries({"textDocument": text_doc, "position": positions})
 doc_text = st.text(max_size=200) | st.sampled_from(["", "\x00\x00", "é😋\n\tx", "a\r\nb\rc\n"])
 did_open = st.fixed_dictionaries(
-    {"textDocument": st.fixed_dictionaries(
-        {"uri": URIS, "languageId": st.sampled_from(["python", "javascript", "???"]),
-         "version": BIG_INT, "text": doc_text}
-    )}
+    {
+        "textDocument": st.fixed_dictionaries(
+            {
+                "uri": URIS,
+                "languageId": st.sampled_from(["python", "javascript", "???"]),
+                "version": BIG_INT,
+                "text": doc_text,
+            }
+        )
+    }
 )
 did_change = st.fixed_dictionaries(
-    {"textDocument": st.fixed_dictionaries({"uri": URIS, "version": BIG_INT}),
-     "contentChanges": st.lists(
-         st.fixed_dictionaries({"text": doc_text})
-         | st.fixed_dictionaries({"range": st.fixed_dictionaries({"start": positions, "end": positions}),
-                                  "text": doc_text}),
-         max_size=3)}
+    {
+        "textDocument": st.fixed_dictionaries({"uri": URIS, "version": BIG_INT}),
+        "contentChanges": st.lists(
+            st.fixed_dictionaries({"text": doc_text})
+            | st.fixed_dictionaries(
+                {
+                    "range": st.fixed_dictionaries({"start": positions, "end": positions}),
+                    "text": doc_text,
+                }
+            ),
+            max_size=3,
+        ),
+    }
 )
 ids = st.integers(min_value=10**6, max_value=10**9) | st.text(min_size=1, max_size=8) | json_values
 
@@ -58,18 +76,25 @@ def messages(draw) -> bytes:
     kind = draw(st.sampled_from(["request", "notification", "json"]))
     if kind == "json":
         return frame(json.dumps(draw(json_values)))
-    method, params = draw(st.sampled_from([
-        ("textDocument/completion", position_params),
-        ("textDocument/hover", position_params),
-        ("textDocument/inlineCompletion", position_params),
-        ("textDocument/didOpen", did_open),
-        ("textDocument/didChange", did_change),
-        ("textDocument/didClose", st.fixed_dictionaries({"textDocument": text_doc})),
-        ("$/cancelRequest", st.fixed_dictionaries({"id": ids})),
-        ("slm/unknown", json_values),
-    ]))
-    message = {"jsonrpc": draw(st.sampled_from(["2.0", "2.0", "2.0", "1.0"])), "method": method,
-               "params": draw(params)}
+    method, params = draw(
+        st.sampled_from(
+            [
+                ("textDocument/completion", position_params),
+                ("textDocument/hover", position_params),
+                ("textDocument/inlineCompletion", position_params),
+                ("textDocument/didOpen", did_open),
+                ("textDocument/didChange", did_change),
+                ("textDocument/didClose", st.fixed_dictionaries({"textDocument": text_doc})),
+                ("$/cancelRequest", st.fixed_dictionaries({"id": ids})),
+                ("slm/unknown", json_values),
+            ]
+        )
+    )
+    message = {
+        "jsonrpc": draw(st.sampled_from(["2.0", "2.0", "2.0", "1.0"])),
+        "method": method,
+        "params": draw(params),
+    }
     if kind == "request":
         message["id"] = draw(ids)
     return frame(json.dumps(message))
@@ -80,7 +105,9 @@ def broken(draw) -> bytes:
     """A framing mistake: truncation, a wrong length, a bad header or raw bytes."""
     data = draw(messages())
     head, _, body = data.partition(b"\r\n\r\n")
-    choice = draw(st.sampled_from(["truncate", "length", "header", "bytes", "no-header", "non-utf8"]))
+    choice = draw(
+        st.sampled_from(["truncate", "length", "header", "bytes", "no-header", "non-utf8"])
+    )
     if choice == "truncate":
         return data[: draw(st.integers(min_value=0, max_value=len(data) - 1))]
     if choice == "length":
@@ -116,13 +143,17 @@ _ping_ids = itertools.count()
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(sequence=chunks)
-def test_server_answers_a_ping_after_any_frame_sequence(long_lived: RawClient, sequence: list[bytes]) -> None:
+def test_server_answers_a_ping_after_any_frame_sequence(
+    long_lived: RawClient, sequence: list[bytes]
+) -> None:
     for data in sequence:
         long_lived.send(data)
     ping_id = f"ping-{next(_ping_ids)}"
     long_lived.request("workspace/symbol", {"query": ""}, msg_id=ping_id)
     reply = long_lived.response(ping_id, timeout=15)
     long_lived.seen.clear()
-    assert reply is not None, f"no answer to {ping_id}; process alive: {long_lived.proc.poll() is None}"
+    assert reply is not None, (
+        f"no answer to {ping_id}; process alive: {long_lived.proc.poll() is None}"
+    )
     assert long_lived.proc.poll() is None
     assert long_lived.stdout_errors == []
