@@ -49,7 +49,11 @@ function M.start(bufnr)
   local cfg = M.client_config(options)
   cfg.filetypes = nil
   cfg.root_markers = nil
-  cfg.root_dir = vim.fs.root(bufnr, options.root_markers) or vim.fn.getcwd()
+  cfg.root_dir = vim.fs.root(bufnr, options.root_markers)
+  if not cfg.root_dir and config().inline_path(options) == 'fallback' then
+    -- On the native path vim.lsp.enable() starts root-less clients; match it so they are reused.
+    cfg.root_dir = vim.fn.getcwd()
+  end
   return vim.lsp.start(cfg, { bufnr = bufnr })
 end
 
