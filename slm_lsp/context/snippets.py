@@ -1,0 +1,319 @@
+"""Cross-file snippets for a cursor: definitions of the names used near it, from the index.
+
+Selection:
+
+1. The *names*: identifiers of the enclosing definition (the outermost one spanning at most
+   ``SCOPE_LINES`` lines) and of the last ``RECENT_LINES`` lines, found with a tree-sitter query,
+   minus the word under the cursor (it is being typed), the file's own top-level names and the
+   language's keywords and builtins.
+2. The *candidates*: their definitions in other files of the same language family. A name
+   defined in more than ``AMBIGUOUS`` unrelated files is skipped; only a name's best tier
+   (see 3) is kept, at most ``PER_NAME`` definitions of it.
+3. *Rank*: defined in a file the current file imports > in the same directory > elsewhere; then
+   referenced closer to the cursor (in lines); then path and line.
+4. *Pack* in rank order under the token budget, whole definitions only; definitions from one
+   file share one snippet, in file order.
+
+Stability rule (the prompt's head must stay byte-identical while the user types, so the engine
+can reuse its KV cache): the result is a function of the *candidate set* only — which
+definitions, and the version of the files they come from — and is memoized on it. Typing inside
+a function changes the cursor and the text but not that set, so the same snippets come back,
+byte for byte, without re-ranking; they change only when a name that resolves to a new
+definition appears or disappears, or a file they come from changes. Snippets are emitted in a
+fixed order: by tier (elsewhere, same directory, imported: the most relevant nearest the
+current file), then by path; never by score.
+"""
+
+from __future__ import annotations
+
+import builtins
+import posixpath
+from collections.abc import Callable
+from functools import cache
+
+from tree_sitter import Node, Query, QueryCursor, Tree
+
+from ..engine.base import Snippet
+from ..syntax.languages import grammar, new_parser
+from ..syntax.symbols import Definition, defined_names, extract_imports, family
+from .index import SymbolIndex
+
+SCOPE_LINES = 150
+RECENT_LINES = 30
+PER_NAME = 3
+AMBIGUOUS = 6
+MAX_NAMES = 64
+
+_IDENT_TYPES = ("identifier", "type_identifier", "property_identifier", "field_identifier",
+                "package_identifier", "shorthand_property_identifier", "constant")
+
+_COMMON = {"self", "this", "super", "cls", "Self", "true", "false", "null", "nil", "None",
+           "True", "False", "undefined", "main", "init", "new", "get", "set", "len", "string",
+           "String", "Object", "Error", "err", "ok", "value", "data", "result", "args", "kwargs"}
+_BUILTINS: dict[str, set[str]] = {
+    "python": set(dir(builtins)),
+    "javascript": {"console", "Math", "JSON", "Array", "Promise", "Number", "Boolean", "Map",
+                   "Set", "Date", "RegExp", "Symbol", "window", "document", "require",
+                   "module", "exports", "process", "globalThis", "parseInt", "parseFloat",
+                   "setTimeout", "clearTimeout", "fetch", "Record", "Partial", "Readonly",
+                   "number", "boolean", "any", "unknown", "void", "never"},
+    "go": {"append", "cap", "close", "complete", "copy", "delete", "imag", "len", "make",
+           "panic", "print", "println", "real", "recover", "fmt", "error", "int", "int64",
+           "float64", "byte", "rune", "bool", "any", "ctx", "context"},
+    "rust": {"Some", "Ok", "Err", "Vec", "Box", "Option", "Result", "HashMap", "Rc", "Arc",
+             "println", "format", "vec", "assert", "assert_eq", "std", "crate", "iter",
+             "clone", "unwrap", "into", "to_string", "f64", "f32", "usize", "i32", "u8"},
+    "java": {"System", "Integer", "List", "Map", "ArrayList", "HashMap", "Override",
+             "Exception", "Math", "out", "println", "Arrays", "Collections"},
+    "c": {"printf", "fprintf", "malloc", "calloc", "realloc", "free", "memcpy", "memset",
+          "strlen", "size_t", "NULL", "stdout", "stderr", "std", "cout", "endl", "vector",
+          "uint8_t", "uint32_t", "int32_t", "uint64_t", "int64_t", "sizeof"},
+}
+_BUILTINS["typescript"] = _BUILTINS["javascript"]
+_BUILTINS["cpp"] = _BUILTINS["c"]
+_LANG_GROUP = {"typescript": "js", "javascript": "js", "c": "c", "cpp": "c"}
+_JS_EXTS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".d.ts")
+
+
+def _group(language_id: str) -> str:
+    lang = family(language_id)
+    return _LANG_GROUP.get(lang, lang)
+
+
+@cache
+def _query(language_id: str) -> Query | None:
+    lang = grammar(language_id)
+    if lang is None:
+        return None
+    kinds = [k for k in _IDENT_TYPES if lang.id_for_node_kind(k, True)]
+    return Query(lang, "[" + " ".join(f"({k})" for k in kinds) + "] @id") if kinds else None
+
+
+def _scope(root: Node, byte: int) -> Node | None:
+    """The outermost definition around ``byte`` spanning at most SCOPE_LINES lines."""
+    node = root.first_named_child_for_byte(byte)
+    while node is not None and node.start_byte <= byte <= node.end_byte:
+        if node.end_point[0] - node.start_point[0] <= SCOPE_LINES:
+            return node
+        node = node.first_named_child_for_byte(byte)
+    return None
+
+
+def names_near(tree: Tree, data: bytes, byte: int, language_id: str) -> dict[str, int]:
+    """Identifiers used near the cursor, each with its distance in lines from the cursor."""
+    query = _query(language_id)
+    if query is None:
+        return {}
+    root = tree.root_node
+    line = data.count(b"\n", 0, byte)
+    start = byte
+    for _ in range(RECENT_LINES):
+        start = data.rfind(b"\n", 0, max(start - 1, 0)) if start > 0 else 0
+        if start <= 0:
+            start = 0
+            break
+    lo, hi = start, byte
+    scope = _scope(root, byte)
+    if scope is not None:
+        lo, hi = min(lo, scope.start_byte), max(hi, scope.end_byte)
+    qc = QueryCursor(query)
+    qc.set_byte_range(lo, hi)
+    skip = _BUILTINS.get(family(language_id), set()) | _COMMON
+    out: dict[str, int] = {}
+    for node in qc.captures(root).get("id", ()):
+        if node.start_byte <= byte <= node.end_byte:
+            continue  # the word being typed
+        name = (node.text or b"").decode("utf-8", "replace")
+        if len(name) < 2 or name in skip:
+            continue
+        dist = abs(node.start_point[0] - line)
+        if dist < out.get(name, 1 << 30):
+            out[name] = dist
+    return out
+
+
+# -- imports ------------------------------------------------------------------------------------
+
+def _python_candidates(rel: str, spec: str) -> list[str]:
+    here = posixpath.dirname(rel)
+    dots = len(spec) - len(spec.lstrip("."))
+    parts = [p for p in spec.lstrip(".").split(".") if p]
+    if dots:
+        base = here
+        for _ in range(dots - 1):
+            base = posixpath.dirname(base)
+        bases = [base]
+    else:
+        bases = ["", "src", here]
+    out = []
+    for base in bases:
+        stem = posixpath.join(base, *parts) if parts else base
+        out += [stem + ".py", posixpath.join(stem, "__init__.py")] if parts else \
+            [posixpath.join(stem, "__init__.py")]
+    return out
+
+
+def _js_candidates(rel: str, spec: str) -> list[str]:
+    if not spec.startswith("."):
+        return []
+    stem = posixpath.normpath(posixpath.join(posixpath.dirname(rel), spec))
+    out = [stem]
+    if stem.endswith((".js", ".jsx", ".mjs")):
+        out += [stem.rsplit(".", 1)[0] + ext for ext in (".ts", ".tsx")]
+    out += [stem + ext for ext in _JS_EXTS] + [f"{stem}/index{ext}" for ext in _JS_EXTS]
+    return out
+
+
+def _rust_candidates(rel: str, spec: str, index: SymbolIndex) -> list[str]:
+    here = posixpath.dirname(rel)
+    if spec.startswith("mod:"):
+        name = spec[4:]
+        stem = posixpath.basename(rel).rsplit(".", 1)[0]
+        base = here if stem in ("mod", "lib", "main") else posixpath.join(here, stem)
+        return [posixpath.join(base, name + ".rs"), posixpath.join(base, name, "mod.rs")]
+    path = spec.split("::{", 1)[0].split(" as ", 1)[0].split("::")
+    if path[0] == "crate":
+        crate = here
+        while crate and not (index.root / crate / "Cargo.toml").is_file():
+            crate = posixpath.dirname(crate)
+        base = posixpath.join(crate, "src")
+    elif path[0] in ("super", "self"):
+        base = posixpath.dirname(here) if path[0] == "super" else here
+    else:
+        return []
+    out = []
+    for end in range(len(path), 1, -1):
+        stem = posixpath.join(base, *path[1:end])
+        out += [stem + ".rs", posixpath.join(stem, "mod.rs")]
+    return out
+
+
+def _module_dir(rel: str, spec: str, index: SymbolIndex) -> str | None:
+    """The directory of a Go import path inside the workspace (via go.mod)."""
+    d = posixpath.dirname(rel)
+    while True:
+        gomod = index.root / d / "go.mod"
+        if gomod.is_file():
+            for line in gomod.read_text("utf-8", "replace").splitlines():
+                if line.startswith("module "):
+                    module = line.split()[1]
+                    if spec == module or spec.startswith(module + "/"):
+                        return posixpath.join(d, spec[len(module) + 1:]).rstrip("/")
+            return None
+        if not d:
+            return None
+        d = posixpath.dirname(d)
+
+
+def resolve_imports(index: SymbolIndex, rel: str, language_id: str,
+                    specs: tuple[str, ...]) -> frozenset[str]:
+    """The indexed files that the import specifiers of file ``rel`` name (memoized)."""
+    key = ("imports", rel, language_id, specs, index.file_set_stamp)
+    hit = index.cache.get(key)
+    if hit is not None:
+        return hit
+    lang = family(language_id)
+    here = posixpath.dirname(rel)
+    files = index.files()
+    found: list[str] = []
+    if lang in ("go", "java"):  # the package: the other files of the directory
+        ext = ".go" if lang == "go" else ".java"
+        found += [f for f in files if posixpath.dirname(f) == here and f.endswith(ext)]
+    for spec in specs:
+        if lang == "python":
+            found += _python_candidates(rel, spec)
+        elif lang in ("javascript", "typescript"):
+            found += _js_candidates(rel, spec)
+        elif lang == "rust":
+            found += _rust_candidates(rel, spec, index)
+        elif lang in ("c", "cpp"):
+            found += [posixpath.normpath(posixpath.join(here, spec)), spec, "include/" + spec]
+            found += [f for f in files if f.endswith("/" + spec)]
+        elif lang == "go":
+            d = _module_dir(rel, spec, index)
+            found += [f for f in files if d is not None and posixpath.dirname(f) == d
+                      and f.endswith(".go")]
+        elif lang == "java":
+            name = spec.split()[-1].replace(".", "/")
+            if name.endswith("/*"):
+                found += [f for f in files if posixpath.dirname(f).endswith(name[:-2])]
+            else:
+                found += [f for f in files if f.endswith(name + ".java")]
+    result = frozenset(f for f in found if f != rel and f in index)
+    if len(index.cache) > 512:
+        index.cache.clear()
+    index.cache[key] = result
+    return result
+
+
+# -- selection ----------------------------------------------------------------------------------
+
+def _render(defs: list[Definition]) -> str:
+    return "\n\n".join(d.text.rstrip() for d in sorted(defs, key=lambda d: d.line)) + "\n"
+
+
+def select_snippets(index: SymbolIndex | None, doc_text: str, offset: int, language_id: str,
+                    path: str, budget_tokens: int, count_tokens: Callable[[str], int], *,
+                    tree: Tree | None = None) -> tuple[Snippet, ...]:
+    """Snippets of definitions from other files for a cursor at ``offset`` (code points).
+
+    ``path`` is the file's filesystem path (or URI); ``tree`` its current tree when there is one
+    (else the text is parsed). See the module docstring for the stability rule.
+    """
+    if index is None or budget_tokens <= 0:
+        return ()
+    rel = index.relative(path) or posixpath.basename(path)
+    data = doc_text.encode("utf-8", "surrogatepass")
+    if tree is None:
+        parser = new_parser(language_id)
+        if parser is None:
+            return ()
+        tree = parser.parse(data)
+    byte = len(doc_text[:offset].encode("utf-8", "surrogatepass"))
+    names = names_near(tree, data, byte, language_id)
+    own = defined_names(tree, language_id)
+    imported = resolve_imports(index, rel, language_id, extract_imports(tree, data, language_id))
+    here = posixpath.dirname(rel)
+    group = _group(language_id)
+
+    candidates = []  # (tier, distance, rel, line, name, entry, definition)
+    for name, dist in sorted(names.items(), key=lambda kv: (kv[1], kv[0]))[:MAX_NAMES]:
+        if name in own:
+            continue
+        found = [(e, d) for e, d in index.lookup(name)
+                 if e.rel != rel and _group(e.language_id) == group]
+        ranked = sorted(((0 if e.rel in imported else 1 if posixpath.dirname(e.rel) == here
+                          else 2), e.rel, d.line, e, d) for e, d in found)
+        if ranked:  # only the best tier: an imported definition hides same-named others
+            ranked = [r for r in ranked if r[0] == ranked[0][0]]
+        if len(ranked) > AMBIGUOUS and ranked[0][0] == 2:
+            continue
+        for tier, frel, line, e, d in ranked[:PER_NAME]:
+            candidates.append((tier, dist, frel, line, name, e, d))
+
+    key = (rel, language_id, budget_tokens,
+           tuple(sorted({(c[2], c[5].stamp, c[3], c[4], c[0]) for c in candidates})))
+    memo = index.cache.get(("snippets", rel))
+    if memo is not None and memo[0] == key:
+        return memo[1]
+
+    chosen: dict[str, list[Definition]] = {}
+    tiers: dict[str, int] = {}
+    costs: dict[str, int] = {}
+    used = 0
+    seen = set()
+    for tier, _dist, frel, line, _name, _e, d in sorted(candidates, key=lambda c: c[:4]):
+        if (frel, line) in seen:
+            continue
+        seen.add((frel, line))
+        trial = chosen.get(frel, []) + [d]
+        cost = count_tokens(f"{frel}\n{_render(trial)}")
+        if used - costs.get(frel, 0) + cost > budget_tokens:
+            continue
+        used += cost - costs.get(frel, 0)
+        chosen[frel], costs[frel] = trial, cost
+        tiers[frel] = min(tier, tiers.get(frel, tier))
+    order = sorted(chosen, key=lambda f: (-tiers[f], f))
+    result = tuple(Snippet(path=f, text=_render(chosen[f])) for f in order)
+    index.cache[("snippets", rel)] = (key, result)
+    return result

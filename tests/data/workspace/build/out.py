@@ -1,0 +1,2 @@
+def built_helper():
+    return 1

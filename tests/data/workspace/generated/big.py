@@ -1,0 +1,2 @@
+def generated_helper(x):
+    return x

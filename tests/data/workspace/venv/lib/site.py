@@ -1,0 +1,2 @@
+def venv_helper():
+    return 1

@@ -1,0 +1,7 @@
+const util = require('./util');
+
+function shout(text) {
+  return util.upper(text) + '!';
+}
+
+module.exports = { shout };

@@ -1,0 +1,1 @@
+export { clamp, lerp } from './math';
