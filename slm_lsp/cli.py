@@ -149,6 +149,7 @@ def cmd_complete(args: argparse.Namespace) -> int:
     engine, fmt, choice = make_engine(settings)
     t0 = time.perf_counter()
     engine.load()
+    fmt = getattr(engine, "fmt", fmt)
     t1 = time.perf_counter()
     snap = Snapshot.of(doc, offset, invoked=not args.automatic, path=path.name)
     service = CompletionService(engine, fmt, settings)
@@ -181,6 +182,7 @@ def cmd_prompt(args: argparse.Namespace) -> int:
         engine.load_vocab()
     else:
         engine.load()
+    fmt = getattr(engine, "fmt", fmt)
     snap = Snapshot.of(doc, offset, invoked=True, path=path.name)
     prompt = build_prompt(snap, fmt, engine, settings)
     ctx = settings.context

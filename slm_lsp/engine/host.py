@@ -109,7 +109,9 @@ class EngineHost:
 
             engine.load(report)
             model_id = choice.id if choice else engine.info.name
-            return Loaded(engine, fmt, model_id, bool(choice and choice.embedded))
+            # The engine may narrow the format to what the model's vocabulary has.
+            return Loaded(engine, getattr(engine, "fmt", fmt), model_id,
+                          bool(choice and choice.embedded))
 
         try:
             loaded = await loop.run_in_executor(self.executor, work)

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 
+import attrs
 import numpy as np
 
 from ..models.registry import PromptFormat
@@ -148,19 +149,28 @@ class LocalEngine:
         return ids[0] if len(ids) == 1 else -1
 
     def _check_format(self) -> None:
-        """FIM markers must be single special tokens of this model's vocabulary."""
-        bad = []
-        for marker in self.fmt.markers:
-            ids = self._llm.tokenize(marker.encode(), add_bos=False, special=True)
-            if len(ids) != 1:
-                bad.append(f"{marker!r} is {len(ids)} tokens")
+        """FIM markers must be single tokens of this model's vocabulary, or the model is
+        refused. Repository-level markers that the vocabulary lacks (an older model of the
+        family) only turn that layout off: snippets are then written as comments."""
+        def single(marker: str) -> bool:
+            return len(self._llm.tokenize(marker.encode(), add_bos=False, special=True)) == 1
+
+        fmt = self.fmt
+        bad = [f"{m!r}" for m in (fmt.fim_prefix, fmt.fim_suffix, fmt.fim_middle)
+               if m and not single(m)]
         if bad:
             self.close()
             raise ModelLoadError(
-                f"prompt format {self.fmt.name!r} does not fit {os.path.basename(self.path)}: "
-                + ", ".join(bad)
-                + ". Choose the model's own format (slm-lsp models add PATH --format ...)."
+                f"prompt format {fmt.name!r} does not fit {os.path.basename(self.path)}: "
+                f"{', '.join(bad)} {'is not a' if len(bad) == 1 else 'are not'} single "
+                "token(s) of its vocabulary. Choose the model's own format "
+                "(slm-lsp models add PATH --format ...)."
             )
+        repo = [m for m in (fmt.file_sep, fmt.repo_header.split("{", 1)[0].strip()) if m]
+        if any(not single(m) for m in repo):
+            log.info("%s lacks the repository tokens of format %s; snippets go in comments",
+                     os.path.basename(self.path), fmt.name)
+            self.fmt = attrs.evolve(fmt, file_sep="", repo_header="", snippet_comment=True)
 
     def _warm_up(self) -> None:
         """Evaluate a short prompt so the first real request does not pay for cold pages."""
