@@ -44,7 +44,7 @@ class RealServer:
     def start(self, timeout: float = 120.0) -> RealServer:
         cmd = [sys.executable, str(LAUNCHER), "--model", str(self.model),
                "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", "2048",
-               "--n_threads", "2", "--verbose", "false"]
+               "--n_threads", "1", "--verbose", "false"]
         if self.api_key:
             cmd += ["--api_key", self.api_key]
         with open(self.log, "ab") as out:
