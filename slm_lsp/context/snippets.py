@@ -91,12 +91,13 @@ def _query(language_id: str) -> Query | None:
 
 def _scope(root: Node, byte: int) -> Node | None:
     """The outermost definition around ``byte`` spanning at most SCOPE_LINES lines."""
-    node = root.first_named_child_for_byte(byte)
-    while node is not None and node.start_byte <= byte <= node.end_byte:
+    node = root.named_descendant_for_byte_range(max(byte - 1, 0), byte)
+    best = None
+    while node is not None and node != root:
         if node.end_point[0] - node.start_point[0] <= SCOPE_LINES:
-            return node
-        node = node.first_named_child_for_byte(byte)
-    return None
+            best = node
+        node = node.parent
+    return best
 
 
 def names_near(tree: Tree, data: bytes, byte: int, language_id: str) -> dict[str, int]:
