@@ -159,9 +159,7 @@ class SlmServer(LanguageServer):
             return None
         loaded = await self.host.wait_ready()
         if loaded is None or self.service is None:
-            if self.host.error:
-                raise RuntimeError(f"completion is disabled: {self.host.error}")
-            return None
+            return None  # a failed load was reported once, when it failed
         result = await self.scheduler.complete(self.service, snap, automatic=not invoked)
         if result is None or not result.text:
             return None
