@@ -18,6 +18,8 @@ from collections.abc import Iterator
 import attrs
 from tree_sitter import Node, Tree
 
+from .imports import extract_imports
+
 # A definition is shown whole when it is at most this many lines and characters.
 SMALL_LINES = 12
 SMALL_CHARS = 600
@@ -162,26 +164,6 @@ def _python(root: Node, data: bytes) -> Iterator[Definition]:
         elif node.type == "type_alias_statement":
             yield Definition(_name(node.named_children[0]), "type", node.start_point[0],
                              _whole(node, data))
-
-
-def _py_imports(root: Node, data: bytes) -> Iterator[str]:
-    for node in root.named_children:
-        if node.type == "import_statement":
-            for child in node.children_by_field_name("name"):
-                target = child.child_by_field_name("name") \
-                    if child.type == "aliased_import" else child
-                yield _text(data, target.start_byte, target.end_byte)
-        elif node.type == "import_from_statement":
-            module = node.child_by_field_name("module_name")
-            if module is None:
-                continue
-            base = _text(data, module.start_byte, module.end_byte)
-            yield base
-            for child in node.children_by_field_name("name"):
-                target = child.child_by_field_name("name") \
-                    if child.type == "aliased_import" else child
-                sub = _text(data, target.start_byte, target.end_byte)
-                yield base + sub if base.endswith(".") else f"{base}.{sub}"
 
 
 # -- brace languages ---------------------------------------------------------------------------
@@ -353,50 +335,6 @@ def _brace(root: Node, data: bytes, lang: str) -> Iterator[Definition]:
             yield Definition(name, kind, outer.start_point[0], _doc_comment(outer, data) + text)
 
 
-def _string_content(node: Node, data: bytes) -> str:
-    return _text(data, node.start_byte, node.end_byte).strip("\"'`<>")
-
-
-def _brace_imports(root: Node, data: bytes, lang: str) -> Iterator[str]:
-    stack = list(reversed(root.named_children))
-    while stack:
-        node = stack.pop()
-        t = node.type
-        if t in ("preproc_ifdef", "preproc_if", "preproc_else", "preproc_elif",
-                 "import_declaration") and lang in ("c", "cpp", "go"):
-            stack.extend(reversed(node.named_children))
-        elif t == "import_spec_list":
-            stack.extend(reversed(node.named_children))
-        elif t == "preproc_include":
-            path = node.child_by_field_name("path")
-            if path is not None and path.type == "string_literal":
-                yield _string_content(path, data)
-        elif t == "import_spec":
-            yield _string_content(node.child_by_field_name("path"), data)
-        elif t in ("import_statement", "export_statement") and lang in (
-                "javascript", "typescript"):
-            source = node.child_by_field_name("source")
-            if source is not None:
-                yield _string_content(source, data)
-        elif t in ("lexical_declaration", "variable_declaration", "expression_statement"):
-            for call in _walk(node):
-                fn = call.child_by_field_name("function") if call.type == "call_expression" \
-                    else None
-                if fn is not None and fn.text in (b"require", b"import"):
-                    args = call.child_by_field_name("arguments")
-                    if args is not None and args.named_children and \
-                            args.named_children[0].type == "string":
-                        yield _string_content(args.named_children[0], data)
-        elif t == "mod_item" and node.child_by_field_name("body") is None:
-            yield "mod:" + _name(node.child_by_field_name("name"))
-        elif t == "use_declaration":
-            arg = node.child_by_field_name("argument")
-            if arg is not None:
-                yield _text(data, arg.start_byte, arg.end_byte)
-        elif t == "import_declaration" and lang == "java":
-            yield " ".join(_text(data, c.start_byte, c.end_byte) for c in node.named_children)
-
-
 def family(language_id: str) -> str:
     """The grammar family of a languageId (``typescriptreact`` reads as ``typescript``)."""
     return _FAMILY.get(language_id, language_id)
@@ -409,35 +347,19 @@ def extract(tree: Tree | None, data: bytes, language_id: str) -> FileSymbols:
     lang = family(language_id)
     root = tree.root_node
     if lang == "python":
-        defs, imports = _python(root, data), _py_imports(root, data)
+        defs = _python(root, data)
     elif lang in _BRACE_DEFS:
-        defs, imports = _brace(root, data, lang), _brace_imports(root, data, lang)
+        defs = _brace(root, data, lang)
     else:
         return FileSymbols()
+    imports = extract_imports(tree, data, language_id)
     out: list[Definition] = []
     for d in defs:
         if d.name:
             out.append(d)
             if len(out) >= MAX_DEFS_PER_FILE:
                 break
-    seen: dict[str, None] = {}
-    for spec in imports:
-        if spec and len(seen) < MAX_IMPORTS_PER_FILE:
-            seen.setdefault(spec)
-    return FileSymbols(tuple(out), tuple(seen))
-
-
-def extract_imports(tree: Tree | None, data: bytes, language_id: str) -> tuple[str, ...]:
-    """Only the import specifiers of a file (cheap: top-level nodes only)."""
-    if tree is None:
-        return ()
-    lang = family(language_id)
-    root = tree.root_node
-    if lang == "python":
-        return tuple(dict.fromkeys(_py_imports(root, data)))
-    if lang in _BRACE_DEFS:
-        return tuple(dict.fromkeys(_brace_imports(root, data, lang)))
-    return ()
+    return FileSymbols(tuple(out), imports[:MAX_IMPORTS_PER_FILE])
 
 
 def defined_names(tree: Tree | None, language_id: str) -> set[str]:

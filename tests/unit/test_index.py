@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from slm_lsp.context.index import GitIgnore, SymbolIndex
+from slm_lsp.context.ignore import GitIgnore, find_root
+from slm_lsp.context.index import SymbolIndex
 from slm_lsp.context.snippets import resolve_imports
 from slm_lsp.documents import Document
 from slm_lsp.syntax.languages import new_parser
@@ -295,3 +296,10 @@ def _imports(index: SymbolIndex, rel: str, language_id: str) -> set[str]:
 ])
 def test_imports_resolve_to_workspace_files(index, rel, language_id, expected):
     assert _imports(index, rel, language_id) == expected
+
+
+def test_the_root_of_a_file_is_its_nearest_project_directory(tmp_path):
+    assert find_root(WORKSPACE / "src" / "app" / "main.py") == WORKSPACE
+    assert find_root(WORKSPACE / "rust" / "src" / "lib.rs") == WORKSPACE / "rust"
+    (tmp_path / "loose.py").write_text("x = 1\n")
+    assert find_root(tmp_path / "loose.py") == tmp_path
