@@ -18,6 +18,7 @@ Two parts:
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import os
 import re
@@ -314,17 +315,38 @@ async def _serve(server: LanguageServer, stdin: BinaryIO, writer: _FrameWriter) 
     return await done
 
 
+def exit_now(code: int) -> typing.NoReturn:
+    """End the process at once: run atexit handlers, flush, skip interpreter teardown.
+
+    Tearing down the interpreter (lsprotocol, cattrs, tree-sitter, llama.cpp
+    objects) can take longer than a client waits for a server to go away.
+    """
+    try:
+        atexit._run_exitfuncs()
+    finally:
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+
+
 def serve_stdio(
     server: LanguageServer,
     stdin: BinaryIO | None = None,
     stdout: BinaryIO | None = None,
+    *,
+    exit_process: bool = False,
 ) -> int:
     """Serve ``server`` (built with ``protocol_cls=SlmProtocol``) over stdio.
 
     Returns the exit code (0 after ``shutdown`` + ``exit``, on end of input and
     on SIGTERM; 1 for ``exit`` without ``shutdown``). When ``stdout`` is not
     given, fd 1 is kept for the protocol and redirected to stderr for everyone
-    else, so stray prints cannot corrupt the stream.
+    else, so stray prints cannot corrupt the stream. With ``exit_process`` it
+    ends the process through :func:`exit_now` instead of returning.
     """
     from slm_lsp.protocol import SlmProtocol
 
@@ -343,4 +365,6 @@ def serve_stdio(
     finally:
         writer.close()
         _stop_workers(server, code)
+    if exit_process:
+        exit_now(code)
     return code

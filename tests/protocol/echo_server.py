@@ -74,4 +74,4 @@ def create_server() -> LanguageServer:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    sys.exit(serve_stdio(create_server()))
+    sys.exit(serve_stdio(create_server(), exit_process=True))

@@ -20,8 +20,8 @@ METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 SERVER_NOT_INITIALIZED = -32002
-# One second is the goal; the slack absorbs a CPU shared with other test runs.
-EXIT_BUDGET = 2.0
+# A client waits about a second for a server to go away.
+EXIT_BUDGET = 1.0
 
 URI = "file:///tmp/example.py"
 HOVER = {"textDocument": {"uri": URI}, "position": {"line": 0, "character": 0}}
