@@ -22,14 +22,16 @@ class UserError(Exception):
 def _add_model_flags(p: argparse.ArgumentParser, top: bool = False) -> None:
     # On subcommands the flags must not reset what was given before the subcommand.
     default = None if top else argparse.SUPPRESS
-    p.add_argument("--model", default=default, help="model id from models.toml, or a path to a GGUF file "
-                   "(default: $SLM_LSP_MODEL, else the best downloaded model, else the embedded "
+    p.add_argument("--model", default=default,
+                   help="model id from models.toml, or a path to a GGUF file (default: "
+                   "$SLM_LSP_MODEL, else the best downloaded model, else the embedded "
                    "SmolLM2-135M)")
-    p.add_argument("--backend-type", default=default, choices=["local", "llama-server", "openai", "ollama"],
+    p.add_argument("--backend-type", default=default,
+                   choices=["local", "llama-server", "openai", "ollama"],
                    help="run the model here (local) or on an inference server")
     p.add_argument("--backend-url", default=default, help="URL of the inference server")
-    p.add_argument("--threads", type=int, default=default, help="CPU threads for the model (default: physical "
-                   "cores)")
+    p.add_argument("--threads", type=int, default=default,
+                   help="CPU threads for the model (default: physical cores)")
 
 
 def _cli_layer(args: argparse.Namespace) -> dict:

@@ -30,8 +30,9 @@ def run_doctor(settings: Settings) -> int:
         _line(False, f"llama-cpp-python does not import: {exc}",
               "pip install --force-reinstall llama-cpp-python")
     missing = [lang for lang in supported_languages() if grammar(lang) is None]
-    _line(not missing, f"tree-sitter grammars: {len(supported_languages()) - len(missing)} of "
-          f"{len(supported_languages())}" + (f" (missing: {', '.join(missing)})" if missing else ""),
+    langs = supported_languages()
+    _line(not missing, f"tree-sitter grammars: {len(langs) - len(missing)} of {len(langs)}"
+          + (f" (missing: {', '.join(missing)})" if missing else ""),
           "pip install the tree-sitter-<language> wheels" if missing else "")
 
     registry = load_registry()

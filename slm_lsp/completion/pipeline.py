@@ -108,7 +108,7 @@ def gate_confidence(gen: Generation, text: str, threshold: float) -> str:
     if threshold <= 0 or not gen.pieces:
         return text
     lines: list[list[float]] = [[]]
-    for piece, lp in zip(gen.pieces, gen.logprobs):
+    for piece, lp in zip(gen.pieces, gen.logprobs, strict=False):
         parts = piece.split("\n")
         lines[-1].append(lp)
         for _ in parts[1:]:

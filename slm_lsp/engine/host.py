@@ -11,14 +11,12 @@ import asyncio
 import concurrent.futures
 import functools
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import attrs
 
 from ..models.registry import (
-    EMBEDDED_HINT,
     ModelChoice,
     ModelNotFound,
     PromptFormat,
@@ -134,8 +132,6 @@ class EngineHost:
         self.loaded = loaded
         self._status("ready", loaded.model_id, 100)
         self._ready.set()
-        if loaded.embedded:
-            log.info(EMBEDDED_HINT)
         return loaded
 
     async def wait_ready(self, timeout: float | None = None) -> Loaded | None:

@@ -259,7 +259,7 @@ class LocalEngine:
             llm._ctx.kv_cache_seq_rm(-1, 0, -1)
             llm.n_tokens = 0
             return 0
-        for a, b in zip(self._cached, tokens):
+        for a, b in zip(self._cached, tokens, strict=False):
             if a != b:
                 break
             common += 1
