@@ -346,6 +346,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             )
             if collect(server, ping, args.timeout):
                 stats["pings answered"] += 1
+            if args.progress:
+                print(f"{n + 1} sent, {time.monotonic() - started:.0f} s", file=sys.stderr)
             elif server.alive():
                 stats["hangs"] += 1
             if not server.alive():
@@ -380,6 +382,7 @@ def main() -> int:
     parser.add_argument(
         "--wall-limit", type=float, default=1800.0, help="seconds for the whole run"
     )
+    parser.add_argument("--progress", action="store_true", help="report each ping on stderr")
     args = parser.parse_args()
     stats = run(args)
     for key, value in stats.items():
