@@ -23,6 +23,7 @@ from .base import Generation, GenerationRequest, ModelInfo, ModelLoadError
 log = logging.getLogger(__name__)
 
 _CONTROL = 1 << 3  # LLAMA_TOKEN_ATTR_CONTROL
+CANCEL_BATCH = 64
 
 
 def physical_cores() -> int:
@@ -273,12 +274,17 @@ class LocalEngine:
         return common
 
     def _eval(self, tokens: list[int], cancel: threading.Event) -> bool:
-        """Evaluate tokens in batches; False when cancelled part-way."""
+        """Evaluate tokens in batches; False when cancelled part-way.
+
+        Batches are at most ``CANCEL_BATCH`` tokens so a cancelled request stops within one
+        small batch even while a long prompt is evaluated.
+        """
         llm = self._llm
-        for i in range(0, len(tokens), self.n_batch):
+        step = min(self.n_batch, CANCEL_BATCH)
+        for i in range(0, len(tokens), step):
             if cancel.is_set():
                 return False
-            chunk = tokens[i:i + self.n_batch]
+            chunk = tokens[i:i + step]
             llm.eval(chunk)
             self._cached.extend(chunk)
         return True
