@@ -33,7 +33,7 @@ def prompt_at(rel: str, line: int, col: int) -> str:
 
 
 def test_the_prompt_shows_the_imported_definitions_from_other_files():
-    out = prompt_at("src/app/main.py", 8, 5)  # the empty line in report()
+    out = prompt_at("src/app/main.py", 9, 5)  # the empty line in report()
     assert "def area_of_rectangle(width: float, height: float) -> float:" in out
     assert "def distance_to(self, other: Point) -> float: ..." in out
     assert "src/shapes/geometry.py" in out
