@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 
 from .base import GenerationRequest, ModelInfo
 from .http import HttpStatusError, Response
-from .remote import Chunk, RemoteEngine, parse_json, sse_events
+from .remote import Chunk, RemoteEngine, parse_json, sse_events, want_logprobs
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +86,9 @@ class LlamaServerEngine(RemoteEngine):
             "stop": list(stops),
             "stream": True,
             "cache_prompt": True,
-            "n_probs": 1,
         }
+        if want_logprobs(request):
+            body["n_probs"] = 1
         if request.deadline is not None:
             # The server's own budget; it applies once a newline has been generated.
             remaining = (request.deadline - time.monotonic()) * 1000
@@ -140,6 +141,7 @@ class LlamaServerEngine(RemoteEngine):
 def _chunk(obj: dict) -> Chunk:
     chunk = Chunk(text=str(obj.get("content") or ""))
     probs = obj.get("completion_probabilities") or []
+    chunk.pieces = [str(item.get("token", item.get("content", ""))) for item in probs]
     for item in probs:
         if "logprob" in item:
             chunk.logprobs.append(float(item["logprob"]))

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 
 from .base import ModelInfo
 from .http import HttpStatusError, Response
-from .remote import Chunk, RemoteEngine, ndjson_objects, parse_json
+from .remote import Chunk, RemoteEngine, ndjson_objects, parse_json, want_logprobs
 
 _NS_PER_MS = 1_000_000
 
@@ -76,8 +76,9 @@ class OllamaEngine(RemoteEngine):
             "raw": True,
             "stream": True,
             "options": options,
-            "logprobs": True,
         }
+        if want_logprobs(request):
+            body["logprobs"] = True
         response = self.client.open("POST", "/api/generate", body, cancel=cancel,
                                     deadline=request.deadline)
         return response, self._chunks
@@ -101,8 +102,9 @@ def _chunk(obj: dict) -> Chunk:
     chunk = Chunk(text=str(obj.get("response") or ""))
     logprobs = obj.get("logprobs")
     if isinstance(logprobs, list):
-        chunk.logprobs = [float(item["logprob"]) for item in logprobs
-                          if isinstance(item, dict) and "logprob" in item]
+        items = [item for item in logprobs if isinstance(item, dict) and "logprob" in item]
+        chunk.logprobs = [float(item["logprob"]) for item in items]
+        chunk.pieces = [str(item.get("token", "")) for item in items]
     if obj.get("done"):
         chunk.done = True
         chunk.stop_reason = "length" if obj.get("done_reason") == "length" else "stop"

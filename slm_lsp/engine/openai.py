@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 
 from .base import ModelInfo
 from .http import HttpStatusError, Response
-from .remote import Chunk, RemoteEngine, parse_json, sse_events
+from .remote import Chunk, RemoteEngine, parse_json, sse_events, want_logprobs
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ class OpenAIEngine(RemoteEngine):
             body["model"] = self.model
         if stops:
             body["stop"] = list(stops)
-        if self.logprobs:
+        if self.logprobs and want_logprobs(request):
             body["logprobs"] = 1
         return body
 
@@ -124,7 +124,7 @@ class OpenAIEngine(RemoteEngine):
             response = self.client.open("POST", "/v1/completions", body, cancel=cancel,
                                         deadline=request.deadline)
         except HttpStatusError as exc:
-            if not (exc.status == 400 and self.logprobs and "logprob" in exc.detail.lower()):
+            if not (exc.status == 400 and "logprobs" in body and "logprob" in exc.detail.lower()):
                 raise
             self.logprobs = False
             body.pop("logprobs")
@@ -163,6 +163,7 @@ def _chunk(choice: dict, usage: dict | None) -> Chunk:
     if isinstance(values, list):
         chunk.logprobs = [float(v) for v in values if isinstance(v, (int, float))]
         chunk.tokens = len(values)
+        chunk.pieces = [str(t) for t in lp.get("tokens") or []]
     finish = choice.get("finish_reason")
     if finish:
         chunk.done = True

@@ -55,6 +55,7 @@ class Chunk:
 
     text: str = ""
     logprobs: list[float] = attrs.Factory(list)
+    pieces: list[str] = attrs.Factory(list)  # the text of each token, when the server says
     tokens: int = 0  # tokens in ``text`` when the server says; else 1 per non-empty chunk
     done: bool = False
     stop_reason: StopReason | None = None  # the server's own reason, with ``done``
@@ -64,6 +65,12 @@ class Chunk:
 def estimate_tokens(text: str) -> int:
     """The token count guessed from the length, for servers without a tokenizer endpoint."""
     return math.ceil(len(text) / CHARS_PER_TOKEN)
+
+
+def want_logprobs(request: GenerationRequest) -> bool:
+    """Whether to ask the server for logprobs: they cost (2.3x the decode time on
+    llama-cpp-python's server), so a request may say it does not need them (``logprobs``)."""
+    return bool(getattr(request, "logprobs", True))
 
 
 def first_stop(text: str, stops: tuple[str, ...], start: int = 0) -> int | None:
@@ -180,23 +187,33 @@ class RemoteEngine:
         text, logprobs, pieces, tokens = "", [], [], 0
         usage: dict[str, float] = {}
         first: float | None = None
+        deadline = request.deadline
         reason: StopReason | None = None
         response, parse = self._start(request, stops, cancel)
         with response:
             for chunk in parse(response):
                 usage.update(chunk.usage)
                 if chunk.text:
-                    first = first or time.monotonic()
+                    if first is None:
+                        first = time.monotonic()
+                        if request.decode_budget_s is not None:
+                            deadline = min(deadline or math.inf, first + request.decode_budget_s)
+                            response.watcher.deadline = deadline
                     searched = max(len(text) - longest, 0)
                     text += chunk.text
                     tokens += chunk.tokens or 1
-                    logprobs.extend(chunk.logprobs)
-                    pieces.append(chunk.text)
+                    new_pieces = chunk.pieces if "".join(chunk.pieces) == chunk.text else []
+                    new_pieces = new_pieces or [chunk.text]
+                    pieces.extend(new_pieces)
+                    if len(chunk.logprobs) == len(new_pieces):
+                        logprobs.extend(chunk.logprobs)
+                    elif chunk.logprobs:  # one piece of several tokens: their joint logprob
+                        logprobs.append(sum(chunk.logprobs))
                     cut = first_stop(text, stops, searched)
                     if cut is not None:
                         text, reason = text[:cut], "stop"
                         pieces = _cut_pieces(pieces, cut)
-                        logprobs = logprobs[: len(pieces)] if chunk.logprobs else logprobs
+                        logprobs = logprobs[: len(pieces)]
                         break
                     if request.should_stop is not None and request.should_stop(text):
                         reason = "stop"
@@ -208,7 +225,7 @@ class RemoteEngine:
                 if cancel.is_set():
                     reason = "cancelled"
                     break
-                if request.deadline is not None and time.monotonic() >= request.deadline:
+                if deadline is not None and time.monotonic() >= deadline:
                     reason = "time"
                     break
                 if tokens >= request.max_tokens:

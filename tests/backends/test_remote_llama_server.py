@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+import attrs
 import pytest
 from conftest import backend, cancel_after, fim_request
 
@@ -173,3 +174,23 @@ def test_keep_alive_connection_is_reused(engine, llama_double):
     ports = {h.get("Host") for h in (r[2] for r in llama_double.requests)}
     assert len(ports) == 1
     assert len(engine.client._idle) == 1  # one connection served all three
+
+
+def test_decode_budget_counts_from_the_first_token(engine, llama_double):
+    llama_double.endless, llama_double.delay = True, 0.02
+    t0 = time.monotonic()
+    gen = engine.generate(fim_request(max_tokens=10_000, decode_budget_s=0.25),
+                          threading.Event())
+    assert gen.stop_reason == "time"
+    assert 0.2 < time.monotonic() - t0 < 0.45
+    assert 5 < gen.tokens < 20
+
+
+def test_logprobs_are_asked_only_when_wanted(engine, llama_double):
+    @attrs.frozen
+    class NoLogprobs(GenerationRequest):
+        logprobs: bool = False
+
+    gen = engine.generate(NoLogprobs(prompt="x", prefix="x", max_tokens=4), threading.Event())
+    assert "n_probs" not in llama_double.last("/infill")[1]
+    assert gen.logprobs == [] and len(gen.pieces) == 4

@@ -49,7 +49,7 @@ def test_completion_returns_text(engine):
     assert gen.stop_reason in ("stop", "length")
     assert 1 <= gen.tokens <= 12
     assert len(gen.logprobs) == gen.tokens and all(lp <= 0 for lp in gen.logprobs)
-    assert "".join(gen.pieces) == gen.text
+    assert "".join(gen.pieces) == gen.text and len(gen.pieces) == len(gen.logprobs)
 
 
 def test_tokens_stream_in_as_they_are_generated(engine):
