@@ -1,0 +1,324 @@
+"""Completion quality: slm-lsp against simpler clients on the same model, on real code.
+
+    python benchmarks/quality.py [--tasks N] [--kinds line,midline,block]
+        [--langs python,javascript] [--model ID|PATH] [--seed S] [--split test|dev|all]
+        [--json out.json]
+
+Fill-in tasks are cut from the corpus (see ``tasks.py``); slm-lsp is driven over stdio as an
+editor drives it (``lspclient.py``); the baselines run the same GGUF in this process
+(``baselines.py``). Prints one table per task kind and one overall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import baselines, tasks  # noqa: E402
+from benchmarks.tasks import Task  # noqa: E402
+
+SYSTEMS = ("slm-lsp", *baselines.BASELINES)
+SERVER_MAX_TOKENS = 64  # completion.maxTokens, the server's default; baselines get the same
+SERVER_LINE_MAX_TOKENS = 48  # the server's cap for one-line completions
+
+_LEAK = re.compile(r"<\|[^|\s]{1,40}\|>|<fim[_-]\w+>|<｜[^｜]{1,40}｜>|<(?:PRE|SUF|MID|EOT)>"
+                   r"|<file_sep>|<repo_name>|<filename>|</s>")
+
+
+# -- scoring --------------------------------------------------------------------------------
+def norm(line: str) -> str:
+    """A line with its whitespace runs collapsed and its ends stripped."""
+    return " ".join(line.split())
+
+
+def first_line(text: str) -> str:
+    return text.split("\n", 1)[0]
+
+
+def block_text(text: str) -> str:
+    """A block for comparison: lines right-stripped, blank lines at both ends dropped."""
+    lines = [line.rstrip() for line in text.split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        lines.pop(0)
+    return "\n".join(lines)
+
+
+def levenshtein(a: str, b: str) -> int:
+    if len(a) < len(b):
+        a, b = b, a
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def similarity(a: str, b: str) -> float:
+    """1 - Levenshtein distance / the longer length (1.0 for two empty strings)."""
+    if not a and not b:
+        return 1.0
+    return 1.0 - levenshtein(a, b) / max(len(a), len(b))
+
+
+def _significant(line: str) -> bool:
+    s = line.strip()
+    return len(s) >= 3 and bool(re.search(r"\w", s))
+
+
+def duplicates_suffix(task: Task, answer: str) -> bool:
+    """The answer repeats what follows the cursor: the rest of the line, or the next lines."""
+    if not answer.strip():
+        return False
+    suffix_lines = task.suffix.split("\n")
+    rest = suffix_lines[0].strip()
+    expected = task.expected
+    if rest and len(rest) >= 2 and answer.rstrip().endswith(rest) and not (
+            expected.rstrip().endswith(rest)):
+        return True
+    following = [ln.strip() for ln in suffix_lines[1:] if ln.strip()][:5]
+    if not following:
+        return False
+    nxt = following[0]
+    if not _significant(nxt):
+        return False
+    answer_lines = [ln.strip() for ln in answer.split("\n")]
+    expected_lines = {ln.strip() for ln in expected.split("\n")}
+    return nxt in answer_lines and nxt not in expected_lines
+
+
+def score(task: Task, answer: str) -> dict:
+    """Every per-task figure for one answer."""
+    block = task.kind == "block"
+    got, want = first_line(answer), first_line(task.expected)
+    if block:
+        sim = similarity(block_text(answer), block_text(task.expected))
+    else:
+        sim = similarity(norm(got), norm(want))
+    filled = task.prefix + answer + task.suffix
+    original_parses = tasks.parses(task.source, task.language)
+    empty = not answer.strip()
+    return {
+        "exact": norm(got) == norm(want) and not empty,
+        "edit_sim": sim,
+        "empty": empty,
+        "dup_suffix": duplicates_suffix(task, answer),
+        # Counted only where the file with the expected text parses and there is an answer.
+        "syntax_checked": original_parses and not empty,
+        "syntax_break": original_parses and not empty and not tasks.parses(
+            filled, task.language),
+        "leak": bool(_LEAK.search(answer)),
+    }
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def summarize(rows: list[dict]) -> dict:
+    """Aggregate figures for a list of per-task results of one system."""
+    n = len(rows)
+    if not n:
+        return {}
+    checked = [r for r in rows if r["syntax_checked"]]
+    lat = [r["latency_ms"] for r in rows]
+    return {
+        "n": n,
+        "exact": sum(r["exact"] for r in rows) / n,
+        "edit_sim": statistics.fmean(r["edit_sim"] for r in rows),
+        "empty": sum(r["empty"] for r in rows) / n,
+        "dup_suffix": sum(r["dup_suffix"] for r in rows) / n,
+        "syntax_break": (sum(r["syntax_break"] for r in checked) / len(checked)
+                         if checked else float("nan")),
+        "syntax_n": len(checked),
+        "leak": sum(r["leak"] for r in rows) / n,
+        "p50_ms": percentile(lat, 0.5),
+        "p95_ms": percentile(lat, 0.95),
+    }
+
+
+# -- running --------------------------------------------------------------------------------
+def max_tokens_for(task: Task) -> int:
+    return SERVER_MAX_TOKENS if task.kind == "block" else SERVER_LINE_MAX_TOKENS
+
+
+async def run_server(task_list: list[Task], model: str, threads: int, log_path: Path | None,
+                     progress) -> list[dict]:
+    from benchmarks.lspclient import BenchClient
+
+    settings: dict = {"model": model} if model else {}
+    if threads:
+        settings["nThreads"] = threads
+    client = BenchClient(settings, log_path=log_path)
+    t0 = time.perf_counter()
+    await client.start()
+    progress(f"slm-lsp: model loaded in {time.perf_counter() - t0:.1f}s")
+    out = []
+    try:
+        for i, task in enumerate(task_list):
+            uri = f"file:///bench/{task.path}"
+            ans = await client.complete(uri, task.language, task.holed, task.line,
+                                        task.column_utf16)
+            out.append({"answer": ans.text, "latency_ms": ans.latency_ms, "error": ans.error})
+            progress(f"slm-lsp {i + 1}/{len(task_list)} {task.id} {ans.latency_ms:.0f}ms")
+    finally:
+        await client.stop()
+    return out
+
+
+def run_baselines(task_list: list[Task], model: str, threads: int, progress
+                  ) -> dict[str, list[dict]]:
+    from slm_lsp.models.registry import choose_model
+
+    choice = choose_model(model)
+    runner = baselines.Runner(str(choice.path), choice.format, n_threads=threads)
+    out: dict[str, list[dict]] = {name: [] for name in baselines.BASELINES}
+    try:
+        for i, task in enumerate(task_list):
+            line_task = task.kind != "block"
+            for name in baselines.BASELINES:
+                req = baselines.build(name, task.prefix, task.suffix, choice.format,
+                                      runner.count_tokens, line_task=line_task)
+                text, ms = runner.generate(req, max_tokens_for(task))
+                if name == "llama.vim":
+                    text = baselines.llama_vim_render(text, task.prefix, task.suffix,
+                                                      req.trim_indent)
+                out[name].append({"answer": text, "latency_ms": ms, "error": ""})
+            progress(f"baselines {i + 1}/{len(task_list)} {task.id}")
+    finally:
+        runner.close()
+    return out
+
+
+# -- report ---------------------------------------------------------------------------------
+_COLUMNS = (
+    ("exact", "exact@1", "{:.0%}"), ("edit_sim", "edit-sim", "{:.3f}"),
+    ("empty", "empty", "{:.0%}"), ("dup_suffix", "dup-sfx", "{:.0%}"),
+    ("syntax_break", "syn-brk", "{:.0%}"), ("leak", "leak", "{:.0%}"),
+    ("p50_ms", "p50 ms", "{:.0f}"), ("p95_ms", "p95 ms", "{:.0f}"),
+)
+
+
+def _ratio(a: float, b: float) -> str:
+    if b == 0:
+        return "inf" if a > 0 else "n/a"
+    return f"{a / b:.2f}"
+
+
+def table(title: str, summaries: dict[str, dict]) -> str:
+    first = next(iter(summaries.values()))
+    lines = [f"== {title} (n={first.get('n', 0)})",
+             f"{'system':<10}" + "".join(f"{label:>10}" for _, label, _ in _COLUMNS)]
+    for name, s in summaries.items():
+        cells = []
+        for key, _, fmt in _COLUMNS:
+            value = s.get(key, float("nan"))
+            cells.append(f"{fmt.format(value) if value == value else 'n/a':>10}")
+        lines.append(f"{name:<10}" + "".join(cells))
+    base = {k: v for k, v in summaries.items() if k != "slm-lsp"}
+    ours = summaries.get("slm-lsp")
+    if ours and base:
+        best_exact = max(base.items(), key=lambda kv: kv[1]["exact"])
+        best_sim = max(base.items(), key=lambda kv: kv[1]["edit_sim"])
+        lines.append(
+            f"slm-lsp / best baseline: exact {_ratio(ours['exact'], best_exact[1]['exact'])}"
+            f" (vs {best_exact[0]}), edit-sim "
+            f"{_ratio(ours['edit_sim'], best_sim[1]['edit_sim'])} (vs {best_sim[0]})")
+    return "\n".join(lines)
+
+
+def report(task_list: list[Task], results: dict[str, list[dict]]) -> str:
+    parts = []
+    kinds = [k for k in tasks.KINDS if any(t.kind == k for t in task_list)]
+    for kind in [*kinds, None]:
+        idx = [i for i, t in enumerate(task_list) if kind is None or t.kind == kind]
+        summaries = {name: summarize([results[name][i] for i in idx]) for name in results}
+        parts.append(table(kind or "overall", summaries))
+    parts.append("exact@1: first line equal after whitespace normalisation. edit-sim: "
+                 "1 - Levenshtein/max length, on the first line (line, midline) or the whole "
+                 "block (block). syn-brk: of the answered tasks whose original file parses, "
+                 "the share whose file with the answer does not. Latency: slm-lsp per request "
+                 "from the client; baselines generation time in process.")
+    return "\n\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--tasks", type=int, default=60, help="total tasks, split evenly over "
+                    "(language, kind) cells (default 60)")
+    ap.add_argument("--kinds", default=",".join(tasks.KINDS))
+    ap.add_argument("--langs", default=",".join(tasks.LANGUAGES))
+    ap.add_argument("--model", default="smollm2-135m", help="a models.toml id or a GGUF path")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=0,
+                    help="llama.cpp threads for the server and the baselines (default: the "
+                    "server's own choice, one per physical core)")
+    ap.add_argument("--split", default="test", choices=[*tasks.SPLITS, "all"],
+                    help="corpus split: test (held out, default), dev, or all")
+    ap.add_argument("--json", type=Path, help="write every per-task result here")
+    ap.add_argument("--server-log", type=Path, help="write the server's stderr here")
+    ap.add_argument("--no-baselines", action="store_true", help="run slm-lsp only")
+    ap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    args = ap.parse_args(argv)
+
+    kinds = [k for k in args.kinds.split(",") if k]
+    langs = [lang for lang in args.langs.split(",") if lang]
+    for k in kinds:
+        if k not in tasks.KINDS:
+            ap.error(f"unknown kind {k!r}")
+    for lang in langs:
+        if lang not in tasks.LANGUAGES:
+            ap.error(f"unknown language {lang!r}")
+    per_cell = max(1, args.tasks // (len(kinds) * len(langs)))
+    task_list = tasks.build_tasks(per_cell, kinds=kinds, languages=langs, split=args.split,
+                                  seed=args.seed)
+
+    def progress(msg: str) -> None:
+        if not args.quiet:
+            print(msg, file=sys.stderr, flush=True)
+
+    progress(f"{len(task_list)} tasks ({per_cell} per language and kind, split {args.split}, "
+             f"seed {args.seed}), model {args.model}")
+    t0 = time.perf_counter()
+    results = {"slm-lsp": asyncio.run(run_server(task_list, args.model, args.threads,
+                                                 args.server_log, progress))}
+    if not args.no_baselines:
+        results.update(run_baselines(task_list, args.model, args.threads, progress))
+    for rows in results.values():
+        for task, row in zip(task_list, rows, strict=True):
+            row.update(score(task, row["answer"]))
+    print(f"slm-lsp quality benchmark: model {args.model}, {len(task_list)} tasks, split "
+          f"{args.split}, seed {args.seed}, {time.perf_counter() - t0:.0f}s\n")
+    print(report(task_list, results))
+    if args.json:
+        data = {
+            "model": args.model, "seed": args.seed, "split": args.split,
+            "summary": {name: summarize(rows) for name, rows in results.items()},
+            "tasks": [{**t.summary(), "results": {name: results[name][i] for name in results}}
+                      for i, t in enumerate(task_list)],
+        }
+        args.json.write_text(json.dumps(data, indent=1, ensure_ascii=False))
+        progress(f"per-task results: {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
