@@ -117,14 +117,13 @@ class HttpClient:
             raise EngineError("the API key has characters that cannot go in an HTTP header")
         return token
 
-    def headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+    def headers(self) -> dict[str, str]:
         out = {"Content-Type": "application/json", "Accept": "*/*", "User-Agent": "slm-lsp"}
         token = self._token()
         if token:
             out["Authorization"] = f"Bearer {token}"
         elif self._basic:
             out["Authorization"] = f"Basic {self._basic}"
-        out.update(extra or {})
         return out
 
     # -- connections -----------------------------------------------------------------------
@@ -208,7 +207,8 @@ class HttpClient:
                     time.sleep(delay)
                 delay *= 2
                 continue
-            except OSError as exc:  # a read timeout, or the watcher cut the socket
+            except (OSError, http.client.HTTPException) as exc:
+                # A read timeout, a malformed answer, or the watcher cut the socket.
                 watcher.stop()
                 conn.close()
                 if watcher.reason:
@@ -217,15 +217,9 @@ class HttpClient:
                     raise self.fail(
                         f"the model server at {self.url} sent no answer within "
                         f"{(self.timeout_s or 0) * 1000:.0f} ms") from None
-                raise self.fail(f"request to {self.url} failed: {_describe(exc)}") from None
-            except http.client.HTTPException as exc:
-                watcher.stop()
-                conn.close()
-                if watcher.reason:
-                    return Response(self, conn, None, watcher)
-                raise self.fail(
-                    f"the model server at {self.url} sent a malformed HTTP answer "
-                    f"({type(exc).__name__})") from None
+                what = type(exc).__name__ if isinstance(exc, http.client.HTTPException) \
+                    else _describe(exc)
+                raise self.fail(f"request to {self.url} failed: {what}") from None
             response = Response(self, conn, resp, watcher)
             if resp.status >= 400:
                 response.raise_for_status(path)

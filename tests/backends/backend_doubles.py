@@ -17,7 +17,8 @@ socket, in the documented formats:
 
 Both honour ``stop`` and the token cap, and notice a client that hangs up (``disconnects``).
 Modes for failure tests: ``hang`` (never answer), ``garbage`` (not JSON), ``drop_after``
-(close the socket mid-stream, as a crashed server does).
+(close the socket mid-stream, as a crashed server does), ``not_http`` (llama-server double only:
+another protocol on the port).
 """
 
 from __future__ import annotations
@@ -189,6 +190,10 @@ class LlamaServerHandler(_Handler):
 
     def do_POST(self) -> None:
         body = self._body() or {}
+        if self.server.mode == "not_http":  # some other service on that port
+            self.wfile.write(b"SSH-2.0-OpenSSH_9.6\r\n")
+            self.close_connection = True
+            return
         if not self._authorized():
             return
         if self.path == "/tokenize":

@@ -194,3 +194,10 @@ def test_logprobs_are_asked_only_when_wanted(engine, llama_double):
     gen = engine.generate(NoLogprobs(prompt="x", prefix="x", max_tokens=4), threading.Event())
     assert "n_probs" not in llama_double.last("/infill")[1]
     assert gen.logprobs == [] and len(gen.pieces) == 4
+
+
+def test_not_http_on_the_port_is_an_engine_error(engine, llama_double):
+    llama_double.mode = "not_http"
+    with pytest.raises(EngineError, match=r"request to http://127\.0\.0\.1:\d+ failed: "
+                                          r"BadStatusLine"):
+        engine.generate(fim_request(), threading.Event())
