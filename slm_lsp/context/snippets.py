@@ -19,9 +19,11 @@ can reuse its KV cache): the result is a function of the *candidate set* only â€
 definitions, and the version of the files they come from â€” and is memoized on it. Typing inside
 a function changes the cursor and the text but not that set, so the same snippets come back,
 byte for byte, without re-ranking; they change only when a name that resolves to a new
-definition appears or disappears, or a file they come from changes. Snippets are emitted in a
-fixed order: by tier (elsewhere, same directory, imported: the most relevant nearest the
-current file), then by path; never by score.
+definition appears or disappears, or a file they come from changes. While the code around the
+cursor does not parse (a statement half typed), the previous selection for the file is kept
+as is: tree-sitter's error recovery can regroup the whole file, and with it the names.
+Snippets are emitted in a fixed order: by tier (elsewhere, same directory, imported: the most
+relevant nearest the current file), then by path; never by score.
 """
 
 from __future__ import annotations
@@ -108,12 +110,11 @@ def names_near(tree: Tree, data: bytes, byte: int, language_id: str) -> dict[str
     root = tree.root_node
     line = data.count(b"\n", 0, byte)
     start = byte
-    for _ in range(RECENT_LINES):
-        start = data.rfind(b"\n", 0, max(start - 1, 0)) if start > 0 else 0
-        if start <= 0:
-            start = 0
+    for _ in range(RECENT_LINES + 1):  # back to the newline before the window's first line
+        start = data.rfind(b"\n", 0, start)
+        if start < 0:
             break
-    lo, hi = start, byte
+    lo, hi = start + 1, byte
     scope = _scope(root, byte)
     if scope is not None:
         lo, hi = min(lo, scope.start_byte), max(hi, scope.end_byte)
@@ -271,6 +272,11 @@ def select_snippets(index: SymbolIndex | None, doc_text: str, offset: int, langu
             return ()
         tree = parser.parse(data)
     byte = len(doc_text[:offset].encode("utf-8", "surrogatepass"))
+    memo = index.cache.get(("snippets", rel))
+    scope = _scope(tree.root_node, byte)
+    if memo is not None and memo[0][2] == budget_tokens and (
+            scope.has_error if scope is not None else tree.root_node.has_error):
+        return memo[1]  # half-typed code: error recovery would reshape the names around it
     names = names_near(tree, data, byte, language_id)
     own = defined_names(tree, language_id)
     imported = resolve_imports(index, rel, language_id, extract_imports(tree, data, language_id))
@@ -294,7 +300,6 @@ def select_snippets(index: SymbolIndex | None, doc_text: str, offset: int, langu
 
     key = (rel, language_id, budget_tokens,
            tuple(sorted({(c[2], c[5].stamp, c[3], c[4], c[0]) for c in candidates})))
-    memo = index.cache.get(("snippets", rel))
     if memo is not None and memo[0] == key:
         return memo[1]
 

@@ -166,3 +166,30 @@ def test_no_index_or_no_budget_means_no_snippets(index):
     text = MAIN.read_text()
     assert select_snippets(None, text, 10, "python", str(MAIN), 400, tokens) == ()
     assert select(index, text, at(text, "height)\n    "), budget=0) == ()
+
+
+def test_half_typed_code_keeps_the_previous_selection(tmp_path):
+    # A real file whose error recovery regroups the whole module while `x = ` is half typed.
+    import shutil
+
+    import pygls
+
+    shutil.copytree(Path(pygls.__file__).parent, tmp_path / "pygls")
+    path = tmp_path / "pygls" / "lsp" / "server.py"
+    doc = Document(uri=path.as_uri(), text=path.read_text(), language_id="python",
+                   encoding="utf-32")
+    ix = SymbolIndex(tmp_path)
+    ix.build()
+    line, col = doc.line_col(doc.text.index("def __init__("))
+    line += 2
+    col = len(doc.line_text(line))
+    first = None
+    broken = 0
+    for ch in "\n        x = self.protocol":
+        doc.apply_change(ch, (line, col), (line, col))
+        line, col = (line + 1, 0) if ch == "\n" else (line, col + 1)
+        broken += doc.tree.root_node.has_error
+        snippets = select(ix, doc.text, doc.offset_at(line, col), path, tree=doc.tree)
+        assert first is None or snippets == first, f"changed after typing {ch!r}"
+        first = snippets
+    assert first and broken, "nothing selected, or the code always parsed: nothing checked"
