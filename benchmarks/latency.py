@@ -1,0 +1,289 @@
+"""Keystroke-to-answer latency of automatic inline completion, replayed from real files.
+
+    python benchmarks/latency.py [--file F ...] [--chars N] [--model ID|PATH] [--threads N]
+                                 [--interval-ms 80] [--prefix-tokens 1536] [--n-ctx 4096]
+
+Two servers run side by side on the same replay, files interleaved: ``on`` (the defaults: KV
+reuse, completion cache, speculation) and ``off`` (``kvReuse``, ``completion.cache`` and
+``completion.speculative`` false). Each file is opened with a span cut out after a full prefix
+window and typed back one key every ``--interval-ms`` (0: the next key as soon as the answer
+came). The floor is this process decoding with llama-cpp-python directly: ms per token for a
+greedy decode after a short prompt, times the tokens each answer emitted. Ratios, not absolute
+figures, are what carry from a busy machine to a quiet one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.replay import (  # noqa: E402
+    LANGUAGES,
+    REQUEST_CANCELLED,
+    LspProcess,
+    ReplayResult,
+    corpus_files,
+    fmt_ms,
+    percentile,
+    proc_status,
+    replay,
+    server_command,
+    server_stats,
+    start_offset,
+    typing_document,
+)
+
+CONFIGS = {
+    "on": {"kvReuse": True, "completion": {"cache": True, "speculative": True}},
+    "off": {"kvReuse": False, "completion": {"cache": False, "speculative": False}},
+}
+
+
+def settings_for(config: str, args: argparse.Namespace) -> dict:
+    base = {"nCtx": args.n_ctx, "logLevel": "info",
+            "context": {"prefixTokens": args.prefix_tokens, "suffixTokens": args.suffix_tokens},
+            "completion": {"maxTokens": args.max_tokens,
+                           "timeBudgetMs": args.time_budget_ms}}
+    if args.model:
+        base["model"] = args.model
+    if args.threads:
+        base["nThreads"] = args.threads
+    over = CONFIGS[config]
+    return {**base, **{k: v for k, v in over.items() if k != "completion"},
+            "completion": {**base["completion"], **over["completion"]}}
+
+
+# -- the model in this process: vocabulary, prompt size, decode floor -------------------------
+class Floor:
+    """The model loaded here, for counting tokens and for the raw decode speed."""
+
+    def __init__(self, model: str, threads: int, n_ctx: int):
+        from slm_lsp.engine.local import _new_llama, physical_cores
+        from slm_lsp.models.registry import choose_model
+
+        self.choice = choose_model(model)
+        self.path = str(self.choice.path)
+        self.threads = threads or physical_cores()
+        self.llm = _new_llama(model_path=self.path, n_ctx=n_ctx, n_threads=self.threads,
+                              n_threads_batch=self.threads, n_batch=256, n_ubatch=256,
+                              logits_all=False, verbose=False)
+
+    def count(self, text: str) -> int:
+        if not text:
+            return 0
+        return len(self.llm.tokenize(text.encode("utf-8", "replace"), add_bos=False,
+                                     special=False))
+
+    def ms_per_token(self, n_tokens: int = 48, repeats: int = 5) -> float:
+        """Median ms per greedily decoded token after a short prompt (argmax + one eval)."""
+        import numpy as np
+
+        llm = self.llm
+        prompt = llm.tokenize(b"def parse_version(text):\n    ", add_bos=True)
+        n_vocab = llm.n_vocab()
+        runs = []
+        for _ in range(repeats):
+            llm.reset()
+            llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+            llm.eval(prompt)
+            t0 = time.perf_counter()
+            for _ in range(n_tokens):
+                logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(n_vocab,))
+                llm.eval([int(np.argmax(logits))])
+            runs.append((time.perf_counter() - t0) * 1000 / n_tokens)
+        return percentile(runs, 50)
+
+    def prompt_size(self, text: str, offset: int, args: argparse.Namespace) -> tuple[int, int]:
+        """(prefix, suffix) tokens of the window the server cuts at ``offset``."""
+        from slm_lsp.context.window import build_window
+
+        suffix_budget = args.suffix_tokens if self.choice.format.is_fim else 0
+        w = build_window(text, offset, self.count, args.prefix_tokens, suffix_budget)
+        return w.prefix_tokens, w.suffix_tokens
+
+    def close(self) -> None:
+        self.llm.close()
+
+
+# -- summaries --------------------------------------------------------------------------------
+def summarize(runs: list[ReplayResult], stats: list[dict], floor_ms: float,
+              count: callable) -> dict:
+    """The figures of one configuration over its replays."""
+    recs = [r for run in runs for r in run.records]
+    answered = [r for r in recs if r.answered]
+    lat = [r.latency_ms for r in answered]
+    shown = [r for r in answered if r.text]
+    by_id = {e.get("id"): e for s in stats for e in s.get("recent", [])}
+    emitted = [by_id[r.id]["tokens"] if r.id in by_id else count(r.text) for r in shown]
+    floors = [n * floor_ms for n in emitted]
+    model = [by_id[r.id] for r in answered if r.id in by_id
+             and by_id[r.id].get("source") == "model"]
+    evaluated = [e["evaluatedTokens"] for e in model]
+    overhead = [r.latency_ms - e["promptMs"] - e["decodeMs"] for r in answered
+                if (e := by_id.get(r.id)) and e.get("source") == "model"]
+    cached = [e for r in answered if (e := by_id.get(r.id)) and e.get("source") != "model"]
+    stop = [r.stop_ms for r in recs if r.stop_ms is not None]
+    return {
+        "requests": len(recs), "answered": len(answered), "shown": len(shown),
+        "p50": percentile(lat, 50), "p95": percentile(lat, 95),
+        "shown_p50": percentile([r.latency_ms for r in shown], 50),
+        "floor_p50": percentile(floors, 50),
+        "eval_p50": percentile(evaluated, 50), "eval_p95": percentile(evaluated, 95),
+        "prompt_p50": percentile([e["promptTokens"] for e in model], 50),
+        "cache_share": len(cached) / len(answered) if by_id and answered else math.nan,
+        "through": sum(r.through for r in recs),
+        "through_keys": sum(run.through_keys for run in runs),
+        "cancels": sum(r.cancel_sent is not None for r in recs),
+        "cancelled": sum(r.error == REQUEST_CANCELLED for r in recs),
+        "stale": sum(r.stale for r in recs),
+        "errors": sum(r.error not in (None, REQUEST_CANCELLED) for r in recs),
+        "stop_p50": percentile(stop, 50), "stop_p95": percentile(stop, 95),
+        "overhead_p50": percentile(overhead, 50),
+        "seconds": sum(run.seconds for run in runs),
+        "cold_ms": percentile([run.cold_ms for run in runs if run.cold_ms == run.cold_ms], 50),
+    }
+
+
+def _ratio(a: float, b: float) -> str:
+    return "n/a" if not (a == a and b == b) or b <= 0 else f"{a / b:.2f}x"
+
+
+def _share(x: float) -> str:
+    return "n/a" if x != x else f"{100 * x:.0f}%"
+
+
+def report(title: str, on: dict, off: dict, rss: dict, has_stats: bool) -> None:
+    rows = [
+        ("requests / answered / non-empty", lambda s: f"{s['requests']}/{s['answered']}/"
+                                                      f"{s['shown']}"),
+        ("first request, cold prompt ms", lambda s: fmt_ms(s["cold_ms"])),
+        ("keystroke->answer p50 ms", lambda s: fmt_ms(s["p50"])),
+        ("keystroke->answer p95 ms", lambda s: fmt_ms(s["p95"])),
+        ("non-empty answer p50 ms", lambda s: fmt_ms(s["shown_p50"])),
+        ("floor for emitted tokens p50 ms", lambda s: fmt_ms(s["floor_p50"])),
+        ("p50 / floor", lambda s: _ratio(s["shown_p50"], s["floor_p50"])),
+        ("prompt tokens (server) p50", lambda s: fmt_ms(s["prompt_p50"])),
+        ("evaluated prompt tokens p50/p95", lambda s: f"{fmt_ms(s['eval_p50'])}/"
+                                                      f"{fmt_ms(s['eval_p95'])}"),
+        ("answers from cache (server)", lambda s: _share(s["cache_share"])),
+        ("type-through answers (client)", lambda s: f"{s['through']} of "
+                                                    f"{s['through_keys']} keys"),
+        ("server overhead p50 ms", lambda s: fmt_ms(s["overhead_p50"])),
+        ("cancels sent / -32800 / late", lambda s: f"{s['cancels']}/{s['cancelled']}/"
+                                                   f"{s['stale']}"),
+        ("cancel->response p50/p95 ms", lambda s: f"{fmt_ms(s['stop_p50'])}/"
+                                                  f"{fmt_ms(s['stop_p95'])}"),
+        ("errors", lambda s: str(s["errors"])),
+        ("wall s", lambda s: f"{s['seconds']:.1f}"),
+    ]
+    print(f"\n== {title}")
+    print(f"{'':34}{'on (reuse+caches)':>20}{'off':>14}")
+    for label, get in rows:
+        print(f"{label:34}{get(on):>20}{get(off):>14}")
+    print(f"{'p50 off / p50 on':34}{_ratio(off['p50'], on['p50']):>20}")
+    if rss:
+        print(f"{'peak RSS MB (VmHWM)':34}{rss.get('on', 0):>20.0f}{rss.get('off', 0):>14.0f}")
+    if not has_stats:
+        print("  (evaluated tokens, cache share and overhead need the server's slmLsp/stats; "
+              "see benchmarks/LATENCY.md)")
+
+
+async def run(args: argparse.Namespace) -> int:
+    files = corpus_files(args.file)
+    print("measuring the floor (llama-cpp-python in this process)...", flush=True)
+    floor = Floor(args.model, args.threads, 512)
+    ms_tok = floor.ms_per_token()
+    size_mb = os.path.getsize(floor.path) / 1e6
+    print(f"model {floor.choice.id} ({size_mb:.0f} MB, {floor.path}), threads {floor.threads}, "
+          f"floor {ms_tok:.1f} ms/token")
+    plans = []
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        start = start_offset(text, floor.count, args.prefix_tokens + 32)
+        chars = len(typing_document(text, start, args.chars)[1])
+        pre, suf = floor.prompt_size(text, start, args)
+        plans.append((path, text, start, chars, pre, suf))
+    log_dir = Path(args.log_dir)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    servers = {c: LspProcess(server_command(), stderr_path=log_dir / f"latency-{c}.log")
+               for c in CONFIGS}
+    results: dict[str, list[ReplayResult]] = {c: [] for c in CONFIGS}
+    stats: dict[str, list[dict]] = {c: [] for c in CONFIGS}
+    per_file: list[tuple[str, dict, dict]] = []
+    rss: dict[str, float] = {}
+    has_stats = True
+    try:
+        for c, server in servers.items():
+            await server.start()
+            ready = await server.initialize(settings_for(c, args))
+            print(f"server {c}: pid {server.pid}, model ready in {ready:.1f} s", flush=True)
+        for n, (path, text, start, chars, pre, suf) in enumerate(plans):
+            line = text.count("\n", 0, start) + 1
+            print(f"\n{path.name}: typing {chars} chars from line {line}; prompt window "
+                  f"{pre} prefix + {suf} suffix tokens", flush=True)
+            order = list(CONFIGS) if n % 2 == 0 else list(reversed(CONFIGS))
+            file_runs: dict[str, tuple[ReplayResult, dict]] = {}
+            for c in order:
+                server = servers[c]
+                lang = LANGUAGES.get(path.suffix, "plaintext")
+                uri = f"file:///bench/{c}/{n}/{path.name}"
+                res = await replay(server, uri, lang, text, start, chars,
+                                   interval_s=args.interval_ms / 1000,
+                                   line_pause_s=args.line_pause_ms / 1000)
+                st = await server_stats(server) or {}
+                has_stats = has_stats and bool(st)
+                results[c].append(res)
+                stats[c].append(st)
+                file_runs[c] = (res, st)
+                await asyncio.sleep(args.settle_s)
+            per_file.append((path.name, *(summarize([file_runs[c][0]], [file_runs[c][1]],
+                                                    ms_tok, floor.count) for c in CONFIGS)))
+        for c, server in servers.items():
+            rss[c] = proc_status(server.pid).get("VmHWM", float("nan"))
+    finally:
+        for server in servers.values():
+            await server.stop()
+    for name, on, off in per_file:
+        report(name, on, off, {}, True)
+    report(f"all files (interval {args.interval_ms} ms/key; model {size_mb:.0f} MB; "
+           f"floor {ms_tok:.1f} ms/token)",
+           summarize(results["on"], stats["on"], ms_tok, floor.count),
+           summarize(results["off"], stats["off"], ms_tok, floor.count), rss, has_stats)
+    floor.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--file", action="append", default=[], help="file to replay (repeatable; "
+                   "default: every file of benchmarks/corpus_typing)")
+    p.add_argument("--chars", type=int, default=200, help="characters typed per file")
+    p.add_argument("--model", default="", help="model id or GGUF path (default: the server's)")
+    p.add_argument("--threads", type=int, default=0, help="model threads (0: physical cores)")
+    p.add_argument("--interval-ms", type=float, default=80.0,
+                   help="ms between keys; 0 types the next key when the answer came")
+    p.add_argument("--line-pause-ms", type=float, default=0.0,
+                   help="extra pause after each line break (a user reading the suggestion)")
+    p.add_argument("--time-budget-ms", type=int, default=2500,
+                   help="the server's completion.timeBudgetMs")
+    p.add_argument("--prefix-tokens", type=int, default=1536)
+    p.add_argument("--suffix-tokens", type=int, default=256)
+    p.add_argument("--n-ctx", type=int, default=4096)
+    p.add_argument("--max-tokens", type=int, default=64)
+    p.add_argument("--settle-s", type=float, default=0.5,
+                   help="pause between runs (speculation of the last answer finishes)")
+    p.add_argument("--log-dir", default=str(Path(__file__).with_name(".logs")),
+                   help="where the servers' stderr goes")
+    args = p.parse_args(argv)
+    return asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
