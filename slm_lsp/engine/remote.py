@@ -14,9 +14,11 @@ stops the server's work), honour ``request.deadline``, ``request.stop`` and
 ``request.should_stop``, and turn a server that is down or answers garbage into an
 ``EngineError`` with a one-line message naming the URL.
 
-Token counts come from the server's tokenizer where it has one (llama.cpp ``/tokenize``,
-llama-cpp-python ``/extras/tokenize``, vLLM ``/tokenize``); otherwise they are estimated as
-``ceil(len(text) / 3.5)`` and ``tokenize`` raises ``EngineError``.
+``tokenize`` uses the server's tokenizer (llama.cpp ``/tokenize``, llama-cpp-python
+``/extras/tokenize``, vLLM ``/tokenize``). ``count_tokens`` asks it only for the first 32 texts
+and then estimates with the characters-per-token ratio those showed (budgets count line by line:
+one round trip per line would be too slow over a network). Ollama has no tokenizer endpoint:
+counts are ``ceil(len(text) / 3.5)`` and ``tokenize`` raises ``EngineError``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ import logging
 import math
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
 from typing import Any
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 CHARS_PER_TOKEN = 3.5  # the estimate used when the server has no tokenizer endpoint
 TOKENIZER_PAUSE_S = 5.0  # after the tokenizer endpoint failed, estimate for this long
+CALIBRATION_SAMPLES = 32  # texts counted by the server's tokenizer before estimating
 DEFAULT_URLS = {
     "llama-server": "http://127.0.0.1:8080",
     "openai": "http://127.0.0.1:8000",
@@ -101,7 +103,8 @@ class RemoteEngine:
         self.info = ModelInfo(name=backend.model or self.type, path=self.client.url, n_ctx=2048)
         self._tokenizer_missing = False
         self._tokenizer_down_until = 0.0
-        self._counts: OrderedDict[str, int] = OrderedDict()
+        self._counts: dict[str, int] = {}  # exact counts of the calibration samples
+        self._calibration = [0, 0]  # characters and tokens the server counted
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -140,30 +143,44 @@ class RemoteEngine:
         return ids
 
     def count_tokens(self, text: str) -> int:
-        """The server's count (cached), or the estimate when it has no tokenizer or did not
-        answer: a budget must not wait for a server that is down (``generate`` reports that).
-        After a failure the server's tokenizer is left alone for ``TOKENIZER_PAUSE_S``."""
+        """Tokens in ``text``, without a round trip per call.
+
+        Budgets count line by line, so asking the server each time would cost one HTTP round
+        trip per line of context. Instead the first ``CALIBRATION_SAMPLES`` texts are counted
+        by the server's tokenizer (and those counts kept), and the rest are estimated with the
+        characters-per-token ratio they showed. Without a tokenizer endpoint, or while it fails
+        (then it is left alone for ``TOKENIZER_PAUSE_S``), the ratio is ``CHARS_PER_TOKEN``."""
+        if not text:
+            return 0
         count = self._counts.get(text)
         if count is not None:
-            self._counts.move_to_end(text)
             return count
-        if self._tokenizer_missing or time.monotonic() < self._tokenizer_down_until:
-            return estimate_tokens(text)
-        try:
-            ids = self._remote_tokenize(text)
-        except EngineError as exc:
-            self._tokenizer_down_until = time.monotonic() + TOKENIZER_PAUSE_S
-            log.info("token counts are estimated for %.0f s: %s", TOKENIZER_PAUSE_S, exc)
-            return estimate_tokens(text)
-        if ids is None:
-            self._tokenizer_missing = True
-            log.info("%s has no tokenizer endpoint: token counts are estimated (%.1f chars "
-                     "per token)", self.client.url, CHARS_PER_TOKEN)
-            return estimate_tokens(text)
-        self._counts[text] = len(ids)
-        if len(self._counts) > 512:
-            self._counts.popitem(last=False)
-        return len(ids)
+        if len(self._counts) < CALIBRATION_SAMPLES and not self._tokenizer_missing \
+                and time.monotonic() >= self._tokenizer_down_until:
+            try:
+                ids = self._remote_tokenize(text)
+            except EngineError as exc:
+                self._tokenizer_down_until = time.monotonic() + TOKENIZER_PAUSE_S
+                log.info("token counts are estimated for %.0f s: %s", TOKENIZER_PAUSE_S, exc)
+                ids = None
+            else:
+                if ids is None:
+                    self._tokenizer_missing = True
+                    log.info("%s has no tokenizer endpoint: token counts are estimated (%.1f "
+                             "chars per token)", self.client.url, CHARS_PER_TOKEN)
+            if ids is not None:
+                self._counts[text] = len(ids)
+                self._calibration[0] += len(text)
+                self._calibration[1] += len(ids)
+                return len(ids)
+        return math.ceil(len(text) / self.chars_per_token)
+
+    @property
+    def chars_per_token(self) -> float:
+        """The ratio estimates use: measured on the server's tokenizer once it has seen enough
+        text, else ``CHARS_PER_TOKEN``."""
+        chars, tokens = self._calibration
+        return chars / tokens if chars >= 256 and tokens else CHARS_PER_TOKEN
 
     # -- generation ------------------------------------------------------------------------
 

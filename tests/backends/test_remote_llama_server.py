@@ -11,7 +11,7 @@ from conftest import backend, cancel_after, fim_request
 
 from slm_lsp.engine.base import EngineError, GenerationRequest, Snippet
 from slm_lsp.engine.llama_server import LlamaServerEngine
-from slm_lsp.engine.remote import make_remote_engine
+from slm_lsp.engine.remote import CALIBRATION_SAMPLES, make_remote_engine
 
 
 @pytest.fixture
@@ -201,3 +201,18 @@ def test_not_http_on_the_port_is_an_engine_error(engine, llama_double):
     with pytest.raises(EngineError, match=r"request to http://127\.0\.0\.1:\d+ failed: "
                                           r"BadStatusLine"):
         engine.generate(fim_request(), threading.Event())
+
+
+def test_count_tokens_calibrates_then_stops_asking(engine, llama_double):
+    lines = [f"    value_{i} = compute(value_{i - 1}, {i})\n" for i in range(1, 41)]
+    counts = [engine.count_tokens(line) for line in lines]
+    asked = llama_double.paths().count("/tokenize")
+    assert asked == CALIBRATION_SAMPLES  # then the ratio takes over: no call per line
+    # The double's tokenizer makes a token of every 3 characters; the estimate learned that.
+    sample = lines[:CALIBRATION_SAMPLES]
+    ratio = sum(map(len, sample)) / sum(len(line[::3]) for line in sample)
+    assert engine.chars_per_token == pytest.approx(ratio)
+    for line, count in zip(lines, counts, strict=True):
+        assert abs(count - len(line[::3])) <= 1
+    assert engine.count_tokens(lines[0]) == counts[0]
+    assert llama_double.paths().count("/tokenize") == asked

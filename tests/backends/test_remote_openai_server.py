@@ -119,7 +119,11 @@ def test_tokenize_matches_the_model(engine, server):
     text = "def add(a, b):\n    return a + b\n"
     expected = vocab.tokenize(text.encode(), add_bos=False, special=True)
     assert engine.tokenize(text) == expected
-    assert engine.count_tokens(text) == len(expected)
+    assert engine.count_tokens(text) == len(expected)  # a calibration sample: exact
+    for i in range(40):  # then the learned ratio, close to the real counts
+        line = f"    total_{i} = sum(values[{i}:]) * {i}\n"
+        real = len(vocab.tokenize(line.encode(), add_bos=False, special=True))
+        assert abs(engine.count_tokens(line) - real) <= max(2, real // 4)
 
 
 def test_wrong_key_is_refused_without_showing_it(server, plain, monkeypatch, all_logs):
