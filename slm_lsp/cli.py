@@ -130,6 +130,22 @@ def _document_at(position: str):
     return path, doc, doc.offset_at(line - 1, col - 1)
 
 
+def _snippets(path: Path, doc, offset: int, settings, engine) -> tuple[str, tuple]:
+    """The workspace-relative path of the file and its cross-file snippets."""
+    from .context.ignore import find_root
+    from .context.index import SymbolIndex
+    from .context.snippets import select_snippets
+
+    index = SymbolIndex(find_root(path), settings)
+    rel = index.relative(str(path)) or path.name
+    if not settings.context.cross_file:
+        return rel, ()
+    index.build()
+    return rel, select_snippets(index, doc.text, offset, doc.language_id, str(path.resolve()),
+                                settings.context.snippet_tokens, engine.count_tokens,
+                                tree=doc.tree)
+
+
 def _settings(args: argparse.Namespace):
     from .settings import resolve
 
@@ -153,7 +169,8 @@ def cmd_complete(args: argparse.Namespace) -> int:
     engine.load()
     fmt = getattr(engine, "fmt", fmt)
     t1 = time.perf_counter()
-    snap = Snapshot.of(doc, offset, invoked=not args.automatic, path=path.name)
+    rel, snippets = _snippets(path, doc, offset, settings, engine)
+    snap = Snapshot.of(doc, offset, invoked=not args.automatic, path=rel, snippets=snippets)
     service = CompletionService(engine, fmt, settings)
     result = service.complete(snap, threading.Event(), automatic=args.automatic)
     t2 = time.perf_counter()
@@ -185,7 +202,8 @@ def cmd_prompt(args: argparse.Namespace) -> int:
     else:
         engine.load()
     fmt = getattr(engine, "fmt", fmt)
-    snap = Snapshot.of(doc, offset, invoked=True, path=path.name)
+    rel, snippets = _snippets(path, doc, offset, settings, engine)
+    snap = Snapshot.of(doc, offset, invoked=True, path=rel, snippets=snippets)
     prompt = build_prompt(snap, fmt, engine, settings)
     ctx = settings.context
     name = choice.id if choice else engine.info.name

@@ -53,6 +53,7 @@ def register(server: SlmServer) -> None:
         handler.setFormatter(logging.Formatter("%(message)s"))
         logging.getLogger("slm_lsp").addHandler(handler)
         _report(ls, getattr(ls, "_init_problems", []))
+        ls.start_index()
         ls.run_task(_start(ls))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -71,7 +72,9 @@ def register(server: SlmServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: SlmServer, params: types.DidOpenTextDocumentParams) -> None:
         item = params.text_document
-        ls.documents.open(item.uri, item.text, item.version, item.language_id)
+        doc = ls.documents.open(item.uri, item.text, item.version, item.language_id)
+        if ls.index is not None:
+            ls.index.update_document(doc)
         ls.actions.document_changed(ls.documents.get(item.uri))
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -90,11 +93,15 @@ def register(server: SlmServer) -> None:
                 doc.apply_change(change.text, None, None)
         doc.version = params.text_document.version
         ls.scheduler.document_changed(doc.uri)
+        if ls.index is not None:
+            ls.index.update_document(doc)
         ls.actions.document_changed(doc)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: SlmServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.documents.close(params.text_document.uri)
+        if ls.index is not None:
+            ls.index.close_document(params.text_document.uri)
         ls.actions.document_closed(params.text_document.uri)
         ls.scheduler.document_closed(params.text_document.uri)
         if ls.service is not None:
@@ -139,8 +146,26 @@ def register(server: SlmServer) -> None:
         )
         return types.CompletionList(is_incomplete=True, items=[item])
 
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: SlmServer, params: types.DidSaveTextDocumentParams) -> None:
+        if ls.index is not None:
+            ls.index.file_saved(params.text_document.uri)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(ls: SlmServer,
+                                 params: types.DidChangeWatchedFilesParams) -> None:
+        if ls.index is None:
+            return
+        for change in params.changes:
+            if change.type == types.FileChangeType.Deleted:
+                ls.index.remove(change.uri)
+            else:
+                ls.index.file_saved(change.uri)
+
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: SlmServer, *args) -> None:
+        if ls.index is not None:
+            ls.index.stop()
         ls.scheduler.cancel_all()
         ls.host.shutdown()
 
@@ -174,4 +199,16 @@ async def _start(ls: SlmServer) -> None:
                                    method=types.WORKSPACE_DID_CHANGE_CONFIGURATION)]))
         except Exception:  # noqa: BLE001
             log.debug("dynamic registration refused", exc_info=True)
+    if ls.index is not None and get_capability(
+            caps, "workspace.did_change_watched_files.dynamic_registration", False):
+        try:
+            await ls.client_register_capability_async(types.RegistrationParams(registrations=[
+                types.Registration(
+                    id=str(uuid.uuid4()), method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                    register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=[
+                        types.FileSystemWatcher(glob_pattern="**/*.{py,pyi,js,jsx,mjs,cjs,"
+                                                "ts,tsx,mts,cts,go,rs,java,c,h,cc,cpp,cxx,"
+                                                "hpp,hh,hxx}")]))]))
+        except Exception:  # noqa: BLE001
+            log.debug("file watching refused", exc_info=True)
     await ls.load_model()

@@ -20,6 +20,8 @@ from . import __version__, logs
 from .completion.pipeline import CompletionService, Snapshot
 from .completion.scheduler import Scheduler
 from .completion.trigger import Mode
+from .context.index import SymbolIndex
+from .context.snippets import select_snippets
 from .documents import DocumentStore
 from .engine.host import EngineHost
 from .models.registry import EMBEDDED_HINT
@@ -48,6 +50,7 @@ class SlmServer(LanguageServer):
         self.host = EngineHost(self.send_status)
         self.scheduler = Scheduler(self.host)
         self.service: CompletionService | None = None
+        self.index: SymbolIndex | None = None
         self._tasks: set[asyncio.Task] = set()
         self._hinted = False
 
@@ -138,7 +141,23 @@ class SlmServer(LanguageServer):
             return None
         offset = doc.offset_at(position.line, position.character)
         path = to_fs_path(uri) or uri
-        return Snapshot.of(doc, offset, invoked=invoked, path=self.relative(path))
+        snippets = ()
+        if self.index is not None and self.service is not None and \
+                self.settings.context.cross_file:
+            snippets = select_snippets(self.index, doc.text, offset, doc.language_id, path,
+                                       self.settings.context.snippet_tokens,
+                                       self.service.engine.count_tokens, tree=doc.tree)
+        return Snapshot.of(doc, offset, invoked=invoked, path=self.relative(path),
+                           snippets=snippets)
+
+    def start_index(self) -> None:
+        """Index the workspace's symbols in the background (cross-file context)."""
+        root = self.workspace.root_path if self.protocol._workspace else None
+        if root and self.index is None and self.settings.context.cross_file:
+            self.index = SymbolIndex(root, self.settings)
+            self.index.start()
+            for doc in self.documents:
+                self.index.update_document(doc)
 
     def relative(self, path: str) -> str:
         root = self.workspace.root_path if self.protocol._workspace else None
