@@ -58,6 +58,10 @@ class BenchClient:
         def on_log(params: types.LogMessageParams) -> None:
             pass
 
+        @self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        def on_diagnostics(params: types.PublishDiagnosticsParams) -> None:
+            pass
+
     async def start(self, load_timeout_s: float = 300.0) -> None:
         await self.client.start_io(*self.command)
         server = self.client._server

@@ -160,11 +160,11 @@ def max_tokens_for(task: Task) -> int:
     return SERVER_MAX_TOKENS if task.kind == "block" else SERVER_LINE_MAX_TOKENS
 
 
-async def run_server(task_list: list[Task], model: str, threads: int, log_path: Path | None,
-                     progress) -> list[dict]:
+async def run_server(task_list: list[Task], model: str, threads: int, extra: dict,
+                     log_path: Path | None, progress) -> list[dict]:
     from benchmarks.lspclient import BenchClient
 
-    settings: dict = {"model": model} if model else {}
+    settings: dict = {**extra, "model": model} if model else dict(extra)
     if threads:
         settings["nThreads"] = threads
     client = BenchClient(settings, log_path=log_path)
@@ -273,6 +273,9 @@ def main(argv: list[str] | None = None) -> int:
                     "server's own choice, one per physical core)")
     ap.add_argument("--split", default="test", choices=[*tasks.SPLITS, "all"],
                     help="corpus split: test (held out, default), dev, or all")
+    ap.add_argument("--settings", type=json.loads, default={},
+                    help="extra initializationOptions for the server, as JSON (the same for "
+                    "every task), e.g. '{\"completion\": {\"timeBudgetMs\": 10000}}'")
     ap.add_argument("--json", type=Path, help="write every per-task result here")
     ap.add_argument("--server-log", type=Path, help="write the server's stderr here")
     ap.add_argument("--no-baselines", action="store_true", help="run slm-lsp only")
@@ -299,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
              f"seed {args.seed}), model {args.model}")
     t0 = time.perf_counter()
     results = {"slm-lsp": asyncio.run(run_server(task_list, args.model, args.threads,
-                                                 args.server_log, progress))}
+                                                 args.settings, args.server_log, progress))}
     if not args.no_baselines:
         results.update(run_baselines(task_list, args.model, args.threads, progress))
     for rows in results.values():
@@ -311,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         data = {
             "model": args.model, "seed": args.seed, "split": args.split,
+            "settings": args.settings, "threads": args.threads,
             "summary": {name: summarize(rows) for name, rows in results.items()},
             "tasks": [{**t.summary(), "results": {name: results[name][i] for name in results}}
                       for i, t in enumerate(task_list)],
