@@ -73,4 +73,5 @@ def cancel_after(event: threading.Event, seconds: float) -> list[float]:
 @pytest.fixture
 def all_logs(caplog):
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="slm_lsp")  # whatever level another test left
     return caplog
