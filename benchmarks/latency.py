@@ -19,6 +19,7 @@ import asyncio
 import math
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -130,6 +131,8 @@ def summarize(runs: list[ReplayResult], stats: list[dict], floor_ms: float,
                 if (e := by_id.get(r.id)) and e.get("source") == "model"]
     cached = [e for r in answered if (e := by_id.get(r.id)) and e.get("source") != "model"]
     stop = [r.stop_ms for r in recs if r.stop_ms is not None]
+    entries = [e for st in stats for e in st.get("recent", [])]
+    freed = [e["stopMs"] for e in entries if e.get("stopMs") is not None]
     return {
         "requests": len(recs), "answered": len(answered), "shown": len(shown),
         "p50": percentile(lat, 50), "p95": percentile(lat, 95),
@@ -145,6 +148,8 @@ def summarize(runs: list[ReplayResult], stats: list[dict], floor_ms: float,
         "stale": sum(r.stale for r in recs),
         "errors": sum(r.error not in (None, REQUEST_CANCELLED) for r in recs),
         "stop_p50": percentile(stop, 50), "stop_p95": percentile(stop, 95),
+        "freed_p50": percentile(freed, 50), "freed_p95": percentile(freed, 95),
+        "wait_p50": percentile([e["waitMs"] for e in entries if "waitMs" in e], 50),
         "overhead_p50": percentile(overhead, 50),
         "seconds": sum(run.seconds for run in runs),
         "cold_ms": percentile([run.cold_ms for run in runs if run.cold_ms == run.cold_ms], 50),
@@ -180,6 +185,9 @@ def report(title: str, on: dict, off: dict, rss: dict, has_stats: bool) -> None:
                                                    f"{s['stale']}"),
         ("cancel->response p50/p95 ms", lambda s: f"{fmt_ms(s['stop_p50'])}/"
                                                   f"{fmt_ms(s['stop_p95'])}"),
+        ("cancel->thread free p50/p95 ms", lambda s: f"{fmt_ms(s['freed_p50'])}/"
+                                                     f"{fmt_ms(s['freed_p95'])}"),
+        ("wait for the inference thread p50", lambda s: fmt_ms(s["wait_p50"])),
         ("errors", lambda s: str(s["errors"])),
         ("wall s", lambda s: f"{s['seconds']:.1f}"),
     ]
@@ -279,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-tokens", type=int, default=64)
     p.add_argument("--settle-s", type=float, default=0.5,
                    help="pause between runs (speculation of the last answer finishes)")
-    p.add_argument("--log-dir", default=str(Path(__file__).with_name(".logs")),
+    p.add_argument("--log-dir", default=str(Path(tempfile.gettempdir()) / "slm-lsp-bench"),
                    help="where the servers' stderr goes")
     args = p.parse_args(argv)
     return asyncio.run(run(args))

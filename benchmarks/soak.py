@@ -3,7 +3,9 @@
     python benchmarks/soak.py [--requests 10000] [--max-minutes 30] [--interval-ms 40]
 
 Typing replays loop over ``corpus_typing/`` (open, type a few lines, close: whole document
-cycles), each key cancelling the previous unanswered request as an editor does. To keep 10,000
+cycles). Most cycles type at ``--interval-ms`` per key, cancelling the previous unanswered
+request as an editor does; every ``--fast-every``-th cycle types the next key as soon as the
+answer came, so every request of that cycle is answered. To keep 10,000
 requests within about 20-30 minutes on two cores, completions are short: ``--max-tokens`` (8)
 for most cycles and ``--large-max-tokens`` (48) every ``--large-every``-th cycle, switched with
 ``workspace/didChangeConfiguration``, and the prefix window is ``--prefix-tokens`` (512). The
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -62,6 +65,9 @@ class Window:
     def latencies(self) -> list[float]:
         return [r.latency_ms for r in self.records if r.answered]
 
+    def cancelled(self) -> int:
+        return sum(r.error == REQUEST_CANCELLED for r in self.records)
+
     def errors(self) -> int:
         return sum(r.error not in (None, REQUEST_CANCELLED) for r in self.records)
 
@@ -104,9 +110,10 @@ async def run(args: argparse.Namespace) -> int:
     print(f"server pid {server.pid}, model ready in {ready:.1f} s; budget {args.requests} "
           f"requests or {args.max_minutes} min; maxTokens {args.max_tokens} "
           f"({args.large_max_tokens} every {args.large_every}th cycle), "
-          f"{args.interval_ms:.0f} ms/key", flush=True)
+          f"{args.interval_ms:.0f} ms/key (every {args.fast_every}th cycle: next key when "
+          "answered)", flush=True)
     print(f"{'requests':>9} {'RSS MB':>7} {'threads':>7} {'fds':>4} {'p50 ms':>7} "
-          f"{'p95 ms':>7} {'answered':>8} {'errors':>6} {'min':>5}", flush=True)
+          f"{'p95 ms':>7} {'answered':>8} {'-32800':>6} {'errors':>6} {'min':>5}", flush=True)
     t0 = time.perf_counter()
     deadline = t0 + args.max_minutes * 60
     windows: list[tuple[Window, dict]] = []
@@ -122,11 +129,12 @@ async def run(args: argparse.Namespace) -> int:
                 server.notify("workspace/didChangeConfiguration", {"settings": {"slmLsp": {
                     **settings, "completion": {"maxTokens": tokens}}}})
             path, text = texts[cycle % len(texts)]
+            fast = args.fast_every > 0 and cycle % args.fast_every == args.fast_every - 1
             start = line_start(text, cycle_plan(len(texts), cycle, len(text), args.chars))
             chars = min(args.chars, args.requests - total)
             res = await replay(server, f"file:///soak/{cycle}/{path.name}",
                                LANGUAGES.get(path.suffix, "plaintext"), text, start, chars,
-                               interval_s=args.interval_ms / 1000, warm=False,
+                               interval_s=0.0 if fast else args.interval_ms / 1000, warm=False,
                                answer_timeout_s=args.answer_timeout_s)
             cycle += 1
             for rec in res.records:
@@ -153,7 +161,7 @@ def _print_window(entry: tuple[Window, dict], total: int, t0: float) -> None:
     lat = win.latencies()
     print(f"{total:>9} {st.get('VmRSS', float('nan')):>7.0f} {st.get('Threads', 0):>7.0f} "
           f"{st.get('fds', 0):>4.0f} {fmt_ms(percentile(lat, 50)):>7} "
-          f"{fmt_ms(percentile(lat, 95)):>7} {len(lat):>8} {win.errors():>6} "
+          f"{fmt_ms(percentile(lat, 95)):>7} {len(lat):>8} {win.cancelled():>6} {win.errors():>6} "
           f"{(time.perf_counter() - t0) / 60:>5.1f}", flush=True)
 
 
@@ -186,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--chars", type=int, default=120, help="characters typed per cycle")
     p.add_argument("--interval-ms", type=float, default=40.0,
                    help="ms between keys; 0 types the next key when the answer came")
+    p.add_argument("--fast-every", type=int, default=2,
+                   help="every n-th cycle types the next key when the answer came (0: never)")
     p.add_argument("--max-tokens", type=int, default=8)
     p.add_argument("--large-max-tokens", type=int, default=48)
     p.add_argument("--large-every", type=int, default=10)
@@ -194,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default="")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--answer-timeout-s", type=float, default=60.0)
-    p.add_argument("--log-dir", default=str(Path(__file__).with_name(".logs")))
+    p.add_argument("--log-dir", default=str(Path(tempfile.gettempdir()) / "slm-lsp-bench"))
     return asyncio.run(run(p.parse_args(argv)))
 
 
