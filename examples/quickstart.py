@@ -1,4 +1,4 @@
-"""A small module to try slm-lsp on: `slm-lsp complete examples/quickstart.py:12:5`."""
+"""A small module to try slm-lsp on: `slm-lsp complete examples/quickstart.py:13:5`."""
 
 
 def fibonacci(n: int) -> list[int]:

@@ -50,9 +50,14 @@ def realign(text: str, line_prefix: str) -> str:
     lines = rest.split("\n") if nl else []
     shifted = []
     for line in lines:
-        if line.strip() and not line.startswith(extra):
+        if not line.strip():
+            shifted.append(line)
+        elif line.startswith(extra):
+            shifted.append(line[len(extra):])
+        elif _width(indent_of(line)) < _width(indent_of(line_prefix)):
+            shifted.append(line)  # leaves the block: the block filter cuts it
+        else:
             return first[len(extra):] + nl + rest  # inconsistent: fix only the first line
-        shifted.append(line[len(extra):] if line.strip() else line)
     return first[len(extra):] + (nl + "\n".join(shifted) if nl else "")
 
 

@@ -16,6 +16,9 @@ def test_realign_drops_the_extra_space_bpe_models_add_after_indentation():
     text = ' """Doc."""\n     if n:\n         return 1'
     assert pp.realign(text, "    ") == '"""Doc."""\n    if n:\n        return 1'
     assert pp.realign("x = 1", "    ") == "x = 1"
+    # A line that leaves the block is left for the block filter.
+    assert pp.realign(' y = 1\n     z = 2\n\ndef g(', "    ") == 'y = 1\n    z = 2\n\ndef g('
+
     assert pp.realign(" x", "foo(") == " x"  # not after whitespace: left alone
 
 
