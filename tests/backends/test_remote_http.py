@@ -6,8 +6,6 @@ import threading
 import time
 
 import pytest
-from conftest import backend, fim_request
-from real_server import free_port
 
 from slm_lsp.engine.base import EngineError
 from slm_lsp.engine.http import HttpClient
@@ -18,6 +16,9 @@ from slm_lsp.engine.remote import (
     remote_format,
     sse_events,
 )
+
+from .backend_helpers import backend, fim_request
+from .real_server import free_port
 
 
 @pytest.mark.parametrize("kind", ["llama-server", "openai", "ollama"])

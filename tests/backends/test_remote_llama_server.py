@@ -7,11 +7,12 @@ import time
 
 import attrs
 import pytest
-from conftest import backend, cancel_after, fim_request
 
 from slm_lsp.engine.base import EngineError, GenerationRequest, Snippet
 from slm_lsp.engine.llama_server import LlamaServerEngine
 from slm_lsp.engine.remote import CALIBRATION_SAMPLES, make_remote_engine
+
+from .backend_helpers import backend, cancel_after, fim_request
 
 
 @pytest.fixture

@@ -6,11 +6,12 @@ import threading
 import time
 
 import pytest
-from conftest import OLLAMA_MODEL, backend, cancel_after, fim_request
 
 from slm_lsp.engine.base import EngineError
 from slm_lsp.engine.ollama import OllamaEngine
 from slm_lsp.engine.remote import CHARS_PER_TOKEN, make_remote_engine
+
+from .backend_helpers import OLLAMA_MODEL, backend, cancel_after, fim_request
 
 
 @pytest.fixture

@@ -7,12 +7,13 @@ import threading
 import time
 
 import pytest
-from conftest import backend, cancel_after
-from real_server import RealServer
 
 from slm_lsp.engine.base import EngineError, GenerationRequest
 from slm_lsp.engine.openai import OpenAIEngine
 from slm_lsp.engine.remote import make_remote_engine
+
+from .backend_helpers import backend, cancel_after
+from .real_server import RealServer
 
 pytest.importorskip("llama_cpp.server.app", reason="needs llama-cpp-python[server]")
 pytestmark = pytest.mark.slow

@@ -1,0 +1,1 @@
+"""Remote backend tests: protocol doubles and a real OpenAI-compatible server process."""
