@@ -42,6 +42,7 @@ class OpenAIEngine(RemoteEngine):
         self.logprobs = True
         self._tokenize_path: str | None = None
         self._lead: list[int] | None = None  # what /extras/tokenize puts before any text (BOS)
+        self._listed: list[dict] = []  # /v1/models, as the health check read it
 
     def _models(self) -> list[dict]:
         body = self.client.json("GET", "/v1/models")
@@ -56,7 +57,7 @@ class OpenAIEngine(RemoteEngine):
         self._listed = self._models()
 
     def _model_info(self) -> ModelInfo:
-        models = getattr(self, "_listed", None) or self._models()
+        models = self._listed or self._models()
         chosen = next((m for m in models if m.get("id") == self.model), None)
         if chosen is None and models:
             if self.model:

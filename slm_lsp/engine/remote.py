@@ -12,7 +12,10 @@
 All three stream, stop within ~10 ms of ``cancel`` (the HTTP connection is closed, which also
 stops the server's work), honour ``request.deadline``, ``request.stop`` and
 ``request.should_stop``, and turn a server that is down or answers garbage into an
-``EngineError`` with a one-line message naming the URL.
+``EngineError`` with a one-line message naming the URL. ``request.decode_budget_s`` counts from
+the first token that arrives. Two request fields are for the in-process engine only: over a
+text API the first token cannot be kept from being a line break (``require_text``), and the
+servers parse marker text in the prompt as special tokens whatever ``parts`` says.
 
 ``tokenize`` uses the server's tokenizer (llama.cpp ``/tokenize``, llama-cpp-python
 ``/extras/tokenize``, vLLM ``/tokenize``). ``count_tokens`` asks it only for the first 32 texts
