@@ -29,6 +29,10 @@ def _add_model_flags(p: argparse.ArgumentParser, top: bool = False) -> None:
     p.add_argument("--backend-type", default=default,
                    choices=["local", "llama-server", "openai", "ollama"],
                    help="run the model here (local) or on an inference server")
+    p.add_argument("--backend-model", default=default,
+                   help="model name to ask the inference server for")
+    p.add_argument("--api-key-env", default=default,
+                   help="environment variable that holds the inference server's API key")
     p.add_argument("--backend-url", default=default, help="URL of the inference server")
     p.add_argument("--threads", type=int, default=default,
                    help="CPU threads for the model (default: physical cores)")
@@ -42,6 +46,10 @@ def _cli_layer(args: argparse.Namespace) -> dict:
     if getattr(args, "backend_url", None):
         backend["url"] = args.backend_url
         backend.setdefault("type", "llama-server")
+    if getattr(args, "backend_model", None):
+        backend["model"] = args.backend_model
+    if getattr(args, "api_key_env", None):
+        backend["apiKeyEnv"] = args.api_key_env
     if backend:
         layer["backend"] = backend
     if getattr(args, "threads", None):

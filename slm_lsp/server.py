@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -23,6 +24,7 @@ from .completion.trigger import Mode
 from .context.index import SymbolIndex
 from .context.snippets import select_snippets
 from .documents import DocumentStore
+from .engine.base import EngineError
 from .engine.host import EngineHost
 from .models.registry import EMBEDDED_HINT
 from .settings import resolve
@@ -30,6 +32,7 @@ from .settings import resolve
 log = logging.getLogger(__name__)
 
 STATUS = "slmLsp/status"
+REMOTE_RETRY_S = 5.0
 
 
 class SlmServer(LanguageServer):
@@ -53,6 +56,8 @@ class SlmServer(LanguageServer):
         self.index: SymbolIndex | None = None
         self._tasks: set[asyncio.Task] = set()
         self._hinted = False
+        self._engine_down = False
+        self._last_retry = 0.0
 
     # -- plumbing --------------------------------------------------------------------------
     def run_task(self, coro) -> asyncio.Task:
@@ -96,10 +101,13 @@ class SlmServer(LanguageServer):
         if self.host.needs_reload(self.settings):
             await self.load_model()
 
-    async def load_model(self) -> None:
-        """Load the model the settings name, with work-done progress where supported."""
+    async def load_model(self, quiet: bool = False) -> None:
+        """Load the model the settings name, with work-done progress where supported.
+
+        ``quiet`` (a background retry) reports a failure only in the log."""
         token = None
-        if get_capability(self.client_capabilities, "window.work_done_progress", False):
+        if not quiet and get_capability(self.client_capabilities, "window.work_done_progress",
+                                        False):
             token = str(uuid.uuid4())
             try:
                 await self.work_done_progress.create_async(token)
@@ -121,8 +129,11 @@ class SlmServer(LanguageServer):
             return  # replaced by a newer load (the settings changed while loading)
         if loaded is None:
             self.service = None
-            self.show(types.MessageType.Error, f"slm-lsp: completion is disabled: "
-                      f"{self.host.error}")
+            if quiet:
+                log.info("model still unavailable: %s", self.host.error)
+            else:
+                self.show(types.MessageType.Error, f"slm-lsp: completion is disabled: "
+                          f"{self.host.error}")
             return
         self.service = CompletionService(loaded.engine, loaded.fmt, self.settings)
         log.info("model ready: %s", loaded.model_id)
@@ -178,8 +189,14 @@ class SlmServer(LanguageServer):
             return None
         loaded = await self.host.wait_ready()
         if loaded is None or self.service is None:
+            self._retry_remote_load()
             return None  # a failed load was reported once, when it failed
-        result = await self.scheduler.complete(self.service, snap, automatic=not invoked)
+        try:
+            result = await self.scheduler.complete(self.service, snap, automatic=not invoked)
+        except EngineError as exc:
+            self._engine_failed(str(exc))
+            return None
+        self._engine_recovered()
         if result is None or not result.text:
             return None
         current = self.documents.get(uri)
@@ -189,6 +206,30 @@ class SlmServer(LanguageServer):
             self.scheduler.speculate(self.service, snap, result.text)
         start = types.Position(*current.position_at(snap.offset))
         return result.text, types.Range(start, start)
+
+
+    def _engine_failed(self, message: str) -> None:
+        """An engine error (a remote server down): said once, until the engine works again."""
+        log.warning("completion failed: %s", message)
+        if not self._engine_down:
+            self._engine_down = True
+            self.send_status("error", message, None)
+            self.show(types.MessageType.Warning, f"slm-lsp: {message}")
+
+    def _engine_recovered(self) -> None:
+        if self._engine_down:
+            self._engine_down = False
+            self.send_status("ready", self.host.loaded.model_id if self.host.loaded else "", 100)
+            log.info("the model answers again")
+
+    def _retry_remote_load(self) -> None:
+        """A remote backend that was down at start is tried again, at most every few seconds."""
+        if self.settings.backend.type == "local" or not self.host.error:
+            return
+        now = time.monotonic()
+        if now - self._last_retry >= REMOTE_RETRY_S:
+            self._last_retry = now
+            self.run_task(self.load_model(quiet=True))
 
 
 def create_server(*, cli_model: str | None = None, cli_layer: dict | None = None) -> SlmServer:

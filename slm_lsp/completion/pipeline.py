@@ -180,6 +180,7 @@ class CompletionService:
             should_stop=_line_stop if mode is Mode.LINE else _block_stop(
                 snap.trigger.line_prefix, settings.completion.max_lines),
             keep_cache=not speculative,
+            logprobs=automatic and settings.completion.confidence_threshold > 0,
             require_text=mode is Mode.BLOCK and not snap.trigger.line_prefix.strip(),
         )
         gen = self.engine.generate(request, cancel)

@@ -59,6 +59,9 @@ class GenerationRequest:
     # The first token may not be a line break or end the generation (an empty line in a body
     # must get code, not the end of the block).
     require_text: bool = False
+    # Whether token log-probabilities are needed (confidence gating); remote servers are much
+    # slower when asked for them.
+    logprobs: bool = True
     # Keep the KV cache of this prompt (False for speculative work that must not evict it).
     keep_cache: bool = True
 

@@ -21,7 +21,6 @@ from ..models.registry import (
     ModelNotFound,
     PromptFormat,
     choose_model,
-    load_registry,
 )
 from ..settings import Settings
 from .base import Engine, EngineError
@@ -43,13 +42,9 @@ def make_engine(settings: Settings) -> tuple[Engine, PromptFormat, ModelChoice |
     """Build (not load) the engine the settings ask for."""
     backend = settings.backend
     if backend.type != "local":
-        from .remote import make_remote_engine
+        from .remote import make_remote_engine, remote_format
 
-        registry = load_registry()
-        fmt_name = "plain"
-        if settings.model in registry.models:
-            fmt_name = registry.models[settings.model].format
-        fmt = registry.formats[fmt_name]
+        fmt = remote_format(backend, settings.model)
         return make_remote_engine(backend, fmt), fmt, None
     choice = choose_model(settings.model)
     from .local import LocalEngine
