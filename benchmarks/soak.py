@@ -170,6 +170,8 @@ def _print_summary(windows: list[tuple[Window, dict]], total: int, cycles: int,
     print(f"\n{total} requests in {cycles} open/type/close cycles, {seconds / 60:.1f} min")
     if windows:
         (first, s0), (last, s1) = windows[0], windows[-1]
+        timed = [w for w, _ in windows if w.latencies()] or [first]
+        first, last = timed[0], timed[-1]  # p95 over the first and last windows with answers
         r0, r1 = s0.get("VmRSS", float("nan")), s1.get("VmRSS", float("nan"))
         print(f"RSS first -> last window: {r0:.0f} -> {r1:.0f} MB "
               f"({100 * (r1 - r0) / r0:+.1f}%)" if r0 == r0 and r0 else "RSS: n/a")
