@@ -106,7 +106,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     setup_stderr(getattr(args, "log_level", None) or "info")
     server = create_server(cli_model=args.model, cli_layer=_cli_layer(args))
-    return serve_stdio(server)
+    return serve_stdio(server, exit_process=True)
 
 
 def _parse_position(text: str) -> tuple[Path, int, int]:

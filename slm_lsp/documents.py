@@ -25,7 +25,7 @@ Encoding = Literal["utf-8", "utf-16", "utf-32"]
 
 # Documents larger than this are kept as text only: parsing them on each keystroke costs more
 # than the tree is worth for completion.
-MAX_PARSE_BYTES = 4 * 1024 * 1024
+MAX_PARSE_BYTES = 1024 * 1024
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 

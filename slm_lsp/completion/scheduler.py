@@ -1,5 +1,5 @@
-"""Latest wins: a newer request for a document pre-empts the older one at its next token, and
-real requests pre-empt speculative work at once."""
+"""Latest wins: a newer request pre-empts the older ones at their next token (or before they
+start), and real requests pre-empt speculative work at once."""
 
 from __future__ import annotations
 
@@ -25,10 +25,12 @@ class Scheduler:
                       "speculated": 0}
 
     def _preempt(self, uri: str) -> threading.Event:
-        old = self._running.get(uri)
-        if old is not None and not old.is_set():
-            old.set()
-            self.stats["preempted"] += 1
+        """A new request pre-empts every older one: one user, one cursor, one suggestion shown.
+        (A request from another document is as stale as one from the same document.)"""
+        for event in self._running.values():
+            if not event.is_set():
+                event.set()
+                self.stats["preempted"] += 1
         self._speculation.set()
         cancel = threading.Event()
         self._running[uri] = cancel
