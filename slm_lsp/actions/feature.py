@@ -24,7 +24,7 @@ from ..syntax.languages import grammar
 from . import compute
 from . import scaffold as sc
 from .drafter import Cancelled, Drafter
-from .lsp import KINDS, ActionData, matches_only, resolve_supported
+from .lsp import COMMAND, KINDS, ActionData, matches_only, resolve_supported
 from .targets import DEFINITIONS, definition_at
 
 if TYPE_CHECKING:
@@ -150,7 +150,8 @@ class Actions:
             action = types.CodeAction(title=title, kind=KINDS[kind], diagnostics=diags,
                                       data=d.to_wire())
             if not lazy:
-                action.command = types.Command(title, "slmLsp.applyAction", [d.to_wire()])
+                action.command = types.Command(title=title, command=COMMAND,
+                                               arguments=[d.to_wire()])
             actions.append(action)
         return actions
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
-import cattrs
 from lsprotocol import types
+from lsprotocol.converters import get_converter
 from pygls.capabilities import get_capability
 from pygls.uris import from_fs_path
 
@@ -24,7 +24,8 @@ KIND_TESTS = "source.slm.tests"
 KINDS = {"fix": KIND_FIX, "docstring": KIND_DOCSTRING, "tests": KIND_TESTS}
 COMMAND = "slmLsp.applyAction"
 
-_plain = cattrs.Converter(forbid_extra_keys=False)
+# The wire form is camelCase, as lsprotocol structures command arguments.
+_converter = get_converter()
 
 
 @attrs.define
@@ -44,14 +45,14 @@ class ActionData:
     title: str = ""
 
     def to_wire(self) -> dict[str, Any]:
-        return _plain.unstructure(self)
+        return _converter.unstructure(self)
 
     @classmethod
     def from_wire(cls, value: Any) -> ActionData | None:
         if isinstance(value, ActionData):
             return value
         try:
-            data = _plain.structure(value, cls)
+            data = _converter.structure(value, cls)
         except Exception:  # noqa: BLE001 - not one of ours, or damaged on the way
             return None
         return data if data.kind in KINDS else None

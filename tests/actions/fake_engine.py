@@ -3,14 +3,15 @@
 The script is a JSON file: ``{"format": "plain" | a FIM format of models.toml, "rules": [{"match":
 "text in the prompt", "text": "what to answer", "delay_s": 0}], "log": "calls.jsonl"}``. The first
 rule whose ``match`` occurs in the prompt answers (``should_stop`` and ``stop`` strings are
-honoured as the real engine does); no match answers "". Each call is appended to ``log`` (if
-given) so tests can prove that a request did, or did not, run the model. A ``delay_s`` answer
-waits, checking the cancel event, to exercise cancellation.
+honoured as the real engine does); no match answers "". Each call is appended to ``log`` (or
+to ``SLM_LSP_FAKE_LOG``) so tests can prove that a request did, or did not, run the model. A
+``delay_s`` answer waits, checking the cancel event, to exercise cancellation.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from pathlib import Path
@@ -25,7 +26,7 @@ class FakeEngine:
     def __init__(self, script: dict, log_path: str | None = None):
         self.script = script
         self.rules = script.get("rules", [])
-        self.log_path = log_path or script.get("log")
+        self.log_path = log_path or script.get("log") or os.environ.get("SLM_LSP_FAKE_LOG")
         self.info = ModelInfo(name="fake", path="", n_ctx=4096)
         self.prompts: list[str] = []
 
@@ -46,18 +47,22 @@ class FakeEngine:
     def close(self) -> None:
         pass
 
+    def _log(self, entry: dict) -> None:
+        if self.log_path:
+            with open(self.log_path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(entry) + "\n")
+
     def generate(self, request: GenerationRequest, cancel: threading.Event) -> Generation:
         prompt = "".join(t for t, _ in request.parts) if request.parts else request.prompt
         self.prompts.append(prompt)
-        if self.log_path:
-            with open(self.log_path, "a", encoding="utf-8") as f:
-                f.write(json.dumps({"prompt": prompt[-400:]}) + "\n")
+        self._log({"prompt": prompt[-400:]})
         rule = next((r for r in self.rules if r.get("match", "") in prompt), None)
         if rule is None:
             return Generation(text="", stop_reason="stop")
         end = time.monotonic() + float(rule.get("delay_s", 0))
         while time.monotonic() < end:
             if cancel.wait(0.02):
+                self._log({"event": "cancelled"})
                 return Generation(text="", stop_reason="cancelled")
         if cancel.is_set():
             return Generation(text="", stop_reason="cancelled")
