@@ -1,0 +1,197 @@
+"""Code actions end to end: the real server over stdio with the real embedded model (SmolLM2).
+
+SmolLM2-135M is weak, so these tests check what must hold whatever it writes: listing is
+answered without the model, every edit applies cleanly in the client's encoding and leaves
+the file parsing, a fix touches only its block (or is refused as "no safe fix found"), tests
+append to an existing file, and nothing is written outside the workspace.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import time
+
+import pytest
+import pytest_lsp
+from conftest import server_command, server_env
+from lsp.helpers import capabilities, open_doc
+from lsprotocol import types
+from pygls.uris import from_fs_path
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from .common import PROJECT, by_title, code_actions, init_params, record_apply_edit
+from .edits import apply_edits, changed_lines, creates, edits_by_uri
+
+pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
+
+SRC = ('greeting = "é😋 bonjour"\n\n\n'
+       'def scale_all(values, factor):\n'
+       '    out = []\n'
+       '    for v in values:\n'
+       '        out.append(v * factor)\n'
+       '    return out\n')
+BROKEN = ('label = "é😋"\n\n\ndef total(xs):\n    s = sum(xs\n    return s\n\n\n'
+          'def other():\n    return 1\n')
+SHAPES_PATH = PROJECT / "src" / "geo" / "shapes.py"
+SHAPES_URI = from_fs_path(str(SHAPES_PATH))
+
+
+def col(line: str, chars: int, encoding: str) -> int:
+    head = line[:chars]
+    return len(head.encode()) if encoding == "utf-8" else len(head.encode("utf-16-le")) // 2
+
+
+@pytest_lsp.fixture(params=["utf-16", "utf-8"], scope="module",
+                    config=ClientServerConfig(server_command=server_command(),
+                                              server_env=server_env()))
+async def client(request, lsp_client: LanguageClient):
+    lsp_client.applied = record_apply_edit(lsp_client)
+    await lsp_client.initialize_session(init_params(capabilities(request.param)))
+    lsp_client.encoding = request.param
+    yield
+    await lsp_client.shutdown_session()
+
+
+def here(line: int, character: int) -> types.Range:
+    return types.Range(types.Position(line, character), types.Position(line, character))
+
+
+async def test_listing_is_answered_without_waiting_for_the_model(client: LanguageClient):
+    uri = "file:///tmp/real_listing.py"
+    open_doc(client, uri, SRC)
+    d = types.Diagnostic(range=types.Range(types.Position(4, 4), types.Position(4, 7)),
+                         message="Variable `out` is not accessed", source="ruff")
+    timings = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        actions = await code_actions(client, uri, here(3, 4), [d])
+        timings.append((time.perf_counter() - t0) * 1000)
+    print(f"\ncodeAction listing, real model ({client.encoding}): "
+          f"min {min(timings):.1f} ms, max {max(timings):.1f} ms over {len(timings)}")
+    titles = [a.title for a in actions]
+    assert "Fix: Variable `out` is not accessed" in titles  # another tool's diagnostic
+    assert "Generate docstring for `scale_all`" in titles
+    assert all(a.edit is None for a in actions)  # computed lazily, in resolve
+    # Listing while the model works on a resolve is still answered (it never queues behind).
+    action = by_title(actions, "Generate docstring")
+    busy = asyncio.create_task(client.code_action_resolve_async(action))
+    await asyncio.sleep(0.2)
+    t0 = time.perf_counter()
+    again = await code_actions(client, uri, here(3, 4), [d])
+    print(f"codeAction listing while the model runs ({client.encoding}): "
+          f"{(time.perf_counter() - t0) * 1000:.1f} ms; resolve done: {busy.done()}")
+    assert len(again) == len(actions)
+    await busy
+
+
+async def test_docstring_edit_applies_cleanly_after_non_ascii_and_parses(client: LanguageClient):
+    uri = "file:///tmp/real_doc.py"
+    open_doc(client, uri, SRC)
+    action = by_title(await code_actions(client, uri, here(3, 6)), "Generate docstring")
+    resolved = await client.code_action_resolve_async(action)
+    assert resolved.edit is not None, resolved.title
+    edits = edits_by_uri(resolved.edit)[uri]
+    assert all(e.range.start == e.range.end for e in edits)  # only inserts
+    after = apply_edits(SRC, edits, client.encoding)
+    fn = ast.parse(after).body[1]
+    doc = ast.get_docstring(fn)
+    assert doc and "values:" in doc and "factor:" in doc
+    assert after.startswith('greeting = "é😋 bonjour"\n')
+    assert after.replace(doc, "").count("out.append(v * factor)") == 1
+
+
+async def test_a_fix_changes_nothing_outside_its_block(client: LanguageClient):
+    uri = "file:///tmp/real_fix.py"
+    open_doc(client, uri, BROKEN)
+    line = BROKEN.split("\n")[4]
+    a = col(line, line.index("sum"), client.encoding)
+    d = types.Diagnostic(range=types.Range(types.Position(4, a), types.Position(4, a + 3)),
+                         message='"(" was not closed', source="Pylance")
+    action = by_title(await code_actions(client, uri, here(4, a), [d]), "Fix:")
+    resolved = await client.code_action_resolve_async(action)
+    if resolved.edit is None:
+        assert resolved.disabled.reason.startswith("no safe fix found"), resolved.disabled
+        assert any("no safe fix found" in m.message for m in client.messages)
+        return
+    after = apply_edits(BROKEN, edits_by_uri(resolved.edit)[uri], client.encoding)
+    ast.parse(after)
+    first, last = changed_lines(BROKEN, after)
+    assert 4 <= first and last <= 5  # the block tree-sitter found: the body of `total`
+    assert after.startswith('label = "é😋"\n\n\ndef total(xs):\n')
+    assert after.endswith("\n\n\ndef other():\n    return 1\n")
+
+
+async def test_a_syntax_error_gets_our_diagnostic_and_a_quick_fix(client: LanguageClient):
+    uri = "file:///tmp/real_syntax.py"
+    open_doc(client, uri, BROKEN)
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    ours = [d for d in client.diagnostics[uri] if d.source == "slm-lsp"]
+    assert ours and ours[0].range.start.line == 4
+    actions = await code_actions(client, uri, ours[0].range, ours)
+    fix = by_title(actions, "Fix: ")
+    assert fix.kind == types.CodeActionKind.QuickFix
+
+
+async def test_tests_for_a_module_with_a_test_file_append_to_it(client: LanguageClient):
+    text = SHAPES_PATH.read_text()
+    open_doc(client, SHAPES_URI, text)
+    action = by_title(await code_actions(client, SHAPES_URI, here(0, 0)),
+                      "Generate tests for this module")
+    resolved = await client.code_action_resolve_async(action)
+    assert resolved.edit is not None, resolved.title
+    assert creates(resolved.edit) == []
+    test_path = PROJECT / "tests" / "test_shapes.py"
+    existing = test_path.read_text()
+    (insert,) = edits_by_uri(resolved.edit)[from_fs_path(str(test_path))]
+    assert insert.range.start == insert.range.end
+    after = apply_edits(existing, [insert], client.encoding)
+    assert after.startswith(existing)
+    tree = ast.parse(after)
+    names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+    assert names == ["test_square_area_of_two", "test_square_area"]  # _helper is private
+
+
+async def test_tests_for_a_module_outside_the_workspace_are_refused(client: LanguageClient):
+    uri = from_fs_path(str(PROJECT)) + "/../../escape.py"
+    open_doc(client, uri, "def f():\n    return 1\n")
+    action = by_title(await code_actions(client, uri, here(0, 0)),
+                      "Generate tests for this module")
+    resolved = await client.code_action_resolve_async(action)
+    assert resolved.edit is None and "outside the workspace" in resolved.disabled.reason
+
+
+def _no_resolve() -> types.ClientCapabilities:
+    caps = capabilities("utf-8")
+    caps.text_document.code_action.resolve_support = None
+    return caps
+
+
+@pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=server_command(),
+                                                              server_env=server_env()))
+async def plain_client(lsp_client: LanguageClient):
+    lsp_client.applied = record_apply_edit(lsp_client)
+    await lsp_client.initialize_session(init_params(_no_resolve()))
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_without_resolve_support_the_command_applies_the_edit(
+        plain_client: LanguageClient):
+    uri = "file:///tmp/real_command.py"
+    open_doc(plain_client, uri, SRC)
+    actions = await code_actions(plain_client, uri, here(3, 6))
+    # lsprotocol structures a CodeAction carrying a command as a Command on the client side.
+    assert actions and all(isinstance(a, types.Command) for a in actions)
+    line = SRC.split("\n")[3]
+    data = {"uri": uri, "version": 1, "kind": "docstring", "startLine": 3,
+            "startCharacter": col(line, 6, "utf-8"), "endLine": 3,
+            "endCharacter": col(line, 6, "utf-8")}
+    result = await plain_client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="slmLsp.applyAction", arguments=[data]))
+    assert result["applied"] is True
+    (params,) = plain_client.applied
+    after = apply_edits(SRC, edits_by_uri(params.edit)[uri], "utf-8")
+    assert ast.get_docstring(ast.parse(after).body[1])
+
+
