@@ -137,6 +137,8 @@ def summarize(runs: list[ReplayResult], stats: list[dict], floor_ms: float,
         "requests": len(recs), "answered": len(answered), "shown": len(shown),
         "p50": percentile(lat, 50), "p95": percentile(lat, 95),
         "shown_p50": percentile([r.latency_ms for r in shown], 50),
+        "fresh_p50": percentile([r.latency_ms for r in shown if not r.through], 50),
+        "fresh": sum(not r.through for r in shown),
         "floor_p50": percentile(floors, 50),
         "eval_p50": percentile(evaluated, 50), "eval_p95": percentile(evaluated, 95),
         "prompt_p50": percentile([e["promptTokens"] for e in model], 50),
@@ -172,6 +174,8 @@ def report(title: str, on: dict, off: dict, rss: dict, has_stats: bool) -> None:
         ("keystroke->answer p50 ms", lambda s: fmt_ms(s["p50"])),
         ("keystroke->answer p95 ms", lambda s: fmt_ms(s["p95"])),
         ("non-empty answer p50 ms", lambda s: fmt_ms(s["shown_p50"])),
+        ("non-empty, not type-through p50 (n)", lambda s: f"{fmt_ms(s['fresh_p50'])} "
+                                                          f"({s['fresh']})"),
         ("floor for emitted tokens p50 ms", lambda s: fmt_ms(s["floor_p50"])),
         ("p50 / floor", lambda s: _ratio(s["shown_p50"], s["floor_p50"])),
         ("prompt tokens (server) p50", lambda s: fmt_ms(s["prompt_p50"])),
@@ -196,6 +200,8 @@ def report(title: str, on: dict, off: dict, rss: dict, has_stats: bool) -> None:
     for label, get in rows:
         print(f"{label:34}{get(on):>20}{get(off):>14}")
     print(f"{'p50 off / p50 on':34}{_ratio(off['p50'], on['p50']):>20}")
+    print(f"{'same, non-empty, not type-through':34}"
+          f"{_ratio(off['fresh_p50'], on['fresh_p50']):>20}")
     if rss:
         print(f"{'peak RSS MB (VmHWM)':34}{rss.get('on', 0):>20.0f}{rss.get('off', 0):>14.0f}")
     if not has_stats:

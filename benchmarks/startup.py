@@ -79,6 +79,14 @@ def parse_importtime(text: str) -> list[tuple[int, int, str, str | None]]:
     return out
 
 
+def own_self_times(text: str, own: str = "slm_lsp", top: int = 8) -> list[tuple[float, str]]:
+    """Our own modules by their self import time (ms), heaviest first."""
+    rows = [(int(m.group(1)) / 1000, m.group(4)) for m in map(IMPORT_LINE.match,
+                                                             text.splitlines())
+            if m and m.group(4).split(".")[0] == own]
+    return sorted(rows, reverse=True)[:top]
+
+
 def heavy_imports(rows: list[tuple[int, int, str, str | None]], top: int = 12,
                   own: str = "slm_lsp", exclude: frozenset[str] = frozenset()
                   ) -> list[tuple[float, str, str]]:
@@ -126,13 +134,20 @@ async def run(args: argparse.Namespace) -> int:
             log = Path(tmp) / f"importtime-{len(traces)}.log"
             await time_to_initialize([command[0], "-X", "importtime", *command[1:]],
                                      stderr_path=log)
-            traces[name] = parse_importtime(log.read_text(encoding="utf-8", errors="replace"))
+            raw = log.read_text(encoding="utf-8", errors="replace")
+            traces[name] = parse_importtime(raw)
+            if name == "slm_lsp":
+                own = own_self_times(raw)
         rows = traces["slm_lsp"]
         baseline = frozenset(name for _, _, name, _ in traces["minimal pygls"])
         total = sum(cum for cum, depth, _, _ in rows if depth == 0) / 1000
+        base_total = sum(c for c, d, _, _ in traces["minimal pygls"] if d == 0) / 1000
         ours = sorted({name for _, _, name, _ in rows if name.startswith("slm_lsp")})
         print(f"\nimported before the initialize answer: {len(rows)} modules, "
-              f"{total:.0f} ms of top-level import time (one run, -X importtime)")
+              f"{total:.0f} ms of top-level import time (one run, -X importtime; minimal "
+              f"pygls: {base_total:.0f} ms)")
+        print("slm_lsp's own modules by self time (ms): "
+              + ", ".join(f"{name} {ms:.1f}" for ms, name in own))
         print(f"slm_lsp modules: {', '.join(ours)}")
         print(f"minimal pygls imports {len(baseline)} modules; heaviest modules only slm_lsp "
               "imports (cumulative ms, module, pulled in by):")

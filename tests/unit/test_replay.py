@@ -126,3 +126,10 @@ def test_heavy_imports_name_the_module_of_ours_that_pulled_them_in():
     heavy = heavy_imports(parse_importtime(IMPORTTIME), exclude=frozenset({"json"}))
     assert heavy[0] == (0.3, "numpy", "slm_lsp.engine")
     assert all(name != "json" for _, name, _ in heavy)
+
+
+def test_own_modules_are_ranked_by_self_time():
+    from benchmarks.startup import own_self_times
+
+    text = IMPORTTIME + "import time:      900 |        900 | slm_lsp.server\n"
+    assert own_self_times(text) == [(0.9, "slm_lsp.server"), (0.05, "slm_lsp.engine")]
