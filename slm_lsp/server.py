@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
@@ -28,6 +28,9 @@ from .engine.base import EngineError
 from .engine.host import EngineHost
 from .models.registry import EMBEDDED_HINT
 from .settings import resolve
+
+if TYPE_CHECKING:
+    from .actions.feature import Actions
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,7 @@ class SlmServer(LanguageServer):
         self.scheduler = Scheduler(self.host)
         self.service: CompletionService | None = None
         self.index: SymbolIndex | None = None
+        self.actions: Actions  # set by actions.handlers.register()
         self._tasks: set[asyncio.Task] = set()
         self._hinted = False
         self._engine_down = False

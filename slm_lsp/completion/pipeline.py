@@ -125,16 +125,19 @@ def clean(raw: str, snap: Snapshot, fmt: PromptFormat, settings: Settings,
           markers: tuple[str, ...]) -> str:
     """All filters, in order, on the raw model text."""
     trig = snap.trigger
+    unit = pp.detect_indent_unit(snap.text[:20000])
     text = pp.cut_markers(raw, markers + tuple(fmt.stop))
-    text = pp.realign(text, trig.line_prefix)
+    text = pp.realign(text, trig.line_prefix, unit)
     if trig.mode is Mode.LINE:
         text = pp.first_line(text, trig.line_suffix)
+        text = pp.cut_at_outer_closer(text, trig.line_suffix)
     else:
         text = pp.cut_block(text, trig.line_prefix, settings.completion.max_lines)
+        text = pp.cut_repetition(text)
     next_lines = snap.suffix.split("\n")[1:6]
     text = pp.drop_suffix_overlap(text, trig.line_suffix, next_lines)
     text = pp.balance_closers(text, trig.line_suffix)
-    text = pp.normalize_indent(text, pp.detect_indent_unit(snap.text[:20000]))
+    text = pp.normalize_indent(text, unit)
     text = pp.trim_trailing_space(text)
     if pp.is_empty(text):
         return ""
@@ -187,7 +190,7 @@ class CompletionService:
         if gen.stop_reason == "cancelled":
             return Completion("", "model", mode, gen, prompt, dropped="cancelled")
         raw = gen.text
-        if gen.stop_reason == "time" and "\n" in raw:
+        if gen.stop_reason in ("time", "length") and "\n" in raw:
             raw = raw[: raw.rfind("\n")]  # only what is complete at a line boundary
         if automatic:
             raw = gate_confidence(gen, raw, settings.completion.confidence_threshold)

@@ -37,28 +37,73 @@ def _width(indent: str, tab: int = 4) -> int:
     return sum(tab if c == "\t" else 1 for c in indent)
 
 
-def realign(text: str, line_prefix: str) -> str:
+def realign(text: str, line_prefix: str, unit: str = "    ") -> str:
     """After whitespace at the cursor, BPE models often start with one more space of their own
     (the space belongs to their next word token). Drop that extra leading whitespace from the
-    first line and the same amount from the lines after it."""
-    if not line_prefix or line_prefix[-1] not in " \t" or not text or text[0] not in " \t":
+    first line. The lines after it are shifted by the same amount only when that puts them on
+    the file's indentation grid (the model indented everything one space too far); lines
+    already on the grid were written at their true indentation and stay."""
+    if not text or text[0] not in " \t":
+        return text
+    if not line_prefix:
+        # Column 0: a single stray space before code is the model's word-boundary space.
+        return text[1:] if text[:2].strip() and len(text) > 1 and text[1] not in " \t" else text
+    if line_prefix[-1] not in " \t":
         return text
     first, nl, rest = text.partition("\n")
     extra = indent_of(first)
     if not first.strip():
         return text
     lines = rest.split("\n") if nl else []
-    shifted = []
-    for line in lines:
-        if not line.strip():
-            shifted.append(line)
-        elif line.startswith(extra):
-            shifted.append(line[len(extra):])
-        elif _width(indent_of(line)) < _width(indent_of(line_prefix)):
-            shifted.append(line)  # leaves the block: the block filter cuts it
-        else:
-            return first[len(extra):] + nl + rest  # inconsistent: fix only the first line
-    return first[len(extra):] + (nl + "\n".join(shifted) if nl else "")
+    base = _width(indent_of(line_prefix))
+    step = 4 if unit == "\t" else max(1, len(unit))
+    inside = [ln for ln in lines if ln.strip() and _width(indent_of(ln)) >= base]
+    shift = bool(inside) and all(
+        ln.startswith(extra) and (_width(indent_of(ln)) - len(extra)) % step == 0
+        for ln in inside
+    ) and not all(_width(indent_of(ln)) % step == 0 for ln in inside)
+    if not shift:
+        return first[len(extra):] + nl + rest
+    shifted = [ln[len(extra):] if ln.strip() and _width(indent_of(ln)) >= base else ln
+               for ln in lines]
+    return first[len(extra):] + nl + "\n".join(shifted)
+
+
+def cut_repetition(text: str) -> str:
+    """Stop a looping answer: at the third occurrence of a line, or where a pair of lines
+    repeats an earlier pair (small models fall into such loops)."""
+    lines = text.split("\n")
+    seen: dict[str, int] = {}
+    pairs: set[tuple[str, str]] = set()
+    for i, line in enumerate(lines):
+        key = line.strip()
+        if len(key) < 4:
+            continue
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] >= 3:
+            return "\n".join(lines[:i]).rstrip()
+        if i > 0:
+            pair = (lines[i - 1].strip(), key)
+            if pair in pairs and len(pair[0]) >= 4:
+                return "\n".join(lines[: i - 1]).rstrip()
+            pairs.add(pair)
+    return text
+
+
+def cut_at_outer_closer(text: str, line_suffix: str) -> str:
+    """Mid-line: the answer ends where it closes a bracket opened before the cursor, when the
+    rest of the line closes it already (``f(a, |) && g)`` must not get ``x) && g)``)."""
+    if "\n" in text or not line_suffix.strip():
+        return text
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            if depth == 0:
+                return text[:i].rstrip() if ch in line_suffix else text
+            depth -= 1
+    return text
 
 
 def first_line(text: str, line_suffix: str) -> str:

@@ -18,6 +18,26 @@ def test_realign_drops_the_extra_space_bpe_models_add_after_indentation():
     assert pp.realign("x = 1", "    ") == "x = 1"
     # A line that leaves the block is left for the block filter.
     assert pp.realign(' y = 1\n     z = 2\n\ndef g(', "    ") == 'y = 1\n    z = 2\n\ndef g('
+    # Later lines already on the indentation grid were written at their true indentation.
+    assert pp.realign(' if x:\n        return y', "    ") == 'if x:\n        return y'
+    # At column 0, a single stray space before code goes.
+    assert pp.realign(' function f() {', "") == 'function f() {'
+    assert pp.realign('    return 1', "") == '    return 1'
+
+
+def test_cut_repetition_stops_loops_but_keeps_one_repeat():
+    looping = "if (a) {\n  if (a) {\n    if (a) {\n      x();"
+    assert pp.cut_repetition(looping) == "if (a) {\n  if (a) {"
+    pairs = "a = false;\nb = false;\na = false;\nb = false;"
+    assert pp.cut_repetition(pairs) == "a = false;\nb = false;"
+    ok = "if n < 2:\n    return False\nfor i in r:\n    return False\nreturn True"
+    assert pp.cut_repetition(ok) == ok
+
+
+def test_cut_at_outer_closer():
+    assert pp.cut_at_outer_closer("0) {", " && b) {") == "0"
+    assert pp.cut_at_outer_closer("g(1), 2", ")") == "g(1), 2"
+    assert pp.cut_at_outer_closer("x]", " + 1") == "x]"  # the rest does not close it
 
     assert pp.realign(" x", "foo(") == " x"  # not after whitespace: left alone
 
