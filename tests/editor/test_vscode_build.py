@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-EXTENSION = Path(__file__).resolve().parents[2] / "editors" / "vscode"
+REPO = Path(__file__).resolve().parents[2]
+EXTENSION = REPO / "editors" / "vscode"
 NPM = shutil.which("npm")
 NPX = shutil.which("npx")
 
@@ -23,7 +25,9 @@ pytestmark = pytest.mark.skipif(NPM is None or NPX is None, reason="npm is not o
 
 def _run(args: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CI": "true", "NO_UPDATE_NOTIFIER": "1", "npm_config_fund": "false",
-           "npm_config_audit": "false", "npm_config_update_notifier": "false"}
+           "npm_config_audit": "false", "npm_config_update_notifier": "false",
+           # The real-server activation test runs this repository's server with this Python.
+           "SLM_LSP_REPO": str(REPO), "SLM_LSP_PYTHON": sys.executable}
     result = subprocess.run(
         args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
         timeout=timeout,
@@ -60,6 +64,9 @@ def test_unit_tests_pass(extension: Path):
     result = _run([NPM, "test"], extension, timeout=300)
     # node's test runner reports its counts; make sure tests ran and none failed.
     assert "# fail 0" in result.stdout
+    real = [line for line in result.stdout.splitlines()
+            if line.endswith("- the activated extension with the real server")]
+    assert real and real[0].startswith("ok "), "the activation test against the real server ran"
     passed = [line for line in result.stdout.splitlines() if line.startswith("# pass ")]
     assert passed and int(passed[-1].split()[-1]) > 0, result.stdout[-2000:]
 

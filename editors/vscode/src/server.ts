@@ -41,6 +41,18 @@ interface PythonApi {
   };
 }
 
+/**
+ * The LSP `InlineCompletionTriggerKind` (Invoked 1, Automatic 2) for VS Code's (Invoke 0,
+ * Automatic 1). vscode-languageclient 9 sends VS Code's number unchanged, which the server
+ * rejects for an explicit request and takes an automatic one for an explicit one. Typed as VS
+ * Code's enum only because the client's middleware carries VS Code's context.
+ */
+function lspInlineTriggerKind(kind: vscode.InlineCompletionTriggerKind): vscode.InlineCompletionTriggerKind {
+  const INVOKED = 1;
+  const AUTOMATIC = 2;
+  return (kind === vscode.InlineCompletionTriggerKind.Invoke ? INVOKED : AUTOMATIC) as vscode.InlineCompletionTriggerKind;
+}
+
 function isExecutableFile(candidate: string): boolean {
   try {
     if (!fs.statSync(candidate).isFile()) {
@@ -130,6 +142,8 @@ export class ServerManager implements vscode.Disposable {
       },
       synchronize: { configurationSection: SECTION },
       middleware: {
+        provideInlineCompletionItems: (document, position, context, token, next) =>
+          next(document, position, { ...context, triggerKind: lspInlineTriggerKind(context.triggerKind) }, token),
         workspace: {
           // The section goes to the server without the client-only keys (`server`, `trace`), and
           // only when it differs from what the server has: not right after initialize, and not

@@ -1,6 +1,7 @@
 // Activates the compiled extension against a fake `vscode` module and a stand-in server, and
 // checks what really crosses the wire: the server command, initializationOptions, the inline
-// completion capability, settings changes, the status notification, shutdown.
+// completion capability and request, settings changes, the status notification, shutdown.
+// real-server.test.ts covers the same behaviours against the real server.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -79,6 +80,31 @@ describe('the activated extension', () => {
     );
     assert.deepEqual(JSON.parse(JSON.stringify(inline.selector)), [{ scheme: 'file' }, { scheme: 'untitled' }]);
     assert.ok(fake.registrations.some((r) => r.method === 'registerCompletionItemProvider'));
+  });
+
+  it('opens documents on the server and asks for inline completions with the LSP trigger kinds', async () => {
+    const file = path.join(dir, 'area.py');
+    fake.openDocument(file, 'python', 'def area(r):\n    \n');
+    const open = await until('didOpen', () => received().find((m) => m.method === 'textDocument/didOpen'));
+    assert.deepEqual(open.params, {
+      textDocument: { uri: `file://${file}`, languageId: 'python', version: 1, text: 'def area(r):\n    \n' },
+    });
+    const inline = fake.registrations.find((r) => r.method === 'registerInlineCompletionItemProvider')!;
+    const provider = inline.provider as {
+      provideInlineCompletionItems(...args: unknown[]): Promise<unknown>;
+    };
+    const token = { isCancellationRequested: false, onCancellationRequested: () => ({ dispose: () => undefined }) };
+    const kinds = fake.vscode.InlineCompletionTriggerKind as { Invoke: number; Automatic: number };
+    for (const triggerKind of [kinds.Invoke, kinds.Automatic]) {
+      await provider.provideInlineCompletionItems(
+        fake.textDocuments[0], new fake.Position(1, 4), { triggerKind, selectedCompletionInfo: undefined }, token,
+      );
+    }
+    const requests = received().filter((m) => m.method === 'textDocument/inlineCompletion');
+    assert.deepEqual(requests.map((m) => m.params), [
+      { context: { triggerKind: 1 }, textDocument: { uri: `file://${file}` }, position: { line: 1, character: 4 } },
+      { context: { triggerKind: 2 }, textDocument: { uri: `file://${file}` }, position: { line: 1, character: 4 } },
+    ], 'Invoked is 1 and Automatic 2 on the wire (VS Code numbers them 0 and 1)');
   });
 
   it('registers its commands', () => {

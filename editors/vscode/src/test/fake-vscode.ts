@@ -58,8 +58,113 @@ export const configurationChanged = new EventEmitter<{ affectsConfiguration(sect
 export const commands = new Map<string, (...args: unknown[]) => unknown>();
 export const statusItems: Array<Record<string, unknown>> = [];
 export const logLines: string[] = [];
-/** Each `languages.register*Provider(selector, ...)` call: the method and its selector. */
-export const registrations: Array<{ method: string; selector: unknown }> = [];
+/** Each `languages.register*Provider(selector, provider, ...)` call: the method, its selector and provider. */
+export const registrations: Array<{ method: string; selector: unknown; provider: unknown }> = [];
+/** The open documents (`workspace.textDocuments`); add one with `openDocument`. */
+export const textDocuments: FakeDocument[] = [];
+export const documentOpened = new EventEmitter<FakeDocument>();
+
+export class Position {
+  constructor(
+    readonly line: number,
+    readonly character: number,
+  ) {}
+}
+
+export class Range {
+  readonly start: Position;
+  readonly end: Position;
+  constructor(a: Position | number, b: Position | number, c?: number, d?: number) {
+    this.start = typeof a === 'number' ? new Position(a, b as number) : a;
+    this.end = typeof a === 'number' ? new Position(c as number, d as number) : (b as Position);
+  }
+}
+
+export class Uri {
+  private constructor(
+    readonly scheme: string,
+    readonly fsPath: string,
+  ) {}
+  static file(fsPath: string): Uri {
+    return new Uri('file', fsPath);
+  }
+  toString(): string {
+    return this.scheme === 'file' ? `file://${encodeURI(this.fsPath)}` : `${this.scheme}:${this.fsPath}`;
+  }
+}
+
+export class SnippetString {
+  constructor(readonly value: string) {}
+}
+
+export class InlineCompletionItem {
+  filterText?: string;
+  constructor(
+    readonly insertText: string | SnippetString,
+    readonly range?: Range,
+    readonly command?: unknown,
+  ) {}
+}
+
+export class InlineCompletionList {
+  constructor(readonly items: InlineCompletionItem[]) {}
+}
+
+/** The parts of a `TextDocument` vscode-languageclient reads. */
+export interface FakeDocument {
+  uri: Uri;
+  fileName: string;
+  languageId: string;
+  version: number;
+  isClosed: boolean;
+  getText(): string;
+}
+
+/** Opens a document in the fake workspace: listed in `textDocuments` and announced. */
+export function openDocument(fsPath: string, languageId: string, text: string): FakeDocument {
+  const document: FakeDocument = {
+    uri: Uri.file(fsPath),
+    fileName: fsPath,
+    languageId,
+    version: 1,
+    isClosed: false,
+    getText: () => text,
+  };
+  textDocuments.push(document);
+  documentOpened.fire(document);
+  return document;
+}
+
+/** Makes `fsPath` the one workspace folder (the server runs there). */
+export function setWorkspaceFolder(fsPath: string): void {
+  (vscode.workspace as { workspaceFolders: unknown }).workspaceFolders = [
+    { uri: Uri.file(fsPath), name: fsPath.split(/[\\/]/).pop() ?? fsPath, index: 0 },
+  ];
+}
+
+/** `languages.match` for the selectors the extension uses: scheme and language filters. */
+function match(selector: unknown, document: FakeDocument): number {
+  const filters = Array.isArray(selector) ? selector : [selector];
+  let score = 0;
+  for (const f of filters) {
+    if (typeof f === 'string') {
+      score = Math.max(score, f === '*' ? 5 : f === document.languageId ? 10 : 0);
+      continue;
+    }
+    const filter = f as { scheme?: string; language?: string; pattern?: unknown };
+    if (filter.pattern !== undefined) {
+      continue;
+    }
+    if (filter.scheme !== undefined && filter.scheme !== document.uri.scheme) {
+      continue;
+    }
+    if (filter.language !== undefined && filter.language !== document.languageId) {
+      continue;
+    }
+    score = Math.max(score, filter.language !== undefined ? 10 : 5);
+  }
+  return score;
+}
 
 function section(name: string | undefined): Record<string, unknown> {
   const root: Record<string, unknown> = {};
@@ -115,6 +220,13 @@ const known: Record<string, unknown> = {
   StatusBarAlignment: { Left: 1, Right: 2 },
   ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
   ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
+  InlineCompletionTriggerKind: { Invoke: 0, Automatic: 1 },
+  Position,
+  Range,
+  Uri,
+  SnippetString,
+  InlineCompletionItem,
+  InlineCompletionList,
   ThemeColor: class {
     constructor(public id: string) {}
   },
@@ -132,7 +244,8 @@ const known: Record<string, unknown> = {
       getConfiguration: section,
       onDidChangeConfiguration: configurationChanged.event,
       workspaceFolders: undefined,
-      textDocuments: [],
+      textDocuments,
+      onDidOpenTextDocument: documentOpened.event,
       notebookDocuments: [],
     } as Record<string | symbol, unknown>,
     { get: (t, p) => (p in t ? t[p] : anything(`workspace.${String(p)}`)) },
@@ -167,14 +280,16 @@ const known: Record<string, unknown> = {
     } as Record<string | symbol, unknown>,
     { get: (t, p) => (p in t ? t[p] : anything(`commands.${String(p)}`)) },
   ),
-  languages: new Proxy({} as Record<string | symbol, unknown>, {
+  languages: new Proxy({ match } as Record<string | symbol, unknown>, {
     get: (t, p) =>
-      typeof p === 'string' && p.startsWith('register')
-        ? (selector: unknown) => {
-            registrations.push({ method: p, selector });
-            return { dispose: () => undefined };
-          }
-        : anything(`languages.${String(p)}`),
+      p in t
+        ? t[p]
+        : typeof p === 'string' && p.startsWith('register')
+          ? (selector: unknown, provider: unknown) => {
+              registrations.push({ method: p, selector, provider });
+              return { dispose: () => undefined };
+            }
+          : anything(`languages.${String(p)}`),
   }),
   extensions: { getExtension: () => undefined, all: [], onDidChange: new EventEmitter<void>().event },
 };
