@@ -11,6 +11,8 @@ import re
 import attrs
 from tree_sitter import Node, Tree
 
+from ..syntax.diagnostics import outer_error_nodes
+
 # Definitions that can carry documentation, by languageId.
 DEFINITIONS: dict[str, frozenset[str]] = {
     "python": frozenset({"function_definition", "class_definition"}),
@@ -254,19 +256,8 @@ def enclosing_statement(tree: Tree | None, start_byte: int, end_byte: int) -> No
 
 
 def error_nodes_outside(tree: Tree | None, start_byte: int, end_byte: int) -> int:
-    """ERROR and MISSING nodes that lie wholly outside ``[start_byte, end_byte)``."""
-    if tree is None or not tree.root_node.has_error:
-        return 0
-    count = 0
-    stack = [tree.root_node]
-    while stack:
-        node = stack.pop()
-        if node.is_error or node.is_missing:
-            if node.end_byte <= start_byte or node.start_byte >= end_byte:
-                count += 1
-            elif node.start_byte < start_byte or node.end_byte > end_byte:
-                count += 1  # straddles the block: a rewrite inside cannot remove it
-            continue
-        if node.has_error:
-            stack.extend(node.children)
-    return count
+    """ERROR and MISSING nodes that are not wholly inside ``[start_byte, end_byte)`` (one that
+    straddles the block counts: a rewrite inside cannot remove it)."""
+    return sum(1 for node in outer_error_nodes(tree)
+               if node.end_byte <= start_byte or node.start_byte >= end_byte
+               or node.start_byte < start_byte or node.end_byte > end_byte)

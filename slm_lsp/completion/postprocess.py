@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from tree_sitter import Parser, Tree
 
+from ..syntax.diagnostics import outer_error_nodes
 from ..syntax.languages import new_parser
 
 _OPEN = {"(": ")", "[": "]", "{": "}"}
@@ -258,18 +259,7 @@ def error_count(parser: Parser, source: str) -> int:
 
 def tree_error_count(tree: Tree | None) -> int:
     """ERROR and MISSING nodes in a tree (0 for no tree)."""
-    if tree is None or not tree.root_node.has_error:
-        return 0
-    count = 0
-    stack = [tree.root_node]
-    while stack:
-        node = stack.pop()
-        if node.is_error or node.is_missing:
-            count += 1
-            continue
-        if node.has_error:
-            stack.extend(node.children)
-    return count
+    return sum(1 for _ in outer_error_nodes(tree))
 
 
 def keep_parsing(candidate: str, prefix: str, suffix: str, language_id: str,

@@ -6,6 +6,8 @@ server converts the points to the client's encoding and publishes them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import attrs
 from tree_sitter import Node, Point, Tree
 
@@ -42,6 +44,19 @@ def _error_message(node: Node, data: bytes) -> str:
     if text and "\n" not in text and len(text) <= 20:
         return f"syntax error: unexpected `{text}`"
     return "syntax error"
+
+
+def outer_error_nodes(tree: Tree | None) -> Iterator[Node]:
+    """The outermost ERROR and MISSING nodes of ``tree`` (not those nested inside them)."""
+    if tree is None or not tree.root_node.has_error:
+        return
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            yield node
+        elif node.has_error:
+            stack.extend(node.children)
 
 
 def syntax_problems(tree: Tree | None, data: bytes, limit: int = MAX_PROBLEMS
