@@ -12,6 +12,7 @@ import attrs
 from tree_sitter import Node, Tree
 
 from ..syntax.diagnostics import outer_error_nodes
+from ..syntax.tree import ancestors
 
 # Definitions that can carry documentation, by languageId.
 DEFINITIONS: dict[str, frozenset[str]] = {
@@ -209,13 +210,11 @@ def definition_at(tree: Tree | None, byte: int, language_id: str) -> Definition 
     """The innermost definition whose declaration contains ``byte``."""
     if tree is None:
         return None
-    node = tree.root_node.descendant_for_byte_range(byte, byte)
-    while node is not None:
+    for node in ancestors(tree.root_node.descendant_for_byte_range(byte, byte)):
         if _is_definition(node, language_id):
             found = definition_of(node, language_id)
             if found is not None:
                 return found
-        node = node.parent
     return None
 
 
@@ -244,12 +243,15 @@ def enclosing_statement(tree: Tree | None, start_byte: int, end_byte: int) -> No
     """The smallest statement, declaration or block item that covers the byte range."""
     if tree is None:
         return None
-    node = tree.root_node.descendant_for_byte_range(start_byte, max(start_byte, end_byte))
-    while node is not None and node.parent is not None:
-        if _STATEMENT.search(node.type) or node.parent.type in _BLOCK_PARENTS:
+    node = None
+    for node in ancestors(tree.root_node.descendant_for_byte_range(
+            start_byte, max(start_byte, end_byte))):
+        parent = node.parent
+        if parent is None:
+            break
+        if _STATEMENT.search(node.type) or parent.type in _BLOCK_PARENTS:
             if node.end_byte > node.start_byte:
                 return node
-        node = node.parent
     if node is not None and node.type == "ERROR":
         return node
     return None

@@ -12,6 +12,7 @@ from enum import Enum
 import attrs
 
 from ..documents import Document
+from ..syntax.tree import ancestors
 
 
 class Mode(str, Enum):
@@ -41,13 +42,11 @@ class Trigger:
 
 
 def _in_string_or_comment(doc: Document, offset: int) -> bool:
-    node = doc.node_at(offset)
-    while node is not None:
+    for node in ancestors(doc.node_at(offset)):
         if node.type in _STRING_OR_COMMENT:
             return True
         if node.type in ("block", "statement_block", "function_definition", "module"):
             return False
-        node = node.parent
     return False
 
 

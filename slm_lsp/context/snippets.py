@@ -38,6 +38,7 @@ from tree_sitter import Node, Query, QueryCursor, Tree
 from ..engine.base import Snippet
 from ..syntax.languages import grammar, new_parser
 from ..syntax.symbols import Definition, defined_names, extract_imports, family
+from ..syntax.tree import ancestors
 from .index import SymbolIndex
 
 SCOPE_LINES = 150
@@ -93,12 +94,12 @@ def _query(language_id: str) -> Query | None:
 
 def _scope(root: Node, byte: int) -> Node | None:
     """The outermost definition around ``byte`` spanning at most SCOPE_LINES lines."""
-    node = root.named_descendant_for_byte_range(max(byte - 1, 0), byte)
     best = None
-    while node is not None and node != root:
+    for node in ancestors(root.named_descendant_for_byte_range(max(byte - 1, 0), byte)):
+        if node == root:
+            break
         if node.end_point[0] - node.start_point[0] <= SCOPE_LINES:
             best = node
-        node = node.parent
     return best
 
 
