@@ -346,10 +346,12 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             )
             if collect(server, ping, args.timeout):
                 stats["pings answered"] += 1
-            if args.progress:
-                print(f"{n + 1} sent, {time.monotonic() - started:.0f} s", file=sys.stderr)
             elif server.alive():
                 stats["hangs"] += 1
+                print(f"hang: ping after message {n + 1} unanswered in {args.timeout} s",
+                      file=sys.stderr)
+            if args.progress:
+                print(f"{n + 1} sent, {time.monotonic() - started:.0f} s", file=sys.stderr)
             if not server.alive():
                 stats["crashes"] += 1
                 stats["corrupt output frames"] += server.corrupt
