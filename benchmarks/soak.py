@@ -146,7 +146,11 @@ async def run(args: argparse.Namespace) -> int:
                     current = Window(len(windows))
             if server.proc.returncode is not None:
                 break
-        if current.records:
+        if current.records and windows and len(current.records) < args.window // 2:
+            windows[-1][0].add(current.records)  # a short tail joins the last window
+            windows[-1] = (windows[-1][0], proc_status(server.pid))
+            print(f"{'':>9} (the last {len(current.records)} requests joined that window)")
+        elif current.records:
             windows.append((current, proc_status(server.pid)))
             _print_window(windows[-1], total, t0)
         answering = await alive(server)
