@@ -59,7 +59,9 @@ def _cli_layer(args: argparse.Namespace) -> dict:
     return layer
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(with_models: bool = True) -> argparse.ArgumentParser:
+    """The command line. ``with_models=False`` leaves out ``models`` (whose download code
+    would otherwise be imported by every start of the server)."""
     parser = argparse.ArgumentParser(
         prog="slm-lsp", description="A code-completion language server backed by small local "
         "code models. With no command, serves LSP over stdio.")
@@ -89,11 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="check the setup and say what to fix")
     doctor.set_defaults(func=cmd_doctor)
 
-    try:
+    if with_models:
         from .models import commands as model_commands
-    except ImportError:  # pragma: no cover - partial install
-        model_commands = None
-    if model_commands is not None:
+
         model_commands.register(sub)
     parser.set_defaults(func=cmd_serve)
     return parser
@@ -238,7 +238,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    wants_models = "models" in argv or any(a in ("-h", "--help") for a in argv)
+    parser = build_parser(with_models=wants_models)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

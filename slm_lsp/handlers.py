@@ -162,6 +162,19 @@ def register(server: SlmServer) -> None:
             else:
                 ls.index.file_saved(change.uri)
 
+    @server.feature("slmLsp/stats")
+    def stats(ls: SlmServer, params) -> dict:
+        """Counters and per-request records (newer than ``since``), for benchmarks and
+        diagnosis: tokens evaluated, prompt/decode/wait/handler times, how fast a cancel
+        stopped the work."""
+        since = getattr(params, "since", 0) if params is not None else 0
+        since = since if isinstance(since, int) else 0
+        engine = ls.service.engine if ls.service is not None else None
+        return {"counters": dict(ls.scheduler.stats),
+                "model": ls.host.loaded.model_id if ls.host.loaded else "",
+                "cachedTokens": len(getattr(engine, "_cached", ())),
+                "records": [r for r in ls.scheduler.records if r["seq"] > since]}
+
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: SlmServer, *args) -> None:
         if ls.index is not None:

@@ -182,6 +182,18 @@ class SlmServer(LanguageServer):
 
     async def completion_for(self, uri: str, position: types.Position, *, invoked: bool):
         """The completion text and the range it replaces, or None."""
+        request_id = self.protocol.msg_id
+        started = time.perf_counter()
+        try:
+            return await self._completion_for(uri, position, invoked, request_id)
+        finally:
+            for rec in reversed(self.scheduler.records):
+                if rec.get("id") == request_id and request_id is not None:
+                    rec["handlerMs"] = round((time.perf_counter() - started) * 1000, 2)
+                    break
+
+    async def _completion_for(self, uri: str, position: types.Position, invoked: bool,
+                              request_id):
         settings = self.settings.completion
         doc = self.documents.get(uri)
         if doc is None or not settings.enable or doc.language_id in settings.disabled_languages:
@@ -196,7 +208,8 @@ class SlmServer(LanguageServer):
             self._retry_remote_load()
             return None  # a failed load was reported once, when it failed
         try:
-            result = await self.scheduler.complete(self.service, snap, automatic=not invoked)
+            result = await self.scheduler.complete(self.service, snap, automatic=not invoked,
+                                                   request_id=request_id)
         except EngineError as exc:
             self._engine_failed(str(exc))
             return None

@@ -25,6 +25,10 @@ from .trigger import Mode, Trigger, decide
 
 log = logging.getLogger(__name__)
 
+# A prompt evaluation that takes longer than this (a huge cold prompt on a busy machine) gives
+# up; decoding has its own budget (`completion.timeBudgetMs`) from its first token.
+PROMPT_DEADLINE_S = 30.0
+
 
 @attrs.frozen
 class Snapshot:
@@ -167,6 +171,8 @@ class CompletionService:
         mode = snap.trigger.mode
         if mode is Mode.NONE:
             return None
+        if cancel.is_set():  # pre-empted while it waited for the inference thread
+            return Completion("", "model", mode, dropped="cancelled")
         hit = None if speculative else self.cached(snap)
         if hit is not None:
             return Completion(hit, "cache", mode)
@@ -177,7 +183,7 @@ class CompletionService:
             settings.completion.max_tokens, 48)
         request = GenerationRequest(
             prompt=prompt.text, parts=prompt.parts, max_tokens=max_tokens,
-            stop=tuple(self.fmt.stop), deadline=time.monotonic() + 4 * budget,
+            stop=tuple(self.fmt.stop), deadline=time.monotonic() + PROMPT_DEADLINE_S,
             decode_budget_s=budget,
             prefix=snap.prefix, suffix=snap.suffix, snippets=snap.snippets,
             should_stop=_line_stop if mode is Mode.LINE else _block_stop(

@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
+from collections import deque
+from typing import Any
 
 from ..engine.host import EngineHost
 from .pipeline import Completion, CompletionService, Snapshot
@@ -13,18 +16,34 @@ from .pipeline import Completion, CompletionService, Snapshot
 log = logging.getLogger(__name__)
 
 
+class Cancel(threading.Event):
+    """A cancellation flag that remembers when it was raised (to measure how fast work stops)."""
+
+    set_at: float | None = None
+
+    def set(self) -> None:
+        if not self.is_set():
+            self.set_at = time.perf_counter()
+        super().set()
+
+
+RECORDS = 2048  # per-request records kept for `slmLsp/stats`
+
+
 class Scheduler:
     """Runs completions on the inference thread, newest first."""
 
     def __init__(self, host: EngineHost):
         self.host = host
-        self._running: dict[str, threading.Event] = {}
-        self._speculation = threading.Event()
+        self._running: dict[str, Cancel] = {}
+        self.records: deque[dict[str, Any]] = deque(maxlen=RECORDS)
+        self._seq = 0
+        self._speculation = Cancel()
         self._spec_task: asyncio.Task | None = None
         self.stats = {"requests": 0, "preempted": 0, "cancelled": 0, "cache": 0,
                       "speculated": 0}
 
-    def _preempt(self, uri: str) -> threading.Event:
+    def _preempt(self, uri: str) -> Cancel:
         """A new request pre-empts every older one: one user, one cursor, one suggestion shown.
         (A request from another document is as stale as one from the same document.)"""
         for event in self._running.values():
@@ -32,21 +51,40 @@ class Scheduler:
                 event.set()
                 self.stats["preempted"] += 1
         self._speculation.set()
-        cancel = threading.Event()
+        cancel = Cancel()
         self._running[uri] = cancel
         return cancel
 
+    def record(self, **fields: Any) -> dict[str, Any]:
+        """Keep a per-request record (see ``slmLsp/stats``)."""
+        self._seq += 1
+        rec = {"seq": self._seq, **fields}
+        self.records.append(rec)
+        return rec
+
     async def complete(self, service: CompletionService, snap: Snapshot, *,
-                       automatic: bool) -> Completion | None:
+                       automatic: bool, request_id: Any = None) -> Completion | None:
         """The completion for ``snap``; raises CancelledError when the request is cancelled."""
         self.stats["requests"] += 1
+        rec = self.record(id=request_id, uri=snap.uri, version=snap.version, source="cache")
         hit = service.cached(snap)
         if hit is not None:
             self.stats["cache"] += 1
             return Completion(hit, "cache", snap.trigger.mode)
         cancel = self._preempt(snap.uri)
+        submitted = time.perf_counter()
+        times: dict[str, float] = {}
+
+        def job() -> Completion | None:
+            times["start"] = time.perf_counter()
+            try:
+                return service.complete(snap, cancel, automatic=automatic)
+            finally:
+                times["end"] = time.perf_counter()
+
+        result = None
         try:
-            result = await self.host.run(service.complete, snap, cancel, automatic=automatic)
+            result = await self.host.run(job)
         except asyncio.CancelledError:
             cancel.set()
             self.stats["cancelled"] += 1
@@ -54,9 +92,24 @@ class Scheduler:
         finally:
             if self._running.get(snap.uri) is cancel:
                 del self._running[snap.uri]
+            self._fill(rec, result, cancel, submitted, times)
         if cancel.is_set() and result is not None and result.dropped == "cancelled":
             return None
         return result
+
+    @staticmethod
+    def _fill(rec: dict[str, Any], result: Completion | None, cancel: Cancel,
+              submitted: float, times: dict[str, float]) -> None:
+        gen = result.generation if result is not None else None
+        rec.update(source="model", waitMs=_ms(times.get("start", submitted) - submitted))
+        if gen is not None:
+            rec.update(stopReason=gen.stop_reason, promptTokens=gen.prompt_tokens,
+                       evaluatedTokens=gen.evaluated_tokens, generatedTokens=gen.tokens,
+                       promptMs=round(gen.prompt_ms, 2), decodeMs=round(gen.decode_ms, 2))
+        if result is not None and result.dropped:
+            rec["dropped"] = result.dropped
+        if cancel.set_at is not None and "end" in times:
+            rec["stopMs"] = _ms(max(0.0, times["end"] - cancel.set_at))
 
     def cancel_all(self) -> None:
         """Stop whatever runs or is speculated (at shutdown)."""
@@ -85,7 +138,7 @@ class Scheduler:
 
         doc = Document(uri=snap.uri, text=text, language_id=snap.language_id)
         nxt = Snapshot.of(doc, offset, invoked=False, path=snap.path, snippets=snap.snippets)
-        self._speculation = cancel = threading.Event()
+        self._speculation = cancel = Cancel()
 
         async def run() -> None:
             try:
@@ -102,3 +155,7 @@ class Scheduler:
         result = service.complete(snap, cancel, speculative=True)
         if result is not None and result.dropped != "cancelled":
             self.stats["speculated"] += 1
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)

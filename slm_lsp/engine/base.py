@@ -47,8 +47,8 @@ class GenerationRequest:
     max_tokens: int = 64
     stop: tuple[str, ...] = ()
     deadline: float | None = None  # time.monotonic() after which generation ends
-    # Seconds allowed for decoding, counted from the first generated token (prompt evaluation
-    # is bounded by ``deadline`` only).
+    # Seconds allowed for decoding, counted from the first generated token; with it,
+    # ``deadline`` bounds only the prompt evaluation.
     decode_budget_s: float | None = None
     temperature: float = 0.0
     prefix: str = ""

@@ -279,7 +279,8 @@ class LocalEngine:
         llm.n_tokens = common
         return common
 
-    def _eval(self, tokens: list[int], cancel: threading.Event) -> bool:
+    def _eval(self, tokens: list[int], cancel: threading.Event,
+              deadline: float | None = None) -> bool:
         """Evaluate tokens in batches; False when cancelled part-way.
 
         Batches are at most ``CANCEL_BATCH`` tokens so a cancelled request stops within one
@@ -288,7 +289,7 @@ class LocalEngine:
         llm = self._llm
         step = min(self.n_batch, CANCEL_BATCH)
         for i in range(0, len(tokens), step):
-            if cancel.is_set():
+            if cancel.is_set() or (deadline is not None and time.monotonic() > deadline):
                 return False
             chunk = tokens[i:i + step]
             llm.eval(chunk)
@@ -301,11 +302,12 @@ class LocalEngine:
         tokens = self._prompt_tokens(request)
         common = self._reuse(tokens)
         todo = tokens[common:]
-        ok = self._eval(todo, cancel)
+        ok = self._eval(todo, cancel, request.deadline)
         t1 = time.perf_counter()
         gen = Generation(text="", stop_reason="cancelled", prompt_tokens=len(tokens),
                          evaluated_tokens=len(todo), prompt_ms=(t1 - t0) * 1000)
         if not ok:
+            gen.stop_reason = "cancelled" if cancel.is_set() else "time"
             return gen
         n_vocab = llm.n_vocab()
         vocab = llm._model
@@ -313,10 +315,11 @@ class LocalEngine:
         text = ""
         reason = "length"
         stops = request.stop
+        # Decoding has its own budget, counted from the first token; ``request.deadline``
+        # bounds the prompt evaluation (and decoding only when no budget is given).
         deadline = request.deadline
         if request.decode_budget_s is not None:
-            budget_end = time.monotonic() + request.decode_budget_s
-            deadline = budget_end if deadline is None else min(deadline, budget_end)
+            deadline = time.monotonic() + request.decode_budget_s
         for _ in range(request.max_tokens):
             if cancel.is_set():
                 reason = "cancelled"

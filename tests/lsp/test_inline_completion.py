@@ -136,3 +136,28 @@ async def test_cancelled_request_returns_cancelled_and_the_next_one_works(
         await task
     result = await inline(client, uri, 5, 4)
     assert result is not None and result.items
+
+
+async def test_typing_one_character_reevaluates_only_the_tail(client: LanguageClient):
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={
+        "slmLsp": {"completion": {"cache": False, "speculative": False, "maxTokens": 32,
+                                  "timeBudgetMs": 60000}}}))
+    uri = "file:///work/reuse.py"
+    text = PY.replace("    \n", "    total = 0\n    for value in range(10):\n        total +=")
+    open_doc(client, uri, text)
+    line = text.count("\n", 0, text.index("total +="))
+    col = len("        total +=")
+    await inline(client, uri, line, col)
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[types.TextDocumentContentChangePartial(
+            range=types.Range(types.Position(line, col), types.Position(line, col)),
+            text=" v")]))
+    await inline(client, uri, line, col + 2)
+    stats = await client.protocol.send_request_async("slmLsp/stats", {"since": 0})
+    model_runs = [r for r in stats.records if getattr(r, "source", "") == "model"
+                  and getattr(r, "uri", "") == uri]
+    assert len(model_runs) == 2
+    first, second = model_runs
+    assert first.promptTokens > 30
+    assert second.evaluatedTokens <= 8 < first.evaluatedTokens
