@@ -23,10 +23,14 @@ from .base import Generation, GenerationRequest, ModelInfo, ModelLoadError
 log = logging.getLogger(__name__)
 
 # llama.cpp's OpenMP threads spin at every barrier by default. On a laptop where anything else
-# runs, a spinning thread waits for a descheduled one and decoding gets 10-30x slower (measured:
-# 33 ms/token passive vs 500-1500 ms/token spinning, 2 threads, 2 busy cores). Sleeping waits
-# cost little on an idle machine. Must be set before libgomp loads (llama_cpp is imported lazily).
+# runs, a spinning thread waits for a descheduled one and decoding gets 10-30x slower; threads
+# that sleep at once are slow on an idle machine (a wake-up per barrier). A short spin, then
+# sleep, is close to the best of both (SmolLM2, 2 threads, 2 cores, ms/token):
+#   idle: spin 300k (default) 12, spin 1k 14, sleep at once 42
+#   both cores busy elsewhere: spin 300k 500-1500, spin 1k 33, sleep at once 22
+# Must be set before libgomp loads (llama_cpp is imported lazily); the user's values win.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("GOMP_SPINCOUNT", "1000")
 
 _CONTROL = 1 << 3  # LLAMA_TOKEN_ATTR_CONTROL
 CANCEL_BATCH = 64
