@@ -49,8 +49,8 @@ class CompletionSettings:
 class ContextSettings:
     """How the prompt is filled: token budgets for each part."""
 
-    prefix_tokens: int = 1024
-    suffix_tokens: int = 256
+    prefix_tokens: int = 384
+    suffix_tokens: int = 128
     snippet_tokens: int = 384
     cross_file: bool = True
     max_index_files: int = 5000
