@@ -173,13 +173,23 @@ def drop_suffix_overlap(text: str, line_suffix: str, next_lines: list[str]) -> s
     if not want:
         return text
     lines = text.split("\n")
-    # Cut at the first completion line that starts the suffix's first lines again.
+    # From the first completion line that is the line following the cursor's, the completion
+    # restates code that is already there: cut it (all of it, if it starts that way).
+    if _significant(want[0]):
+        for i, line in enumerate(lines):
+            if line.strip() == want[0]:
+                return "\n".join(lines[:i]).rstrip()
+    # Trailing lines that repeat the suffix's first lines, even short ones like `}`.
     for i in range(1, len(lines)):
         window = [ln.strip() for ln in lines[i:] if ln.strip()]
-        if window and window == want[: len(window)] and (len(window) >= 1):
-            if lines[i].strip() == want[0]:
-                return "\n".join(lines[:i]).rstrip()
+        if window and window == want[: len(window)] and lines[i].strip() == want[0]:
+            return "\n".join(lines[:i]).rstrip()
     return text
+
+
+def _significant(line: str) -> bool:
+    """A line with enough code to say it repeats (not `}` or `end`)."""
+    return sum(ch.isalnum() for ch in line) >= 4
 
 
 def balance_closers(text: str, line_suffix: str) -> str:

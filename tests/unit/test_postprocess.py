@@ -73,6 +73,13 @@ def test_drop_suffix_overlap_on_the_line():
     assert pp.drop_suffix_overlap("a + b", ")", []) == "a + b"
 
 
+def test_an_answer_that_starts_with_the_next_line_is_dropped():
+    assert pp.drop_suffix_overlap("walker = walker.next\n    acc = f(acc)", "",
+                                  ["    walker = walker.next", "  }"]) == ""
+    assert pp.drop_suffix_overlap("x = 1\n    // insertion", "", ["    // insertion"]) == "x = 1"
+    assert pp.drop_suffix_overlap("}\n", "", ["}"]) == "}\n"  # too short to say it repeats
+
+
 def test_drop_suffix_overlap_of_next_lines():
     text = "x = 1\n    y = 2\n    return x + y"
     assert pp.drop_suffix_overlap(text, "", ["    return x + y", ""]) == "x = 1\n    y = 2"
