@@ -173,7 +173,8 @@ def register(server: SlmServer) -> None:
         return {"counters": dict(ls.scheduler.stats),
                 "model": ls.host.loaded.model_id if ls.host.loaded else "",
                 "cachedTokens": len(getattr(engine, "_cached", ())),
-                "records": [r for r in ls.scheduler.records if r["seq"] > since]}
+                "seq": ls.scheduler.records[-1]["seq"] if ls.scheduler.records else 0,
+                "recent": [r for r in ls.scheduler.records if r["seq"] > since]}
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: SlmServer, *args) -> None:

@@ -73,14 +73,18 @@ class Scheduler:
             return Completion(hit, "cache", snap.trigger.mode)
         cancel = self._preempt(snap.uri)
         submitted = time.perf_counter()
-        times: dict[str, float] = {}
+        rec["source"] = "model"
 
         def job() -> Completion | None:
-            times["start"] = time.perf_counter()
+            # Runs on the inference thread; fills the record when the work really ends, which
+            # for a cancelled request is after its handler has answered.
+            started = time.perf_counter()
+            result = None
             try:
-                return service.complete(snap, cancel, automatic=automatic)
+                result = service.complete(snap, cancel, automatic=automatic)
+                return result
             finally:
-                times["end"] = time.perf_counter()
+                self._fill(rec, result, cancel, started - submitted, time.perf_counter())
 
         result = None
         try:
@@ -92,24 +96,23 @@ class Scheduler:
         finally:
             if self._running.get(snap.uri) is cancel:
                 del self._running[snap.uri]
-            self._fill(rec, result, cancel, submitted, times)
         if cancel.is_set() and result is not None and result.dropped == "cancelled":
             return None
         return result
 
     @staticmethod
     def _fill(rec: dict[str, Any], result: Completion | None, cancel: Cancel,
-              submitted: float, times: dict[str, float]) -> None:
+              wait_s: float, ended: float) -> None:
         gen = result.generation if result is not None else None
-        rec.update(source="model", waitMs=_ms(times.get("start", submitted) - submitted))
+        rec["waitMs"] = _ms(wait_s)
         if gen is not None:
             rec.update(stopReason=gen.stop_reason, promptTokens=gen.prompt_tokens,
-                       evaluatedTokens=gen.evaluated_tokens, generatedTokens=gen.tokens,
+                       evaluatedTokens=gen.evaluated_tokens, tokens=gen.tokens,
                        promptMs=round(gen.prompt_ms, 2), decodeMs=round(gen.decode_ms, 2))
         if result is not None and result.dropped:
             rec["dropped"] = result.dropped
-        if cancel.set_at is not None and "end" in times:
-            rec["stopMs"] = _ms(max(0.0, times["end"] - cancel.set_at))
+        if cancel.set_at is not None:
+            rec["stopMs"] = _ms(max(0.0, ended - cancel.set_at))
 
     def cancel_all(self) -> None:
         """Stop whatever runs or is speculated (at shutdown)."""

@@ -155,7 +155,7 @@ async def test_typing_one_character_reevaluates_only_the_tail(client: LanguageCl
             text=" v")]))
     await inline(client, uri, line, col + 2)
     stats = await client.protocol.send_request_async("slmLsp/stats", {"since": 0})
-    model_runs = [r for r in stats.records if getattr(r, "source", "") == "model"
+    model_runs = [r for r in stats.recent if getattr(r, "source", "") == "model"
                   and getattr(r, "uri", "") == uri]
     assert len(model_runs) == 2
     first, second = model_runs
