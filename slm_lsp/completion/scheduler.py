@@ -66,7 +66,9 @@ class Scheduler:
                        automatic: bool, request_id: Any = None) -> Completion | None:
         """The completion for ``snap``; raises CancelledError when the request is cancelled."""
         self.stats["requests"] += 1
-        rec = self.record(id=request_id, uri=snap.uri, version=snap.version, source="cache")
+        rec = self.record(id=request_id, uri=snap.uri, version=snap.version, source="cache",
+                          stopReason=None, promptTokens=0, evaluatedTokens=0, tokens=0,
+                          promptMs=0.0, decodeMs=0.0, waitMs=0.0, stopMs=None)
         hit = service.cached(snap)
         if hit is not None:
             self.stats["cache"] += 1
@@ -113,6 +115,8 @@ class Scheduler:
             rec["dropped"] = result.dropped
         if cancel.set_at is not None:
             rec["stopMs"] = _ms(max(0.0, ended - cancel.set_at))
+        elif "stopMs" in rec and rec["stopMs"] is None:
+            del rec["stopMs"]
 
     def cancel_all(self) -> None:
         """Stop whatever runs or is speculated (at shutdown)."""
