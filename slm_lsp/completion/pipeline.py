@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 # A prompt evaluation that takes longer than this (a huge cold prompt on a busy machine) gives
 # up; decoding has its own budget (`completion.timeBudgetMs`) from its first token.
 PROMPT_DEADLINE_S = 30.0
+AUTOMATIC_EVAL_BATCH = 8
 
 
 @attrs.frozen
@@ -190,6 +191,9 @@ class CompletionService:
                 snap.trigger.line_prefix, settings.completion.max_lines),
             keep_cache=not speculative,
             logprobs=automatic and settings.completion.confidence_threshold > 0,
+            # As-you-type requests are pre-empted all the time: evaluate their prompts in
+            # small batches so a cancel frees the engine within tens of milliseconds.
+            eval_batch=AUTOMATIC_EVAL_BATCH if automatic else 0,
             require_text=mode is Mode.BLOCK and not snap.trigger.line_prefix.strip(),
         )
         gen = self.engine.generate(request, cancel)

@@ -59,6 +59,9 @@ class GenerationRequest:
     # The first token may not be a line break or end the generation (an empty line in a body
     # must get code, not the end of the block).
     require_text: bool = False
+    # Prompt tokens evaluated between two checks for cancellation (0: the engine's default).
+    # Small batches stop sooner; large ones evaluate a cold prompt faster.
+    eval_batch: int = 0
     # Whether token log-probabilities are needed (confidence gating); remote servers are much
     # slower when asked for them.
     logprobs: bool = True

@@ -284,14 +284,14 @@ class LocalEngine:
         return common
 
     def _eval(self, tokens: list[int], cancel: threading.Event,
-              deadline: float | None = None) -> bool:
+              deadline: float | None = None, batch: int = 0) -> bool:
         """Evaluate tokens in batches; False when cancelled part-way.
 
         Batches are at most ``CANCEL_BATCH`` tokens so a cancelled request stops within one
         small batch even while a long prompt is evaluated.
         """
         llm = self._llm
-        step = min(self.n_batch, CANCEL_BATCH)
+        step = min(self.n_batch, batch or CANCEL_BATCH)
         for i in range(0, len(tokens), step):
             if cancel.is_set() or (deadline is not None and time.monotonic() > deadline):
                 return False
@@ -306,7 +306,7 @@ class LocalEngine:
         tokens = self._prompt_tokens(request)
         common = self._reuse(tokens)
         todo = tokens[common:]
-        ok = self._eval(todo, cancel, request.deadline)
+        ok = self._eval(todo, cancel, request.deadline, request.eval_batch)
         t1 = time.perf_counter()
         gen = Generation(text="", stop_reason="cancelled", prompt_tokens=len(tokens),
                          evaluated_tokens=len(todo), prompt_ms=(t1 - t0) * 1000)
