@@ -66,6 +66,7 @@ class EngineHost:
         self.error: str = ""
         self._ready = asyncio.Event()
         self._generation = 0  # bumped on each (re)load; stale loads are discarded
+        self._closed = False
         self._key: Any = None
 
     @staticmethod
@@ -80,6 +81,8 @@ class EngineHost:
     async def load(self, settings: Settings, progress: Callable[[float], None] | None = None
                    ) -> Loaded | None:
         """Load the engine the settings name (replacing the current one)."""
+        if self._closed:
+            return None  # shut down: a load that was about to start must not
         self._generation += 1
         gen = self._generation
         self._key = self._key_of(settings)
@@ -96,9 +99,12 @@ class EngineHost:
 
             def report(frac: float) -> None:
                 pct = int(frac * 100)
-                loop.call_soon_threadsafe(self._status, "loading", "loading model", pct)
-                if progress:
-                    loop.call_soon_threadsafe(progress, frac)
+                try:
+                    loop.call_soon_threadsafe(self._status, "loading", "loading model", pct)
+                    if progress:
+                        loop.call_soon_threadsafe(progress, frac)
+                except RuntimeError:
+                    pass  # the event loop is gone: the server is exiting
 
             engine.load(report)
             model_id = choice.id if choice else engine.info.name
@@ -115,6 +121,8 @@ class EngineHost:
                 self._ready.set()
             return None
         except Exception as exc:  # noqa: BLE001 - a load failure must not kill the server
+            if self._closed:  # shut down under this load (the executor refuses work)
+                return None
             log.exception("model load failed")
             if gen == self._generation:
                 self.error = f"model load failed: {exc}"
@@ -146,6 +154,7 @@ class EngineHost:
         """Release the model on the inference thread, after the work running there (freeing it
         under a running generation would crash the process)."""
         loaded, self.loaded = self.loaded, None
+        self._closed = True
         self._generation += 1
         if loaded is not None:
             def close() -> None:

@@ -76,7 +76,7 @@ def test_request_after_shutdown_gets_invalid_request_and_exit_is_0(ready: RawCli
     assert error_code(ready.call("workspace/symbol", {"query": ""})) == INVALID_REQUEST
     ready.notify("exit")
     assert ready.wait(5) == 0
-    assert no_traceback(ready)
+    assert no_traceback(ready), bytes(ready.stderr)[-4000:].decode('utf-8', 'replace')
 
 
 def test_exit_without_shutdown_exits_1(ready: RawClient) -> None:
@@ -96,7 +96,7 @@ def test_closing_stdin_exits_cleanly_within_a_second(ready: RawClient) -> None:
     code = ready.wait(5)
     assert code == 0
     assert time.monotonic() - start < EXIT_BUDGET
-    assert no_traceback(ready)
+    assert no_traceback(ready), bytes(ready.stderr)[-4000:].decode('utf-8', 'replace')
 
 
 def test_sigterm_exits_0_without_traceback(ready: RawClient) -> None:
@@ -105,7 +105,7 @@ def test_sigterm_exits_0_without_traceback(ready: RawClient) -> None:
     ready.proc.send_signal(signal.SIGTERM)
     assert ready.wait(5) == 0
     assert time.monotonic() - start < EXIT_BUDGET
-    assert no_traceback(ready)
+    assert no_traceback(ready), bytes(ready.stderr)[-4000:].decode('utf-8', 'replace')
 
 
 # ---- message validation ------------------------------------------------------
