@@ -40,8 +40,9 @@ class CompletionCache:
     def remember(self, uri: str, prefix: str, suffix: str, mode: str, text: str,
                  shown: bool = True) -> None:
         """Record a completion for its context; ``shown`` ones also serve type-through."""
-        self._lru[context_key(prefix, suffix, mode)] = text
-        self._lru.move_to_end(context_key(prefix, suffix, mode))
+        key = context_key(prefix, suffix, mode)
+        self._lru[key] = text
+        self._lru.move_to_end(key)
         while len(self._lru) > self.capacity:
             self._lru.popitem(last=False)
         if shown and text:
@@ -55,9 +56,10 @@ class CompletionCache:
                 typed = prefix[len(shown.prefix):]
                 if typed and shown.text.startswith(typed) and len(typed) < len(shown.text):
                     return shown.text[len(typed):]
-        hit = self._lru.get(context_key(prefix, suffix, mode))
+        key = context_key(prefix, suffix, mode)
+        hit = self._lru.get(key)
         if hit is not None:
-            self._lru.move_to_end(context_key(prefix, suffix, mode))
+            self._lru.move_to_end(key)
         return hit
 
     def forget(self, uri: str) -> None:

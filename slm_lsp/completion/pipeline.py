@@ -86,8 +86,8 @@ def build_prompt(snap: Snapshot, fmt: PromptFormat, engine: Engine, settings: Se
 
 
 def _line_stop(text: str) -> bool:
-    body = text.lstrip("\n")
-    return "\n" in body or (text.startswith("\n") and body.count("\n") >= 1)
+    """A line is done once a line break follows some text (leading breaks do not count)."""
+    return "\n" in text.lstrip("\n")
 
 
 def _block_stop(line_prefix: str, max_lines: int):
