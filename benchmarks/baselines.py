@@ -172,10 +172,10 @@ class Runner:
     def __init__(self, path: str, fmt: PromptFormat, *, n_ctx: int = 2048, n_threads: int = 0):
         # The engine's loader: the same llama.cpp parameters as the server (it avoids the AMX
         # weight buffers that crash some virtualised CPUs).
-        from slm_lsp.engine.local import _new_llama, physical_cores
+        from slm_lsp.engine.native import new_llama, physical_cores
 
         self.fmt = fmt
-        self.llm = _new_llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads or physical_cores(),
+        self.llm = new_llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads or physical_cores(),
                          n_batch=256, verbose=False)
         self._eos = self.llm.token_eos()
 

@@ -8,7 +8,8 @@ reuse, completion cache, speculation) and ``off`` (``kvReuse``, ``completion.cac
 ``completion.speculative`` false). Each file is opened with a span cut out after a full prefix
 window and typed back one key every ``--interval-ms`` (0: the next key as soon as the answer
 came). The floor is this process decoding with llama-cpp-python directly: ms per token for a
-greedy decode after a short prompt, times the tokens each answer emitted. Ratios, not absolute
+greedy decode after a prompt as long as the replay's median window, times the tokens the server
+generated for each answer. Ratios, not absolute
 figures, are what carry from a busy machine to a quiet one.
 """
 
@@ -66,13 +67,13 @@ class Floor:
     """The model loaded here, for counting tokens and for the raw decode speed."""
 
     def __init__(self, model: str, threads: int, n_ctx: int):
-        from slm_lsp.engine.local import _new_llama, physical_cores
+        from slm_lsp.engine.native import new_llama, physical_cores
         from slm_lsp.models.registry import choose_model
 
         self.choice = choose_model(model)
         self.path = str(self.choice.path)
         self.threads = threads or physical_cores()
-        self.llm = _new_llama(model_path=self.path, n_ctx=n_ctx, n_threads=self.threads,
+        self.llm = new_llama(model_path=self.path, n_ctx=n_ctx, n_threads=self.threads,
                               n_threads_batch=self.threads, n_batch=256, n_ubatch=256,
                               logits_all=False, verbose=False)
 
@@ -82,18 +83,25 @@ class Floor:
         return len(self.llm.tokenize(text.encode("utf-8", "replace"), add_bos=False,
                                      special=False))
 
-    def ms_per_token(self, n_tokens: int = 48, repeats: int = 5) -> float:
-        """Median ms per greedily decoded token after a short prompt (argmax + one eval)."""
+    def ms_per_token(self, context: int = 0, n_tokens: int = 32, repeats: int = 5) -> float:
+        """Median ms per greedily decoded token (argmax + one eval), after a prompt of
+        ``context`` tokens of real code (0: a one-line prompt)."""
         import numpy as np
 
         llm = self.llm
         prompt = llm.tokenize(b"def parse_version(text):\n    ", add_bos=True)
+        if context:
+            code = Path(__file__).read_bytes() * (1 + context // 2000)
+            prompt = llm.tokenize(code, add_bos=True)[:context]
+        llm.reset()
+        llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+        llm.eval(prompt)
         n_vocab = llm.n_vocab()
         runs = []
         for _ in range(repeats):
-            llm.reset()
-            llm._ctx.kv_cache_seq_rm(-1, 0, -1)
-            llm.eval(prompt)
+            llm._ctx.kv_cache_seq_rm(-1, len(prompt) - 1, -1)
+            llm.n_tokens = len(prompt) - 1
+            llm.eval(prompt[-1:])
             t0 = time.perf_counter()
             for _ in range(n_tokens):
                 logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(n_vocab,))
@@ -122,8 +130,15 @@ def summarize(runs: list[ReplayResult], stats: list[dict], floor_ms: float,
     lat = [r.latency_ms for r in answered]
     shown = [r for r in answered if r.text]
     by_id = {e.get("id"): e for s in stats for e in s.get("recent", [])}
-    emitted = [by_id[r.id]["tokens"] if r.id in by_id else count(r.text) for r in shown]
-    floors = [n * floor_ms for n in emitted]
+    # The answers the model generated tokens for, beside the raw decode of as many tokens.
+    # (Without the server's stats, the non-empty answers, their text re-tokenized here.)
+    if by_id:
+        decoded = [(r, by_id[r.id]["tokens"]) for r in answered if r.id in by_id
+                   and by_id[r.id].get("source") == "model" and by_id[r.id]["tokens"] > 0]
+    else:
+        decoded = [(r, count(r.text)) for r in shown]
+    floors = [n * floor_ms for _, n in decoded]
+    decoded_lat = [r.latency_ms for r, _ in decoded]
     model = [by_id[r.id] for r in answered if r.id in by_id
              and by_id[r.id].get("source") == "model"]
     evaluated = [e["evaluatedTokens"] for e in model]
@@ -139,7 +154,11 @@ def summarize(runs: list[ReplayResult], stats: list[dict], floor_ms: float,
         "shown_p50": percentile([r.latency_ms for r in shown], 50),
         "fresh_p50": percentile([r.latency_ms for r in shown if not r.through], 50),
         "fresh": sum(not r.through for r in shown),
+        "decoded": len(decoded), "decoded_p50": percentile(decoded_lat, 50),
+        "decoded_tokens_p50": percentile([n for _, n in decoded], 50),
         "floor_p50": percentile(floors, 50),
+        "per_answer_p50": percentile([a / f for a, f in zip(decoded_lat, floors, strict=True)],
+                                     50),
         "eval_p50": percentile(evaluated, 50), "eval_p95": percentile(evaluated, 95),
         "prompt_p50": percentile([e["promptTokens"] for e in model], 50),
         "cache_share": len(cached) / len(answered) if by_id and answered else math.nan,
@@ -176,8 +195,13 @@ def report(title: str, on: dict, off: dict, rss: dict, has_stats: bool) -> None:
         ("non-empty answer p50 ms", lambda s: fmt_ms(s["shown_p50"])),
         ("non-empty, not type-through p50 (n)", lambda s: f"{fmt_ms(s['fresh_p50'])} "
                                                           f"({s['fresh']})"),
-        ("floor for emitted tokens p50 ms", lambda s: fmt_ms(s["floor_p50"])),
-        ("p50 / floor", lambda s: _ratio(s["shown_p50"], s["floor_p50"])),
+        ("answers the model decoded (n)", lambda s: str(s["decoded"])),
+        ("  their tokens p50", lambda s: fmt_ms(s["decoded_tokens_p50"])),
+        ("  their keystroke->answer p50 ms", lambda s: fmt_ms(s["decoded_p50"])),
+        ("  floor: raw decode, p50 ms", lambda s: fmt_ms(s["floor_p50"])),
+        ("  p50 / floor p50", lambda s: _ratio(s["decoded_p50"], s["floor_p50"])),
+        ("  per answer, answer / floor p50", lambda s: "n/a" if s["per_answer_p50"] != s[
+            "per_answer_p50"] else f"{s['per_answer_p50']:.2f}x"),
         ("prompt tokens (server) p50", lambda s: fmt_ms(s["prompt_p50"])),
         ("evaluated prompt tokens p50/p95", lambda s: f"{fmt_ms(s['eval_p50'])}/"
                                                       f"{fmt_ms(s['eval_p95'])}"),
@@ -212,11 +236,9 @@ def report(title: str, on: dict, off: dict, rss: dict, has_stats: bool) -> None:
 async def run(args: argparse.Namespace) -> int:
     files = corpus_files(args.file)
     print("measuring the floor (llama-cpp-python in this process)...", flush=True)
-    floor = Floor(args.model, args.threads, 512)
-    ms_tok = floor.ms_per_token()
+    floor = Floor(args.model, args.threads, args.n_ctx)
+    short_ms = floor.ms_per_token()
     size_mb = os.path.getsize(floor.path) / 1e6
-    print(f"model {floor.choice.id} ({size_mb:.0f} MB, {floor.path}), threads {floor.threads}, "
-          f"floor {ms_tok:.1f} ms/token")
     plans = []
     for path in files:
         text = path.read_text(encoding="utf-8")
@@ -224,6 +246,13 @@ async def run(args: argparse.Namespace) -> int:
         chars = len(typing_document(text, start, args.chars)[1])
         pre, suf = floor.prompt_size(text, start, args)
         plans.append((path, text, start, chars, pre, suf))
+    # The floor decodes at the depth the server's answers decode at: after a prompt of the
+    # median window (a token costs more after 1,800 tokens of context than after ten).
+    depth = int(percentile([pre + suf for *_, pre, suf in plans], 50))
+    ms_tok = floor.ms_per_token(depth)
+    print(f"model {floor.choice.id} ({size_mb:.0f} MB, {floor.path}), threads {floor.threads}; "
+          f"floor {ms_tok:.1f} ms/token after {depth} tokens ({short_ms:.1f} after 10)",
+          flush=True)
     log_dir = Path(args.log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     servers = {c: LspProcess(server_command(), stderr_path=log_dir / f"latency-{c}.log")

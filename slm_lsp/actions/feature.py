@@ -19,6 +19,7 @@ from lsprotocol import types
 from pygls.capabilities import get_capability
 from pygls.uris import from_fs_path, to_fs_path
 
+from ..engine.base import Cancel
 from ..syntax.diagnostics import syntax_problems
 from ..syntax.languages import grammar
 from . import compute
@@ -247,7 +248,7 @@ class Actions:
     async def _run(self, data: ActionData, text: str, lang: str, a: int, b: int,
                    plan: sc.TestPlan | None, existing: str | None) -> compute.Outcome:
         loaded = await self.server.host.wait_ready(timeout=60)
-        cancel = threading.Event()
+        cancel = Cancel()
         settings = self.server.settings.actions
         drafter = Drafter(loaded.engine if loaded else None, loaded.fmt if loaded else None,
                           cancel, time.monotonic() + BUDGET_S[data.kind], settings.max_tokens)

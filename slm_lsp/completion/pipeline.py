@@ -191,8 +191,8 @@ class CompletionService:
                 snap.trigger.line_prefix, settings.completion.max_lines),
             keep_cache=not speculative,
             logprobs=automatic and settings.completion.confidence_threshold > 0,
-            # As-you-type requests are pre-empted all the time: evaluate their prompts in
-            # small batches so a cancel frees the engine within tens of milliseconds.
+            # As-you-type requests are pre-empted all the time, and a cancel throws away the
+            # batch in flight: small batches keep what was evaluated before the next key.
             eval_batch=AUTOMATIC_EVAL_BATCH if automatic else 0,
             require_text=mode is Mode.BLOCK and not snap.trigger.line_prefix.strip(),
         )

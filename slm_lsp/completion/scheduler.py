@@ -10,21 +10,11 @@ import time
 from collections import deque
 from typing import Any
 
+from ..engine.base import Cancel
 from ..engine.host import EngineHost
 from .pipeline import Completion, CompletionService, Snapshot
 
 log = logging.getLogger(__name__)
-
-
-class Cancel(threading.Event):
-    """A cancellation flag that remembers when it was raised (to measure how fast work stops)."""
-
-    set_at: float | None = None
-
-    def set(self) -> None:
-        if not self.is_set():
-            self.set_at = time.perf_counter()
-        super().set()
 
 
 RECORDS = 2048  # per-request records kept for `slmLsp/stats`

@@ -7,12 +7,44 @@ prompt formats beyond the special-token strings it is handed.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Literal, Protocol
 
 import attrs
 
 StopReason = Literal["stop", "length", "time", "cancelled", "error"]
+
+
+class Cancel(threading.Event):
+    """A cancellation flag that remembers when it was raised (to measure how fast work stops)
+    and tells whoever watches it at once, so an engine can stop in the middle of a batch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.set_at: float | None = None
+        self._watchers: list[Callable[[], None]] = []
+
+    def set(self) -> None:
+        if self.is_set():
+            return
+        self.set_at = time.perf_counter()
+        super().set()
+        for watcher in list(self._watchers):
+            watcher()
+
+    def watch(self, watcher: Callable[[], None]) -> Callable[[], None]:
+        """Call ``watcher`` (from the setting thread) when the flag is raised, at once if it
+        already is; returns the function that stops watching."""
+        self._watchers.append(watcher)
+        if self.is_set():
+            watcher()
+
+        def unwatch() -> None:
+            if watcher in self._watchers:
+                self._watchers.remove(watcher)
+
+        return unwatch
 
 
 class EngineError(RuntimeError):

@@ -19,82 +19,12 @@ import numpy as np
 
 from ..models.registry import PromptFormat
 from .base import Generation, GenerationRequest, ModelInfo, ModelLoadError
-
-log = logging.getLogger(__name__)
-
-# llama.cpp's OpenMP threads spin at every barrier by default. On a laptop where anything else
-# runs, a spinning thread waits for a descheduled one and decoding gets 10-30x slower; threads
-# that sleep at once are slow on an idle machine (a wake-up per barrier). A short spin, then
-# sleep, is close to the best of both (SmolLM2, 2 threads, 2 cores, ms/token):
-#   idle: spin 300k (default) 12, spin 1k 14, sleep at once 42
-#   both cores busy elsewhere: spin 300k 500-1500, spin 1k 33, sleep at once 22
-# Must be set before libgomp loads (llama_cpp is imported lazily); the user's values win.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-os.environ.setdefault("GOMP_SPINCOUNT", "1000")
+from .native import AbortFlag, new_llama, physical_cores, route_logs
 
 _CONTROL = 1 << 3  # LLAMA_TOKEN_ATTR_CONTROL
 CANCEL_BATCH = 64
 
-
-def physical_cores() -> int:
-    """Physical cores (llama.cpp is fastest with one thread per physical core)."""
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
-            pairs = set()
-            phys = core = None
-            for line in fh:
-                if line.startswith("physical id"):
-                    phys = line.split(":")[1].strip()
-                elif line.startswith("core id"):
-                    core = line.split(":")[1].strip()
-                elif not line.strip() and core is not None:
-                    pairs.add((phys, core))
-                    phys = core = None
-            if core is not None:
-                pairs.add((phys, core))
-            if pairs:
-                return max(1, min(len(pairs), os.cpu_count() or 1))
-    except OSError:
-        pass
-    return max(1, (os.cpu_count() or 2) // 2 or 1)
-
-
-def _cpu_has_amx() -> bool:
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
-            return " amx_int8" in fh.read(1 << 16)
-    except OSError:
-        return False
-
-
-_PARAMS_LOCK = threading.Lock()
-
-
-def _new_llama(**kwargs):
-    """``Llama(**kwargs)``; on CPUs with AMX, without llama.cpp's extra weight buffers.
-
-    The AMX matmul of llama.cpp's extra buffer types crashes the process on some AMX machines
-    (seen on virtualised Sapphire Rapids); the plain CPU kernels are safe everywhere.
-    """
-    import llama_cpp.llama_cpp as lc
-    from llama_cpp import Llama
-
-    if not _cpu_has_amx():
-        return Llama(**kwargs)
-    with _PARAMS_LOCK:
-        default = lc.llama_model_default_params
-
-        def params():
-            p = default()
-            p.use_extra_bufts = False
-            return p
-
-        lc.llama_model_default_params = params
-        try:
-            return Llama(**kwargs)
-        finally:
-            lc.llama_model_default_params = default
-
+log = logging.getLogger(__name__)
 
 class LocalEngine:
     """A GGUF model run in process."""
@@ -115,6 +45,7 @@ class LocalEngine:
         self._piece_buf = ctypes.create_string_buffer(64)
         self._breaking: np.ndarray | None = None
         self._lock = threading.Lock()
+        self._abort = AbortFlag()
 
     # -- loading ---------------------------------------------------------------------------
     def load(self, progress: Callable[[float], None] | None = None) -> None:
@@ -124,7 +55,8 @@ class LocalEngine:
         if progress:
             progress(0.05)
         try:
-            self._llm = _new_llama(
+            route_logs(self._abort)
+            self._llm = new_llama(
                 model_path=self.path, n_ctx=self.n_ctx, n_threads=self.n_threads,
                 n_threads_batch=self.n_threads, n_batch=self.n_batch, n_ubatch=self.n_batch,
                 use_mmap=True, logits_all=False, verbose=False,
@@ -133,6 +65,8 @@ class LocalEngine:
             raise ModelLoadError(f"could not load {self.path}: {exc}") from exc
         if progress:
             progress(0.8)
+        if not self._abort.install(self._llm._ctx.ctx):
+            log.info("no C library to stop batches part way; a cancel waits for the batch")
         self._check_format()
         self.info.special_tokens = {m: self._marker_id(m) for m in self.fmt.markers}
         self.info.size_bytes = os.path.getsize(self.path)
@@ -231,7 +165,15 @@ class LocalEngine:
         if self._llm is None:
             raise ModelLoadError("the model is not loaded")
         with self._lock:
-            return self._generate(request, cancel)
+            self._abort.clear()
+            watch = getattr(cancel, "watch", None)  # a base.Cancel stops the batch in flight
+            unwatch = watch(self._abort.raise_) if watch is not None else None
+            try:
+                return self._generate(request, cancel)
+            finally:
+                if unwatch is not None:
+                    unwatch()
+                self._abort.clear()
 
     def _piece(self, tok: int) -> bytes:
         """The bytes of one token, leading spaces kept, special tokens rendered as nothing."""
@@ -287,17 +229,28 @@ class LocalEngine:
               deadline: float | None = None, batch: int = 0) -> bool:
         """Evaluate tokens in batches; False when cancelled part-way.
 
-        Batches are at most ``CANCEL_BATCH`` tokens so a cancelled request stops within one
-        small batch even while a long prompt is evaluated.
+        A cancel stops the batch in flight within a graph node (see ``AbortFlag``) and loses
+        only that batch: the batches before it stay in the KV cache for the next request,
+        which mostly shares them. Batches are at most ``CANCEL_BATCH`` tokens for that reason.
         """
         llm = self._llm
         step = min(self.n_batch, batch or CANCEL_BATCH)
-        for i in range(0, len(tokens), step):
+        i = 0
+        while i < len(tokens):
             if cancel.is_set() or (deadline is not None and time.monotonic() > deadline):
                 return False
             chunk = tokens[i:i + step]
-            llm.eval(chunk)
+            try:
+                llm.eval(chunk)
+            except RuntimeError:
+                if not self._abort.raised:
+                    raise
+                if cancel.is_set():
+                    return False
+                self._abort.clear()  # raised for a request that has already ended: go on
+                continue
             self._cached.extend(chunk)
+            i += step
         return True
 
     def _generate(self, request: GenerationRequest, cancel: threading.Event) -> Generation:
@@ -350,15 +303,13 @@ class LocalEngine:
             cut = _first_stop(text, stops)
             if cut is not None:
                 text = text[:cut]
-                reason = "stop"
-                # Keep the KV of this token: the next request's prompt rarely matches it anyway.
-                self._eval([tok], cancel)
+                reason = "stop"  # not evaluated: the next prompt rarely goes on with it
+                break
+            if request.should_stop is not None and request.should_stop(text):
+                reason = "stop"  # this token ends the answer: no need to evaluate it
                 break
             if not self._eval([tok], cancel):
                 reason = "cancelled"
-                break
-            if request.should_stop is not None and request.should_stop(text):
-                reason = "stop"
                 break
         gen.text = text if reason != "length" else out.decode("utf-8", "ignore")
         gen.stop_reason = reason

@@ -1,0 +1,157 @@
+"""The glue to llama.cpp's native library that the in-process engine needs beyond
+llama-cpp-python's ``Llama``: thread settings, safe model parameters, a way to stop a batch part
+way, and llama.cpp's log routed to ours."""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import threading
+import weakref
+
+log = logging.getLogger("slm_lsp.llama")
+
+# llama.cpp's OpenMP threads spin at every barrier by default. On a laptop where anything else
+# runs, a spinning thread waits for a descheduled one and decoding gets 10-30x slower; threads
+# that sleep at once are slow on an idle machine (a wake-up per barrier). A short spin, then
+# sleep, is close to the best of both (SmolLM2, 2 threads, 2 cores, ms/token):
+#   idle: spin 300k (default) 12, spin 1k 14, sleep at once 42
+#   both cores busy elsewhere: spin 300k 500-1500, spin 1k 33, sleep at once 22
+# Must be set before libgomp loads (llama_cpp is imported lazily); the user's values win.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("GOMP_SPINCOUNT", "1000")
+
+def physical_cores() -> int:
+    """Physical cores (llama.cpp is fastest with one thread per physical core)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
+            pairs = set()
+            phys = core = None
+            for line in fh:
+                if line.startswith("physical id"):
+                    phys = line.split(":")[1].strip()
+                elif line.startswith("core id"):
+                    core = line.split(":")[1].strip()
+                elif not line.strip() and core is not None:
+                    pairs.add((phys, core))
+                    phys = core = None
+            if core is not None:
+                pairs.add((phys, core))
+            if pairs:
+                return max(1, min(len(pairs), os.cpu_count() or 1))
+    except OSError:
+        pass
+    return max(1, (os.cpu_count() or 2) // 2 or 1)
+
+
+def _cpu_has_amx() -> bool:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
+            return " amx_int8" in fh.read(1 << 16)
+    except OSError:
+        return False
+
+
+_PARAMS_LOCK = threading.Lock()
+
+
+def new_llama(**kwargs):
+    """``Llama(**kwargs)``; on CPUs with AMX, without llama.cpp's extra weight buffers.
+
+    The AMX matmul of llama.cpp's extra buffer types crashes the process on some AMX machines
+    (seen on virtualised Sapphire Rapids); the plain CPU kernels are safe everywhere.
+    """
+    import llama_cpp.llama_cpp as lc
+    from llama_cpp import Llama
+
+    if not _cpu_has_amx():
+        return Llama(**kwargs)
+    with _PARAMS_LOCK:
+        default = lc.llama_model_default_params
+
+        def params():
+            p = default()
+            p.use_extra_bufts = False
+            return p
+
+        lc.llama_model_default_params = params
+        try:
+            return Llama(**kwargs)
+        finally:
+            lc.llama_model_default_params = default
+
+
+class AbortFlag:
+    """Stops llama.cpp in the middle of a batch, between two nodes of the compute graph.
+
+    llama.cpp asks ``abort_callback(data)`` after each graph node. A Python callback there would
+    take the GIL hundreds of times per token, and wait for it whenever the event loop runs; so
+    the callback is C's own ``strlen`` over a two-byte buffer: 0 while the flag is down, 1 once
+    it is raised (any thread may raise it). ``llama_decode`` then returns 2 and drops the
+    batch's positions from the KV cache; what was evaluated before the batch stays valid.
+    """
+
+    def __init__(self) -> None:
+        self._buf = ctypes.create_string_buffer(2)
+
+    @property
+    def raised(self) -> bool:
+        return self._buf.raw[0] != 0
+
+    def raise_(self) -> None:
+        self._buf[0] = 1
+
+    def clear(self) -> None:
+        self._buf[0] = 0
+
+    def install(self, ctx) -> bool:
+        """Make ``ctx`` (a ``llama_context_p``) stop when the flag is raised; False when this
+        platform's C library cannot be found (batches then run to their end)."""
+        import llama_cpp
+
+        try:
+            libc = ctypes.CDLL(None)
+            address = ctypes.cast(libc.strlen, ctypes.c_void_p).value
+        except (OSError, AttributeError):
+            return False
+        self._callback = llama_cpp.ggml_abort_callback(address)
+        llama_cpp.llama_set_abort_callback(ctx, self._callback, ctypes.cast(self._buf,
+                                                                            ctypes.c_void_p))
+        return True
+
+
+# ggml_log_level: NONE 0, DEBUG 1, INFO 2, WARN 3, ERROR 4, CONT 5 (continues the last line)
+_LEVELS = {1: logging.DEBUG, 2: logging.DEBUG, 3: logging.INFO, 4: logging.WARNING}
+_log_state = {"level": logging.DEBUG, "callback": None}
+_ABORTING: weakref.WeakSet[AbortFlag] = weakref.WeakSet()
+
+
+def route_logs(quiet: AbortFlag | None = None) -> None:
+    """Send llama.cpp's messages to our log instead of raw stderr (once per process).
+
+    Warnings become info and errors warnings: the model file and the settings are ours to
+    report. While ``quiet`` is raised (a batch being aborted on purpose), they are debug.
+    """
+    import llama_cpp
+
+    if quiet is not None:
+        _ABORTING.add(quiet)
+    if _log_state["callback"] is not None:
+        return
+
+    @llama_cpp.llama_log_callback
+    def callback(level: int, text: bytes, _user: ctypes.c_void_p) -> None:
+        try:
+            lvl = _log_state["level"] if level == 5 else _LEVELS.get(level, logging.DEBUG)
+            _log_state["level"] = lvl
+            if lvl > logging.DEBUG and any(f.raised for f in _ABORTING):
+                lvl = logging.DEBUG
+            line = text.decode("utf-8", "replace").rstrip()
+            if line and log.isEnabledFor(lvl):
+                log.log(lvl, "llama.cpp: %s", line)
+        except Exception:  # noqa: BLE001 - never raise into C
+            pass
+
+    _log_state["callback"] = callback
+    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
