@@ -12,12 +12,14 @@ from __future__ import annotations
 import bisect
 import logging
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import attrs
-from tree_sitter import Node, Point, Tree
 
 from .syntax.languages import new_parser
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Point, Tree
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +132,8 @@ class Document:
         return len(self.text[:offset].encode("utf-8", "surrogatepass"))
 
     def point(self, offset: int) -> Point:
+        from tree_sitter import Point
+
         line, col = self.line_col(offset)
         start = self._line_starts[line]
         return Point(line, len(self.text[start : start + col].encode("utf-8", "surrogatepass")))

@@ -200,7 +200,9 @@ class SlmServer(LanguageServer):
             return None
         if not invoked and not settings.automatic:
             return None
+        t0 = time.perf_counter()
         snap = await self.snapshot(uri, position, invoked=invoked)
+        snapshot_ms = (time.perf_counter() - t0) * 1000
         if snap is None or snap.trigger.mode is Mode.NONE:
             return None
         loaded = await self.host.wait_ready()
@@ -209,7 +211,8 @@ class SlmServer(LanguageServer):
             return None  # a failed load was reported once, when it failed
         try:
             result = await self.scheduler.complete(self.service, snap, automatic=not invoked,
-                                                   request_id=request_id)
+                                                   request_id=request_id,
+                                                   snapshot_ms=snapshot_ms)
         except EngineError as exc:
             self._engine_failed(str(exc))
             return None

@@ -7,12 +7,16 @@ the rest of the file, and replaces nothing but the block's own lines.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
-from tree_sitter import Tree
 
 from ..completion import postprocess as pp
 from ..syntax.languages import LINE_COMMENT, new_parser
 from .targets import enclosing_statement, error_nodes_outside
+
+if TYPE_CHECKING:
+    from tree_sitter import Tree
 
 MAX_BLOCK_LINES = 30
 PREFIX_CHARS = 3000

@@ -7,6 +7,7 @@ insert at 0:0, an existing one gets an insert at its end.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import attrs
@@ -24,8 +25,12 @@ KIND_TESTS = "source.slm.tests"
 KINDS = {"fix": KIND_FIX, "docstring": KIND_DOCSTRING, "tests": KIND_TESTS}
 COMMAND = "slmLsp.applyAction"
 
-# The wire form is camelCase, as lsprotocol structures command arguments.
-_converter = get_converter()
+
+@cache
+def _converter():
+    """The wire form is camelCase, as lsprotocol structures command arguments. Built on first
+    use: it takes about 15 ms, which `initialize` need not wait for."""
+    return get_converter()
 
 
 @attrs.define
@@ -45,14 +50,14 @@ class ActionData:
     title: str = ""
 
     def to_wire(self) -> dict[str, Any]:
-        return _converter.unstructure(self)
+        return _converter().unstructure(self)
 
     @classmethod
     def from_wire(cls, value: Any) -> ActionData | None:
         if isinstance(value, ActionData):
             return value
         try:
-            data = _converter.structure(value, cls)
+            data = _converter().structure(value, cls)
         except Exception:  # noqa: BLE001 - not one of ours, or damaged on the way
             return None
         return data if data.kind in KINDS else None

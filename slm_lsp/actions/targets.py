@@ -7,12 +7,15 @@ Pure: tree-sitter nodes and byte offsets in, plain data out.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import attrs
-from tree_sitter import Node, Tree
 
 from ..syntax.diagnostics import outer_error_nodes
 from ..syntax.tree import ancestors
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Tree
 
 # Definitions that can carry documentation, by languageId.
 DEFINITIONS: dict[str, frozenset[str]] = {

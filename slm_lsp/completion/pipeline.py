@@ -72,6 +72,8 @@ class Completion:
     generation: Generation | None = None
     prompt: Prompt | None = None
     dropped: str = ""  # why a model answer was discarded, for logs and benchmarks
+    build_ms: float = 0.0  # building the prompt
+    post_ms: float = 0.0  # the filters after the model
 
 
 def build_prompt(snap: Snapshot, fmt: PromptFormat, engine: Engine, settings: Settings,
@@ -178,7 +180,9 @@ class CompletionService:
         if hit is not None:
             return Completion(hit, "cache", mode)
         settings = self.settings
+        t0 = time.perf_counter()
         prompt = build_prompt(snap, self.fmt, self.engine, settings, self.line_tokens)
+        build_ms = (time.perf_counter() - t0) * 1000
         budget = settings.completion.time_budget_ms / 1000
         max_tokens = settings.completion.max_tokens if mode is Mode.BLOCK else min(
             settings.completion.max_tokens, 48)
@@ -198,7 +202,9 @@ class CompletionService:
         )
         gen = self.engine.generate(request, cancel)
         if gen.stop_reason == "cancelled":
-            return Completion("", "model", mode, gen, prompt, dropped="cancelled")
+            return Completion("", "model", mode, gen, prompt, dropped="cancelled",
+                              build_ms=build_ms)
+        t1 = time.perf_counter()
         raw = gen.text
         if gen.stop_reason in ("time", "length") and "\n" in raw:
             raw = raw[: raw.rfind("\n")]  # only what is complete at a line boundary
@@ -209,4 +215,5 @@ class CompletionService:
         if settings.completion.cache:
             self.cache.remember(snap.uri, snap.prefix, snap.suffix, mode.value, text,
                                 shown=not speculative)
-        return Completion(text, "model", mode, gen, prompt, dropped)
+        return Completion(text, "model", mode, gen, prompt, dropped, build_ms,
+                          (time.perf_counter() - t1) * 1000)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-
-from tree_sitter import Parser, Tree
+from typing import TYPE_CHECKING
 
 from ..syntax.diagnostics import outer_error_nodes
 from ..syntax.languages import new_parser
+
+if TYPE_CHECKING:
+    from tree_sitter import Parser, Tree
 
 _OPEN = {"(": ")", "[": "]", "{": "}"}
 _CLOSE = {v: k for k, v in _OPEN.items()}

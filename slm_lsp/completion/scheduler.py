@@ -53,12 +53,14 @@ class Scheduler:
         return rec
 
     async def complete(self, service: CompletionService, snap: Snapshot, *,
-                       automatic: bool, request_id: Any = None) -> Completion | None:
+                       automatic: bool, request_id: Any = None,
+                       snapshot_ms: float = 0.0) -> Completion | None:
         """The completion for ``snap``; raises CancelledError when the request is cancelled."""
         self.stats["requests"] += 1
         rec = self.record(id=request_id, uri=snap.uri, version=snap.version, source="cache",
                           stopReason=None, promptTokens=0, evaluatedTokens=0, tokens=0,
-                          promptMs=0.0, decodeMs=0.0, waitMs=0.0, stopMs=None)
+                          promptMs=0.0, decodeMs=0.0, waitMs=0.0, stopMs=None,
+                          snapshotMs=round(snapshot_ms, 2), buildMs=0.0, postMs=0.0)
         hit = service.cached(snap)
         if hit is not None:
             self.stats["cache"] += 1
@@ -101,6 +103,8 @@ class Scheduler:
             rec.update(stopReason=gen.stop_reason, promptTokens=gen.prompt_tokens,
                        evaluatedTokens=gen.evaluated_tokens, tokens=gen.tokens,
                        promptMs=round(gen.prompt_ms, 2), decodeMs=round(gen.decode_ms, 2))
+        if result is not None:
+            rec.update(buildMs=round(result.build_ms, 2), postMs=round(result.post_ms, 2))
         if result is not None and result.dropped:
             rec["dropped"] = result.dropped
         if cancel.set_at is not None:

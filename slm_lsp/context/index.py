@@ -19,13 +19,16 @@ import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
-from tree_sitter import Tree
 
 from ..syntax.languages import language_for_path, new_parser
 from ..syntax.symbols import Definition, FileSymbols, extract
 from .ignore import GENERATED, IGNORED_DIRS, GitIgnore
+
+if TYPE_CHECKING:
+    from tree_sitter import Tree
 
 log = logging.getLogger(__name__)
 

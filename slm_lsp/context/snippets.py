@@ -32,14 +32,16 @@ import builtins
 import posixpath
 from collections.abc import Callable
 from functools import cache
-
-from tree_sitter import Node, Query, QueryCursor, Tree
+from typing import TYPE_CHECKING
 
 from ..engine.base import Snippet
 from ..syntax.languages import grammar, new_parser
 from ..syntax.symbols import Definition, defined_names, extract_imports, family
 from ..syntax.tree import ancestors
 from .index import SymbolIndex
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Query, Tree
 
 SCOPE_LINES = 150
 RECENT_LINES = 30
@@ -88,6 +90,8 @@ def _query(language_id: str) -> Query | None:
     lang = grammar(language_id)
     if lang is None:
         return None
+    from tree_sitter import Query
+
     kinds = [k for k in _IDENT_TYPES if lang.id_for_node_kind(k, True)]
     return Query(lang, "[" + " ".join(f"({k})" for k in kinds) + "] @id") if kinds else None
 
@@ -119,6 +123,8 @@ def names_near(tree: Tree, data: bytes, byte: int, language_id: str) -> dict[str
     scope = _scope(root, byte)
     if scope is not None:
         lo, hi = min(lo, scope.start_byte), max(hi, scope.end_byte)
+    from tree_sitter import QueryCursor
+
     qc = QueryCursor(query)
     qc.set_byte_range(lo, hi)
     skip = _BUILTINS.get(family(language_id), set()) | _COMMON

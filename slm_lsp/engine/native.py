@@ -111,9 +111,9 @@ class AbortFlag:
         import llama_cpp
 
         try:
-            libc = ctypes.CDLL(None)
+            libc = ctypes.cdll.msvcrt if os.name == "nt" else ctypes.CDLL(None)
             address = ctypes.cast(libc.strlen, ctypes.c_void_p).value
-        except (OSError, AttributeError):
+        except (OSError, AttributeError, TypeError):
             return False
         self._callback = llama_cpp.ggml_abort_callback(address)
         llama_cpp.llama_set_abort_callback(ctx, self._callback, ctypes.cast(self._buf,

@@ -7,9 +7,12 @@ server converts the points to the client's encoding and publishes them.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import attrs
-from tree_sitter import Node, Point, Tree
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Point, Tree
 
 # At most this many problems per document: after a few, more are noise.
 MAX_PROBLEMS = 20
@@ -68,6 +71,8 @@ def syntax_problems(tree: Tree | None, data: bytes, limit: int = MAX_PROBLEMS
     """
     if tree is None or not tree.root_node.has_error:
         return []
+    from tree_sitter import Point
+
     found: list[SyntaxProblem] = []
     stack = [tree.root_node]
     while stack and len(found) < limit:

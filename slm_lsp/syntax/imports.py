@@ -9,8 +9,11 @@ workspace files by ``context.snippets.resolve_imports``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from tree_sitter import Node, Tree
+if TYPE_CHECKING:
+    from tree_sitter import Node, Tree
+
 
 _FAMILY = {"javascriptreact": "javascript", "typescriptreact": "typescript"}
 _BRACE = {"javascript", "typescript", "go", "rust", "java", "c", "cpp"}

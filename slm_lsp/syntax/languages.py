@@ -6,8 +6,10 @@ import importlib
 import logging
 from functools import cache
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
-from tree_sitter import Language, Parser
+if TYPE_CHECKING:
+    from tree_sitter import Language, Parser
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,8 @@ def grammar(language_id: str) -> Language | None:
         return None
     module_name, func = entry
     try:
+        from tree_sitter import Language
+
         module = importlib.import_module(module_name)
         return Language(getattr(module, func)())
     except (ImportError, AttributeError, ValueError) as exc:
@@ -64,7 +68,11 @@ def grammar(language_id: str) -> Language | None:
 def new_parser(language_id: str) -> Parser | None:
     """A parser for the language, or None when it has no grammar."""
     lang = grammar(language_id)
-    return Parser(lang) if lang is not None else None
+    if lang is None:
+        return None
+    from tree_sitter import Parser
+
+    return Parser(lang)
 
 
 def supported_languages() -> list[str]:

@@ -14,11 +14,14 @@ export wrappers), so extraction costs a walk over a few hundred nodes even for l
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import attrs
-from tree_sitter import Node, Tree
 
 from .imports import extract_imports
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Tree
 
 # A definition is shown whole when it is at most this many lines and characters.
 SMALL_LINES = 12

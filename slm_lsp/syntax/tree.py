@@ -9,8 +9,11 @@ stops after ``MAX_ANCESTORS`` steps.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from tree_sitter import Node
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
 
 MAX_ANCESTORS = 256
 

@@ -161,3 +161,9 @@ async def test_typing_one_character_reevaluates_only_the_tail(client: LanguageCl
     first, second = model_runs
     assert first.promptTokens > 30
     assert second.evaluatedTokens <= 8 < first.evaluatedTokens
+    # The parts of a request's time are measured inside its handler's time.
+    for run in model_runs:
+        parts = (run.snapshotMs, run.waitMs, run.buildMs, run.promptMs, run.decodeMs,
+                 run.postMs)
+        assert run.buildMs > 0 and min(parts) >= 0
+        assert sum(parts) <= run.handlerMs
