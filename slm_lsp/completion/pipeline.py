@@ -10,6 +10,7 @@ import logging
 import math
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -22,6 +23,9 @@ from ..settings import Settings
 from . import postprocess as pp
 from .cache import CompletionCache
 from .trigger import Mode, Trigger, decide
+
+if TYPE_CHECKING:
+    from tree_sitter import Tree
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +48,16 @@ class Snapshot:
     trigger: Trigger
     snippets: tuple[Snippet, ...] = ()
     baseline_errors: int | None = None  # syntax errors in the document as it is
-
+    # The document's parse, a copy of its own (trees are not shared across threads).
+    tree: Tree | None = attrs.field(default=None, eq=False)
 
     @classmethod
     def of(cls, doc: Document, offset: int, *, invoked: bool, path: str = "",
            snippets: tuple[Snippet, ...] = ()) -> Snapshot:
-        errors = pp.tree_error_count(doc.tree) if doc.tree is not None else None
+        tree = doc.tree.copy() if doc.tree is not None else None
+        errors = pp.tree_error_count(tree) if tree is not None else None
         return cls(doc.uri, doc.version, doc.text, offset, doc.language_id, path,
-                   decide(doc, offset, invoked=invoked), snippets, errors)
+                   decide(doc, offset, invoked=invoked), snippets, errors, tree)
 
     @property
     def prefix(self) -> str:
@@ -149,7 +155,7 @@ def clean(raw: str, snap: Snapshot, fmt: PromptFormat, settings: Settings,
     if pp.is_empty(text):
         return ""
     return pp.keep_parsing(text, snap.prefix, snap.suffix, snap.language_id,
-                           snap.baseline_errors)
+                           snap.baseline_errors, snap.tree)
 
 
 class CompletionService:

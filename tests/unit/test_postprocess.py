@@ -122,3 +122,41 @@ def test_keep_parsing_ignores_languages_without_a_grammar():
 
 def test_is_empty():
     assert pp.is_empty(" \n\t") and not pp.is_empty(" x")
+
+
+@pytest.mark.parametrize(("lang", "path", "comment"), [
+    ("python", "benchmarks/corpus_typing/python/pygls/text_document.py", "#"),
+    ("javascript", "benchmarks/corpus_typing/javascript/semver/semver.js", "//"),
+])
+def test_the_incremental_parse_check_counts_what_a_fresh_parse_counts(lang: str, path: str,
+                                                                      comment: str):
+    import random
+    from pathlib import Path
+
+    from slm_lsp.syntax.languages import new_parser
+
+    root = Path(__file__).resolve().parents[2]
+    text = (root / path).read_text(encoding="utf-8") + f"\n{comment} é ✓ 𝔘 end\n"
+    lines = text.split("\n")
+    parser = new_parser(lang)
+    rng = random.Random(7)
+    differ = 0
+    for _ in range(60):
+        offset = rng.randrange(len(text))
+        prefix, suffix = text[:offset], text[offset:]
+        tree = parser.parse(pp._utf8(prefix + suffix))
+        base = pp.tree_error_count(tree)
+        end = tree.root_node.end_point
+        first = rng.randrange(len(lines) - 3)
+        candidate = "\n".join(lines[first:first + rng.randint(1, 3)]) + rng.choice(
+            ["", "é)", "𝔘 {"])
+        fresh = pp.error_count(parser, prefix + candidate + suffix)
+        incremental = pp._insertion_errors(parser, pp._utf8(prefix), candidate,
+                                           pp._utf8(suffix), tree)
+        assert incremental == fresh, (offset, candidate)
+        # The check edited a copy, not the document's tree.
+        assert (pp.tree_error_count(tree), tree.root_node.end_point) == (base, end)
+        assert pp.keep_parsing(candidate, prefix, suffix, lang, base, tree) == pp.keep_parsing(
+            candidate, prefix, suffix, lang, base)
+        differ += fresh > base
+    assert 10 < differ < 60  # the cases both break and keep the parse
