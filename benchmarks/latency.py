@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
 import os
 import sys
@@ -310,6 +311,16 @@ async def run(args: argparse.Namespace) -> int:
     finally:
         for server in servers.values():
             await server.stop()
+    with open(log_dir / "latency-answers.jsonl", "w", encoding="utf-8") as out:
+        for c in CONFIGS:  # every answered request beside its server record, for a closer look
+            by_id = {e.get("id"): e for st in stats[c] for e in st.get("recent", [])}
+            for run in results[c]:
+                for r in run.records:
+                    if r.answered:
+                        out.write(json.dumps({"config": c, "latencyMs": round(r.latency_ms, 2),
+                                              "text": r.text, "through": r.through,
+                                              "server": by_id.get(r.id)}) + "\n")
+    print(f"answers with their server records: {log_dir / 'latency-answers.jsonl'}")
     for name, on, off in per_file:
         report(name, on, off, {}, True)
     report(f"all files (interval {args.interval_ms} ms/key; model {size_mb:.0f} MB; "

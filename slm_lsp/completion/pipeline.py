@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ..context.window import LineTokens, build_window
+from ..context.window import Anchors, LineTokens, build_window
 from ..documents import Document
 from ..engine.base import Engine, Generation, GenerationRequest, Snippet
 from ..models.registry import PromptFormat
@@ -83,12 +83,17 @@ class Completion:
 
 
 def build_prompt(snap: Snapshot, fmt: PromptFormat, engine: Engine, settings: Settings,
-                 line_tokens: LineTokens | None = None) -> Prompt:
-    """The exact prompt for a snapshot (what `slm-lsp prompt` prints)."""
+                 line_tokens: LineTokens | None = None, anchors: Anchors | None = None
+                 ) -> Prompt:
+    """The exact prompt for a snapshot (what `slm-lsp prompt` prints). With ``anchors``, the
+    window's head stays where this document's previous prompt had it, while it fits."""
     ctx = settings.context
     counter = line_tokens or LineTokens(engine.count_tokens)
     window = build_window(snap.text, snap.offset, counter,
-                          ctx.prefix_tokens, ctx.suffix_tokens if fmt.is_fim else 0)
+                          ctx.prefix_tokens, ctx.suffix_tokens if fmt.is_fim else 0,
+                          hint=anchors.get(snap.uri) if anchors is not None else None)
+    if anchors is not None:
+        anchors.set(snap.uri, window.first_line)
     snippets = snap.snippets if ctx.cross_file else ()
     return render(fmt, window, language_id=snap.language_id, path=snap.path, snippets=snippets)
 
@@ -168,6 +173,7 @@ class CompletionService:
         self.cache = CompletionCache()
         self.markers = tuple(fmt.markers)
         self.line_tokens = LineTokens(engine.count_tokens)
+        self.anchors = Anchors()
 
     def cached(self, snap: Snapshot) -> str | None:
         if not self.settings.completion.cache:
@@ -187,7 +193,8 @@ class CompletionService:
             return Completion(hit, "cache", mode)
         settings = self.settings
         t0 = time.perf_counter()
-        prompt = build_prompt(snap, self.fmt, self.engine, settings, self.line_tokens)
+        prompt = build_prompt(snap, self.fmt, self.engine, settings, self.line_tokens,
+                              self.anchors)
         build_ms = (time.perf_counter() - t0) * 1000
         budget = settings.completion.time_budget_ms / 1000
         max_tokens = settings.completion.max_tokens if mode is Mode.BLOCK else min(

@@ -1,7 +1,8 @@
 """Prefix and suffix windows around the cursor, under budgets counted in the model's tokens.
 
 Windows are cut at line boundaries. The prefix window's first line moves in steps of
-``ANCHOR_LINES``, not on every keystroke, so the head of the prompt stays byte-identical while
+``ANCHOR_LINES``, not on every keystroke, and stays where the previous window of the document
+put it while that still fits (``Anchors``), so the head of the prompt stays byte-identical while
 the user types and the engine can reuse its KV cache.
 """
 
@@ -50,6 +51,23 @@ class LineTokens:
         return n
 
 
+class Anchors:
+    """The first line of each document's last prefix window (the most recent documents)."""
+
+    def __init__(self, capacity: int = 64):
+        self._first: dict[str, int] = {}
+        self._capacity = capacity
+
+    def get(self, uri: str) -> int | None:
+        return self._first.get(uri)
+
+    def set(self, uri: str, first_line: int) -> None:
+        self._first.pop(uri, None)
+        if len(self._first) >= self._capacity:
+            del self._first[next(iter(self._first))]
+        self._first[uri] = first_line
+
+
 def _line_starts(text: str) -> list[int]:
     starts = [0]
     pos = text.find("\n")
@@ -65,10 +83,15 @@ def build_window(
     count_tokens: Callable[[str], int],
     prefix_budget: int,
     suffix_budget: int,
+    hint: int | None = None,
 ) -> Window:
     """Cut the prefix and suffix windows for a cursor at ``offset`` in ``text``.
 
     ``count_tokens`` counts one line (pass a ``LineTokens`` to reuse counts across requests).
+    ``hint`` is the first line of the previous window of this document: it is kept while the
+    window from it fits the budget and wastes less than an anchor step of it. Without it, the
+    head would flip between two anchors as the cursor's line gains and loses tokens (BPE
+    merges), and each flip costs a whole prompt evaluation.
     """
     starts = _line_starts(text)
     cur = bisect.bisect_right(starts, offset) - 1
@@ -88,6 +111,8 @@ def build_window(
         first -= 1
     if first > 0:
         anchored = -(-first // ANCHOR_LINES) * ANCHOR_LINES
+        if hint is not None and first <= hint <= min(cur, anchored + ANCHOR_LINES):
+            anchored = hint
         if anchored <= cur:
             for i in range(first, anchored):
                 used -= count_tokens(text[starts[i]:starts[i + 1]])

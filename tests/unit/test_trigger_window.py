@@ -63,3 +63,45 @@ def test_window_head_is_stable_while_typing_and_moves_in_steps():
     a = build_window(text, off, _count, 200, 0)
     b = build_window(text2, off + len("new_name = compute("), _count, 200, 0)
     assert a.before_line == b.before_line
+
+
+def test_the_head_stays_put_while_typing_and_moves_only_forward():
+    """Typing into a real file with the real tokenizer: the cursor's line gains and loses
+    tokens as BPE merges change, which without the previous head as a hint flips the window
+    between two anchors (each flip a whole prompt to evaluate again)."""
+    from pathlib import Path
+
+    from benchmarks.replay import start_offset, typing_document
+    from slm_lsp.context.window import Anchors, LineTokens
+    from slm_lsp.engine.local import LocalEngine
+    from slm_lsp.models.registry import choose_model
+
+    pytest.importorskip("llama_cpp")
+    choice = choose_model("")
+    engine = LocalEngine(str(choice.path), choice.format)
+    engine.load_vocab()
+    counter = LineTokens(engine.count_tokens)
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "benchmarks/corpus_typing/javascript/graceful-fs/polyfills.js").read_text()
+    start = start_offset(text, engine.count_tokens, 1536 + 32)
+    opened, typed = typing_document(text, start, 200)
+
+    def heads(anchors: Anchors | None) -> list[int]:
+        doc, off, firsts = opened, start, []
+        for ch in typed:
+            doc, off = doc[:off] + ch + doc[off:], off + 1
+            hint = anchors.get("u") if anchors else None
+            w = build_window(doc, off, counter, 1536, 0, hint=hint)
+            assert w.prefix_tokens <= 1536
+            if anchors:
+                anchors.set("u", w.first_line)
+            firsts.append(w.first_line)
+        return firsts
+
+    unhinted = heads(None)
+    assert unhinted != sorted(unhinted)  # the flip this guards against happens here
+    hinted = heads(Anchors())
+    assert hinted == sorted(hinted)
+    moves = sum(a != b for a, b in zip(hinted, hinted[1:], strict=False))
+    assert moves <= 1 + typed.count("\n") // ANCHOR_LINES
+    engine.close()
