@@ -170,6 +170,9 @@ def summarize(runs: list[ReplayResult], stats: list[dict], floor_ms: float,
         "floor_p50": percentile(floors, 50),
         "per_answer_p50": percentile([a / f for a, f in zip(decoded_lat, floors, strict=True)],
                                      50),
+        "shown_decoded": sum(bool(r.text) for r, _ in decoded),
+        "shown_per_answer_p50": percentile([r.latency_ms / (n * floor_ms) for r, n in decoded
+                                            if r.text], 50),
         "eval_p50": percentile(evaluated, 50), "eval_p95": percentile(evaluated, 95),
         "prompt_p50": percentile([e["promptTokens"] for e in model], 50),
         "cache_share": len(cached) / len(answered) if by_id and answered else math.nan,
@@ -194,6 +197,10 @@ def _ratio(a: float, b: float) -> str:
     return "n/a" if not (a == a and b == b) or b <= 0 else f"{a / b:.2f}x"
 
 
+def _times(x: float) -> str:
+    return "n/a" if x != x else f"{x:.2f}x"
+
+
 def _share(x: float) -> str:
     return "n/a" if x != x else f"{100 * x:.0f}%"
 
@@ -213,8 +220,9 @@ def report(title: str, on: dict, off: dict, rss: dict, has_stats: bool) -> None:
         ("  their keystroke->answer p50 ms", lambda s: fmt_ms(s["decoded_p50"])),
         ("  floor: raw decode, p50 ms", lambda s: fmt_ms(s["floor_p50"])),
         ("  p50 / floor p50", lambda s: _ratio(s["decoded_p50"], s["floor_p50"])),
-        ("  per answer, answer / floor p50", lambda s: "n/a" if s["per_answer_p50"] != s[
-            "per_answer_p50"] else f"{s['per_answer_p50']:.2f}x"),
+        ("  per answer, answer / floor p50", lambda s: _times(s["per_answer_p50"])),
+        ("  the same, non-empty answers (n)", lambda s: f"{_times(s['shown_per_answer_p50'])} "
+                                                        f"({s['shown_decoded']})"),
         ("prompt tokens (server) p50", lambda s: fmt_ms(s["prompt_p50"])),
         ("evaluated prompt tokens p50/p95", lambda s: f"{fmt_ms(s['eval_p50'])}/"
                                                       f"{fmt_ms(s['eval_p95'])}"),
