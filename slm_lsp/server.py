@@ -227,7 +227,6 @@ class SlmServer(LanguageServer):
         start = types.Position(*current.position_at(snap.offset))
         return result.text, types.Range(start, start)
 
-
     def _engine_failed(self, message: str) -> None:
         """An engine error (a remote server down): said once, until the engine works again."""
         log.warning("completion failed: %s", message)

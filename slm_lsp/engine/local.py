@@ -3,7 +3,7 @@
 Each request evaluates only the prompt tokens after the longest common prefix with what is in
 the KV cache (generated tokens included, so accepting a suggestion and typing on reuses them).
 Decoding is greedy, one token at a time, checking for cancellation, the deadline and the stop
-conditions between tokens. This is the only module that imports llama_cpp.
+conditions between tokens. ``native`` holds what it needs of llama.cpp's C API beyond ``Llama``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ _CONTROL = 1 << 3  # LLAMA_TOKEN_ATTR_CONTROL
 CANCEL_BATCH = 64
 
 log = logging.getLogger(__name__)
+
 
 class LocalEngine:
     """A GGUF model run in process."""

@@ -22,6 +22,7 @@ log = logging.getLogger("slm_lsp.llama")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("GOMP_SPINCOUNT", "1000")
 
+
 def physical_cores() -> int:
     """Physical cores (llama.cpp is fastest with one thread per physical core)."""
     try:
