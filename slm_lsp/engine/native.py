@@ -9,6 +9,8 @@ import logging
 import os
 import threading
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 log = logging.getLogger("slm_lsp.llama")
 
@@ -57,17 +59,11 @@ def _cpu_has_amx() -> bool:
 _PARAMS_LOCK = threading.Lock()
 
 
-def new_llama(**kwargs):
-    """``Llama(**kwargs)``; on CPUs with AMX, without llama.cpp's extra weight buffers.
-
-    The AMX matmul of llama.cpp's extra buffer types crashes the process on some AMX machines
-    (seen on virtualised Sapphire Rapids); the plain CPU kernels are safe everywhere.
-    """
+@contextmanager
+def plain_cpu_buffers() -> Iterator[None]:
+    """While inside, models load without llama.cpp's extra weight buffers (see ``new_llama``)."""
     import llama_cpp.llama_cpp as lc
-    from llama_cpp import Llama
 
-    if not _cpu_has_amx():
-        return Llama(**kwargs)
     with _PARAMS_LOCK:
         default = lc.llama_model_default_params
 
@@ -78,9 +74,23 @@ def new_llama(**kwargs):
 
         lc.llama_model_default_params = params
         try:
-            return Llama(**kwargs)
+            yield
         finally:
             lc.llama_model_default_params = default
+
+
+def new_llama(**kwargs):
+    """``Llama(**kwargs)``; on CPUs with AMX, without llama.cpp's extra weight buffers.
+
+    The AMX matmul of llama.cpp's extra buffer types crashes the process on some AMX machines
+    (seen on virtualised Sapphire Rapids); the plain CPU kernels are safe everywhere.
+    """
+    from llama_cpp import Llama
+
+    if not _cpu_has_amx():
+        return Llama(**kwargs)
+    with plain_cpu_buffers():
+        return Llama(**kwargs)
 
 
 class AbortFlag:
