@@ -9,8 +9,8 @@ reuse, completion cache, speculation) and ``off`` (``kvReuse``, ``completion.cac
 window and typed back one key every ``--interval-ms`` (0: the next key as soon as the answer
 came). The floor is this process decoding with llama-cpp-python directly: ms per token for a
 greedy decode after a prompt as long as the replay's median window, times the tokens the server
-generated for each answer. Ratios, not absolute
-figures, are what carry from a busy machine to a quiet one.
+generated for each answer. Ratios, not absolute figures, are what carry from a busy machine to a
+quiet one.
 """
 
 from __future__ import annotations
@@ -42,6 +42,9 @@ from benchmarks.replay import (  # noqa: E402
     start_offset,
     typing_document,
 )
+
+# The server's own parts of a model answer's overhead, as its stats records name them.
+OVERHEAD_PARTS = ("snapshotMs", "buildMs", "postMs", "waitMs")
 
 CONFIGS = {
     "on": {"kvReuse": True, "completion": {"cache": True, "speculative": True}},
@@ -131,29 +134,26 @@ def summarize(runs: list[ReplayResult], stats: list[dict], floor_ms: float,
     lat = [r.latency_ms for r in answered]
     shown = [r for r in answered if r.text]
     by_id = {e.get("id"): e for s in stats for e in s.get("recent", [])}
+    model_answers = [(r, e) for r in answered
+                     if (e := by_id.get(r.id)) and e.get("source") == "model"]
+    model = [e for _, e in model_answers]
     # The answers the model generated tokens for, beside the raw decode of as many tokens.
     # (Without the server's stats, the non-empty answers, their text re-tokenized here.)
     if by_id:
-        decoded = [(r, by_id[r.id]["tokens"]) for r in answered if r.id in by_id
-                   and by_id[r.id].get("source") == "model" and by_id[r.id]["tokens"] > 0]
+        decoded = [(r, e["tokens"]) for r, e in model_answers if e["tokens"] > 0]
     else:
         decoded = [(r, count(r.text)) for r in shown]
     floors = [n * floor_ms for _, n in decoded]
     decoded_lat = [r.latency_ms for r, _ in decoded]
-    model = [by_id[r.id] for r in answered if r.id in by_id
-             and by_id[r.id].get("source") == "model"]
+    ratios = [(r, a / f) for (r, _), a, f in zip(decoded, decoded_lat, floors, strict=True)]
     evaluated = [e["evaluatedTokens"] for e in model]
-    model_answers = [(r, e) for r in answered
-                     if (e := by_id.get(r.id)) and e.get("source") == "model"]
     overhead = [r.latency_ms - e["promptMs"] - e["decodeMs"] for r, e in model_answers]
     # Where the overhead goes: the server's own parts; the rest of the handler (hand-overs
     # between the event loop and the inference thread); outside the handler (JSON-RPC both
     # ways, and the didChange before the request).
-    parts = {k: percentile([e.get(k, math.nan) for _, e in model_answers], 50)
-             for k in ("snapshotMs", "buildMs", "postMs", "waitMs")}
+    parts = {k: percentile([e.get(k, math.nan) for e in model], 50) for k in OVERHEAD_PARTS}
     in_handler = [e["handlerMs"] - e["promptMs"] - e["decodeMs"] - sum(
-        e.get(k, 0.0) for k in ("snapshotMs", "buildMs", "postMs", "waitMs"))
-        for _, e in model_answers if "handlerMs" in e]
+        e.get(k, 0.0) for k in OVERHEAD_PARTS) for e in model if "handlerMs" in e]
     outside = [r.latency_ms - e["handlerMs"] for r, e in model_answers if "handlerMs" in e]
     cached = [e for r in answered if (e := by_id.get(r.id)) and e.get("source") != "model"]
     stop = [r.stop_ms for r in recs if r.stop_ms is not None]
@@ -168,11 +168,9 @@ def summarize(runs: list[ReplayResult], stats: list[dict], floor_ms: float,
         "decoded": len(decoded), "decoded_p50": percentile(decoded_lat, 50),
         "decoded_tokens_p50": percentile([n for _, n in decoded], 50),
         "floor_p50": percentile(floors, 50),
-        "per_answer_p50": percentile([a / f for a, f in zip(decoded_lat, floors, strict=True)],
-                                     50),
-        "shown_decoded": sum(bool(r.text) for r, _ in decoded),
-        "shown_per_answer_p50": percentile([r.latency_ms / (n * floor_ms) for r, n in decoded
-                                            if r.text], 50),
+        "per_answer_p50": percentile([x for _, x in ratios], 50),
+        "shown_decoded": sum(bool(r.text) for r, _ in ratios),
+        "shown_per_answer_p50": percentile([x for r, x in ratios if r.text], 50),
         "eval_p50": percentile(evaluated, 50), "eval_p95": percentile(evaluated, 95),
         "prompt_p50": percentile([e["promptTokens"] for e in model], 50),
         "cache_share": len(cached) / len(answered) if by_id and answered else math.nan,
@@ -231,8 +229,7 @@ def report(title: str, on: dict, off: dict, rss: dict, has_stats: bool) -> None:
                                                     f"{s['through_keys']} keys"),
         ("server overhead p50 ms", lambda s: fmt_ms(s["overhead_p50"])),
         ("  snapshot/prompt/filters/wait p50", lambda s: "/".join(
-            fmt_ms(s["overhead_parts"][k]) for k in ("snapshotMs", "buildMs", "postMs",
-                                                     "waitMs"))),
+            fmt_ms(s["overhead_parts"][k]) for k in OVERHEAD_PARTS)),
         ("  rest of the handler p50 ms", lambda s: fmt_ms(s["in_handler_p50"])),
         ("  outside the handler p50 ms", lambda s: fmt_ms(s["outside_p50"])),
         ("cancels sent / -32800 / late", lambda s: f"{s['cancels']}/{s['cancelled']}/"
