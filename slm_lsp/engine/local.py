@@ -246,9 +246,9 @@ class LocalEngine:
             except RuntimeError:
                 if not self._abort.raised:
                     raise
-                if cancel.is_set():
-                    return False
-                self._abort.clear()  # raised for a request that has already ended: go on
+                # Aborted: the check above ends a cancelled request; a flag raised for one
+                # that had already ended is cleared, and the batch runs again.
+                self._abort.clear()
                 continue
             self._cached.extend(chunk)
             i += step
