@@ -41,6 +41,16 @@ def _units(ch: str, encoding: Encoding) -> int:
     return 1 if cp < 0x80 else 2 if cp < 0x800 else 3 if cp < 0x10000 else 4
 
 
+def utf8_offset(text: str, offset: int) -> int:
+    """The UTF-8 byte offset of a code-point offset in ``text`` (tree-sitter counts bytes)."""
+    return len(text[:offset].encode("utf-8", "surrogatepass"))
+
+
+def char_offset(data: bytes, byte: int) -> int:
+    """The code-point offset of a UTF-8 byte offset in ``data``."""
+    return len(data[:byte].decode("utf-8", "surrogatepass"))
+
+
 def units_to_chars(line: str, units: int, encoding: Encoding) -> int:
     """Code points in ``line`` covered by ``units`` client units (clamped, rounded down)."""
     if units <= 0:
@@ -129,7 +139,7 @@ class Document:
 
     def byte_offset(self, offset: int) -> int:
         """UTF-8 byte offset of a code-point offset (for tree-sitter)."""
-        return len(self.text[:offset].encode("utf-8", "surrogatepass"))
+        return utf8_offset(self.text, offset)
 
     def point(self, offset: int) -> Point:
         from tree_sitter import Point

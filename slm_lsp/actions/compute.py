@@ -12,6 +12,7 @@ import re
 import attrs
 
 from ..completion import postprocess as pp
+from ..documents import char_offset, utf8_offset
 from ..syntax.languages import LINE_COMMENT, new_parser
 from . import docstring as ds
 from . import fix as fx
@@ -58,10 +59,6 @@ def _parse(text: str, language_id: str):
     parser = new_parser(language_id)
     data = text.encode("utf-8", "surrogatepass")
     return (parser.parse(data) if parser is not None else None), data
-
-
-def _char(data: bytes, byte: int) -> int:
-    return len(data[:byte].decode("utf-8", "surrogatepass"))
 
 
 def _errors(text: str, language_id: str) -> int:
@@ -128,7 +125,7 @@ def compute_fix(text: str, language_id: str, a: int, b: int, message: str,
 def compute_docstring(text: str, language_id: str, offset: int, drafter: Drafter) -> Outcome:
     """A docstring or doc comment for the definition at ``offset``; only inserts."""
     tree, data = _parse(text, language_id)
-    d = definition_at(tree, len(text[:offset].encode("utf-8", "surrogatepass")),
+    d = definition_at(tree, utf8_offset(text, offset),
                       language_id)
     if d is None:
         return Outcome(refusal="no function or class here")
@@ -136,7 +133,7 @@ def compute_docstring(text: str, language_id: str, offset: int, drafter: Drafter
         return Outcome(refusal=f"{d.name} already has documentation")
     if language_id == "python" and d.one_line:
         return Outcome(refusal=f"{d.name} has its body on the signature's line")
-    body, start = _char(data, d.body_byte), _char(data, d.start_byte)
+    body, start = char_offset(data, d.body_byte), char_offset(data, d.start_byte)
     style = ds.detect_style(text) if language_id == "python" else "google"
     unit = pp.detect_indent_unit(text[:20000])
     head, tail = ds.opening(d, language_id, text=text, body_offset=body, start_offset=start)
@@ -192,7 +189,7 @@ def compute_tests(text: str, language_id: str, offset: int | None, plan: sc.Test
     """Tests for the definition at ``offset`` (or every public one of the module when None)."""
     tree, data = _parse(text, language_id)
     if offset is not None:
-        d = definition_at(tree, len(text[:offset].encode("utf-8", "surrogatepass")),
+        d = definition_at(tree, utf8_offset(text, offset),
                           language_id)
         targets = [d] if d is not None else []
     else:
@@ -208,7 +205,7 @@ def compute_tests(text: str, language_id: str, offset: int | None, plan: sc.Test
     for i, d in enumerate(targets):
         body = ""
         if i < MAX_MODEL_TESTS and drafter.available:
-            start, end = _char(data, d.start_byte), _char(data, d.end_byte)
+            start, end = char_offset(data, d.start_byte), char_offset(data, d.end_byte)
             source = text[start:end]
             raw = drafter.draft(_test_head(d, plan, source, names), None, max_tokens=96,
                                 should_stop=lambda t: t.count("\n") >= 12)

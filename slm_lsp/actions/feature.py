@@ -19,6 +19,7 @@ from lsprotocol import types
 from pygls.capabilities import get_capability
 from pygls.uris import from_fs_path, to_fs_path
 
+from ..documents import char_offset
 from ..engine.base import Cancel
 from ..syntax.diagnostics import syntax_problems
 from ..syntax.languages import grammar
@@ -98,8 +99,7 @@ class Actions:
         data = doc.text.encode("utf-8", "surrogatepass")
         out = []
         for p in syntax_problems(doc.tree, data):
-            a = len(data[:p.start_byte].decode("utf-8", "surrogatepass"))
-            b = len(data[:p.end_byte].decode("utf-8", "surrogatepass"))
+            a, b = char_offset(data, p.start_byte), char_offset(data, p.end_byte)
             out.append(types.Diagnostic(
                 range=types.Range(types.Position(*doc.position_at(a)),
                                   types.Position(*doc.position_at(b))),

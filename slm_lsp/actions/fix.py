@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from ..completion import postprocess as pp
+from ..documents import char_offset, utf8_offset
 from ..syntax.languages import LINE_COMMENT, new_parser
 from .targets import enclosing_statement, error_nodes_outside
 
@@ -43,25 +44,18 @@ def _line_bounds(text: str, a: int, b: int) -> tuple[int, int]:
     return start, (len(text) if end < 0 else end + 1)
 
 
-def _byte(text: str, offset: int) -> int:
-    return len(text[:offset].encode("utf-8", "surrogatepass"))
-
-
-def _char(data: bytes, byte: int) -> int:
-    return len(data[:byte].decode("utf-8", "surrogatepass"))
-
-
 def find_block(text: str, tree: Tree | None, a: int, b: int) -> Block:
     """The smallest statement or block around ``[a, b)`` as whole lines; the diagnostic's own
     lines when there is no tree or the statement is too large to rewrite."""
     data = text.encode("utf-8", "surrogatepass")
-    node = enclosing_statement(tree, _byte(text, a), _byte(text, b))
+    node = enclosing_statement(tree, utf8_offset(text, a), utf8_offset(text, b))
     if node is not None and node.end_point.row - node.start_point.row < MAX_BLOCK_LINES:
-        start, end = _line_bounds(text, _char(data, node.start_byte), _char(data, node.end_byte))
+        start, end = _line_bounds(text, char_offset(data, node.start_byte),
+                                  char_offset(data, node.end_byte))
     else:
         start, end = _line_bounds(text, a, b)
     first = text[start:end].split("\n", 1)[0]
-    return Block(start, end, _byte(text, start), _byte(text, end), pp.indent_of(first))
+    return Block(start, end, utf8_offset(text, start), utf8_offset(text, end), pp.indent_of(first))
 
 
 def plain_prompt(text: str, block: Block, message: str, language_id: str) -> str:
