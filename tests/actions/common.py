@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from lsprotocol import types
@@ -53,3 +55,19 @@ def by_title(actions: list, start: str):
     found = [a for a in actions if getattr(a, "title", "").startswith(start)]
     assert found, f"no action starting with {start!r} in {[a.title for a in actions]}"
     return found[0]
+
+
+async def diagnostics_of(client, uri: str,
+                         until: Callable[[list[types.Diagnostic]], bool] = lambda d: True,
+                         timeout: float = 60.0) -> list[types.Diagnostic]:
+    """The diagnostics published for ``uri`` once ``until`` holds for them.
+
+    Keyed to the URI: a publish for another document (a debounced one from an earlier test on
+    a shared client) never ends the wait. ``timeout`` is a generous bound for a busy machine.
+    """
+    async def wait() -> list[types.Diagnostic]:
+        while uri not in client.diagnostics or not until(list(client.diagnostics[uri])):
+            await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        return list(client.diagnostics[uri])
+
+    return await asyncio.wait_for(wait(), timeout)

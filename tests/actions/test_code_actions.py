@@ -20,7 +20,14 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from .common import PROJECT, by_title, code_actions, init_params, record_apply_edit
+from .common import (
+    PROJECT,
+    by_title,
+    code_actions,
+    diagnostics_of,
+    init_params,
+    record_apply_edit,
+)
 from .edits import apply_edits, changed_lines, creates, edits_by_uri
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
@@ -125,8 +132,7 @@ async def test_a_fix_changes_nothing_outside_its_block(client: LanguageClient):
 async def test_a_syntax_error_gets_our_diagnostic_and_a_quick_fix(client: LanguageClient):
     uri = "file:///tmp/real_syntax.py"
     open_doc(client, uri, BROKEN)
-    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-    ours = [d for d in client.diagnostics[uri] if d.source == "slm-lsp"]
+    ours = [d for d in await diagnostics_of(client, uri) if d.source == "slm-lsp"]
     assert ours and ours[0].range.start.line == 4
     actions = await code_actions(client, uri, ours[0].range, ours)
     fix = by_title(actions, "Fix: ")

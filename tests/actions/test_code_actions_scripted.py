@@ -24,7 +24,15 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from .common import DATA, PROJECT, by_title, code_actions, init_params, record_apply_edit
+from .common import (
+    DATA,
+    PROJECT,
+    by_title,
+    code_actions,
+    diagnostics_of,
+    init_params,
+    record_apply_edit,
+)
 from .edits import apply_edits, changed_lines, creates, edits_by_uri
 
 LOG = Path(tempfile.mkdtemp(prefix="slm-actions-")) / "calls.jsonl"
@@ -121,8 +129,7 @@ async def test_fix_edit_applies_cleanly_and_stays_in_its_block(client: LanguageC
 async def test_our_syntax_diagnostic_gets_a_quick_fix_and_clears(client: LanguageClient):
     uri = "file:///tmp/syntax.py"
     open_doc(client, uri, BROKEN)
-    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-    diags = client.diagnostics[uri]
+    diags = await diagnostics_of(client, uri)
     assert diags and all(d.source == "slm-lsp" for d in diags)
     assert diags[0].range.start.line == 4
     actions = await code_actions(client, uri, diags[0].range, diags)
@@ -131,19 +138,16 @@ async def test_our_syntax_diagnostic_gets_a_quick_fix_and_clears(client: Languag
         text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
         content_changes=[types.TextDocumentContentChangePartial(
             range=types.Range(types.Position(4, 14), types.Position(4, 14)), text=")")]))
-    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-    assert list(client.diagnostics[uri]) == []
+    assert await diagnostics_of(client, uri, until=lambda d: not d) == []
 
 
 async def test_closing_clears_published_diagnostics(client: LanguageClient):
     uri = "file:///tmp/close.py"
     open_doc(client, uri, "x = (1 +\n")
-    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-    assert client.diagnostics[uri]
+    assert await diagnostics_of(client, uri)
     client.text_document_did_close(types.DidCloseTextDocumentParams(
         text_document=types.TextDocumentIdentifier(uri=uri)))
-    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-    assert list(client.diagnostics[uri]) == []
+    assert await diagnostics_of(client, uri, until=lambda d: not d) == []
 
 
 async def test_docstring_from_the_model_with_progress(client: LanguageClient):

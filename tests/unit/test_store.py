@@ -323,8 +323,15 @@ def test_a_missing_file_on_the_hub_is_a_clear_error(hub):
         store.pull(_spec())
 
 
+def closed_port_endpoint() -> str:
+    """An endpoint nothing listens on: connections are refused at once, with no DNS lookup."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
 def test_an_offline_pull_fails_within_seconds_with_the_url_and_the_path(monkeypatch, models_dir):
-    monkeypatch.setenv("HF_ENDPOINT", "https://huggingface.invalid")  # never resolves
+    monkeypatch.setenv("HF_ENDPOINT", closed_port_endpoint())
     spec = load_registry().models["deepseek-coder-1.3b-base"]
     start = time.perf_counter()
     with pytest.raises(store.PullError) as err:
