@@ -19,9 +19,22 @@ class UserError(Exception):
     """An expected failure: printed as one line, exit code 2."""
 
 
-def _add_model_flags(p: argparse.ArgumentParser, top: bool = False) -> None:
+EXIT_CODES = """\
+exit codes of `complete`: 0 a completion was printed on stdout; 1 nothing to complete at that
+position (the reason is on stderr, stdout is empty); 2 an error (a bad FILE:LINE:COL, a model
+that is missing or does not load). Other commands: 0 success, 1 a failed check or operation,
+2 a usage error."""
+
+
+def _add_common_flags(p: argparse.ArgumentParser, top: bool = False) -> None:
+    """Flags accepted before or after the command (``slm-lsp --log-level debug serve`` and
+    ``slm-lsp serve --log-level debug`` are the same)."""
     # On subcommands the flags must not reset what was given before the subcommand.
     default = None if top else argparse.SUPPRESS
+    p.add_argument("--log-level", default=default, choices=["error", "warning", "info", "debug"],
+                   help="how much to log on stderr (default: info for serve, warning otherwise)")
+    p.add_argument("--log-file", default=default, metavar="PATH",
+                   help="also append the log to this file")
     p.add_argument("--model", default=default,
                    help="model id from models.toml, or a path to a GGUF file (default: "
                    "$SLM_LSP_MODEL, else the best downloaded model, else the embedded "
@@ -59,52 +72,62 @@ def _cli_layer(args: argparse.Namespace) -> dict:
     return layer
 
 
-def build_parser(with_models: bool = True) -> argparse.ArgumentParser:
-    """The command line. ``with_models=False`` leaves out ``models`` (whose download code
-    would otherwise be imported by every start of the server)."""
+def build_parser() -> argparse.ArgumentParser:
+    """The command line."""
     parser = argparse.ArgumentParser(
         prog="slm-lsp", description="A code-completion language server backed by small local "
-        "code models. With no command, serves LSP over stdio.")
+        "code models. With no command, serves LSP over stdio.", epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"slm-lsp {__version__}")
-    parser.add_argument("--log-level", choices=["error", "warning", "info", "debug"])
-    _add_model_flags(parser, top=True)
+    _add_common_flags(parser, top=True)
     parser.add_argument("--stdio", action="store_true", help="serve over stdio (the default)")
     sub = parser.add_subparsers(dest="command")
 
     serve = sub.add_parser("serve", help="serve LSP over stdio (the default)")
-    _add_model_flags(serve)
+    _add_common_flags(serve)
     serve.add_argument("--stdio", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(func=cmd_serve)
 
-    complete = sub.add_parser("complete", help="print the completion at FILE:LINE:COL (1-based)")
+    complete = sub.add_parser(
+        "complete", help="print the completion at FILE:LINE:COL (1-based)", epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     complete.add_argument("position", metavar="FILE:LINE:COL")
-    _add_model_flags(complete)
+    _add_common_flags(complete)
     complete.add_argument("--automatic", action="store_true",
                           help="as an automatic trigger would (default: as invoked)")
     complete.set_defaults(func=cmd_complete)
 
     prompt = sub.add_parser("prompt", help="print the exact prompt for FILE:LINE:COL (1-based)")
     prompt.add_argument("position", metavar="FILE:LINE:COL")
-    _add_model_flags(prompt)
+    _add_common_flags(prompt)
     prompt.set_defaults(func=cmd_prompt)
 
-    doctor = sub.add_parser("doctor", help="check the setup and say what to fix")
+    doctor = sub.add_parser("doctor", help="check the setup and the models, say what to fix")
+    _add_common_flags(doctor)
     doctor.set_defaults(func=cmd_doctor)
 
-    if with_models:
-        from .models import commands as model_commands
+    from .models import commands as model_commands  # its download code is imported on use
 
-        model_commands.register(sub)
+    model_commands.register(sub)
     parser.set_defaults(func=cmd_serve)
     return parser
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def _setup_logs(args: argparse.Namespace, default: str) -> None:
     from .logs import setup_stderr
+
+    try:
+        setup_stderr(getattr(args, "log_level", None) or default,
+                     getattr(args, "log_file", None) or "")
+    except OSError as exc:
+        raise UserError(f"cannot write the log file: {exc}") from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
     from .server import create_server
     from .transport import serve_stdio
 
-    setup_stderr(getattr(args, "log_level", None) or "info")
+    _setup_logs(args, "info")
     server = create_server(cli_model=args.model, cli_layer=_cli_layer(args))
     return serve_stdio(server, exit_process=True)
 
@@ -114,9 +137,17 @@ def _parse_position(text: str) -> tuple[Path, int, int]:
     if not m:
         raise UserError(f"expected FILE:LINE:COL (1-based), got {text!r}")
     path = Path(m["file"])
-    if not path.is_file():
+    if path.is_dir():
+        raise UserError(f"{path} is a directory; give a file: FILE:LINE:COL")
+    if not path.exists():
         raise UserError(f"no such file: {path}")
-    return path, int(m["line"]), int(m["col"])
+    if not path.is_file():
+        raise UserError(f"{path} is not a regular file")
+    line, col = int(m["line"]), int(m["col"])
+    if line < 1 or col < 1:
+        raise UserError(f"{text}: lines and columns count from 1 ({path}:1:1 is the start of "
+                        "the file)")
+    return path, line, col
 
 
 def _document_at(position: str):
@@ -132,9 +163,10 @@ def _document_at(position: str):
         str(path)), encoding="utf-32")
     if line < 1 or line > doc.line_count:
         raise UserError(f"{path} has {doc.line_count} lines; line {line} is outside it")
-    if col < 1 or col - 1 > len(doc.line_text(line - 1)):
-        raise UserError(f"line {line} has {len(doc.line_text(line - 1))} characters; "
-                        f"column {col} is past its end + 1")
+    width = len(doc.line_text(line - 1))
+    if col - 1 > width:
+        raise UserError(f"line {line} has {width} characters, so its columns are 1 to "
+                        f"{width + 1}; column {col} is past its end")
     return path, doc, doc.offset_at(line - 1, col - 1)
 
 
@@ -171,6 +203,7 @@ def cmd_complete(args: argparse.Namespace) -> int:
     from .engine.host import make_engine
 
     path, doc, offset = _document_at(args.position)
+    _setup_logs(args, "warning")
     settings = _settings(args)
     engine, fmt, choice = make_engine(settings)
     t0 = time.perf_counter()
@@ -183,19 +216,23 @@ def cmd_complete(args: argparse.Namespace) -> int:
     result = service.complete(snap, threading.Event(), automatic=args.automatic)
     t2 = time.perf_counter()
     name = choice.id if choice else engine.info.name
+    engine.close()
     if result is None:
         print(f"slm-lsp: nothing to complete here ({snap.trigger.reason})", file=sys.stderr)
         return 1
-    print(result.text)
-    print(f"slm-lsp: {name}, {snap.trigger.mode.value} completion "
+    if result.text:
+        print(result.text)
+    print(f"slm-lsp: {name} ({fmt.name} format), {snap.trigger.mode.value} completion "
           f"({snap.trigger.reason}), model load {t1 - t0:.1f}s, completion {t2 - t1:.2f}s"
           + (f"; dropped: {result.dropped}" if result.dropped else ""), file=sys.stderr)
+    if not result.text:
+        print("slm-lsp: the model proposed nothing here", file=sys.stderr)
+        return 1
     if choice is not None and choice.embedded:
-        from .models.registry import EMBEDDED_HINT
+        from .models.recommend import embedded_hint
 
-        print(f"slm-lsp: {EMBEDDED_HINT}", file=sys.stderr)
-    engine.close()
-    return 0 if result.text else 1
+        print(f"slm-lsp: {embedded_hint()}", file=sys.stderr)
+    return 0
 
 
 def cmd_prompt(args: argparse.Namespace) -> int:
@@ -203,6 +240,7 @@ def cmd_prompt(args: argparse.Namespace) -> int:
     from .engine.host import make_engine
 
     path, doc, offset = _document_at(args.position)
+    _setup_logs(args, "warning")
     settings = _settings(args)
     engine, fmt, choice = make_engine(settings)
     if hasattr(engine, "load_vocab"):
@@ -217,6 +255,11 @@ def cmd_prompt(args: argparse.Namespace) -> int:
     name = choice.id if choice else engine.info.name
     print(f"# model: {name}  format: {fmt.name}  trigger: {snap.trigger.mode.value} "
           f"({snap.trigger.reason})")
+    why = getattr(engine, "format_reason", "")
+    if why:
+        print(f"# format {fmt.name}: {why}")
+    if fmt.is_fim:
+        print(f"# FIM markers: {fmt.fim_prefix} {fmt.fim_suffix} {fmt.fim_middle}")
     for section in prompt.sections:
         tokens = engine.count_tokens(section.text)
         print(f"# ---- {section.label} ({tokens} tokens) ----")
@@ -234,14 +277,13 @@ def cmd_prompt(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from .doctor import run_doctor
 
+    _setup_logs(args, "warning")
     return run_doctor(_settings(args))
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    wants_models = "models" in argv or any(a in ("-h", "--help") for a in argv)
-    parser = build_parser(with_models=wants_models)
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except UserError as exc:

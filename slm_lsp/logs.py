@@ -1,5 +1,5 @@
-"""Logging: stderr always, and ``window/logMessage`` once a client is connected. Never stdout,
-which carries JSON-RPC."""
+"""Logging: stderr always, a file when ``--log-file`` names one, and ``window/logMessage`` once a
+client is connected. Never stdout, which carries JSON-RPC."""
 
 from __future__ import annotations
 
@@ -32,13 +32,25 @@ class ClientLogHandler(logging.Handler):
             self.handleError(record)
 
 
-def setup_stderr(level: str = "info") -> None:
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def setup_stderr(level: str = "info", log_file: str = "") -> None:
+    """Log to stderr, and also to ``log_file`` (appended to) when given.
+
+    Raises ``OSError`` when the file cannot be opened for writing.
+    """
     root = logging.getLogger()
     if not any(getattr(h, "_slm_stderr", False) for h in root.handlers):
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(logging.Formatter(FORMAT))
         handler._slm_stderr = True  # type: ignore[attr-defined]
         root.addHandler(handler)
+    if log_file and not any(getattr(h, "_slm_file", "") == log_file for h in root.handlers):
+        file_handler = logging.FileHandler(log_file, encoding="utf-8", delay=False)
+        file_handler.setFormatter(logging.Formatter(FORMAT))
+        file_handler._slm_file = log_file  # type: ignore[attr-defined]
+        root.addHandler(file_handler)
     set_level(level)
     logging.getLogger("pygls").setLevel(logging.WARNING)
 

@@ -26,7 +26,7 @@ from .context.snippets import select_snippets
 from .documents import DocumentStore
 from .engine.base import EngineError
 from .engine.host import EngineHost
-from .models.registry import EMBEDDED_HINT
+from .models.recommend import embedded_hint
 from .settings import resolve
 
 if TYPE_CHECKING:
@@ -140,10 +140,10 @@ class SlmServer(LanguageServer):
                           f"{self.host.error}")
             return
         self.service = CompletionService(loaded.engine, loaded.fmt, self.settings)
-        log.info("model ready: %s", loaded.model_id)
+        log.info("model ready: %s, prompt format %s", loaded.model_id, loaded.fmt.name)
         if loaded.embedded and not self._hinted:
             self._hinted = True
-            self.show(types.MessageType.Info, EMBEDDED_HINT)
+            self.show(types.MessageType.Info, embedded_hint())
 
     @property
     def client_capabilities(self) -> types.ClientCapabilities:

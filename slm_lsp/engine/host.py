@@ -51,7 +51,8 @@ def make_engine(settings: Settings) -> tuple[Engine, PromptFormat, ModelChoice |
 
     engine = LocalEngine(str(choice.path), choice.format, name=choice.id,
                          n_ctx=settings.n_ctx, n_threads=settings.n_threads,
-                         n_batch=settings.n_batch, kv_reuse=settings.kv_reuse)
+                         n_batch=settings.n_batch, kv_reuse=settings.kv_reuse,
+                         detect_format=choice.detect)
     return engine, choice.format, choice
 
 

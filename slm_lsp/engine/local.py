@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable
 
-import attrs
 import numpy as np
 
 from ..models.registry import PromptFormat
@@ -31,9 +30,13 @@ class LocalEngine:
     """A GGUF model run in process."""
 
     def __init__(self, path: str, fmt: PromptFormat, *, name: str = "", n_ctx: int = 2048,
-                 n_threads: int = 0, n_batch: int = 256, kv_reuse: bool = True):
+                 n_threads: int = 0, n_batch: int = 256, kv_reuse: bool = True,
+                 detect_format: bool = False):
         self.path = path
         self.fmt = fmt
+        # True: ``fmt`` is only a guess (a user's file); the vocabulary decides at load.
+        self.detect_format = detect_format
+        self.format_reason = ""
         self.n_ctx = n_ctx
         self.n_threads = n_threads or physical_cores()
         self.n_batch = n_batch
@@ -85,6 +88,7 @@ class LocalEngine:
 
         check_gguf(self.path)
         try:
+            route_logs()  # llama.cpp's context notes go to our log, not the user's terminal
             self._llm = Llama(model_path=self.path, vocab_only=True, verbose=False)
         except Exception as exc:
             raise ModelLoadError(f"could not read {self.path}: {exc}") from exc
@@ -95,28 +99,22 @@ class LocalEngine:
         return ids[0] if len(ids) == 1 else -1
 
     def _check_format(self) -> None:
-        """FIM markers must be single tokens of this model's vocabulary, or the model is
-        refused. Repository-level markers that the vocabulary lacks (an older model of the
-        family) only turn that layout off: snippets are then written as comments."""
-        def single(marker: str) -> bool:
-            return len(self._llm.tokenize(marker.encode(), add_bos=False, special=True)) == 1
+        """The prompt format checked against (or, for a user's file, taken from) this model's
+        vocabulary: ``models.vocab``, the one check ``doctor`` and ``models add`` run too."""
+        from ..models import vocab
 
-        fmt = self.fmt
-        bad = [f"{m!r}" for m in (fmt.fim_prefix, fmt.fim_suffix, fmt.fim_middle)
-               if m and not single(m)]
-        if bad:
+        def tokenize(marker: str) -> list[int]:
+            return self._llm.tokenize(marker.encode(), add_bos=False, special=True)
+
+        try:
+            choice = vocab.resolve(self.path, None if self.detect_format else self.fmt,
+                                   tokenize, model="" if self.detect_format else self.info.name)
+        except ModelLoadError:
             self.close()
-            raise ModelLoadError(
-                f"prompt format {fmt.name!r} does not fit {os.path.basename(self.path)}: "
-                f"{', '.join(bad)} {'is not a' if len(bad) == 1 else 'are not'} single "
-                "token(s) of its vocabulary. Choose the model's own format "
-                "(slm-lsp models add PATH --format ...)."
-            )
-        repo = [m for m in (fmt.file_sep, fmt.repo_header.split("{", 1)[0].strip()) if m]
-        if any(not single(m) for m in repo):
-            log.info("%s lacks the repository tokens of format %s; snippets go in comments",
-                     os.path.basename(self.path), fmt.name)
-            self.fmt = attrs.evolve(fmt, file_sep="", repo_header="", snippet_comment=True)
+            raise
+        self.fmt, self.format_reason = choice.fmt, choice.reason
+        log.info("%s: prompt format %s (%s)", os.path.basename(self.path), self.fmt.name,
+                 self.format_reason)
 
     def _warm_up(self) -> None:
         """Evaluate a short prompt so the first real request does not pay for cold pages."""

@@ -37,7 +37,7 @@ from typing import Any
 
 import attrs
 
-from ..models.registry import PromptFormat, Registry, _format_for_path, load_registry
+from ..models.registry import PromptFormat, Registry, format_from_name, load_registry
 from ..settings import BackendSettings, Settings
 from .base import EngineError, Generation, GenerationRequest, ModelInfo, StopReason
 from .http import HttpClient, Response, snippet
@@ -341,7 +341,8 @@ def remote_format(backend: BackendSettings, model: str = "",
         return registry.format_of(model)
     for name in (backend.model, model):
         if name:
-            return _format_for_path(PurePosixPath(name.replace(":", "-")), registry)[1]
+            guess = format_from_name(PurePosixPath(name.replace(":", "-")).name, registry)
+            return guess or registry.formats["plain"]
     return registry.formats["plain"]
 
 

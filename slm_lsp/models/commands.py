@@ -13,8 +13,6 @@ import json
 import sys
 from typing import Any, TextIO
 
-from slm_lsp.engine.base import ModelLoadError
-from slm_lsp.models import store
 from slm_lsp.models.registry import load_registry, models_dir
 
 PROG = "slm-lsp"
@@ -52,8 +50,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
     p = sub.add_parser("add", help="check your own GGUF file and make it choosable by id")
     p.add_argument("path", help="the .gguf file")
-    p.add_argument("--format", required=True,
-                   help=f"its prompt format: {', '.join(load_registry().formats)}")
+    p.add_argument("--format",
+                   help=f"its prompt format: {', '.join(load_registry().formats)} (default: "
+                   "the one its vocabulary shows)")
     p.add_argument("--id", help="the id to choose it by (default: from the file name)")
     p.set_defaults(func=cmd_add)
     return parser
@@ -68,9 +67,9 @@ def _mb(size: int) -> str:
     return f"{size / 1e6:,.0f} MB" if size else "?"
 
 
-def _rows() -> list[dict[str, Any]]:
-    ram, cores = store.machine()
-    recommended = store.recommend(ram, cores)
+def _rows(recommended: str) -> list[dict[str, Any]]:
+    from slm_lsp.models import store
+
     registry = load_registry()
     users = store.user_models(registry)
     rows = []
@@ -97,10 +96,12 @@ def _rows() -> list[dict[str, Any]]:
 
 def cmd_list(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Print the models: id, size, where, and the one recommended for this machine."""
+    from slm_lsp.models.recommend import for_this_machine
+
     out = out or sys.stdout
-    ram, cores = store.machine()
-    rows = _rows()
-    recommended = store.recommend(ram, cores)
+    best = for_this_machine()
+    ram, cores, recommended = best.ram_gb, best.cores, best.id
+    rows = _rows(recommended)
     if args.json:
         json.dump({
             "models_dir": str(models_dir()),
@@ -158,6 +159,9 @@ class ProgressLines:
 
 def cmd_pull(args: argparse.Namespace) -> int:
     """Download a model; print its path on stdout."""
+    from slm_lsp.engine.base import ModelLoadError
+    from slm_lsp.models import store
+
     try:
         spec = store.find(args.id)
         progress = ProgressLines(f"pulling {spec.id}")
@@ -173,6 +177,8 @@ def cmd_pull(args: argparse.Namespace) -> int:
 
 def cmd_path(args: argparse.Namespace) -> int:
     """Print the model's path; exit 1 (with how to get it) when it is not here."""
+    from slm_lsp.models import store
+
     try:
         spec = store.find(args.id)
     except store.StoreError as exc:
@@ -189,6 +195,8 @@ def cmd_path(args: argparse.Namespace) -> int:
 
 def cmd_remove(args: argparse.Namespace) -> int:
     """Delete a pulled model's file, or forget a user model (its file is left alone)."""
+    from slm_lsp.models import store
+
     try:
         spec = store.find(args.id)
         user = spec.id in store.user_models()
@@ -206,12 +214,16 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    """Check a GGUF file against a prompt format and record it as a user model."""
+    """Check a GGUF file (against its prompt format, or for one) and record it as a user
+    model."""
+    from slm_lsp.engine.base import ModelLoadError
+    from slm_lsp.models import store
+
     try:
-        spec = store.add(args.path, args.format, args.id)
+        spec, why = store.add(args.path, args.format, args.id)
     except (store.StoreError, ModelLoadError, OSError) as exc:
         return _fail(str(exc))
-    print(f"added {spec.id} ({spec.format} format, {_mb(spec.size)}): choose it with "
+    print(f"added {spec.id} ({spec.format} format: {why}; {_mb(spec.size)}): choose it with "
           f"model = \"{spec.id}\"", file=sys.stderr)
     print(spec.id)
     return 0

