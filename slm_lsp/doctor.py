@@ -124,7 +124,7 @@ def run_doctor(settings: Settings) -> int:
     print(f"       models directory: {models_dir()}")
     _pulling()
     best = for_this_machine()
-    checked: dict[Path, bool] = {}
+    checked: dict[str, bool] = {}  # by model id
     for spec in [*registry.models.values(), *user_models(registry).values()]:
         path = local_path(spec)
         if path is None:
@@ -138,7 +138,7 @@ def run_doctor(settings: Settings) -> int:
                 _line(None, f"{spec.id}: its file {spec.file} is gone",
                       f"slm-lsp models remove {spec.id}")
             continue
-        checked[path.resolve()] = check_model_file(spec.id, path, registry.formats[spec.format],
+        checked[spec.id] = check_model_file(spec.id, path, registry.formats[spec.format],
                                                    spec)
     failed |= not all(checked.values())  # a model the server cannot run, wherever it is
     present = {s.id for s in registry.models.values() if local_path(s) is not None}
@@ -147,8 +147,8 @@ def run_doctor(settings: Settings) -> int:
     try:
         choice = choose_model(settings.model)
         _line(True, f"model that will run: {choice.id} ({choice.reason}) at {choice.path}")
-        if choice.path.resolve() in checked:
-            failed |= not checked[choice.path.resolve()]
+        if choice.id in checked and not choice.detect:
+            failed |= not checked[choice.id]
         else:
             failed |= not check_model_file(choice.id, choice.path,
                                            None if choice.detect else choice.format)

@@ -179,10 +179,21 @@ class Actions:
             reason = outcome.refusal or "nothing to do"
             self.server.show(types.MessageType.Warning, f"slm-lsp: {reason}")
             return {"applied": False, "reason": reason}
-        result = await self.server.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
-            edit=edit, label=data.title or "slm-lsp"))
-        return {"applied": bool(result and result.applied),
-                "reason": (result.failure_reason or "") if result else "no answer"}
+        try:
+            result = await self.server.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
+                edit=edit, label=data.title or "slm-lsp"))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - an editor may answer a declined edit with an error
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            log.info("%s: the editor did not apply the edit (%s)", data.title or "edit", reason)
+            return {"applied": False, "reason": reason}
+        applied = bool(result and result.applied)
+        reason = (result.failure_reason or "") if result else "no answer"
+        if not applied:
+            log.info("%s: the editor did not apply the edit%s", data.title or "edit",
+                     f" ({reason})" if reason else "")
+        return {"applied": applied, "reason": reason}
 
     def _enabled(self, kind: str) -> bool:
         a = self.server.settings.actions

@@ -111,7 +111,10 @@ class GGUFHeader:
 
     @property
     def required_size(self) -> int:
-        """The smallest file size that holds every tensor's data."""
+        """The smallest file size that holds every tensor's data (a file without tensors, such
+        as a vocabulary-only GGUF, needs no data section and no padding before it)."""
+        if not self.tensors:
+            return 0
         end = self.data_start
         for tensor in self.tensors:
             size = tensor.nbytes()

@@ -66,6 +66,10 @@ class _Ids:
         self._tokenize = tokenize
         self._ids: dict[str, int | None] = {}
 
+    @classmethod
+    def of(cls, tokenize: Tokenize) -> _Ids:
+        return tokenize if isinstance(tokenize, _Ids) else cls(tokenize)
+
     def __call__(self, marker: str) -> int | None:
         if marker not in self._ids:
             ids = self._tokenize(marker)
@@ -80,7 +84,7 @@ def _quoted(markers: tuple[str, ...] | list[str]) -> str:
 def narrow(fmt: PromptFormat, tokenize: Tokenize, name: str) -> PromptFormat:
     """``fmt`` as this vocabulary can take it; raises ``FormatMismatch`` when a FIM marker is
     not one token."""
-    ids = tokenize if isinstance(tokenize, _Ids) else _Ids(tokenize)
+    ids = _Ids.of(tokenize)
     bad = [m for m in fim_markers(fmt) if ids(m) is None]
     if bad:
         raise FormatMismatch(
@@ -97,7 +101,7 @@ def detect(tokenize: Tokenize, metadata: dict[str, Any], file_name: str = "",
            registry: Registry | None = None) -> FormatChoice:
     """The format this vocabulary was made for (see the module's docstring), and why."""
     registry = registry or load_registry()
-    ids = _Ids(tokenize)
+    ids = _Ids.of(tokenize)
     order = list(registry.formats)
     fitting = [f for f in registry.formats.values()
                if f.is_fim and all(ids(m) is not None for m in fim_markers(f))]

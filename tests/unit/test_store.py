@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from slm_lsp.engine.base import ModelLoadError
-from slm_lsp.models import commands, gguf_check, store
+from slm_lsp.models import commands, gguf_check, recommend, store
 from slm_lsp.models.registry import ModelSpec, embedded_model_path, load_registry
 
 SMOL = embedded_model_path()
@@ -237,6 +237,7 @@ def test_pull_downloads_verifies_and_reports_progress(hub, models_dir):
     seen: list[tuple[int, int | None]] = []
     dest = store.pull(_spec(), lambda done, total: seen.append((done, total)))
     assert dest == models_dir / SMOL.name and store.path(_spec()) == dest
+    assert gguf_check.verified_by(dest) == "models.toml's pinned SHA-256"
     assert gguf_check.file_sha256(dest, use_cache=False) == SMOL_SPEC.sha256
     assert seen[-1] == (SMOL_SPEC.size, SMOL_SPEC.size)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
@@ -298,6 +299,7 @@ def test_without_a_pinned_digest_the_pull_is_verified_against_the_hubs_digest(hu
     hub.serve(REPO, SMOL)
     dest = store.pull(_spec(sha256="", size=0))
     assert gguf_check.file_sha256(dest, use_cache=False) == SMOL_SPEC.sha256
+    assert gguf_check.verified_by(dest) == "the hub's SHA-256"  # doctor says so
 
 
 def test_without_any_digest_the_pull_is_refused_unless_no_verify(hub, models_dir):
@@ -370,7 +372,8 @@ def test_remove_deletes_a_pulled_model(hub, models_dir):
 
 def test_a_users_gguf_is_added_listed_and_forgotten(tmp_path):
     pytest.importorskip("llama_cpp")
-    spec = store.add(SMOL, "plain", id="my-smol")
+    spec, why = store.add(SMOL, "plain", id="my-smol")
+    assert why == "named for this model"
     assert spec.file == str(SMOL.resolve()) and spec.context == 8192
     assert store.user_models()["my-smol"] == spec
     assert store.path(spec) == SMOL.resolve()
@@ -381,13 +384,21 @@ def test_a_users_gguf_is_added_listed_and_forgotten(tmp_path):
 
 def test_a_gguf_without_the_formats_fim_tokens_is_refused(tmp_path):
     pytest.importorskip("llama_cpp")
-    with pytest.raises(store.AddError, match="no single token for '<fim_prefix>'"):
+    with pytest.raises(store.AddError, match="'<fim_prefix>', .* are not single tokens") as err:
         store.add(SMOL, "starcoder2")
+    assert "'plain' format" in str(err.value)  # and what the vocabulary does fit
     with pytest.raises(store.AddError, match="truncated"):
         store.add(_copy(SMOL, tmp_path / "half.gguf", 49_000_000), "plain")
     with pytest.raises(store.AddError, match="built-in"):
         store.add(SMOL, "plain", id="deepseek-coder-1.3b-base")
     assert store.user_models() == {}
+
+
+def test_a_users_gguf_without_a_format_gets_the_one_its_vocabulary_shows():
+    pytest.importorskip("llama_cpp")
+    spec, why = store.add(SMOL)
+    assert spec.format == "plain" and "none of the FIM markers" in why
+    assert store.user_models()[spec.id] == spec
 
 
 @pytest.mark.parametrize(("ram", "cores", "expected"), [
@@ -397,5 +408,11 @@ def test_a_gguf_without_the_formats_fim_tokens_is_refused(tmp_path):
     (4, 8, "qwen2.5-coder-0.5b"),
 ])
 def test_recommend(ram, cores, expected):
-    assert store.recommend(ram, cores) == expected
+    assert recommend.recommend(ram, cores) == expected
     assert expected in load_registry().models
+
+
+def test_the_docs_state_the_one_recommendation_rule():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert recommend.RULE in " ".join(readme.split())
+    assert recommend.BIG in load_registry().models and recommend.SMALL in load_registry().models

@@ -184,7 +184,7 @@ export class ServerManager implements vscode.Disposable {
       this.status.setClientState('stopped', message);
       void vscode.window
         .showErrorMessage(
-          `slm-lsp: the server did not start (${server.command}). Install it with \`pip install slm-lsp\` or set slmLsp.server.path.`,
+          `slm-lsp: the server did not start (${server.command}). Install it from a checkout of the slm-lsp repository (\`pipx install /path/to/slm-lsp\`) or set slmLsp.server.path.`,
           'Show Log',
           'Open Settings',
         )

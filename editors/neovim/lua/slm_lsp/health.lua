@@ -58,7 +58,8 @@ local function check_server(config)
   local exe = cmd[1]
   if vim.fn.executable(exe) ~= 1 then
     health.error(('server command not found: %s'):format(exe), {
-      'pip install slm-lsp (or pipx install slm-lsp)',
+      'install the server from a checkout of the slm-lsp repository: '
+        .. 'pipx install /path/to/slm-lsp (or pip install /path/to/slm-lsp in a virtualenv)',
       'or set `cmd` in require("slm_lsp").setup({ cmd = { ... } })',
     })
     return
