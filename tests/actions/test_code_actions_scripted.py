@@ -23,6 +23,7 @@ from lsp.helpers import capabilities, open_doc
 from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp.client import captured_exception_key
 
 from .common import (
     DATA,
@@ -252,3 +253,52 @@ async def test_a_client_without_resolve_gets_the_command_and_an_apply_edit(
     (params,) = plain_client.applied
     after = apply_edits(text, edits_by_uri(params.edit)[uri], "utf-16")
     assert ast.get_docstring(ast.parse(after).body[1]) is not None
+
+
+def declining(client: LanguageClient, how: str) -> None:
+    """Answer workspace/applyEdit as an editor whose user declined the edit: eglot answers with
+    an error, others with ``applied: false``."""
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(params: types.RegistrationParams) -> None:
+        return None
+
+    @client.feature("slmLsp/status")
+    def status(params) -> None:
+        return None
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def on_apply(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        if how == "error":
+            raise RuntimeError("User cancelled server edit")
+        return types.ApplyWorkspaceEditResult(applied=False, failure_reason="declined")
+
+
+@pytest_lsp.fixture(params=["error", "applied-false"],
+                    config=ClientServerConfig(server_command=SERVER, server_env=ENV))
+async def declining_client(request, lsp_client: LanguageClient):
+    declining(lsp_client, request.param)
+    await lsp_client.initialize_session(init_params(no_resolve_caps()))
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_a_declined_edit_is_one_log_line_not_an_error(declining_client: LanguageClient):
+    uri = "file:///tmp/declined.py"
+    open_doc(declining_client, uri, "def total(xs):\n    return sum(xs)\n")
+    data = {"uri": uri, "version": 1, "kind": "docstring", "startLine": 0,
+            "startCharacter": 5, "endLine": 0, "endCharacter": 5}
+    result = await declining_client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="slmLsp.applyAction", arguments=[data]))
+    assert result["applied"] is False and result["reason"]
+    deadline = time.monotonic() + 30
+    while not any("did not apply the edit" in m.message for m in declining_client.log_messages):
+        assert time.monotonic() < deadline, [m.message for m in declining_client.log_messages]
+        await asyncio.sleep(0.05)
+    said = [m.message for m in declining_client.log_messages if "did not apply" in m.message]
+    assert len(said) == 1 and "\n" not in said[0]
+    assert not any("Traceback" in m.message for m in declining_client.log_messages)
+    assert not any(m.type == types.MessageType.Error for m in declining_client.messages)
+    # The client's own raise is how it declines (eglot answers the request with an error);
+    # pytest-lsp records any exception raised in a client handler as the test's failure.
+    if declining_client._pytest_item is not None:
+        declining_client._pytest_item.stash[captured_exception_key] = None
