@@ -143,7 +143,7 @@ class SlmServer(LanguageServer):
         log.info("model ready: %s, prompt format %s", loaded.model_id, loaded.fmt.name)
         if loaded.embedded and not self._hinted:
             self._hinted = True
-            self.show(types.MessageType.Info, embedded_hint())
+            self.show(types.MessageType.Info, f"slm-lsp: {embedded_hint()}")
 
     @property
     def client_capabilities(self) -> types.ClientCapabilities:

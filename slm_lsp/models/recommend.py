@@ -66,7 +66,7 @@ def embedded_hint() -> str:
     """What to tell a user who runs the embedded model (the server shows it once)."""
     best = for_this_machine()
     return (
-        "slm-lsp is running the embedded SmolLM2-135M, a tiny general model, so completions "
-        f"are rough. For real code completions run `{best.command}` (recommended for this "
-        "machine) and restart."
+        "running the embedded SmolLM2-135M, a tiny general model, so completions are rough. "
+        f"For real code completions run `{best.command}` (recommended for this machine) and "
+        "restart."
     )
