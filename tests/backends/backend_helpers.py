@@ -24,6 +24,24 @@ def fim_request(**kw) -> GenerationRequest:
     return GenerationRequest(**kw)
 
 
+def cancel_once_text_came(event: threading.Event, seconds: float = 0.1):
+    """A ``should_stop`` that sets ``event`` ``seconds`` after the first text arrived (however
+    slow the machine is to get there), and the list that gets the moment it was set."""
+    when: list[float] = []
+    started: list[bool] = []
+
+    def should_stop(text: str) -> bool:
+        if text and not started:
+            started.append(True)
+            timer = threading.Timer(seconds, lambda: (when.append(time.monotonic()),
+                                                      event.set()))
+            timer.daemon = True
+            timer.start()
+        return False
+
+    return should_stop, when
+
+
 def cancel_after(event: threading.Event, seconds: float) -> list[float]:
     """Set ``event`` after ``seconds``; the returned list gets the moment it was set."""
     when: list[float] = []

@@ -12,7 +12,7 @@ from slm_lsp.engine.base import EngineError, GenerationRequest, Snippet
 from slm_lsp.engine.llama_server import LlamaServerEngine
 from slm_lsp.engine.remote import CALIBRATION_SAMPLES, make_remote_engine
 
-from .backend_helpers import backend, cancel_after, fim_request
+from .backend_helpers import backend, cancel_after, cancel_once_text_came, fim_request
 
 
 @pytest.fixture
@@ -97,8 +97,8 @@ def test_should_stop_ends_early(engine):
 def test_cancel_mid_stream_is_quick_and_server_keeps_serving(engine, llama_double):
     llama_double.endless, llama_double.delay = True, 0.05
     cancel = threading.Event()
-    fired = cancel_after(cancel, 0.3)
-    gen = engine.generate(fim_request(max_tokens=10_000), cancel)
+    should_stop, fired = cancel_once_text_came(cancel)
+    gen = engine.generate(fim_request(max_tokens=10_000, should_stop=should_stop), cancel)
     latency = time.monotonic() - fired[0]
     assert gen.stop_reason == "cancelled"
     assert gen.text  # what came before the cancel is kept

@@ -11,7 +11,7 @@ from slm_lsp.engine.base import EngineError
 from slm_lsp.engine.ollama import OllamaEngine
 from slm_lsp.engine.remote import CHARS_PER_TOKEN, make_remote_engine
 
-from .backend_helpers import OLLAMA_MODEL, backend, cancel_after, fim_request
+from .backend_helpers import OLLAMA_MODEL, backend, cancel_once_text_came, fim_request
 
 
 @pytest.fixture
@@ -64,8 +64,8 @@ def test_token_cap_is_length(engine):
 def test_cancel_mid_stream(engine, ollama_double):
     ollama_double.endless, ollama_double.delay = True, 0.05
     cancel = threading.Event()
-    fired = cancel_after(cancel, 0.3)
-    gen = engine.generate(fim_request(max_tokens=10_000), cancel)
+    should_stop, fired = cancel_once_text_came(cancel)
+    gen = engine.generate(fim_request(max_tokens=10_000, should_stop=should_stop), cancel)
     assert gen.stop_reason == "cancelled" and gen.text
     assert time.monotonic() - fired[0] < 1.0  # generous: the stream is endless
     ollama_double.endless, ollama_double.delay = False, 0.001
