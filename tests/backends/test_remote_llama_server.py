@@ -125,10 +125,10 @@ def test_cancel_while_waiting_for_the_first_byte(engine, llama_double):
 def test_deadline_ends_with_time(engine, llama_double):
     llama_double.endless, llama_double.delay = True, 0.02
     t0 = time.monotonic()
-    gen = engine.generate(fim_request(max_tokens=10_000, deadline=t0 + 0.3), threading.Event())
+    gen = engine.generate(fim_request(max_tokens=10_000, deadline=t0 + 1.0), threading.Event())
     assert gen.stop_reason == "time"
-    assert 0.25 < time.monotonic() - t0 < 3.0
-    assert 0 < llama_double.last("/infill")[1]["t_max_predict_ms"] <= 300
+    assert 0.95 < time.monotonic() - t0 < 5.0
+    assert 0 < llama_double.last("/infill")[1]["t_max_predict_ms"] <= 1000
 
 
 def test_already_cancelled_sends_nothing(engine, llama_double):
