@@ -9,6 +9,7 @@ from lsprotocol import types
 from pygls.capabilities import get_capability
 
 from .actions.handlers import register as register_actions
+from .completion.items import classic_item, completion_list, supports_edit_range_default
 from .logs import ClientLogHandler
 from .server import SlmServer
 from .settings import SECTION, section_of
@@ -131,20 +132,16 @@ def register(server: SlmServer) -> None:
         if answer is None:
             return types.CompletionList(is_incomplete=True, items=[])
         text, rng = answer
-        first = text.lstrip("\n").split("\n", 1)[0].strip()
-        item = types.CompletionItem(
-            label=first[:60] or text.strip()[:60],
-            kind=types.CompletionItemKind.Snippet,
-            detail="slm-lsp",
-            documentation=types.MarkupContent(kind=types.MarkupKind.Markdown,
-                                              value=f"```\n{text}\n```"),
-            insert_text_format=types.InsertTextFormat.PlainText,
-            text_edit=types.TextEdit(range=rng, new_text=text),
-            filter_text=first,
-            sort_text="0",
-            preselect=True,
-        )
-        return types.CompletionList(is_incomplete=True, items=[item])
+        doc = ls.documents.get(params.text_document.uri)
+        if doc is None:
+            return types.CompletionList(is_incomplete=True, items=[])
+        line = doc.line_text(rng.start.line)
+        cursor = doc.line_col(doc.offset_at(rng.start.line, rng.start.character))[1]
+        item = classic_item(line, cursor, text, doc.language_id)
+        return completion_list([item], line=rng.start.line, line_text=line,
+                               encoding=doc.encoding,
+                               edit_range_default=supports_edit_range_default(
+                                   ls.client_capabilities))
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: SlmServer, params: types.DidSaveTextDocumentParams) -> None:
