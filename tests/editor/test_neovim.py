@@ -75,7 +75,8 @@ print(clamp(5, 0, 3))
 class Editor:
     """One headless Neovim with the plugin set up, driven over its RPC socket."""
 
-    def __init__(self, tmp: Path, setup: dict, file: Path):
+    def __init__(self, tmp: Path, setup: dict, file: Path, init: Path = INIT,
+                 path: str | None = None):
         import pynvim
 
         self.tmp = tmp
@@ -89,10 +90,12 @@ class Editor:
             SLM_LSP_PLUGIN=str(PLUGIN),
             SLM_LSP_TEST_SETUP=json.dumps({"cmd": [sys.executable, "-m", "slm_lsp"], **setup}),
         )
+        if path is not None:
+            env["PATH"] = path
         self.log = xdg / "state" / "nvim" / "lsp.log"
         socket = tmp / "nvim.sock"
         self.proc = subprocess.Popen(
-            [NVIM, "--headless", "--clean", "-u", str(INIT), "--listen", str(socket), str(file)],
+            [NVIM, "--headless", "--clean", "-u", str(init), "--listen", str(socket), str(file)],
             cwd=tmp, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
@@ -159,10 +162,10 @@ class Editor:
 def editor(tmp_path: Path):
     started: list[Editor] = []
 
-    def start(setup: dict, name: str, text: str) -> Editor:
+    def start(setup: dict, name: str, text: str, **kw) -> Editor:
         file = tmp_path / name
         file.write_text(text)
-        ed = Editor(tmp_path, setup, file)
+        ed = Editor(tmp_path, setup, file, **kw)
         started.append(ed)
         return ed
 
@@ -280,6 +283,7 @@ def test_generate_docstring_code_action_adds_only_a_docstring(editor):
 def test_checkhealth_reports_server_and_model_without_errors(editor):
     ed = editor({}, "geometry.py", PY)
     ed.wait_ready()
+    assert ed.lua("return vim.fn.exists(':SlmLsp')") == 2  # plugin/ sourced at start-up
     ed.nvim.command("checkhealth slm_lsp")
     report = ed.lua("""
         for _, b in ipairs(vim.api.nvim_list_bufs()) do
@@ -325,3 +329,52 @@ def test_setup_checks_options_and_keymaps_fall_through_when_nothing_is_shown(edi
     ed.wait_py(lambda: ed.mode() == "n", 10, "normal mode")
     assert not ed.lua("return require('slm_lsp.inline').visible(0)")
     assert ed.lines()[5].strip() == ""  # leaving insert mode dropped it, nothing was inserted
+
+
+def _readme_lua_blocks() -> list[str]:
+    return re.findall(r"```lua\n(.*?)```", (PLUGIN / "README.md").read_text(), re.S)
+
+
+def test_readme_snippets_work_when_the_plugin_joins_the_runtimepath_after_start_up(
+        editor, tmp_path: Path):
+    """What lazy.nvim does with the README's spec: start-up is over (plugin/ files of later
+    runtimepath entries are never sourced), then it adds the plugin's directory to the
+    runtimepath and calls `config(plugin)`. The snippets run as written, with `slm-lsp` on
+    PATH being this checkout's server."""
+    from system_packages import slm_lsp_on_path
+
+    blocks = _readme_lua_blocks()
+    spec_block = next(b for b in blocks if b.lstrip().startswith("{") and "config" in b)
+    setup_block = next(b for b in blocks if "settings = { completion" in b)
+    keymaps_block = next(b for b in blocks if "keymaps = { accept" in b)
+    statusline_block = next(b for b in blocks if "statusline" in b)
+    ed = editor({}, "geometry.py", PY, init=INIT.with_name("bare.lua"),
+                path=slm_lsp_on_path(tmp_path / "bin"))
+    assert ed.lua("return vim.fn.exists(':SlmLsp')") == 0
+    ed.lua("""
+        local root, block = ...
+        local spec = assert(load('return ' .. block))()
+        assert(spec[1] == 'slm-lsp/slm-lsp', 'the spec names the repository')
+        vim.opt.rtp:append(root)             -- lazy.nvim adds the plugin's directory
+        spec.config({ dir = root, name = 'slm-lsp' })""", str(ROOT), spec_block)
+    assert ed.lua("return vim.fn.exists(':SlmLsp')") == 2, ed.diagnostics()
+    ed.wait_ready()  # the client attached to the buffer opened before setup
+    ed.lua("assert(load(...))()", statusline_block)
+    assert ed.lua("return vim.api.nvim_eval_statusline(vim.o.statusline, {}).str"
+                  ).rstrip().endswith("slm ready")
+    status = ed.lua("return vim.fn.execute('SlmLsp status')")
+    assert "1 client(s)" in status and "ready" in status, status
+
+    # The other snippets, as a user would paste them into a config, then a new buffer.
+    for block in (setup_block, keymaps_block):
+        ed.lua("assert(load(...))()", block)
+    ed.nvim.command(f"edit {tmp_path / 'other.py'}")
+    ed.wait_lua("#vim.lsp.get_clients({ name = 'slm_lsp', bufnr = 0 }) == 1", 30_000,
+                "the client on the new buffer")
+    ed.wait_lua("vim.fn.maparg('<C-y>', 'i') ~= ''", 10_000, "the README's accept keymap")
+    assert ed.lua("return vim.fn.maparg('<C-Right>', 'i')") == ""  # accept_word_alt = false
+    assert ed.lua("return vim.fn.maparg('<M-Right>', 'i')") != ""
+    # Every other Lua block is the option reference, whose `...` are placeholders.
+    for block in blocks:
+        if block not in (spec_block, setup_block, keymaps_block, statusline_block):
+            assert "..." in block, f"a README snippet the test does not run:\n{block}"

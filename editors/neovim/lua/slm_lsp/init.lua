@@ -72,9 +72,26 @@ local function on_attach(bufnr, client_id)
   require('slm_lsp.inline').set_keymaps(bufnr, options.keymaps, module)
 end
 
+--- Define `:SlmLsp`. plugin/slm_lsp.lua calls it at start-up and setup() calls it again, so
+--- the command exists also when the plugin joins the runtimepath after start-up (a lazy.nvim
+--- `config` that appends it), when Neovim no longer sources plugin/ files.
+function M.create_commands()
+  vim.api.nvim_create_user_command('SlmLsp', function(args)
+    require('slm_lsp').command(args.fargs[1] or 'status')
+  end, {
+    nargs = '?',
+    force = true,
+    complete = function()
+      return { 'status', 'toggle', 'restart' }
+    end,
+    desc = 'slm-lsp: status | toggle | restart',
+  })
+end
+
 --- Configure the client and the inline completion. Call it once, from your config.
 ---@param opts? table see |slm_lsp-options|
 function M.setup(opts)
+  M.create_commands()
   local cfg = config()
   cfg.options = cfg.resolve(opts)
   local options = cfg.options
