@@ -54,6 +54,8 @@ def slm_lsp_on_path(directory: Path) -> str:
     `slm-lsp` would), so documented snippets that say `"slm-lsp"` are tested as written."""
     directory.mkdir(parents=True, exist_ok=True)
     script = directory / "slm-lsp"
-    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m slm_lsp "$@"\n')
+    root = Path(__file__).resolve().parents[2]
+    script.write_text(f'#!/bin/sh\nPYTHONPATH="{root}${{PYTHONPATH:+:$PYTHONPATH}}" '
+                      f'exec "{sys.executable}" -m slm_lsp "$@"\n')
     script.chmod(0o755)
     return os.pathsep.join([str(directory), os.environ.get("PATH", "")])

@@ -1,0 +1,206 @@
+"""The VS Code extension inside real VS Code: code-server 4.100.3 (VS Code 1.100) in headless
+Chromium, the built .vsix installed, the real server and model.
+
+tests/editor/setup_code_server.sh prepares code-server and puppeteer-core once per machine
+(under ~/.cache/slm-lsp-test); tests/editor/vscode/drive.mjs types as a user would: it opens a
+Python file, types in a function body, waits for the ghost text and accepts it with Tab, then
+runs "Generate docstring" from the quick-fix menu (Ctrl+.), saving after each step. This file
+checks the saved file, the status bar and the screenshots (in the test's tmp_path).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from system_packages import slm_lsp_on_path
+
+ROOT = Path(__file__).resolve().parents[2]
+EXTENSION = ROOT / "editors" / "vscode"
+SETUP = Path(__file__).resolve().parent / "setup_code_server.sh"
+DRIVE = Path(__file__).resolve().parent / "vscode" / "drive.mjs"
+NPM, NPX, NODE = shutil.which("npm"), shutil.which("npx"), shutil.which("node")
+
+pytestmark = pytest.mark.skipif(None in (NPM, NPX, NODE), reason="node and npm are not on PATH")
+
+SOURCE = '''import math
+
+
+def clamp(value, low, high):
+    if value < low:
+        return low
+    if value > high:
+        return high
+    return value
+
+
+def area_of_circle(radius: float) -> float:
+    """Return the area of a circle."""
+    
+'''
+TYPE_LINE = 14  # the empty line of area_of_circle's body (1-based)
+TYPED = "return "
+DOC_LINE = 4  # def clamp
+
+
+def _npm_env() -> dict[str, str]:
+    return {**os.environ, "CI": "true", "NO_UPDATE_NOTIFIER": "1", "npm_config_fund": "false",
+            "npm_config_audit": "false", "npm_config_update_notifier": "false"}
+
+
+def _run(args: list, cwd: Path | None = None, timeout: float = 600, env=None) -> str:
+    result = subprocess.run([str(a) for a in args], cwd=cwd, env=env or _npm_env(),
+                            stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                            timeout=timeout)
+    assert result.returncode == 0, (f"{args} exited {result.returncode}\n"
+                                    f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def code_server() -> tuple[Path, Path]:
+    """(code-server's package directory, puppeteer-core's directory), prepared once."""
+    result = subprocess.run([str(SETUP)], stdin=subprocess.DEVNULL, capture_output=True,
+                            text=True, timeout=3600)
+    if result.returncode == 2:  # not root and system packages missing: it said which
+        pytest.skip(result.stderr.strip().splitlines()[-1])
+    assert result.returncode == 0, f"setup failed\n{result.stderr[-5000:]}"
+    package, driver = result.stdout.split()
+    return Path(package), Path(driver)
+
+
+@pytest.fixture(scope="module")
+def vsix(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The extension packaged from this checkout, as `vsce package` makes it."""
+    work = tmp_path_factory.mktemp("vsix") / "vscode"
+    shutil.copytree(EXTENSION, work,
+                    ignore=shutil.ignore_patterns("node_modules", "out", "*.vsix"))
+    _run([NPM, "ci", "--prefer-offline"], work, timeout=900)
+    out = work / "slm-lsp.vsix"
+    _run([NPX, "--no-install", "vsce", "package", "--out", out], work, timeout=600)
+    return out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_http(url: str, proc: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"code-server exited {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"code-server did not answer at {url}")
+
+
+def test_ghost_text_accepted_with_tab_and_docstring_action_in_vscode(
+        code_server: tuple[Path, Path], vsix: Path, tmp_path: Path):
+    package, driver = code_server
+    entry = package / "out" / "node" / "entry.js"
+    data, extensions = tmp_path / "user-data", tmp_path / "extensions"
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    source = workspace / "geometry.py"
+    source.write_text(SOURCE)
+    # The server: `slm-lsp` running this checkout's server, named in `slmLsp.server.path`
+    # (the extension host takes PATH from the login shell, not from code-server's environment).
+    slm_lsp_on_path(tmp_path / "bin")
+    env = {**_npm_env(),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+           "SLM_LSP_MODELS_DIR": os.environ.get(
+               "SLM_LSP_MODELS_DIR", str(ROOT / "tests" / ".cache" / "no-models")),
+           "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    common = ["--user-data-dir", data, "--extensions-dir", extensions]
+    _run([NODE, entry, *common, "--install-extension", vsix], env=env, timeout=300)
+    assert any(p.name.startswith("slm-lsp.slm-lsp-") for p in extensions.iterdir())
+    settings = data / "User" / "settings.json"
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text(json.dumps({
+        "security.workspace.trust.enabled": False,
+        "workbench.startupEditor": "none",
+        "workbench.tips.enabled": False,
+        "telemetry.telemetryLevel": "off",
+        "extensions.autoUpdate": False,
+        "editor.inlineSuggest.enabled": True,
+        # Only the ghost text: the suggest widget would take the Tab.
+        "editor.quickSuggestions": {"other": "off", "comments": "off", "strings": "off"},
+        "editor.suggestOnTriggerCharacters": False,
+        "files.autoSave": "off",
+        "slmLsp.server.path": str(tmp_path / "bin" / "slm-lsp"),
+        "slmLsp.completion.maxTokens": 32,
+        "slmLsp.completion.timeBudgetMs": 60000,
+    }))
+
+    port = _free_port()
+    log = (tmp_path / "code-server.log").open("w")
+    server = subprocess.Popen(
+        [NODE, str(entry), *map(str, common), "--auth", "none", "--bind-addr",
+         f"127.0.0.1:{port}", "--disable-telemetry", "--disable-update-check",
+         "--disable-workspace-trust", "--disable-getting-started-override", str(workspace)],
+        env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True)
+    try:
+        _wait_http(f"http://127.0.0.1:{port}/healthz", server, 120)
+        drive = subprocess.run(
+            [NODE, str(DRIVE)], env={**env, "PUPPETEER_DIR": str(driver),
+                                     "URL": f"http://127.0.0.1:{port}/?folder={workspace}",
+                                     "FILE_NAME": source.name, "TYPE_LINE": str(TYPE_LINE),
+                                     "TYPED": TYPED, "DOC_LINE": str(DOC_LINE),
+                                     "OUT_DIR": str(tmp_path)},
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1200)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
+        log.close()
+    report = json.loads((tmp_path / "report.json").read_text())
+    where = (f"\n--- drive (exit {drive.returncode})\n{drive.stderr[-4000:]}\n--- report\n"
+             f"{json.dumps(report, indent=1)[-6000:]}\n--- screenshots in {tmp_path}")
+    print(f"screenshots and report: {tmp_path}", file=sys.stderr)
+    assert report.get("ok"), where
+
+    # The status bar item showed the model ready.
+    assert report["status"] and "codicon-sparkle" in report["status"]["html"], where
+    assert (tmp_path / "vscode.png").stat().st_size > 10_000
+
+    # The docstring action ran second: take its docstring out to see the file as it was saved
+    # after the completion.
+    text = source.read_text()
+    tree = ast.parse(text)
+    assert any("Generate docstring" in item for item in report["actionMenu"]), where
+    assert report["actionChosen"], where
+    clamp = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "clamp")
+    assert ast.get_docstring(clamp), text
+    first = clamp.body[0]
+    all_lines = text.split("\n")
+    lines = all_lines[: first.lineno - 1] + all_lines[first.end_lineno:]
+    source_lines = SOURCE.split("\n")
+    assert lines[: TYPE_LINE - 1] == source_lines[: TYPE_LINE - 1], "\n".join(lines)
+
+    # The ghost text was accepted with Tab: the typed line now ends with what it showed.
+    inline_part = "".join(report["ghost"]["inline"])
+    assert inline_part or report["ghost"]["lines"], where
+    typed_line = lines[TYPE_LINE - 1]
+    assert typed_line.rstrip() == ("    " + TYPED + inline_part).rstrip(), (typed_line, where)
+    extra = [line.rstrip() for line in report["ghost"]["lines"]]
+    assert [line.rstrip() for line in lines[TYPE_LINE:TYPE_LINE + len(extra)]] == extra, where

@@ -1,0 +1,177 @@
+// Drive VS Code (code-server) in headless Chromium as a user would, for test_vscode_ui.py.
+//
+//   node drive.mjs   with the environment:
+//     PUPPETEER_DIR  a directory whose node_modules holds puppeteer-core
+//     URL            the workbench URL (code-server with ?folder=...)
+//     FILE_NAME      the Python file to open with Quick Open
+//     TYPE_LINE      the 1-based line where the test types in a function body
+//     TYPED          what it types there
+//     DOC_LINE       the 1-based line of the function that gets a docstring
+//     OUT_DIR        where report.json and the screenshots go
+//
+// Each step is recorded in report.json (what the page showed); the Python test checks the file
+// on disk and the report. The browser is Debian's Chromium, headless, without a sandbox (root).
+import { createRequire } from 'node:module';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const env = process.env;
+const require = createRequire(join(env.PUPPETEER_DIR, 'package.json'));
+const puppeteer = require('puppeteer-core');
+const MODEL_MS = Number(env.MODEL_TIMEOUT_MS || 180000);
+const report = { steps: [] };
+const started = Date.now();
+
+function step(name, data = {}) {
+  report.steps.push({ name, ms: Date.now() - started, ...data });
+  console.error(`[drive ${((Date.now() - started) / 1000).toFixed(1)}s] ${name}`);
+}
+
+function save() {
+  writeFileSync(join(env.OUT_DIR, 'report.json'), JSON.stringify(report, null, 2));
+}
+
+const browser = await puppeteer.launch({
+  executablePath: env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--window-size=1400,900'],
+  defaultViewport: { width: 1400, height: 900 },
+  protocolTimeout: 600000,
+});
+const page = await browser.newPage();
+page.on('pageerror', (err) => step('page error', { message: String(err) }));
+const key = (combo) => page.keyboard.press(combo);
+
+async function chord(modifier, k) {
+  await page.keyboard.down(modifier);
+  await page.keyboard.press(k);
+  await page.keyboard.up(modifier);
+}
+
+/** The text of the editor's rendered lines (non-breaking spaces as spaces). */
+async function editorLines() {
+  return page.$$eval('.editor-instance .view-lines .view-line', (lines) =>
+    lines
+      .map((l) => ({ top: parseFloat(l.style.top || '0'), text: l.textContent.replace(/\u00a0/g, ' ') }))
+      .sort((a, b) => a.top - b.top)
+      .map((l) => l.text));
+}
+
+async function statusItem() {
+  return page.evaluate(() => {
+    const item = [...document.querySelectorAll('.statusbar-item')].find((el) => el.id.includes('slmLsp.status'));
+    if (!item) return null;
+    return { text: item.textContent.trim(), html: item.innerHTML, aria: item.getAttribute('aria-label') || '' };
+  });
+}
+
+async function goToLine(line) {
+  await chord('Control', 'g');
+  await page.waitForSelector('.quick-input-widget:not([style*="display: none"]) input', { timeout: 20000 });
+  await page.keyboard.type(String(line));
+  await key('Enter');
+  await new Promise((r) => setTimeout(r, 300));
+}
+
+async function save_file() {
+  await chord('Control', 's');
+  await page.waitForFunction(() => !document.querySelector('.tab.active.dirty'), { timeout: 30000 });
+}
+
+try {
+  await page.goto(env.URL, { waitUntil: 'domcontentloaded', timeout: 120000 });
+  await page.waitForSelector('.monaco-workbench', { timeout: 120000 });
+  step('workbench loaded');
+
+  // Open the file with Quick Open (Ctrl+P).
+  await page.waitForSelector('.explorer-folders-view, .pane-body', { timeout: 60000 }).catch(() => {});
+  await chord('Control', 'p');
+  await page.waitForSelector('.quick-input-widget input', { visible: true, timeout: 30000 });
+  await page.keyboard.type(env.FILE_NAME, { delay: 20 });
+  await page.waitForFunction(
+    (name) => [...document.querySelectorAll('.quick-input-list .monaco-list-row')].some((r) => r.textContent.includes(name)),
+    { timeout: 30000 }, env.FILE_NAME);
+  await key('Enter');
+  await page.waitForSelector('.editor-instance .view-lines', { timeout: 60000 });
+  step('file open', { lines: await editorLines() });
+
+  // The status bar item shows the model ready.
+  await page.waitForFunction(() => {
+    const item = [...document.querySelectorAll('.statusbar-item')].find((el) => el.id.includes('slmLsp.status'));
+    return item && item.innerHTML.includes('codicon-sparkle');
+  }, { timeout: MODEL_MS, polling: 250 }).catch(() => {});
+  report.status = await statusItem();
+  step('status', { status: report.status });
+  if (!report.status || !report.status.html.includes('codicon-sparkle')) {
+    throw new Error(`the status bar item does not show the model ready: ${JSON.stringify(report.status)}`);
+  }
+
+  // Type in the function body; the ghost text comes; Tab accepts it.
+  await goToLine(Number(env.TYPE_LINE));
+  await key('End');
+  await page.keyboard.type(env.TYPED, { delay: 60 });
+  step('typed', { lines: await editorLines() });
+  await page.waitForSelector('.ghost-text-decoration, .ghost-text', { timeout: MODEL_MS, polling: 200 });
+  await new Promise((r) => setTimeout(r, 500)); // let the multi-line part render
+  report.ghost = await page.evaluate(() => ({
+    inline: [...document.querySelectorAll('.ghost-text-decoration')].map((e) => e.textContent.replace(/\u00a0/g, ' ')),
+    lines: [...document.querySelectorAll('.ghost-text .view-line')].map((e) => e.textContent.replace(/\u00a0/g, ' ')),
+  }));
+  step('ghost text', { ghost: report.ghost });
+  await page.screenshot({ path: join(env.OUT_DIR, 'ghost-text.png') });
+  const beforeTab = await editorLines();
+  await key('Tab');
+  await page.waitForFunction(() => !document.querySelector('.ghost-text-decoration, .ghost-text'), { timeout: 10000 });
+  await new Promise((r) => setTimeout(r, 300));
+  report.afterTab = await editorLines();
+  report.acceptedChanged = JSON.stringify(beforeTab) !== JSON.stringify(report.afterTab);
+  step('accepted with Tab', { lines: report.afterTab });
+  await key('Escape');
+  await save_file();
+  step('saved after the completion');
+
+  // "Generate docstring" from the quick-fix menu (Ctrl+.), on the function's `def` line.
+  await goToLine(Number(env.DOC_LINE));
+  await key('Home');
+  const beforeAction = await editorLines();
+  await chord('Control', '.');
+  await page.waitForSelector('.action-widget .monaco-list-row', { visible: true, timeout: 60000 });
+  report.actionMenu = await page.$$eval('.action-widget .monaco-list-row', (rows) => rows.map((r) => r.textContent.trim()));
+  step('quick-fix menu', { items: report.actionMenu });
+  await page.screenshot({ path: join(env.OUT_DIR, 'quick-fix-menu.png') });
+  const rows = await page.$$('.action-widget .monaco-list-row.action');
+  let chosen = false;
+  for (const row of rows) {
+    const text = await row.evaluate((r) => r.textContent);
+    if (/generate docstring/i.test(text)) {
+      await row.click();
+      chosen = true;
+      break;
+    }
+  }
+  report.actionChosen = chosen;
+  if (chosen) {
+    await page.waitForFunction(
+      (before) => {
+        const now = [...document.querySelectorAll('.editor-instance .view-lines .view-line')].map((l) => l.textContent);
+        return now.join('\n').replace(/\u00a0/g, ' ') !== before.join('\n');
+      },
+      { timeout: MODEL_MS, polling: 250 }, beforeAction);
+    await new Promise((r) => setTimeout(r, 500));
+    report.afterAction = await editorLines();
+    step('docstring applied', { lines: report.afterAction });
+    await save_file();
+    step('saved after the action');
+  }
+  report.status_end = await statusItem();
+  await page.screenshot({ path: join(env.OUT_DIR, 'vscode.png') });
+  report.ok = true;
+} catch (err) {
+  report.error = String(err && err.stack ? err.stack : err);
+  step('failed', { error: report.error });
+  await page.screenshot({ path: join(env.OUT_DIR, 'failure.png') }).catch(() => {});
+} finally {
+  report.totalMs = Date.now() - started;
+  save();
+  await browser.close();
+}
