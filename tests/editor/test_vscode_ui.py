@@ -51,6 +51,7 @@ def area_of_circle(radius: float) -> float:
 TYPE_LINE = 14  # the empty line of area_of_circle's body (1-based)
 TYPED = "return "
 DOC_LINE = 4  # def clamp
+SUGGEST_TYPED = "names = sor"  # on a new last line, then Ctrl+Space (not saved)
 
 
 def _npm_env() -> dict[str, str]:
@@ -163,6 +164,7 @@ def test_ghost_text_accepted_with_tab_and_docstring_action_in_vscode(
                                      "URL": f"http://127.0.0.1:{port}/?folder={workspace}",
                                      "FILE_NAME": source.name, "TYPE_LINE": str(TYPE_LINE),
                                      "TYPED": TYPED, "DOC_LINE": str(DOC_LINE),
+                                     "SUGGEST_TYPED": SUGGEST_TYPED,
                                      "OUT_DIR": str(tmp_path)},
             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1200)
     finally:
@@ -204,3 +206,11 @@ def test_ghost_text_accepted_with_tab_and_docstring_action_in_vscode(
     assert typed_line.rstrip() == ("    " + TYPED + inline_part).rstrip(), (typed_line, where)
     extra = [line.rstrip() for line in report["ghost"]["lines"]]
     assert [line.rstrip() for line in lines[TYPE_LINE:TYPE_LINE + len(extra)]] == extra, where
+
+    # The suggest widget kept our item after the partly typed word, and choosing it replaced
+    # the word with the whole completion (the last line, not saved).
+    ours = [row["label"] for row in report["suggestRows"] if row["snippet"]]
+    assert ours and ours[0].startswith("sor"), where
+    inserted = [line for line in report["afterSuggest"] if line.startswith("names = ")]
+    assert inserted and inserted[-1].startswith("names = " + ours[0].rstrip("…")), where
+    assert not inserted[-1].startswith("names = sorsor"), where

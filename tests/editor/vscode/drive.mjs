@@ -7,6 +7,7 @@
 //     TYPE_LINE      the 1-based line where the test types in a function body
 //     TYPED          what it types there
 //     DOC_LINE       the 1-based line of the function that gets a docstring
+//     SUGGEST_TYPED  typed on a new last line before asking for the suggest widget
 //     OUT_DIR        where report.json and the screenshots go
 //
 // Each step is recorded in report.json (what the page showed); the Python test checks the file
@@ -163,6 +164,27 @@ try {
     await save_file();
     step('saved after the action');
   }
+
+  // The suggest widget (classic completion): after a partly typed word, Ctrl+Space lists our
+  // item, filtered by the word; choosing it replaces the word with the whole completion.
+  await chord('Control', 'End');
+  await key('Enter');
+  await page.keyboard.type(env.SUGGEST_TYPED, { delay: 60 });
+  await key('Escape'); // no ghost text: the widget alone
+  await chord('Control', ' ');
+  const ours = '.suggest-widget .monaco-list-row .codicon-symbol-snippet';
+  await page.waitForSelector(ours, { timeout: MODEL_MS, polling: 250 });
+  report.suggestRows = await page.$$eval('.suggest-widget .monaco-list-row', (rows) =>
+    rows.map((r) => ({ label: r.querySelector('.label-name')?.textContent.replace(/\u00a0/g, ' ') || '',
+      snippet: !!r.querySelector('.codicon-symbol-snippet') })));
+  step('suggest widget', { rows: report.suggestRows });
+  await page.screenshot({ path: join(env.OUT_DIR, 'suggest-widget.png') });
+  const row = await page.$(ours);
+  await row.click();
+  await page.waitForFunction(() => !document.querySelector('.suggest-widget.visible'), { timeout: 10000 });
+  await new Promise((r) => setTimeout(r, 300));
+  report.afterSuggest = await editorLines();
+  step('suggestion inserted', { lines: report.afterSuggest });
   report.status_end = await statusItem();
   await page.screenshot({ path: join(env.OUT_DIR, 'vscode.png') });
   report.ok = true;
