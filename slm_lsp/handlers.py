@@ -137,7 +137,9 @@ def register(server: SlmServer) -> None:
             return types.CompletionList(is_incomplete=True, items=[])
         line = doc.line_text(rng.start.line)
         cursor = doc.line_col(doc.offset_at(rng.start.line, rng.start.character))[1]
-        item = classic_item(line, cursor, text, doc.language_id)
+        end = doc.line_col(doc.offset_at(rng.end.line, rng.end.character))[1] \
+            if rng.end.line == rng.start.line else None
+        item = classic_item(line, cursor, text, doc.language_id, end=end)
         return completion_list([item], line=rng.start.line, line_text=line,
                                encoding=doc.encoding,
                                edit_range_default=supports_edit_range_default(

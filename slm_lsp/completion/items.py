@@ -55,7 +55,7 @@ class ClassicItem:
     """One completion as a classic item, in code-point columns of the cursor's line."""
 
     start: int  # where the edit starts: the start of the word being typed
-    end: int  # the cursor: the edit replaces the word typed so far
+    end: int  # the cursor, or the end of what the completion replaces after it
     new_text: str  # the word typed so far followed by the completion
     label: str  # the word followed by the completion's first line, shortened
     filter_text: str  # the word followed by the completion's first line, in full
@@ -73,15 +73,21 @@ def _first_line(text: str) -> str:
     return head.rstrip()
 
 
-def classic_item(line: str, cursor: int, text: str, language: str) -> ClassicItem:
-    """The classic item that inserts ``text`` at ``cursor`` of ``line`` (code points)."""
+def classic_item(line: str, cursor: int, text: str, language: str, *,
+                 end: int | None = None) -> ClassicItem:
+    """The classic item that inserts ``text`` at ``cursor`` of ``line`` (code points).
+
+    ``end`` is where the text the completion replaces after the cursor ends (a completion
+    that also covers a closing bracket, say); by default it replaces nothing after the cursor.
+    """
     cursor = max(0, min(cursor, len(line)))
+    end = cursor if end is None else max(cursor, min(end, len(line)))
     start = word_start(line, cursor, language)
     word = line[start:cursor]
     shown = word + _first_line(text)
     limit = max(LABEL_CHARS, len(word) + 1)
     label = shown if len(shown) <= limit else shown[: limit - 1].rstrip() + "…"
-    return ClassicItem(start=start, end=cursor, new_text=word + text,
+    return ClassicItem(start=start, end=end, new_text=word + text,
                        label=label if label.strip() else "…", filter_text=shown)
 
 

@@ -69,3 +69,13 @@ def apply_inline(text: str, item: types.InlineCompletionItem, encoding: str) -> 
     rng = item.range
     a, b = offset(rng.start), offset(rng.end)
     return text[:a] + item.insert_text + text[b:]
+
+
+def classic_edit(result: types.CompletionList, item: types.CompletionItem
+                 ) -> tuple[types.Range, str]:
+    """The range and text a client inserts for ``item``: its own ``textEdit``, or the list's
+    ``itemDefaults.editRange`` with ``textEditText`` (clients that declare the default)."""
+    if item.text_edit is not None:
+        return item.text_edit.range, item.text_edit.new_text
+    assert result.item_defaults is not None and result.item_defaults.edit_range is not None
+    return result.item_defaults.edit_range, item.text_edit_text or item.label

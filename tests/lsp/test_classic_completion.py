@@ -11,7 +11,7 @@ from conftest import server_command, server_env
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from .helpers import capabilities, inline, open_doc, prepare
+from .helpers import capabilities, classic_edit, inline, open_doc, prepare
 
 PY = {
     "names = sor": "import os\n\n\ndef list_names(root):\n    names = sor",
@@ -49,13 +49,6 @@ async def client(request, lsp_client: LanguageClient):
     lsp_client.profile = request.param
     yield
     await lsp_client.shutdown_session()
-
-
-def _edit(result: types.CompletionList, item: types.CompletionItem) -> tuple[types.Range, str]:
-    if item.text_edit is not None:
-        return item.text_edit.range, item.text_edit.new_text
-    assert result.item_defaults is not None and result.item_defaults.edit_range is not None
-    return result.item_defaults.edit_range, item.text_edit_text or item.label
 
 
 def _vscode_keeps(line: str, cursor: int, rng: types.Range, item: types.CompletionItem) -> bool:
@@ -106,7 +99,7 @@ async def test_the_item_is_kept_after_a_partly_typed_word_and_inserts_the_comple
         context=types.CompletionContext(trigger_kind=types.CompletionTriggerKind.Invoked)))
     assert result is not None and result.items, "no completion item"
     item = result.items[0]
-    rng, new_text = _edit(result, item)
+    rng, new_text = classic_edit(result, item)
     assert (client.profile == "vscode") == (item.text_edit is None)  # defaults where declared
     assert rng.start == types.Position(line_no, cursor - len(word))
     assert rng.end == types.Position(line_no, cursor)

@@ -12,7 +12,7 @@ from conftest import server_command, server_env
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from .helpers import apply_inline, capabilities, inline, open_doc, prepare
+from .helpers import apply_inline, capabilities, classic_edit, inline, open_doc, prepare
 
 PY = '''import math
 
@@ -82,10 +82,9 @@ async def test_classic_completion_returns_the_same_text_as_a_text_edit(client: L
         text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(5, 4),
         context=types.CompletionContext(trigger_kind=types.CompletionTriggerKind.Invoked)))
     assert result is not None and result.items
-    item = result.items[0]
-    assert item.text_edit is not None
-    assert item.text_edit.new_text == inline_result.items[0].insert_text
-    assert item.text_edit.range.start == types.Position(5, 4)
+    rng, new_text = classic_edit(result, result.items[0])
+    assert new_text == inline_result.items[0].insert_text
+    assert rng.start == types.Position(5, 4)
 
 
 async def test_non_ascii_before_the_cursor_gives_the_client_range(client: LanguageClient):
@@ -117,7 +116,7 @@ async def test_incremental_change_is_seen_by_the_next_completion(client: Languag
     result = await client.text_document_completion_async(types.CompletionParams(
         text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(2, 12)))
     assert result is not None and result.items
-    assert result.items[0].text_edit.range.start == types.Position(2, 12)
+    assert classic_edit(result, result.items[0])[0].start == types.Position(2, 12)
 
 
 async def test_cancelled_request_returns_cancelled_and_the_next_one_works(

@@ -119,6 +119,17 @@ def test_cursor_in_the_middle_of_a_line_inserts_without_eating_the_rest():
         "    call(sorted(x), key)"
 
 
+def test_the_edit_also_covers_what_the_completion_replaces_after_the_cursor():
+    line = "    print(sor)"
+    cursor = line.index(")")
+    item = classic_item(line, cursor, "ted(x))", "python", end=cursor + 1)
+    assert line[item.start:item.end] == "sor)"
+    assert line[: item.start] + item.new_text + line[item.end:] == "    print(sorted(x))"
+    # An end before the cursor or past the line is clamped.
+    assert classic_item(line, cursor, "x", "python", end=0).end == cursor
+    assert classic_item(line, cursor, "x", "python", end=99).end == len(line)
+
+
 def _caps(defaults: list[str] | None) -> types.ClientCapabilities:
     return types.ClientCapabilities(text_document=types.TextDocumentClientCapabilities(
         completion=types.CompletionClientCapabilities(
