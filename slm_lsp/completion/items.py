@@ -13,8 +13,6 @@ completion text; :func:`completion_list` turns items into the LSP answer for one
 
 from __future__ import annotations
 
-import re
-
 import attrs
 from lsprotocol import types
 
@@ -22,32 +20,29 @@ from ..documents import Encoding, chars_to_units
 
 LABEL_CHARS = 60
 
-# Characters that belong to an identifier beyond letters, digits and `_` (Unicode-aware `\w`).
+# Characters that belong to an identifier beyond letters, digits and `_`.
 _EXTRA_WORD_CHARS = {
     "javascript": "$", "javascriptreact": "$", "typescript": "$", "typescriptreact": "$",
     "java": "$",
 }
-_WORD_PATTERNS: dict[str, re.Pattern[str]] = {}
-
-
-def _word_tail(language: str) -> re.Pattern[str]:
-    pattern = _WORD_PATTERNS.get(language)
-    if pattern is None:
-        extra = re.escape(_EXTRA_WORD_CHARS.get(language, ""))
-        pattern = _WORD_PATTERNS[language] = re.compile(rf"[\w{extra}]*\Z")
-    return pattern
 
 
 def word_start(line: str, cursor: int, language: str) -> int:
     """The column (code points) where the word that ends at ``cursor`` starts.
 
-    A word is a run of identifier characters (letters, digits, `_`, and `$` where the language
-    allows it), the same in code, in strings and in comments; `.`, `(`, quotes, spaces and
-    other punctuation end it, so after them the word is empty and the column is the cursor's.
+    A word is a run of identifier characters (Unicode letters and digits, `_`, and `$` where
+    the language allows it), the same in code, in strings and in comments; `.`, `(`, quotes,
+    spaces and other punctuation end it, so after them the word is empty and the column is the
+    cursor's. Linear in the word's length, however long the line (minified code).
     """
-    cursor = max(0, min(cursor, len(line)))
-    match = _word_tail(language).search(line, 0, cursor)
-    return match.start() if match else cursor
+    extra = _EXTRA_WORD_CHARS.get(language, "")
+    start = max(0, min(cursor, len(line)))
+    while start > 0:
+        ch = line[start - 1]
+        if not (ch.isalnum() or ch == "_" or ch in extra):
+            break
+        start -= 1
+    return start
 
 
 @attrs.frozen

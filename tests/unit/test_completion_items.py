@@ -54,6 +54,12 @@ def test_word_start_stops_at_the_cursor_inside_a_word():
     assert line[word_start(line, cursor, "python"):cursor] == "sorted"
 
 
+def test_word_start_is_linear_on_a_long_minified_line():
+    line = "a" * 200_000 + "(" + "b" * 5
+    assert word_start(line, len(line), "javascript") == 200_001
+    assert word_start(line, 200_000, "javascript") == 0
+
+
 def test_word_start_clamps_a_cursor_past_the_line():
     assert word_start("ab", 10, "python") == 0
     assert word_start("ab", -3, "python") == 0
