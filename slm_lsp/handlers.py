@@ -24,8 +24,12 @@ _ENCODINGS = {
 
 
 def _report(ls: SlmServer, problems: list[str]) -> None:
-    if problems:
-        message = "slm-lsp: invalid settings, using defaults for: " + "; ".join(problems)
+    """Warn about the settings problems that are new since the last report: a bad value is
+    said once, when it arrives, not again at every later change of other settings."""
+    new = [p for p in problems if p not in ls.reported_problems]
+    ls.reported_problems = set(problems)
+    if new:
+        message = "slm-lsp: invalid settings: " + "; ".join(new)
         log.warning(message)
         ls.show(types.MessageType.Warning, message)
 

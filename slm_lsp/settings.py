@@ -7,8 +7,11 @@ Bad values are reported and replaced by their defaults; they never stop the serv
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import re
+import typing
 from typing import Any, Literal
 
 import attrs
@@ -115,6 +118,26 @@ class SettingsError(ValueError):
         self.problems = problems
 
 
+# The accepted range of every number, by its documented (camelCase) name.
+RANGES: dict[str, tuple[float, float]] = {
+    "nThreads": (0, 256),
+    "nCtx": (256, 1 << 20),
+    "nBatch": (8, 1 << 16),
+    "backend.timeoutMs": (100, 600_000),
+    "backend.retries": (0, 10),
+    "completion.maxTokens": (1, 4096),
+    "completion.maxLines": (1, 1000),
+    "completion.timeBudgetMs": (50, 600_000),
+    "completion.confidenceThreshold": (0.0, 1.0),
+    "context.prefixTokens": (16, 1 << 20),
+    "context.suffixTokens": (0, 1 << 20),
+    "context.snippetTokens": (0, 1 << 20),
+    "context.maxIndexFiles": (1, 1_000_000),
+    "actions.maxTokens": (1, 8192),
+}
+MAX_STRING = 4096
+
+
 def to_wire(settings: Settings) -> dict[str, Any]:
     """The camelCase dict form, as a client sends it."""
     return converter.unstructure(settings)
@@ -130,58 +153,98 @@ def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _check(settings: Settings) -> list[str]:
-    problems = []
-    numbers = {
-        "nThreads": (settings.n_threads, 0, 256),
-        "nCtx": (settings.n_ctx, 256, 1 << 20),
-        "nBatch": (settings.n_batch, 8, 1 << 16),
-        "completion.maxTokens": (settings.completion.max_tokens, 1, 4096),
-        "completion.maxLines": (settings.completion.max_lines, 1, 1000),
-        "completion.timeBudgetMs": (settings.completion.time_budget_ms, 50, 600_000),
-        "context.prefixTokens": (settings.context.prefix_tokens, 16, 1 << 20),
-        "context.suffixTokens": (settings.context.suffix_tokens, 0, 1 << 20),
-        "context.snippetTokens": (settings.context.snippet_tokens, 0, 1 << 20),
-        "actions.maxTokens": (settings.actions.max_tokens, 1, 8192),
-    }
-    for name, (value, low, high) in numbers.items():
-        if not low <= value <= high:
-            problems.append(f"{name}={value} is outside {low}..{high}")
-    if not 0.0 <= settings.completion.confidence_threshold <= 1.0:
-        problems.append("completion.confidenceThreshold must be between 0 and 1")
-    return problems
+def _unset_nulls(layer: dict[str, Any]) -> dict[str, Any]:
+    """``layer`` without its null values (at any depth)."""
+    return {k: _unset_nulls(v) if isinstance(v, dict) else v
+            for k, v in layer.items() if v is not None}
 
 
-def _structure_leniently(data: dict[str, Any], problems: list[str]) -> Settings:
-    """Structure ``data``; a bad key or value falls back to its default and is reported."""
+def _shown(value: Any) -> str:
     try:
-        return converter.structure(data, Settings)
-    except Exception as exc:  # noqa: BLE001 - cattrs raises a group of anything
-        messages = cattrs.transform_error(exc, path="slmLsp") if isinstance(
-            exc, cattrs.BaseValidationError
-        ) else [str(exc)]
-    problems.extend(messages)
-    # Drop whichever top-level keys (or nested keys) fail on their own, keep the rest.
-    kept: dict[str, Any] = {}
-    for key, value in data.items():
-        trial = _merge(kept, {key: value})
-        try:
-            converter.structure(trial, Settings)
-        except Exception:  # noqa: BLE001
-            if isinstance(value, dict):
-                sub: dict[str, Any] = {}
-                for k, v in value.items():
-                    t = _merge(kept, {key: {**sub, k: v}})
-                    try:
-                        converter.structure(t, Settings)
-                        sub[k] = v
-                    except Exception:  # noqa: BLE001
-                        continue
-                if sub:
-                    kept = _merge(kept, {key: sub})
+        text = json.dumps(value)
+    except (TypeError, ValueError, RecursionError):
+        text = type(value).__name__
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _value(name: str, kind: Any, value: Any, default: Any) -> tuple[Any, str | None]:
+    """``value`` checked against ``kind`` and the range of ``name``: (value, None) when good,
+    (default, problem) when not."""
+    def bad(expected: str) -> tuple[Any, str]:
+        return default, (f"{name}: expected {expected}, got {_shown(value)} ({_kind(value)}); "
+                         f"using the default {_shown(default)}")
+
+    if typing.get_origin(kind) is Literal:
+        choices = typing.get_args(kind)
+        if value not in choices or not isinstance(value, str):
+            return bad("one of " + ", ".join(json.dumps(c) for c in choices))
+        return value, None
+    if kind is bool:
+        return (value, None) if isinstance(value, bool) else bad("true or false")
+    if kind is str:
+        if not isinstance(value, str) or len(value) > MAX_STRING or "\0" in value:
+            return bad("a string")
+        return value, None
+    if typing.get_origin(kind) is list:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return bad("a list of strings")
+        return list(value), None
+    if kind in (int, float):
+        low, high = RANGES.get(name, (-math.inf, math.inf))
+        number = value
+        if kind is int and isinstance(value, float) and value.is_integer():
+            number = int(value)
+        ok_type = isinstance(number, int) if kind is int else isinstance(number, (int, float))
+        if isinstance(value, bool) or not ok_type or (
+                isinstance(number, float) and not math.isfinite(number)):
+            return bad("a whole number" if kind is int else "a number")
+        if not low <= number <= high:
+            return bad(f"a number in {_shown(low)}..{_shown(high)}")
+        return (float(number) if kind is float else number), None
+    return bad(str(kind))  # pragma: no cover - every field's type is handled above
+
+
+def _structure(cls: type, data: dict[str, Any], prefix: str, problems: list[str]) -> Any:
+    """An instance of ``cls`` from a camelCase dict: each bad value reported and replaced by
+    its default; ``null`` means the default; unknown keys are reported and ignored."""
+    hints = typing.get_type_hints(cls)
+    fields = {_camel(a.name): a for a in attrs.fields(cls)}
+    for key in data:
+        if key not in fields:
+            problems.append(f"{prefix}{key}: not a setting; ignored")
+    defaults = cls()
+    values: dict[str, Any] = {}
+    for wire, field in fields.items():
+        if wire not in data or data[wire] is None:
             continue
-        kept = trial
-    return converter.structure(kept, Settings)
+        name, kind, value = prefix + wire, hints[field.name], data[wire]
+        if attrs.has(kind):
+            if isinstance(value, dict):
+                values[field.name] = _structure(kind, value, name + ".", problems)
+            else:
+                problems.append(f"{name}: expected an object, got {_shown(value)} "
+                                f"({_kind(value)}); using the defaults")
+            continue
+        good, problem = _value(name, kind, value, getattr(defaults, field.name))
+        if problem:
+            problems.append(problem)
+        else:
+            values[field.name] = good
+    return cls(**values)
 
 
 def resolve(
@@ -190,6 +253,9 @@ def resolve(
     """Merge the layers (lowest first) over the defaults; returns the settings and the problems.
 
     ``cli_model`` (``--model``) beats ``SLM_LSP_MODEL``; any layer that names a model beats both.
+    Every value is checked for its type and range: a wrong one is named in the problems (by its
+    camelCase name) and its default is used. ``null`` means "not set": the default, or what
+    a lower layer set.
     """
     merged: dict[str, Any] = {}
     env_model = os.environ.get("SLM_LSP_MODEL", "").strip()
@@ -202,24 +268,10 @@ def resolve(
         if layer is None:
             continue
         if not isinstance(layer, dict):
-            problems.append(f"settings must be an object, got {type(layer).__name__}")
+            problems.append(f"settings must be an object, got {_kind(layer)}")
             continue
-        merged = _merge(merged, layer)
-    settings = _structure_leniently(merged, problems)
-    range_problems = _check(settings)
-    if range_problems:
-        problems.extend(range_problems)
-        defaults = Settings()
-        # Reset only the offending numbers to their defaults.
-        wire = to_wire(settings)
-        default_wire = to_wire(defaults)
-        for item in range_problems:
-            path = item.split("=")[0].split(" ")[0].split(".")
-            target, source = wire, default_wire
-            for part in path[:-1]:
-                target, source = target[part], source[part]
-            target[path[-1]] = source[path[-1]]
-        settings = converter.structure(wire, Settings)
+        merged = _merge(merged, _unset_nulls(layer))
+    settings = _structure(Settings, merged, "", problems)
     return settings, problems
 
 
