@@ -30,15 +30,10 @@ Encoding = Literal["utf-8", "utf-16", "utf-32"]
 MAX_PARSE_BYTES = 1024 * 1024
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
-
-
-def _units(ch: str, encoding: Encoding) -> int:
-    if encoding == "utf-32":
-        return 1
-    cp = ord(ch)
-    if encoding == "utf-16":
-        return 2 if cp > 0xFFFF else 1
-    return 1 if cp < 0x80 else 2 if cp < 0x800 else 3 if cp < 0x10000 else 4
+_LF = re.compile("\n")
+# The trigger looks at this much of the cursor's line on each side (a minified file can be one
+# line of megabytes).
+LINE_CONTEXT = 4096
 
 
 def utf8_offset(text: str, offset: int) -> int:
@@ -52,21 +47,20 @@ def char_offset(data: bytes, byte: int) -> int:
 
 
 def units_to_chars(line: str, units: int, encoding: Encoding) -> int:
-    """Code points in ``line`` covered by ``units`` client units (clamped, rounded down)."""
+    """Code points in ``line`` covered by ``units`` client units (clamped, rounded down).
+
+    Each code point is at least one unit, so only the first ``units`` code points are looked
+    at, and they are measured by the codec (C speed), not one by one."""
     if units <= 0:
         return 0
-    if encoding == "utf-32":
-        return min(units, len(line))
-    if line.isascii():
-        return min(units, len(line))
-    count = 0
-    for i, ch in enumerate(line):
-        count += _units(ch, encoding)
-        if count > units:
-            return i
-        if count == units:
-            return i + 1
-    return len(line)
+    head = line[:units]
+    if encoding == "utf-32" or head.isascii():
+        return len(head)
+    if encoding == "utf-16":
+        data = head.encode("utf-16-le", "surrogatepass")[: 2 * units]
+        return len(data.decode("utf-16-le", "ignore"))
+    data = head.encode("utf-8", "surrogatepass")[:units]
+    return len(data.decode("utf-8", "ignore"))
 
 
 def chars_to_units(line: str, chars: int, encoding: Encoding) -> int:
@@ -74,7 +68,25 @@ def chars_to_units(line: str, chars: int, encoding: Encoding) -> int:
     head = line[:chars]
     if encoding == "utf-32" or head.isascii():
         return len(head)
-    return sum(_units(ch, encoding) for ch in head)
+    if encoding == "utf-16":
+        return len(head.encode("utf-16-le", "surrogatepass")) // 2
+    return len(head.encode("utf-8", "surrogatepass"))
+
+
+def window_around(text: str, offset: int, before: int, after: int) -> tuple[str, int]:
+    """About ``before`` code points of ``text`` before ``offset`` and ``after`` after it, cut
+    at line boundaries when there are some in range; returns the window and where it starts."""
+    if len(text) <= before + after:
+        return text, 0
+    lo = max(0, offset - before)
+    if lo:
+        nl = text.find("\n", lo, offset)
+        lo = nl + 1 if nl != -1 else lo
+    hi = min(len(text), offset + after)
+    if hi < len(text):
+        nl = text.rfind("\n", offset, hi)
+        hi = nl + 1 if nl != -1 else hi
+    return text[lo:hi], lo
 
 
 @attrs.define
@@ -99,8 +111,25 @@ class Document:
     # -- positions -------------------------------------------------------------------------
     def _reindex(self) -> None:
         starts = [0]
-        starts.extend(m.end() for m in _NEWLINE.finditer(self.text))
+        if "\r" in self.text:
+            starts.extend(m.end() for m in _NEWLINE.finditer(self.text))
+        else:
+            starts.extend(m.end() for m in _LF.finditer(self.text))
         self._line_starts = starts
+
+    def _splice_lines(self, old: str, a: int, b: int, new: str) -> None:
+        """Update the line starts for ``old[a:b]`` replaced by ``new`` (the text already is the
+        new one): the lines before stay, the new text's are added, the rest shift."""
+        if "\r" in new or "\r" in old[max(a - 1, 0):b + 1]:
+            self._reindex()  # a CR next to the edit can join or split a CRLF
+            return
+        starts = self._line_starts
+        lo = bisect.bisect_right(starts, a)
+        hi = bisect.bisect_right(starts, b)
+        delta = len(new) - (b - a)
+        tail = starts[hi:]
+        self._line_starts = starts[:lo] + [a + m.end() for m in _LF.finditer(new)] + (
+            [p + delta for p in tail] if delta else tail)
 
     @property
     def line_count(self) -> int:
@@ -112,24 +141,41 @@ class Document:
         end = self._line_starts[line + 1] if line + 1 < len(self._line_starts) else len(self.text)
         return self.text[start:end].rstrip("\r\n")
 
+    def _line_end(self, line: int) -> int:
+        """Offset of the end of ``line``'s text (before its line ending)."""
+        starts = self._line_starts
+        end = starts[line + 1] if line + 1 < len(starts) else len(self.text)
+        while end > starts[line] and self.text[end - 1] in "\r\n":
+            end -= 1
+        return end
+
     def offset_at(self, line: int, character: int) -> int:
         """Code-point offset of a client position (clamped into the document)."""
         if line < 0:
             return 0
         if line >= len(self._line_starts):
             return len(self.text)
-        return self._line_starts[line] + units_to_chars(
-            self.line_text(line), character, self.encoding
-        )
+        start = self._line_starts[line]
+        if character <= 0:
+            return start
+        end = min(self._line_end(line), start + character)  # a code point is >= one unit
+        return start + units_to_chars(self.text[start:end], character, self.encoding)
 
     def position_at(self, offset: int) -> tuple[int, int]:
         """Client position (line, units) of a code-point offset."""
         offset = max(0, min(offset, len(self.text)))
         line = bisect.bisect_right(self._line_starts, offset) - 1
-        col = offset - self._line_starts[line]
-        text = self.line_text(line)
-        col = min(col, len(text))
-        return line, chars_to_units(text, col, self.encoding)
+        start = self._line_starts[line]
+        end = min(offset, self._line_end(line))
+        return line, chars_to_units(self.text[start:end], end - start, self.encoding)
+
+    def around_cursor(self, offset: int, reach: int = LINE_CONTEXT) -> tuple[str, str]:
+        """The cursor's line before and after ``offset``, at most ``reach`` code points each."""
+        line, _ = self.line_col(offset)
+        start, end = self._line_starts[line], self._line_end(line)
+        offset = min(offset, end)
+        return self.text[max(start, offset - reach):offset], self.text[offset:min(
+            end, offset + reach)]
 
     def line_col(self, offset: int) -> tuple[int, int]:
         """(line, code-point column) of an offset."""
@@ -159,13 +205,16 @@ class Document:
             return
         a = self.offset_at(*start)
         b = max(a, self.offset_at(*end))
-        start_byte, start_point = self.byte_offset(a), self.point(a)
-        old_end_byte, old_end_point = self.byte_offset(b), self.point(b)
-        self.text = self.text[:a] + text + self.text[b:]
-        self._reindex()
+        tree = self.tree
+        if tree is not None:
+            start_byte, start_point = self.byte_offset(a), self.point(a)
+            old_end_byte, old_end_point = self.byte_offset(b), self.point(b)
+        old = self.text
+        self.text = old[:a] + text + old[b:]
+        self._splice_lines(old, a, b, text)
         new_end = a + len(text)
-        if self.tree is not None:
-            self.tree.edit(
+        if tree is not None:
+            tree.edit(
                 start_byte=start_byte,
                 old_end_byte=old_end_byte,
                 new_end_byte=start_byte + len(text.encode("utf-8", "surrogatepass")),
@@ -173,15 +222,17 @@ class Document:
                 old_end_point=old_end_point,
                 new_end_point=self.point(new_end),
             )
-        self._parse(old_tree=self.tree)
+        self._parse(old_tree=tree)
 
     def _parse(self, old_tree: Tree | None) -> None:
-        if self._parser is None:
-            self.tree = None
+        if self._parser is None or len(self.text) > MAX_PARSE_BYTES:
+            self.tree = None  # (each code point is at least one UTF-8 byte)
+            self._data = b""
             return
         data = self.text.encode("utf-8", "surrogatepass")
         if len(data) > MAX_PARSE_BYTES:
             self.tree = None
+            self._data = b""
             return
         self._data = data
         try:

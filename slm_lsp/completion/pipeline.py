@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from ..context.window import Anchors, LineTokens, build_window
-from ..documents import Document
+from ..documents import Document, window_around
 from ..engine.base import Engine, Generation, GenerationRequest, Snippet
 from ..models.registry import PromptFormat
 from ..prompts.fim import Prompt, render
@@ -35,6 +35,14 @@ PROMPT_DEADLINE_S = 30.0
 AUTOMATIC_EVAL_BATCH = 8
 
 
+# A document longer than this (code points) without a tree is seen through a window of
+# WINDOW_BEFORE/WINDOW_AFTER code points around the cursor (from/to a line boundary when one
+# is near): far more than any prompt budget holds.
+LARGE_DOCUMENT = 256 * 1024
+WINDOW_BEFORE = 64 * 1024
+WINDOW_AFTER = 16 * 1024
+
+
 @attrs.frozen
 class Snapshot:
     """What a request needs from a document, copied on the event loop."""
@@ -50,14 +58,21 @@ class Snapshot:
     baseline_errors: int | None = None  # syntax errors in the document as it is
     # The document's parse, a copy of its own (trees are not shared across threads).
     tree: Tree | None = attrs.field(default=None, eq=False)
+    base: int = 0  # offset of ``text`` in the document (a large document's window)
 
     @classmethod
     def of(cls, doc: Document, offset: int, *, invoked: bool, path: str = "",
            snippets: tuple[Snippet, ...] = ()) -> Snapshot:
         tree = doc.tree.copy() if doc.tree is not None else None
         errors = pp.tree_error_count(tree) if tree is not None else None
-        return cls(doc.uri, doc.version, doc.text, offset, doc.language_id, path,
-                   decide(doc, offset, invoked=invoked), snippets, errors, tree)
+        trigger = decide(doc, offset, invoked=invoked)
+        text, base = doc.text, 0
+        if tree is None and len(text) > LARGE_DOCUMENT:
+            # No tree to keep in step with: the request sees a window around the cursor,
+            # so that nothing after this costs time in proportion to the document.
+            text, base = window_around(text, offset, WINDOW_BEFORE, WINDOW_AFTER)
+        return cls(doc.uri, doc.version, text, offset - base, doc.language_id, path,
+                   trigger, snippets, errors, tree, base)
 
     @property
     def prefix(self) -> str:

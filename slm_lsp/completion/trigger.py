@@ -52,9 +52,7 @@ def _in_string_or_comment(doc: Document, offset: int) -> bool:
 
 def decide(doc: Document, offset: int, *, invoked: bool) -> Trigger:
     """The completion mode for a cursor at ``offset`` in ``doc``."""
-    line, col = doc.line_col(offset)
-    text = doc.line_text(line)
-    before, after = text[:col], text[col:]
+    before, after = doc.around_cursor(offset)
     t = lambda mode, why: Trigger(mode, why, before, after)  # noqa: E731
 
     right_is_code = not _CLOSERS_ONLY.match(after)

@@ -14,6 +14,29 @@ from collections.abc import Callable
 import attrs
 
 ANCHOR_LINES = 16
+UNCACHED_LINE = 4096
+
+
+def _tail_within(text: str, count_tokens: Callable[[str], int], budget: int) -> tuple[str, int]:
+    """The longest tail of ``text`` (one long line) within ``budget`` tokens, and its count."""
+    cut = min(len(text), max(budget, 1) * 8)  # no token is shorter than 1/8 of a char budget
+    while True:
+        tail = text[len(text) - cut:]
+        used = count_tokens(tail)
+        if used <= budget or cut == 0:
+            return tail, used
+        cut = min(cut - 1, int(cut * budget / used * 0.9))
+
+
+def _head_within(text: str, count_tokens: Callable[[str], int], budget: int) -> tuple[str, int]:
+    """The longest head of ``text`` within ``budget`` tokens, and its count."""
+    cut = min(len(text), max(budget, 1) * 8)
+    while True:
+        head = text[:cut]
+        used = count_tokens(head)
+        if used <= budget or cut == 0:
+            return head, used
+        cut = min(cut - 1, int(cut * budget / used * 0.9))
 
 
 @attrs.frozen
@@ -43,6 +66,8 @@ class LineTokens:
         self._capacity = capacity
 
     def __call__(self, line: str) -> int:
+        if len(line) > UNCACHED_LINE:
+            return self._count(line)  # a minified line would pin megabytes in the cache
         n = self._cache.get(line)
         if n is None:
             if len(self._cache) >= self._capacity:
@@ -101,7 +126,10 @@ def build_window(
 
     # Prefix: whole lines back from the cursor's line while they fit, then the first line
     # snapped forward to an anchor so the head moves in steps.
-    used = count_tokens(line_prefix)
+    if len(line_prefix) > UNCACHED_LINE:  # a minified line: only its tail fits anyway
+        line_prefix, used = _tail_within(line_prefix, count_tokens, prefix_budget)
+    else:
+        used = count_tokens(line_prefix)
     first = cur
     while first > 0:
         cost = count_tokens(text[starts[first - 1]:starts[first]])
@@ -124,6 +152,9 @@ def build_window(
     suffix = text[offset:suffix_end]
     if suffix_budget <= 0:
         return Window(before_line, line_prefix, "", first, used, 0)
+    if len(suffix) > UNCACHED_LINE:
+        suffix, s_used = _head_within(suffix, count_tokens, suffix_budget)
+        return Window(before_line, line_prefix, suffix, first, used, s_used)
     s_used = count_tokens(suffix)
     nxt = cur + 1
     while nxt < len(starts) and starts[nxt] < len(text):
