@@ -50,12 +50,17 @@ class LocalEngine:
         self._breaking: np.ndarray | None = None
         self._lock = threading.Lock()
         self._abort = AbortFlag()
+        self.load_warnings: tuple[str, ...] = ()  # what the load changed (nCtx capped...)
 
     # -- loading ---------------------------------------------------------------------------
     def load(self, progress: Callable[[float], None] | None = None) -> None:
         from ..models.gguf_check import check_gguf
+        from ..models.validate import available_memory, check_model, plan_context
 
         check_gguf(self.path)
+        plan = plan_context(check_model(self.path), self.n_ctx, path=self.path,
+                            model_bytes=os.path.getsize(self.path), available=available_memory())
+        self.n_ctx, self.load_warnings = plan.n_ctx, plan.warnings
         if progress:
             progress(0.05)
         try:
