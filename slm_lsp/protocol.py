@@ -104,6 +104,8 @@ class SlmProtocol(LanguageServerProtocol):
         #: Set by the transport: called with the exit code when ``exit`` arrives.
         self.on_exit: Callable[[int], None] | None = None
         self.exit_code: int | None = None
+        #: Whether pygls' workspace keeps its own copy of open documents.
+        self.track_documents = True
 
     # ---- entry points -------------------------------------------------
 
@@ -366,6 +368,39 @@ class SlmProtocol(LanguageServerProtocol):
         if self.on_exit is None:
             sys.exit(self.exit_code)
         self.on_exit(self.exit_code)
+
+    # ---- documents ----------------------------------------------------
+
+    def _user(self, method: str, params: Any) -> Generator[Any, Any, None]:
+        if (user_handler := self.fm.features.get(method)) is not None:
+            yield user_handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: Any) -> Generator[Any, Any, None]:
+        """Keep pygls' copy of the document only when ``track_documents`` asks for it (a server
+        with its own document store would pay twice, and pygls converts positions one
+        character at a time)."""
+        if self.track_documents:
+            self.workspace.put_text_document(params.text_document)
+        yield from self._user(types.TEXT_DOCUMENT_DID_OPEN, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: Any) -> Generator[Any, Any, None]:
+        """A change to a document that is not open is the client's mistake: one warning."""
+        uri = params.text_document.uri
+        if self.track_documents:
+            if uri not in self.workspace.text_documents:
+                logger.warning("Ignoring didChange for %s: the document is not open", uri)
+                return
+            for change in params.content_changes:
+                self.workspace.update_text_document(params.text_document, change)
+        yield from self._user(types.TEXT_DOCUMENT_DID_CHANGE, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: Any) -> Generator[Any, Any, None]:
+        if self.track_documents:
+            self.workspace.text_documents.pop(params.text_document.uri, None)
+        yield from self._user(types.TEXT_DOCUMENT_DID_CLOSE, params)
 
     @lsp_method(types.SHUTDOWN)
     def lsp_shutdown(self, *args: Any) -> Generator[Any, Any, None]:

@@ -43,6 +43,8 @@ MAX_CONTENT_LENGTH = 64 * 1024 * 1024
 MAX_HEADER_LINE = 8 * 1024
 #: Seconds we give worker threads to finish once the connection is over.
 EXIT_GRACE = 0.5
+#: Seconds after SIGTERM/SIGINT before the process ends even if the event loop is stuck.
+SIGNAL_GRACE = 0.8
 
 _CONTENT_LENGTH = re.compile(rb"content-length[ \t]*:[ \t]*(\S*)[ \t]*", re.IGNORECASE)
 _OTHER_HEADER = re.compile(rb"[A-Za-z][A-Za-z0-9-]{0,63}[ \t]*:[^\x00-\x08\x0e-\x1f]*")
@@ -267,6 +269,42 @@ def _stop_workers(server: LanguageServer, code: int) -> None:
             os._exit(code)
 
 
+def _stop_on_signals(loop: asyncio.AbstractEventLoop, finish: Callable[[int], None]) -> None:
+    """SIGTERM/SIGINT end the server, and end the process even when the event loop cannot.
+
+    The handler is a plain ``signal`` handler, not the loop's: it runs even while the main
+    thread is stuck in a write to a client that stopped reading (the write is interrupted,
+    the handler runs, the write resumes and blocks again). It asks the loop to finish, and a
+    timer ends the process ``SIGNAL_GRACE`` seconds later if the loop has not by then."""
+    fired = threading.Event()
+
+    def handler(signum: int, _frame: object) -> None:
+        try:
+            loop.call_soon_threadsafe(finish, 0)
+        except RuntimeError:
+            pass  # the loop is closed: we are on the way out already
+        if not fired.is_set():
+            fired.set()
+            timer = threading.Timer(SIGNAL_GRACE, _exit_stuck, args=(signum,))
+            timer.daemon = True
+            timer.start()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        try:
+            signal.signal(signum, handler)
+        except (ValueError, OSError):  # not the main thread: no signal handling
+            pass
+
+
+def _exit_stuck(signum: int) -> None:
+    logger.warning("Still running %.1fs after signal %d; leaving now", SIGNAL_GRACE, signum)
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(0)
+
+
 async def _serve(server: LanguageServer, stdin: BinaryIO, writer: _FrameWriter) -> int:
     from slm_lsp.protocol import SlmProtocol
 
@@ -306,11 +344,7 @@ async def _serve(server: LanguageServer, stdin: BinaryIO, writer: _FrameWriter) 
 
     protocol.on_exit = lambda code: loop.call_soon_threadsafe(finish, code)
     writer._on_lost = lambda: loop.call_soon_threadsafe(finish, 0)
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        try:
-            loop.add_signal_handler(signum, finish, 0)
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass
+    _stop_on_signals(loop, finish)
     threading.Thread(target=_read_chunks, args=(stdin, deliver), name="stdin", daemon=True).start()
     return await done
 
