@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.capabilities import get_capability
 from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
 
-from . import __version__, logs
+from . import __version__, logs, paths
 from .completion.pipeline import CompletionService, Snapshot
 from .completion.scheduler import Scheduler
 from .completion.trigger import Mode
@@ -47,6 +46,7 @@ class SlmServer(LanguageServer):
         kw.setdefault("protocol_cls", SlmProtocol)
         super().__init__("slm-lsp", __version__,
                          text_document_sync_kind=types.TextDocumentSyncKind.Incremental, **kw)
+        self.protocol.track_documents = False  # ``documents`` is the one copy
         self.cli_model = cli_model
         self.cli_layer = cli_layer or {}
         self.init_options: dict[str, Any] | None = None
@@ -60,6 +60,8 @@ class SlmServer(LanguageServer):
         self.actions: Actions  # set by actions.handlers.register()
         self._tasks: set[asyncio.Task] = set()
         self._hinted = False
+        self._root_refused = False
+        self.reported_problems: set[str] = set()  # settings problems already shown
         self._engine_down = False
         self._last_retry = 0.0
 
@@ -141,6 +143,9 @@ class SlmServer(LanguageServer):
             return
         self.service = CompletionService(loaded.engine, loaded.fmt, self.settings)
         log.info("model ready: %s, prompt format %s", loaded.model_id, loaded.fmt.name)
+        for warning in getattr(loaded.engine, "load_warnings", ()):
+            log.warning("%s", warning)
+            self.show(types.MessageType.Warning, f"slm-lsp: {warning}")
         if loaded.embedded and not self._hinted:
             self._hinted = True
             self.show(types.MessageType.Info, f"slm-lsp: {embedded_hint()}")
@@ -155,19 +160,32 @@ class SlmServer(LanguageServer):
         if doc is None:
             return None
         offset = doc.offset_at(position.line, position.character)
-        path = to_fs_path(uri) or uri
+        path = paths.path_of_uri(uri)
         snippets = ()
         if self.index is not None and self.service is not None and \
                 self.settings.context.cross_file:
-            snippets = select_snippets(self.index, doc.text, offset, doc.language_id, path,
-                                       self.settings.context.snippet_tokens,
+            snippets = select_snippets(self.index, doc.text, offset, doc.language_id,
+                                       path or uri, self.settings.context.snippet_tokens,
                                        self.service.engine.count_tokens, tree=doc.tree)
-        return Snapshot.of(doc, offset, invoked=invoked, path=self.relative(path),
-                           snippets=snippets)
+        shown = self.relative(path) if path else uri.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+        return Snapshot.of(doc, offset, invoked=invoked, path=shown, snippets=snippets)
+
+    def workspace_root(self) -> str | None:
+        """The real path of the workspace folder, None without one (or for ``/`` or $HOME)."""
+        try:
+            root = self.workspace.root_path if self.protocol._workspace else None
+        except Exception:  # noqa: BLE001 - no workspace before initialize
+            return None
+        real = paths.workspace_root(root)
+        if root and real is None and not self._root_refused:
+            self._root_refused = True
+            log.warning("%s is not used as a workspace folder (the file system root, the home "
+                        "directory itself, or not a directory): no index, no test files", root)
+        return real
 
     def start_index(self) -> None:
         """Index the workspace's symbols in the background (cross-file context)."""
-        root = self.workspace.root_path if self.protocol._workspace else None
+        root = self.workspace_root()
         if root and self.index is None and self.settings.context.cross_file:
             self.index = SymbolIndex(root, self.settings)
             self.index.start()
@@ -175,9 +193,12 @@ class SlmServer(LanguageServer):
                 self.index.update_document(doc)
 
     def relative(self, path: str) -> str:
-        root = self.workspace.root_path if self.protocol._workspace else None
-        if root and path.startswith(root.rstrip("/") + "/"):
-            return path[len(root.rstrip("/")) + 1:]
+        root = self.workspace_root()
+        if root:
+            for base in (self.workspace.root_path, root):
+                base = (base or "").rstrip("/")
+                if base and path.startswith(base + "/"):
+                    return path[len(base) + 1:]
         return path.rsplit("/", 1)[-1]
 
     async def completion_for(self, uri: str, position: types.Position, *, invoked: bool):
@@ -224,7 +245,7 @@ class SlmServer(LanguageServer):
             return None  # the document moved on: this answer is for text that is gone
         if result.source == "model":
             self.scheduler.speculate(self.service, snap, result.text)
-        start = types.Position(*current.position_at(snap.offset))
+        start = types.Position(*current.position_at(snap.base + snap.offset))
         return result.text, types.Range(start, start)
 
     def _engine_failed(self, message: str) -> None:

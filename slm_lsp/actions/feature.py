@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
-from pygls.uris import from_fs_path, to_fs_path
+from pygls.uris import from_fs_path
 
+from .. import paths
 from ..documents import char_offset
 from ..engine.base import Cancel
 from ..syntax.diagnostics import syntax_problems
@@ -39,6 +40,7 @@ DEBOUNCE_S = 0.3
 SOURCE = "slm-lsp"
 # Wall-time budgets for the model, per action (tests draft several bodies).
 BUDGET_S = {"fix": 20.0, "docstring": 15.0, "tests": 40.0}
+MAX_TEST_FILE_BYTES = 4 * 1024 * 1024
 
 
 class Actions:
@@ -96,6 +98,8 @@ class Actions:
     @staticmethod
     def syntax_diagnostics(doc: Document) -> list[types.Diagnostic]:
         """The tree's ERROR and MISSING nodes as diagnostics in the client's encoding."""
+        if doc.tree is None:
+            return []  # no grammar, or too large to keep a tree
         data = doc.text.encode("utf-8", "surrogatepass")
         out = []
         for p in syntax_problems(doc.tree, data):
@@ -216,11 +220,14 @@ class Actions:
         b = doc.offset_at(data.end_line, data.end_character)
         existing, file_version, plan = None, None, None
         if data.kind == "tests":
+            source = paths.path_of_uri(data.uri)
             try:
-                plan = sc.plan(self._root(), to_fs_path(data.uri) or data.uri, lang)
+                if source is None:
+                    raise sc.ScaffoldRefused("the document is not a file: save it first")
+                plan = sc.plan(self._root(), source, lang)
+                existing, file_version = self._existing(plan.path)
             except sc.ScaffoldRefused as exc:
                 return compute.Outcome(refusal=f"no tests generated: {exc}"), None
-            existing, file_version = self._existing(plan.path)
         outcome = await self._run(data, text, lang, a, b, plan, existing)
         current = self.server.documents.get(data.uri)
         if current is None or current.version != version:
@@ -236,25 +243,29 @@ class Actions:
         return outcome, edit
 
     def _root(self) -> str | None:
-        try:
-            root = self.server.workspace.root_path
-        except Exception:  # noqa: BLE001 - no workspace before initialize
-            return None
-        return os.path.normpath(root) if root else None
+        return self.server.workspace_root()
 
     def _existing(self, path: str) -> tuple[str | None, int | None]:
-        """The test file's text (open buffer first, then disk) and its open version."""
+        """The test file's text (open buffer first, then disk) and its open version.
+
+        Raises ``ScaffoldRefused`` for a file that cannot be appended to safely: not a
+        regular file, too large, or not UTF-8 (its text would be taken for empty)."""
         uri = from_fs_path(path) or path
         open_doc = self.server.documents.get(uri)
         if open_doc is not None:
             return open_doc.text, open_doc.version
-        if os.path.isfile(path):
-            try:
-                with open(path, encoding="utf-8", newline="") as f:
-                    return f.read(), None
-            except (OSError, UnicodeDecodeError):
-                return "", None
-        return None, None
+        if not os.path.lexists(path):
+            return None, None
+        name = os.path.basename(path)
+        try:
+            data = paths.read_bytes(path, MAX_TEST_FILE_BYTES, root=self._root())
+        except paths.Skipped as exc:
+            raise sc.ScaffoldRefused(f"{name} is not appended to: {exc.reason}") from None
+        try:
+            return data.decode("utf-8"), None
+        except UnicodeDecodeError:
+            raise sc.ScaffoldRefused(f"{name} is not UTF-8 text; open it in the editor "
+                                     "to append tests to it") from None
 
     async def _run(self, data: ActionData, text: str, lang: str, a: int, b: int,
                    plan: sc.TestPlan | None, existing: str | None) -> compute.Outcome:

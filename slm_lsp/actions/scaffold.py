@@ -4,7 +4,9 @@ and the skeleton of each test. Pure: paths and definitions in, plain data out.
 Python: pytest ``<root>/tests/test_<module>.py`` importing the module by its real import path
 (``src/`` layouts handled). JS/TS: ``<name>.test.<ext>`` beside the file, vitest or jest as
 ``package.json`` says. Go: ``<file>_test.go`` in the same package. Rust: a ``#[cfg(test)]``
-module appended to the file itself. Nothing may land outside the workspace root.
+module appended to the file itself. Nothing may land outside the workspace's real path: the
+target is checked by ``paths.write_target`` (symlinked directories and files that lead out, and
+dangling symlinks, are refused).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import attrs
 
+from .. import paths
 from .targets import Definition
 
 SUPPORTED = {"python", "javascript", "javascriptreact", "typescript", "typescriptreact", "go",
@@ -41,13 +44,11 @@ class TestPlan:
 
 
 def inside(root: str, path: str) -> bool:
-    """Is ``path`` (normalised, symlinks not followed) inside ``root``?"""
-    root_n = os.path.normpath(os.path.abspath(root))
-    path_n = os.path.normpath(os.path.abspath(path))
-    try:
-        return os.path.commonpath([root_n, path_n]) == root_n
-    except ValueError:  # different drives
-        return False
+    """Is the real path of ``path`` (symlinks resolved) inside the real path of ``root``?"""
+    return paths.real_inside(root, path) is not None
+
+
+MAX_PACKAGE_JSON = 1 << 20
 
 
 def python_module(root: str, source: str) -> str:
@@ -67,11 +68,12 @@ def _package_json(start: Path, root: Path) -> dict:
     here = start
     while True:
         candidate = here / "package.json"
-        if candidate.is_file():
+        if os.path.lexists(candidate):
             try:
-                return json.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+                data = json.loads(paths.read_bytes(candidate, MAX_PACKAGE_JSON, root=str(root)))
+            except (OSError, ValueError, RecursionError):
                 return {}
+            return data if isinstance(data, dict) else {}
         if here == root or here.parent == here or not inside(str(root), str(here.parent)):
             return {}
         here = here.parent
@@ -80,8 +82,12 @@ def _package_json(start: Path, root: Path) -> dict:
 def js_framework(package: dict) -> str:
     """``vitest`` or ``jest`` as the package's dependencies or test script say (jest if
     neither is named: its globals are what most projects assume)."""
-    deps = {**package.get("dependencies", {}), **package.get("devDependencies", {})}
-    script = str(package.get("scripts", {}).get("test", ""))
+    deps = {}
+    for key in ("dependencies", "devDependencies"):
+        if isinstance(package.get(key), dict):
+            deps.update(package[key])
+    scripts = package.get("scripts")
+    script = str(scripts.get("test", "")) if isinstance(scripts, dict) else ""
     if "vitest" in deps or "vitest" in script:
         return "vitest"
     return "jest"
@@ -115,8 +121,10 @@ def plan(root: str | None, source: str, language_id: str) -> TestPlan:
         result = TestPlan(target, language_id, "", "go")
     else:
         result = TestPlan(source, language_id, "", "rust", same_file=True)
-    if not inside(root, result.path):
-        raise ScaffoldRefused(f"the test file {result.path} would be outside the workspace")
+    try:
+        paths.write_target(root, result.path)
+    except paths.PathRefused as exc:
+        raise ScaffoldRefused(f"the test file is not written: {exc}") from None
     return result
 
 
@@ -156,17 +164,54 @@ def skeleton_body(d: Definition, language_id: str, indent: str) -> str:
     return f"{indent}// TODO: check {call_of(d)}\n{indent}expect({d.name}).toBeDefined();\n"
 
 
+_PY_FROM = re.compile(r"^from\s+([\w.]+)\s+import\s+(\([^)]*\)|[^\n#;]*)", re.M)
+_JS_NAMED = re.compile(r"""(?:import\s*\{([^}]*)\}\s*from|const\s*\{([^}]*)\}\s*=\s*require\()"""
+                       r"""\s*["']([^"']+)["']""")
+_TEST_DEF = {
+    "python": re.compile(r"^(?:async\s+)?def\s+(\w+)", re.M),
+    "go": re.compile(r"^func\s+(\w+)", re.M),
+}
+
+
+def imported_names(existing: str, p: TestPlan) -> set[str]:
+    """The names ``existing`` already imports from the module under test (as bound there)."""
+    found: set[str] = set()
+    if p.language_id == "python":
+        for module, names in _PY_FROM.findall(existing):
+            if module == p.module:
+                for item in names.strip("()").replace("\n", " ").split(","):
+                    words = item.split()
+                    if words:
+                        found.add(words[-1] if "as" in words else words[0])
+    elif p.language_id in _JS_EXT:
+        for named, required, spec in _JS_NAMED.findall(existing):
+            if spec == p.module:
+                for item in (named or required).split(","):
+                    words = item.replace(":", " as ").split()
+                    if words:
+                        found.add(words[-1])
+    return found
+
+
+def _has_line(existing: str, line: str) -> bool:
+    return re.search(rf"^{re.escape(line)}\s*$", existing, re.M) is not None
+
+
 def header(p: TestPlan, names: list[str], existing: str = "") -> str:
-    """The imports a new (or appended-to) test file needs, minus those it already has."""
+    """The imports a new (or appended-to) test file needs, merged with those it already has:
+    a name the file already imports from the module is not imported again."""
+    have = imported_names(existing, p) if existing else set()
+    names = [n for n in names if n not in have]
     if p.language_id == "python":
         lines = ["import pytest"]
         if names:
             lines.append(f"from {p.module} import {', '.join(names)}")
-        else:
+        elif not have:
             lines.append(f"import {p.module}")
     elif p.framework == "go":
         lines = [] if existing else [f"package {p.module}", ""]
-        lines.append('import "testing"')
+        if not re.search(r'^\s*(import\s+)?"testing"', existing, re.M):
+            lines.append('import "testing"')
     elif p.framework == "rust":
         return ""
     else:
@@ -177,8 +222,31 @@ def header(p: TestPlan, names: list[str], existing: str = "") -> str:
             lines.append(f'const {{ {", ".join(names)} }} = require("{p.module}");')
         elif names:
             lines.append(f'import {{ {", ".join(names)} }} from "{p.module}";')
-    kept = [line for line in lines if not line or line not in existing]
-    return "\n".join(kept) + "\n" if kept else ""
+    kept = [line for line in lines if not line or not _has_line(existing, line)]
+    if not any(kept):
+        return ""
+    return "\n".join(kept) + "\n"
+
+
+def unshadow(tests: list[str], existing: str, language_id: str) -> list[str]:
+    """``tests`` renamed where a name is already taken in ``existing`` or by an earlier test:
+    a second ``def test_add`` would replace the first, and pytest would run only one."""
+    pattern = _TEST_DEF.get(language_id)
+    if pattern is None:
+        return tests
+    taken = set(pattern.findall(existing))
+    out = []
+    for test in tests:
+        m = pattern.search(test)
+        if m is not None:
+            name = new = m.group(1)
+            n = 2
+            while new in taken:
+                new, n = f"{name}_{n}" if language_id == "python" else f"{name}{n}", n + 1
+            taken.add(new)
+            test = test[:m.start(1)] + new + test[m.end(1):]
+        out.append(test)
+    return out
 
 
 def wrap_test(d: Definition, p: TestPlan, body: str) -> str:
@@ -206,6 +274,7 @@ def assemble(p: TestPlan, tests: list[str], names: list[str], existing: str = ""
         return (f"{lead}#[cfg(test)]\nmod {mod} {{\n    use super::*;\n\n"
                 + "\n".join(tests) + "}\n")
     head = header(p, names, existing)
+    tests = unshadow(tests, existing, p.language_id)
     sep = "\n\n" if p.language_id == "python" else "\n"
     text = (head + sep if head else "") + sep.join(tests)
     if existing:

@@ -2,9 +2,13 @@
 
 A background thread scans the workspace once (``start``), skipping vendored, generated and
 git-ignored trees, files over ``MAX_FILE_BYTES`` and binary files, and stops after
-``maxIndexFiles`` files. Open buffers override the disk: ``update_document`` keeps a copy of the
-document's current tree and text (cheap, on the event loop) and the thread re-extracts it once
-the document has been quiet for ``debounce_s``; saved, created and deleted files are re-read or
+``maxIndexFiles`` files. Files are read through ``paths.read_bytes``: regular files only (a FIFO
+or ``/dev/zero`` behind a source name is skipped, never opened for reading), and never through a
+symlink that leaves the workspace; what was skipped and why is logged.
+
+Open buffers override the disk: ``update_document`` keeps a copy of the document's current tree
+and text (cheap, on the event loop) and the thread re-extracts it once the document has been
+quiet for ``debounce_s``; saved, created and deleted files are re-read or
 dropped (``file_saved``, ``remove``). Memory is bounded by the file cap, per-file caps in
 ``syntax.symbols`` and a total byte cap; past either cap the least recently used files go first
 (open buffers last). All state is behind one lock; lookups never touch the disk.
@@ -23,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from .. import paths
 from ..syntax.languages import language_for_path, new_parser
 from ..syntax.symbols import Definition, FileSymbols, extract
 from .ignore import GENERATED, IGNORED_DIRS, GitIgnore
@@ -34,6 +39,8 @@ log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_TOTAL_BYTES = 24 * 1024 * 1024
+MAX_IGNORE_BYTES = 256 * 1024
+LOGGED_SKIPS = 20  # skipped files named one by one in the log; the rest are counted
 
 
 # -- the index ----------------------------------------------------------------------------------
@@ -77,6 +84,8 @@ class SymbolIndex:
         self.scanned = threading.Event()
         self.scan_seconds = 0.0
         self.cache: dict = {}  # for callers that memoize on the index (snippet selection)
+        self.skipped: dict[str, str] = {}  # rel -> why it was not read (the first few)
+        self.skipped_count = 0
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -85,7 +94,7 @@ class SymbolIndex:
             self._thread = threading.Thread(target=self._run, name="slm-lsp-index", daemon=True)
             self._thread.start()
 
-    def stop(self, timeout: float = 2.0) -> None:
+    def stop(self, timeout: float = 0.5) -> None:
         """Stop the background thread (promptly: it checks between files)."""
         self._stop.set()
         with self._wake:
@@ -113,24 +122,36 @@ class SymbolIndex:
     # -- paths ------------------------------------------------------------------------------
     def relative(self, path_or_uri: str) -> str | None:
         """The workspace-relative '/' path of a file or file URI, None outside the root."""
-        path = path_or_uri
-        if path.startswith("file://"):
-            from pygls.uris import to_fs_path
-
-            path = to_fs_path(path) or ""
-        try:
-            rel = Path(os.path.abspath(path)).relative_to(self.root)
-        except ValueError:
+        path: str | None = path_or_uri
+        if "://" in path_or_uri or path_or_uri.startswith(("untitled:", "file:")):
+            path = paths.path_of_uri(path_or_uri)
+        if not path or not os.path.isabs(path):
+            return None  # an untitled buffer, another scheme: not a workspace file
+        real = paths.real_inside(str(self.root), path)
+        if real is None:
             return None
-        return rel.as_posix()
+        rel = Path(real).relative_to(self.root).as_posix()
+        return None if rel == "." else rel
+
+    def _skip(self, rel: str, reason: str) -> None:
+        """Note a file that was not read (logged; the first few by name)."""
+        self.skipped_count += 1
+        if len(self.skipped) < LOGGED_SKIPS:
+            self.skipped[rel] = reason
+            log.info("index: skipped %s: %s", rel, reason)
 
     def _gitignore(self, dir_rel: str) -> GitIgnore | None:
         if dir_rel not in self._ignores:
-            try:
-                text = (self.root / dir_rel / ".gitignore").read_text("utf-8", "replace")
-                self._ignores[dir_rel] = GitIgnore(text)
-            except OSError:
-                self._ignores[dir_rel] = None
+            rel = posixpath.join(dir_rel, ".gitignore")
+            path = self.root / rel
+            rules = None
+            if os.path.lexists(path):
+                try:
+                    data = paths.read_bytes(path, MAX_IGNORE_BYTES, root=str(self.root))
+                    rules = GitIgnore(data.decode("utf-8", "replace"))
+                except paths.Skipped as exc:
+                    self._skip(rel, exc.reason)
+            self._ignores[dir_rel] = rules
         return self._ignores[dir_rel]
 
     def _ignored_here(self, rel: str, is_dir: bool) -> bool:
@@ -168,13 +189,13 @@ class SymbolIndex:
         if language_id == "plaintext":
             return None
         try:
-            path = self.root / rel
-            if path.stat().st_size > MAX_FILE_BYTES:
-                return None
-            data = path.read_bytes()
-        except OSError:
+            data = paths.read_bytes(self.root / rel, MAX_FILE_BYTES, root=str(self.root))
+        except paths.Skipped as exc:
+            if os.path.lexists(self.root / rel):  # deleted meanwhile: nothing to say
+                self._skip(rel, exc.reason)
             return None
         if b"\0" in data[:8192]:
+            self._skip(rel, "binary")
             return None
         return extract(self._parse(language_id, data), data, language_id)
 
@@ -208,7 +229,9 @@ class SymbolIndex:
                 break
         self.scan_seconds = time.perf_counter() - t0
         self.scanned.set()
-        log.info("indexed %d files under %s in %.1fs", count, self.root, self.scan_seconds)
+        skipped = f"; skipped {self.skipped_count} (see above)" if self.skipped_count else ""
+        log.info("indexed %d files under %s in %.1fs%s", count, self.root, self.scan_seconds,
+                 skipped)
 
     # -- updates ----------------------------------------------------------------------------
     def update_document(self, doc) -> None:
@@ -271,8 +294,11 @@ class SymbolIndex:
             rereads = list(self._reread)
             self._reread.clear()
         for rel, (_, language_id, text, tree) in due:
-            data = text.encode("utf-8", "surrogatepass")
-            if tree is None and len(data) <= MAX_FILE_BYTES:
+            if tree is None and len(text) > MAX_FILE_BYTES:
+                data = b""  # too large to index (each UTF-8 byte is at most one code point)
+            else:
+                data = text.encode("utf-8", "surrogatepass")
+            if tree is None and data and len(data) <= MAX_FILE_BYTES:
                 tree = self._parse(language_id, data)
             symbols = extract(tree, data, language_id)
             with self._lock:

@@ -29,11 +29,14 @@ relevant nearest the current file), then by path; never by score.
 from __future__ import annotations
 
 import builtins
+import os
 import posixpath
 from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
 
+from .. import paths
+from ..documents import window_around
 from ..engine.base import Snippet
 from ..syntax.languages import grammar, new_parser
 from ..syntax.symbols import Definition, defined_names, extract_imports, family
@@ -48,6 +51,11 @@ RECENT_LINES = 30
 PER_NAME = 3
 AMBIGUOUS = 6
 MAX_NAMES = 64
+MAX_GO_MOD = 256 * 1024
+# A document without a tree (too large to keep one) is parsed only around the cursor: this many
+# code points before it and after it.
+WINDOW_BEFORE = 24_000
+WINDOW_AFTER = 8_000
 
 _IDENT_TYPES = ("identifier", "type_identifier", "property_identifier", "field_identifier",
                 "package_identifier", "shorthand_property_identifier", "constant")
@@ -183,7 +191,8 @@ def _rust_candidates(rel: str, spec: str, index: SymbolIndex) -> list[str]:
     path = spec.split("::{", 1)[0].split(" as ", 1)[0].split("::")
     if path[0] == "crate":
         crate = here
-        while crate and not (index.root / crate / "Cargo.toml").is_file():
+        while crate and not paths.is_regular_inside(str(index.root),
+                                                    index.root / crate / "Cargo.toml"):
             crate = posixpath.dirname(crate)
         base = posixpath.join(crate, "src")
     elif path[0] in ("super", "self"):
@@ -202,8 +211,13 @@ def _module_dir(rel: str, spec: str, index: SymbolIndex) -> str | None:
     d = posixpath.dirname(rel)
     while True:
         gomod = index.root / d / "go.mod"
-        if gomod.is_file():
-            for line in gomod.read_text("utf-8", "replace").splitlines():
+        if os.path.lexists(gomod):
+            try:
+                text = paths.read_bytes(gomod, MAX_GO_MOD, root=str(index.root)).decode(
+                    "utf-8", "replace")
+            except paths.Skipped:
+                return None
+            for line in text.splitlines():
                 if line.startswith("module "):
                     module = line.split()[1]
                     if spec == module or spec.startswith(module + "/"):
@@ -272,12 +286,16 @@ def select_snippets(index: SymbolIndex | None, doc_text: str, offset: int, langu
     if index is None or budget_tokens <= 0:
         return ()
     rel = index.relative(path) or posixpath.basename(path)
-    data = doc_text.encode("utf-8", "surrogatepass")
     if tree is None:
         parser = new_parser(language_id)
         if parser is None:
             return ()
+        doc_text, start = window_around(doc_text, offset, WINDOW_BEFORE, WINDOW_AFTER)
+        offset -= start
+        data = doc_text.encode("utf-8", "surrogatepass")
         tree = parser.parse(data)
+    else:
+        data = doc_text.encode("utf-8", "surrogatepass")
     byte = len(doc_text[:offset].encode("utf-8", "surrogatepass"))
     memo = index.cache.get(("snippets", rel))
     scope = _scope(tree.root_node, byte)
