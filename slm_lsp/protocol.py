@@ -36,7 +36,7 @@ from functools import partial
 import attrs
 import cattrs
 from lsprotocol import types
-from pygls.exceptions import JsonRpcMethodNotFound
+from pygls.exceptions import JsonRpcInvalidParams, JsonRpcMethodNotFound
 from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, LanguageServerProtocol
 from pygls.protocol.json_rpc import JsonRPCProtocol, JsonRPCResponseMessage
 from pygls.protocol.language_server import lsp_method
@@ -320,6 +320,18 @@ class SlmProtocol(LanguageServerProtocol):
         super()._send_response(msg_id, error=error)
 
     # ---- handlers -----------------------------------------------------
+
+    def _send_handler_result(self, future: Future[Any], *, msg_id: Any) -> None:
+        """Answer a request; params the client got wrong (a command's arguments) are its
+        mistake: one warning line and ``InvalidParams``, not a traceback and a popup."""
+        if not future.cancelled() and isinstance(future.exception(), JsonRpcInvalidParams):
+            self._request_futures.pop(msg_id, None)
+            exc = future.exception()
+            logger.warning("Invalid params for request %r: %s", msg_id,
+                           _short(" ".join(str(exc).split())))
+            self._send_response(msg_id, error=exc.to_response_error())
+            return
+        super()._send_handler_result(future, msg_id=msg_id)
 
     def _handle_notification(self, method_name: str, params: Any) -> None:
         """Run a notification handler; its failure is logged, never raised."""
