@@ -55,12 +55,14 @@ class LocalEngine:
     # -- loading ---------------------------------------------------------------------------
     def load(self, progress: Callable[[float], None] | None = None) -> None:
         from ..models.gguf_check import check_gguf
+        from ..models.probe import ensure_loadable
         from ..models.validate import available_memory, check_model, plan_context
 
         check_gguf(self.path)
         plan = plan_context(check_model(self.path), self.n_ctx, path=self.path,
                             model_bytes=os.path.getsize(self.path), available=available_memory())
         self.n_ctx, self.load_warnings = plan.n_ctx, plan.warnings
+        ensure_loadable(self.path)  # a first load in a child process: an abort stays there
         if progress:
             progress(0.05)
         try:

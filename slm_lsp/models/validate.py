@@ -96,7 +96,7 @@ def _per_layer(meta: dict[str, Any], key: str, n_layer: int, path: Path, *,
             raise ModelCannotLoad(path, f"cannot load {path.name}: {key} has {len(value)} "
                                         f"values for {n_layer} layers, or one out of range")
         return tuple(value)
-    return (_int(meta, key, path, low=low),) * n_layer
+    return (_int(meta, key, path, low=1),) * n_layer  # only per-layer lists may hold a 0
 
 
 def hyperparameters(header: GGUFHeader, path: str | os.PathLike[str]) -> Hyper:

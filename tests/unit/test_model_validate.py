@@ -4,7 +4,7 @@ the memory. Corrupt models are real copies of the embedded SmolLM2 with one head
 from __future__ import annotations
 
 import pytest
-from support.corrupt_gguf import patched_copy
+from support.corrupt_gguf import patched, patched_copy
 
 from slm_lsp.models.validate import ModelCannotLoad, check_model, plan_context
 
@@ -16,15 +16,22 @@ CORRUPT = {
     "width not the tensors'": ({"llama__embedding_length": 512}, "512"),
     "kv heads not dividing": ({"llama__attention__head_count_kv": 4}, "multiple of its 4"),
     "heads 0": ({"llama__attention__head_count": 0}, "head_count = 0"),
+    "kv heads 0": ({"llama__attention__head_count_kv": 0}, "head_count_kv = 0"),
 }
 
 
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory, embedded_model):
+    """One copy of the real model, patched and restored by each case."""
+    return patched_copy(embedded_model, tmp_path_factory.mktemp("gguf") / "bad.gguf")
+
+
 @pytest.mark.parametrize("case", list(CORRUPT))
-def test_a_corrupt_header_cannot_load(case, tmp_path, embedded_model):
+def test_a_corrupt_header_cannot_load(case, scratch):
     values, expected = CORRUPT[case]
-    path = patched_copy(embedded_model, tmp_path / "bad.gguf", **values)
-    with pytest.raises(ModelCannotLoad, match="cannot load") as info:
-        check_model(path)
+    check_model(scratch)  # the copy is good...
+    with patched(scratch, **values), pytest.raises(ModelCannotLoad, match="cannot load") as info:
+        check_model(scratch)  # ...until one value is changed
     assert expected in str(info.value)
 
 
@@ -45,3 +52,19 @@ def test_nctx_is_capped_by_the_trained_context_and_by_memory(embedded_model):
     assert plan_context(hyper, 2048, available=64 << 30).warnings == ()
     with pytest.raises(ModelCannotLoad, match="KV cache"):
         plan_context(hyper, 2048, available=1 << 20)
+
+
+def test_a_model_llama_cpp_aborts_on_is_refused_by_the_trial_load(tmp_path, embedded_model,
+                                                                  scratch, monkeypatch):
+    """The trial load in a child process meets llama.cpp's abort on a zero-layer model (the
+    header checks are skipped here to reach it); the parent gets a message, and a good model
+    is remembered so that it is tried only once."""
+    from slm_lsp.models import probe
+
+    monkeypatch.setenv("SLM_LSP_MODELS_DIR", str(tmp_path / "models"))
+    with patched(scratch, llama__block_count=0), pytest.raises(
+            ModelCannotLoad, match=r"cannot load bad.gguf: llama.cpp (aborted|failed)"):
+        probe.ensure_loadable(scratch)
+    assert not probe.known_loadable(scratch)
+    probe.ensure_loadable(embedded_model)
+    assert probe.known_loadable(embedded_model)
