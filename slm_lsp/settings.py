@@ -68,6 +68,11 @@ class ActionSettings:
     tests: bool = True
     syntax_diagnostics: bool = True
     max_tokens: int = 256
+    refactor: bool = True  # extract function / extract variable
+    rewrite: bool = True  # rewrite selection as asked
+    # The model for rewrites: a models.toml id or a GGUF path; "" = the completion model when
+    # it is an instruct model (the embedded SmolLM2-135M-Instruct is).
+    rewrite_model: str = ""
 
 
 @attrs.define

@@ -24,10 +24,21 @@ from ..documents import char_offset
 from ..engine.base import Cancel
 from ..syntax.diagnostics import syntax_problems
 from ..syntax.languages import grammar
-from . import compute
+from . import compute, extract_edits
+from . import extract as ex
+from . import rewrite as rw
 from . import scaffold as sc
 from .drafter import Cancelled, Drafter
-from .lsp import COMMAND, KINDS, ActionData, matches_only, resolve_supported
+from .lsp import (
+    COMMAND,
+    KIND_REWRITE,
+    KINDS,
+    REWRITE_COMMAND,
+    ActionData,
+    RewriteArgs,
+    matches_only,
+    resolve_supported,
+)
 from .targets import DEFINITIONS, definition_at
 
 if TYPE_CHECKING:
@@ -39,8 +50,10 @@ log = logging.getLogger(__name__)
 DEBOUNCE_S = 0.3
 SOURCE = "slm-lsp"
 # Wall-time budgets for the model, per action (tests draft several bodies).
-BUDGET_S = {"fix": 20.0, "docstring": 15.0, "tests": 40.0}
+BUDGET_S = {"fix": 20.0, "docstring": 15.0, "tests": 40.0, "extract_function": 10.0,
+            "extract_variable": 10.0, "rewrite": 60.0}
 MAX_TEST_FILE_BYTES = 4 * 1024 * 1024
+REWRITE_TITLE = "Rewrite selection as asked…"
 
 
 class Actions:
@@ -50,6 +63,7 @@ class Actions:
         self.server = server
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._published: set[str] = set()
+        self.rewriter = rw.RewriteModels(server)
 
     # -- syntax diagnostics ---------------------------------------------------------------
     def document_changed(self, doc: Document) -> None:
@@ -158,7 +172,45 @@ class Actions:
                 action.command = types.Command(title=title, command=COMMAND,
                                                arguments=[d.to_wire()])
             actions.append(action)
+        actions.extend(self._refactorings(doc, params, data, lazy))
         return actions
+
+    def _refactorings(self, doc: Document, params: types.CodeActionParams, data,
+                      lazy: bool) -> list[types.CodeAction]:
+        """Extract function/variable (disabled, with the reason, when the tree forbids it)
+        and rewrite selection as asked, for a non-empty selection."""
+        settings, r, only = self.server.settings.actions, params.range, params.context.only
+        if r.start == r.end or doc.tree is None or grammar(doc.language_id) is None:
+            return []
+        out = []
+        if settings.refactor:
+            source = doc.text.encode("utf-8", "surrogatepass")
+            a = doc.byte_offset(doc.offset_at(r.start.line, r.start.character))
+            b = doc.byte_offset(doc.offset_at(r.end.line, r.end.character))
+            show_disabled = get_capability(self.server.client_capabilities,
+                                           "text_document.code_action.disabled_support", False)
+            for kind, reason in ex.offers(doc.tree, source, a, b, doc.language_id):
+                if not matches_only(KINDS[kind], only) or (reason and not show_disabled):
+                    continue
+                title = ex.TITLES[kind]
+                d = data(kind, r, title=title)
+                action = types.CodeAction(title=title, kind=KINDS[kind], data=d.to_wire())
+                if reason:
+                    action.disabled = types.CodeActionDisabled(reason=reason)
+                elif not lazy:
+                    action.command = types.Command(title=title, command=COMMAND,
+                                                   arguments=[d.to_wire()])
+                out.append(action)
+        if settings.rewrite and matches_only(KIND_REWRITE, only):
+            # The editor asks for the instruction, then sends it with this command.
+            args = {"uri": doc.uri, "range": {
+                "start": {"line": r.start.line, "character": r.start.character},
+                "end": {"line": r.end.line, "character": r.end.character}}}
+            out.append(types.CodeAction(title=REWRITE_TITLE, kind=KIND_REWRITE,
+                                        command=types.Command(title=REWRITE_TITLE,
+                                                              command=REWRITE_COMMAND,
+                                                              arguments=[args])))
+        return out
 
     # -- computing --------------------------------------------------------------------------
     async def resolve(self, action: types.CodeAction) -> types.CodeAction:
@@ -199,9 +251,24 @@ class Actions:
                      f" ({reason})" if reason else "")
         return {"applied": applied, "reason": reason}
 
+    async def rewrite(self, args: RewriteArgs) -> dict:
+        """The ``slmLsp.rewrite`` command: rewrite the range as the instruction asks."""
+        doc = self.server.documents.get(args.uri)
+        if doc is None:
+            return {"applied": False, "reason": "the document is not open"}
+        r = args.range
+        data = ActionData(uri=args.uri, version=doc.version if args.version is None
+                          else args.version, kind="rewrite", start_line=r.start.line,
+                          start_character=r.start.character, end_line=r.end.line,
+                          end_character=r.end.character, title="Rewrite selection",
+                          instruction=args.instruction)
+        return await self.apply(data)
+
     def _enabled(self, kind: str) -> bool:
         a = self.server.settings.actions
-        return {"fix": a.fix, "docstring": a.docstring, "tests": a.tests}.get(kind, False)
+        return {"fix": a.fix, "docstring": a.docstring, "tests": a.tests,
+                "extract_function": a.refactor, "extract_variable": a.refactor,
+                "rewrite": a.rewrite}.get(kind, False)
 
     async def compute(self, data: ActionData
                       ) -> tuple[compute.Outcome, types.WorkspaceEdit | None]:
@@ -278,6 +345,11 @@ class Actions:
             fn, args = compute.compute_fix, (text, lang, a, b, data.message, drafter)
         elif data.kind == "docstring":
             fn, args = compute.compute_docstring, (text, lang, a, drafter)
+        elif data.kind in ("extract_function", "extract_variable"):
+            fn, args = extract_edits.compute_extract, (text, lang, a, b, data.kind, drafter)
+        elif data.kind == "rewrite":
+            fn, args = self.rewriter.compute, (text, lang, a, b, data.instruction, loaded,
+                                               cancel, drafter.deadline, settings.max_tokens)
         else:
             offset = None if data.scope == "module" else a
             fn, args = compute.compute_tests, (text, lang, offset, plan, existing, drafter)

@@ -1,5 +1,6 @@
 """Registration of the code-action feature: codeAction, codeAction/resolve and the
-``slmLsp.applyAction`` command. Handlers only translate; ``Actions`` does the work."""
+``slmLsp.applyAction`` and ``slmLsp.rewrite`` commands. Handlers only translate; ``Actions``
+does the work."""
 
 from __future__ import annotations
 
@@ -7,7 +8,18 @@ from lsprotocol import types
 
 from ..server import SlmServer
 from .feature import Actions
-from .lsp import COMMAND, KIND_DOCSTRING, KIND_FIX, KIND_TESTS, ActionData
+from .lsp import (
+    COMMAND,
+    KIND_DOCSTRING,
+    KIND_EXTRACT_FUNCTION,
+    KIND_EXTRACT_VARIABLE,
+    KIND_FIX,
+    KIND_REWRITE,
+    KIND_TESTS,
+    REWRITE_COMMAND,
+    ActionData,
+    RewriteArgs,
+)
 
 
 def register(server: SlmServer) -> None:
@@ -15,7 +27,8 @@ def register(server: SlmServer) -> None:
     server.actions = Actions(server)
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
-        code_action_kinds=[KIND_FIX, KIND_DOCSTRING, KIND_TESTS], resolve_provider=True))
+        code_action_kinds=[KIND_FIX, KIND_DOCSTRING, KIND_TESTS, KIND_EXTRACT_FUNCTION,
+                           KIND_EXTRACT_VARIABLE, KIND_REWRITE], resolve_provider=True))
     def code_action(ls: SlmServer, params: types.CodeActionParams
                     ) -> list[types.CodeAction] | None:
         return ls.actions.list(params)
@@ -27,3 +40,7 @@ def register(server: SlmServer) -> None:
     @server.command(COMMAND)
     async def apply_action(ls: SlmServer, args: ActionData) -> dict:
         return await ls.actions.apply(args)
+
+    @server.command(REWRITE_COMMAND)
+    async def rewrite(ls: SlmServer, args: RewriteArgs) -> dict:
+        return await ls.actions.rewrite(args)

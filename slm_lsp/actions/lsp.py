@@ -22,8 +22,14 @@ from .compute import Outcome
 KIND_FIX = types.CodeActionKind.QuickFix.value
 KIND_DOCSTRING = "refactor.rewrite.slm.docstring"
 KIND_TESTS = "source.slm.tests"
-KINDS = {"fix": KIND_FIX, "docstring": KIND_DOCSTRING, "tests": KIND_TESTS}
+KIND_EXTRACT_FUNCTION = "refactor.extract.slm.function"
+KIND_EXTRACT_VARIABLE = "refactor.extract.slm.variable"
+KIND_REWRITE = "refactor.rewrite.slm.selection"
+KINDS = {"fix": KIND_FIX, "docstring": KIND_DOCSTRING, "tests": KIND_TESTS,
+         "extract_function": KIND_EXTRACT_FUNCTION, "extract_variable": KIND_EXTRACT_VARIABLE,
+         "rewrite": KIND_REWRITE}
 COMMAND = "slmLsp.applyAction"
+REWRITE_COMMAND = "slmLsp.rewrite"
 
 
 @cache
@@ -40,7 +46,7 @@ class ActionData:
 
     uri: str
     version: int
-    kind: str  # "fix", "docstring" or "tests"
+    kind: str  # a key of KINDS: "fix", "docstring", "tests", "extract_function"...
     start_line: int
     start_character: int
     end_line: int
@@ -48,6 +54,7 @@ class ActionData:
     message: str = ""
     scope: str = ""  # tests: "module" for the whole module, else the definition at start
     title: str = ""
+    instruction: str = ""  # rewrite: what the user asked for
 
     def to_wire(self) -> dict[str, Any]:
         return _converter().unstructure(self)
@@ -66,6 +73,17 @@ class ActionData:
     def range(self) -> types.Range:
         return types.Range(types.Position(self.start_line, self.start_character),
                            types.Position(self.end_line, self.end_character))
+
+
+@attrs.define
+class RewriteArgs:
+    """The ``slmLsp.rewrite`` command's argument: the editor asks the user for the
+    instruction, then sends it with the selection."""
+
+    uri: str
+    range: types.Range
+    instruction: str = ""
+    version: int | None = None
 
 
 def position(text: str, offset: int, encoding: Encoding) -> types.Position:

@@ -137,6 +137,43 @@ class LocalEngine:
         if llm is not None:
             llm.close()
 
+    # -- chat ------------------------------------------------------------------------------
+    def chat_template(self) -> str:
+        """The model's chat template (``tokenizer.chat_template`` in its GGUF), or ""."""
+        if self._llm is None:
+            return ""
+        return str((self._llm.metadata or {}).get("tokenizer.chat_template", "") or "")
+
+    def chat_parts(self, messages: list[dict[str, str]]) -> tuple[tuple[str, bool], ...]:
+        """``messages`` laid out by the model's own chat template, as prompt parts: the
+        template's text is parsed for special tokens, the messages' text never is (code that
+        contains ``<|im_end|>`` cannot end a turn)."""
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        template = self.chat_template()
+        if not template:
+            raise ModelLoadError(f"{os.path.basename(self.path)} has no chat template")
+        llm = self._llm
+        eos = self._piece(llm.token_eos()).decode("utf-8", "ignore") if llm.token_eos() >= 0 \
+            else ""
+        holes = [f"\x00slm-hole-{i}\x00" for i in range(len(messages))]
+        # BOS is added by the tokenizer (see ``_prompt_tokens``), not by the template.
+        formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token="",
+                                        add_generation_prompt=True)
+        rendered = formatter(messages=[{"role": m["role"], "content": hole}
+                                       for m, hole in zip(messages, holes, strict=True)]).prompt
+        parts: list[tuple[str, bool]] = []
+        for hole, message in zip(holes, messages, strict=True):
+            head, sep, rendered = rendered.partition(hole)
+            if not sep:
+                raise ModelLoadError("the chat template dropped a message")
+            if head:
+                parts.append((head, True))
+            parts.append((message["content"], False))
+        if rendered:
+            parts.append((rendered, True))
+        return tuple(parts)
+
     # -- tokens ----------------------------------------------------------------------------
     def tokenize(self, text: str) -> list[int]:
         """Token ids of code text (special-token parsing off, no BOS)."""

@@ -1,0 +1,654 @@
+"""Extract function and extract variable, decided by the syntax tree.
+
+Pure: the document's bytes and tree in, a ``Plan`` (or the reason there is none) out, then the
+edits for a name. The tree decides everything that can be decided: which statements or which
+expression the selection holds, the parameters (names the selection reads that the enclosing
+function binds), the return values (names it writes that are read after it), whether it leaves
+the selection (``return``, ``yield``, ``break``...: refused, with the reason), whether the new
+function is ``async`` and where it goes (a method when it uses ``self``/``this``, else a
+function before the enclosing top-level definition). The model only proposes the name.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from typing import TYPE_CHECKING
+
+import attrs
+
+from ..syntax.tree import ancestors
+from . import flow
+from .flow import FAMILY, FUNCTIONS, LOOPS, Flow
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Tree
+
+BLOCKS = {
+    "python": {"module", "block"},
+    "js": {"program", "statement_block", "switch_case", "switch_default"},
+    "go": {"source_file", "statement_list"},
+    "rust": {"source_file", "block"},
+}
+ROOTS = {"module", "program", "source_file"}
+_STRINGS = {"string", "template_string", "raw_string_literal", "string_literal",
+            "interpreted_string_literal"}
+# Expressions that can be named (extract variable), by family.
+EXPRESSIONS = {
+    "python": {"call", "binary_operator", "attribute", "subscript", "string", "integer",
+               "float", "list", "dictionary", "set", "tuple", "parenthesized_expression",
+               "comparison_operator", "boolean_operator", "not_operator", "unary_operator",
+               "await", "concatenated_string", "list_comprehension", "set_comprehension",
+               "dictionary_comprehension", "generator_expression", "conditional_expression",
+               "identifier", "true", "false", "none", "lambda"},
+    "js": {"call_expression", "binary_expression", "member_expression", "subscript_expression",
+           "template_string", "string", "number", "array", "object", "parenthesized_expression",
+           "new_expression", "unary_expression", "await_expression", "ternary_expression",
+           "identifier", "arrow_function", "function_expression", "as_expression",
+           "non_null_expression", "true", "false", "null", "regex"},
+    "go": {"call_expression", "binary_expression", "selector_expression", "index_expression",
+           "composite_literal", "interpreted_string_literal", "raw_string_literal",
+           "int_literal", "float_literal", "parenthesized_expression", "unary_expression",
+           "slice_expression", "identifier", "func_literal", "type_conversion_expression"},
+    "rust": {"call_expression", "binary_expression", "field_expression", "index_expression",
+             "macro_invocation", "string_literal", "integer_literal", "float_literal",
+             "parenthesized_expression", "unary_expression", "struct_expression",
+             "array_expression", "tuple_expression", "reference_expression", "identifier",
+             "method_call_expression", "await_expression", "if_expression",
+             "closure_expression", "range_expression"},
+}
+# Parents through which an expression is evaluated only sometimes, or many times.
+_DEFERRED = {"lambda", "arrow_function", "function_expression", "func_literal",
+             "closure_expression", "list_comprehension", "set_comprehension",
+             "dictionary_comprehension", "generator_expression"}
+_JS_KEYWORDS = set("""break case catch class const continue debugger default delete do else
+export extends false finally for function if import in instanceof new null return super switch
+this throw true try typeof var void while with yield let static enum await implements package
+protected interface private public arguments eval undefined NaN Infinity""".split())
+_GO_KEYWORDS = set("""break case chan const continue default defer else fallthrough for func go
+goto if import interface map package range return select struct switch type var append cap
+close complex copy delete imag len make new panic print println real recover bool byte error
+float32 float64 int int8 int16 int32 int64 rune string uint uint8 uint16 uint32 uint64 uintptr
+true false nil iota any comparable min max clear""".split())
+_RUST_KEYWORDS = set("""as break const continue crate else enum extern false fn for if impl in
+let loop match mod move mut pub ref return self Self static struct super trait true type unsafe
+use where while async await dyn abstract become box do final macro override priv typeof
+unsized virtual yield try union""".split())
+_RUST_COPY = re.compile(r"^(&.*|[iu](8|16|32|64|128|size)|f32|f64|bool|char|\(\))$")
+_GO_LITERAL_TYPES = {"int_literal": "int", "float_literal": "float64",
+                     "interpreted_string_literal": "string", "raw_string_literal": "string",
+                     "rune_literal": "rune", "true": "bool", "false": "bool"}
+
+
+class Refused(ValueError):
+    """The selection cannot be extracted safely; the message says why, for the user."""
+
+
+def _text(node: Node | None) -> str:
+    return node.text.decode("utf-8", "replace") if node is not None and node.text else ""
+
+
+def line_start(data: bytes, byte: int) -> int:
+    return data.rfind(b"\n", 0, byte) + 1
+
+
+def indent_at(data: bytes, byte: int) -> str:
+    start = line_start(data, byte)
+    line = data[start:byte]
+    return line[: len(line) - len(line.lstrip(b" \t"))].decode()
+
+
+def trim(data: bytes, a: int, b: int) -> tuple[int, int]:
+    """The selection without the white space around it."""
+    while a < b and data[a:a + 1] in (b" ", b"\t", b"\n", b"\r"):
+        a += 1
+    while b > a and data[b - 1:b] in (b" ", b"\t", b"\n", b"\r"):
+        b -= 1
+    return a, b
+
+
+# -- what the selection holds ------------------------------------------------------------------
+def selected_statements(tree: Tree, data: bytes, a: int, b: int, language_id: str
+                        ) -> list[Node] | None:
+    """The run of sibling statements that the selection covers exactly (comments around them
+    allowed), or None."""
+    a, b = trim(data, a, b)
+    if a >= b:
+        return None
+    family = FAMILY[language_id]
+    node = tree.root_node.descendant_for_byte_range(a, b)
+    for n in ancestors(node):
+        if n.type not in BLOCKS[family] and n.type not in ("module",):
+            continue
+        inside = [c for c in n.named_children if c.start_byte < b and c.end_byte > a]
+        stmts = [c for c in inside if "comment" not in c.type]
+        if not stmts:
+            continue
+        if any(c.start_byte < a or c.end_byte > b for c in inside):
+            return None  # a statement is cut by the selection's edge
+        if stmts[0].start_byte > a and not _only_comments(data, a, stmts[0].start_byte, inside):
+            return None
+        return stmts
+    return None
+
+
+def _only_comments(data: bytes, a: int, b: int, inside: list[Node]) -> bool:
+    return all("comment" in c.type for c in inside if c.start_byte < b)
+
+
+def selected_expression(tree: Tree, data: bytes, a: int, b: int, language_id: str
+                        ) -> Node | None:
+    """The expression that the selection covers exactly, or None."""
+    a, b = trim(data, a, b)
+    if a >= b:
+        return None
+    node = tree.root_node.descendant_for_byte_range(a, b)
+    family = FAMILY[language_id]
+    for n in ancestors(node):
+        if n.start_byte != a or n.end_byte != b:
+            if n.start_byte < a or n.end_byte > b:
+                return None
+            continue
+        if n.type in EXPRESSIONS[family] and n.parent is not None and \
+                n.parent.type not in ("expression_statement",):
+            return n
+        if n.type in EXPRESSIONS[family] and n.parent is not None:
+            return n  # a whole expression statement's expression: still an expression
+    return None
+
+
+# -- scopes ----------------------------------------------------------------------------------
+@attrs.frozen
+class Scope:
+    functions: tuple[Node, ...]  # enclosing functions, innermost first
+    anchor: Node  # the top-level statement that holds the selection
+
+    @property
+    def function(self) -> Node | None:
+        return self.functions[0] if self.functions else None
+
+
+def scope_of(node: Node, language_id: str) -> Scope:
+    family = FAMILY[language_id]
+    functions, anchor = [], node
+    for n in ancestors(node.parent):
+        if n.type in FUNCTIONS[family]:
+            functions.append(n)
+        if n.parent is not None and n.parent.type in ROOTS:
+            anchor = n
+        if n.type in ROOTS:
+            break
+    return Scope(tuple(functions), anchor)
+
+
+def _class_of_method(fn: Node, family: str) -> Node | None:
+    """The class a method belongs to (Python ``def`` in a class body, JS ``method_definition``
+    in a class body)."""
+    parent = fn.parent
+    if family == "python":
+        if parent is not None and parent.type == "decorated_definition":
+            parent = parent.parent
+        if parent is not None and parent.type == "block" and parent.parent is not None and \
+                parent.parent.type == "class_definition":
+            return parent.parent
+        return None
+    if family == "js" and fn.type == "method_definition" and parent is not None and \
+            parent.type == "class_body":
+        return parent
+    return None
+
+
+def _decorators(fn: Node) -> list[str]:
+    parent = fn.parent
+    if parent is None or parent.type != "decorated_definition":
+        return []
+    return [_text(d).lstrip("@").strip() for d in parent.named_children if d.type == "decorator"]
+
+
+@attrs.frozen
+class Plan:
+    """An extraction, decided: everything but the name."""
+
+    kind: str  # "function" or "variable"
+    language_id: str
+    start: int  # bytes of the selection (statements or expression)
+    end: int
+    params: tuple[str, ...] = ()
+    returns: tuple[str, ...] = ()
+    declare: str = ""  # how the call site declares the returned names ("" = assigns them)
+    is_async: bool = False
+    receiver: str = ""  # "self"/"cls"/"this": a method, called through it
+    static: bool = False
+    insert_at: int = 0  # bytes: where the definition goes (a line start)
+    base_indent: str = ""  # the definition's indentation
+    types: tuple[tuple[str, str], ...] = ()  # Go/Rust/TS: name -> type, as written
+    mutable: tuple[str, ...] = ()  # Rust: parameters the body assigns
+    return_declares: tuple[str, ...] = ()  # each returned name's declaring keyword, or ""
+    multiline_strings: bool = False  # re-indenting the body would change a string
+
+
+def _locals(scope: Scope, language_id: str, a: int, b: int
+            ) -> tuple[set[str], set[str], list[flow.Use], dict[str, str], set[str]]:
+    """For the enclosing functions: the names they bind outside the selection, those bound
+    before it, the reads outside it, the written types, and the declaration keywords."""
+    family = FAMILY[language_id]
+    bound: set[str] = set()
+    before: set[str] = set()
+    reads: list[flow.Use] = []
+    types: dict[str, str] = {}
+    for i, fn in enumerate(scope.functions):
+        params, body = flow.function_locals(fn, language_id)
+        bound |= set(params)
+        before |= set(params)
+        types.update(_param_types(fn, family))
+        for u in body.uses:
+            if a <= u.byte < b:
+                continue
+            if u.write and not u.nested and (family == "python" or u.declare):
+                bound.add(u.name)
+                if u.byte < a:
+                    before.add(u.name)
+            if u.read:
+                reads.append(u)
+        if i == 0 and fn.child_by_field_name("body") is not None:
+            types.update(_declared_types(fn.child_by_field_name("body"), family))
+    return bound, before, reads, types, set()
+
+
+def _param_types(fn: Node, family: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    params = fn.child_by_field_name("parameters")
+    groups = [params] if params is not None else []
+    if family == "go" and fn.child_by_field_name("receiver") is not None:
+        groups.append(fn.child_by_field_name("receiver"))
+    for group in groups:
+        for p in group.named_children:
+            kind = p.child_by_field_name("type")
+            if kind is None:
+                continue
+            if family == "go":
+                for name in p.children_by_field_name("name"):
+                    out[_text(name)] = _text(kind)
+            else:
+                pattern = p.child_by_field_name("pattern")
+                if pattern is not None and pattern.type == "identifier":
+                    out[_text(pattern)] = _text(kind).lstrip(":").strip()
+    return out
+
+
+def _declared_types(body: Node, family: str) -> dict[str, str]:
+    """``var x T`` / ``let x: T`` / ``let x: T = ...`` / ``x := 0`` (Go literal defaults)."""
+    out: dict[str, str] = {}
+    stack = [body]
+    while stack:
+        n = stack.pop()
+        if n.type in FUNCTIONS[family]:
+            continue
+        if family == "go" and n.type == "var_spec" and n.child_by_field_name("type"):
+            for name in n.children_by_field_name("name"):
+                out[_text(name)] = _text(n.child_by_field_name("type"))
+        elif family == "go" and n.type == "short_var_declaration":
+            left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
+            if left is not None and right is not None and \
+                    len(left.named_children) == len(right.named_children):
+                for name, value in zip(left.named_children, right.named_children, strict=False):
+                    literal = _GO_LITERAL_TYPES.get(value.type)
+                    if literal and name.type == "identifier":
+                        out.setdefault(_text(name), literal)
+        elif family in ("rust", "js") and n.type in ("let_declaration", "variable_declarator"):
+            pattern = n.child_by_field_name("pattern") or n.child_by_field_name("name")
+            kind = n.child_by_field_name("type")
+            if pattern is not None and pattern.type == "identifier" and kind is not None:
+                out[_text(pattern)] = _text(kind).lstrip(":").strip()
+        stack.extend(n.named_children)
+    return out
+
+
+def _loop_around(node: Node, function: Node | None, family: str) -> Node | None:
+    """The outermost loop between the selection and its function."""
+    found = None
+    for n in ancestors(node.parent):
+        if n == function or n.type in ROOTS:
+            break
+        if n.type in LOOPS[family]:
+            found = n
+    return found
+
+
+def _escape_reason(f: Flow) -> str:
+    words = {"return": "`return`", "yield": "`yield`", "break": "`break`",
+             "continue": "`continue`", "?": "the `?` operator", "goto": "`goto`",
+             "fallthrough": "`fallthrough`"}
+    what = ", ".join(words.get(e, e) for e in f.escapes)
+    return f"the selection contains {what}, which would leave the new function instead"
+
+
+def plan_function(tree: Tree, data: bytes, a: int, b: int, language_id: str) -> Plan:
+    """The extraction of the selected statements into a function. Raises ``Refused``."""
+    family = FAMILY.get(language_id)
+    if family is None:
+        raise Refused(f"extracting is not supported for {language_id}")
+    stmts = selected_statements(tree, data, a, b, language_id)
+    if stmts is None:
+        raise Refused("select whole statements to extract a function")
+    start, end = stmts[0].start_byte, stmts[-1].end_byte
+    if data[line_start(data, start):start].strip():
+        raise Refused("the selection shares its first line with other code")
+    f = flow.analyze(stmts, language_id)
+    if f.escapes:
+        raise Refused(_escape_reason(f))
+    if f.problems:
+        raise Refused(f"cannot extract: {f.problems[0]}")
+    scope = scope_of(stmts[0], language_id)
+    fn = scope.function
+    if fn is None and family in ("go", "rust"):
+        raise Refused("select statements inside a function")
+    if fn is not None and family == "python" and fn.type == "lambda":
+        raise Refused("cannot extract from a lambda")
+    bound, before, reads, types, _ = _locals(scope, language_id, start, end)
+    loop = _loop_around(stmts[0], fn, family)
+
+    def read_after(name: str) -> bool:
+        for u in reads:
+            if u.name != name:
+                continue
+            if u.byte >= end or u.nested or (loop is not None and
+                                             loop.start_byte <= u.byte < loop.end_byte):
+                return True
+        return False
+
+    written = f.writes()
+    if fn is None:  # module level
+        module_flow = flow.analyze(list(tree.root_node.named_children), language_id)
+        outside = [u for u in module_flow.uses if not (start <= u.byte < end)]
+        if family == "python":
+            returns = written  # module globals keep their values (other modules import them)
+            bound_before = {u.name for u in outside if u.write and u.byte < start}
+            params = [n for n in written if f.read_first(n) or not f.surely_written(n)]
+            for n in params:
+                if n not in bound_before:
+                    raise Refused(f"`{n}` is assigned only on some paths of the selection")
+        else:
+            declared = [n for n in written if f.declared(n)]
+            returns = [n for n in declared if any(u.name == n and u.read for u in outside)]
+            for n in returns:
+                if f.declared(n) in ("function", "class"):
+                    raise Refused(f"the selection declares `{n}`, which is used elsewhere")
+            params = []
+    else:
+        local = bound | {n for n in written if f.declared(n)}
+        if family == "python":
+            local |= set(written)
+        returns = [n for n in written if n in local and read_after(n) and
+                   not (family == "js" and f.declared(n) and f.declared(n) != "var"
+                        and not f.surely_written(n))]
+        params = [n for n in f.reads() if n in bound and f.read_first(n)]
+        for n in returns:
+            if not f.surely_written(n) and n not in params:
+                if n in before:
+                    params.append(n)
+                else:
+                    raise Refused(f"`{n}` is assigned only on some paths of the selection")
+    receiver, static = "", False
+    if fn is not None:
+        cls = _class_of_method(fn, family)
+        if family == "python" and cls is not None:
+            own = flow.function_locals(fn, language_id)[0]
+            decorators = _decorators(fn)
+            first = own[0] if own and "staticmethod" not in decorators else ""
+            if first and first in params:
+                receiver = first
+                static = "classmethod" in decorators
+                params.remove(first)
+        elif family == "js" and f.this:
+            holder = next((g for g in scope.functions if g.type != "arrow_function"), None)
+            if holder is None or _class_of_method(holder, family) is None:
+                raise Refused("the selection uses `this` outside a class method")
+            fn = holder
+            receiver = "this"
+            static = any(c.type == "static" for c in holder.children)
+        elif f.this:
+            raise Refused("the selection uses `self`; extract it inside the impl by hand")
+    if receiver:
+        anchor_node = fn.parent if fn.parent is not None and \
+            fn.parent.type == "decorated_definition" else fn
+        insert_at, base = line_start(data, anchor_node.start_byte), indent_at(
+            data, anchor_node.start_byte)
+    elif fn is None and family == "js":
+        insert_at, base = line_start(data, start), indent_at(data, start)
+    else:
+        insert_at, base = line_start(data, scope.anchor.start_byte), ""
+    declare = _declaration(f, returns, family)
+    if family == "rust" and scope.anchor.type == "mod_item" and not receiver:
+        raise Refused("extracting out of an inline `mod` is not supported")
+    plan = Plan("function", language_id, start, end, tuple(params), tuple(returns), declare,
+                f.awaits, receiver, static, insert_at, base,
+                tuple(sorted(types.items())),
+                tuple(n for n in params if any(u.name == n and u.write for u in f.uses)),
+                tuple(f.declared(n) for n in returns),
+                any(_multiline_string(s) for s in stmts))
+    if family in ("go", "rust"):
+        _check_types(plan, f, family)
+    return plan
+
+
+def _multiline_string(node: Node) -> bool:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.start_point.row == n.end_point.row:
+            continue
+        if n.type in _STRINGS:
+            return True
+        stack.extend(n.children)
+    return False
+
+
+def _declaration(f: Flow, returns: list[str], family: str) -> str:
+    """How the call site binds the returned names: the declaring keyword when the selection
+    declared all of them ("" when they exist already: the call assigns them)."""
+    kinds = [f.declared(n) for n in returns]
+    if family == "python":
+        return ""
+    if not returns or not all(kinds):
+        return "mixed" if any(kinds) else ""
+    if family == "js":
+        return kinds[0] if len(set(kinds)) == 1 and kinds[0] in ("const", "let", "var") \
+            else "let"
+    if family == "rust":
+        return "let"
+    if family == "go":
+        return ":=" if all(k == ":=" for k in kinds) else "var"
+    return ""  # Python binds by assigning
+
+
+def _check_types(plan: Plan, f: Flow, family: str) -> None:
+    types = dict(plan.types)
+    for n in (*plan.params, *plan.returns):
+        if n not in types:
+            raise Refused(f"the type of `{n}` is not written in the code; declare it to "
+                          "extract")
+        if family == "rust" and n in plan.params and not _RUST_COPY.match(types[n]):
+            raise Refused(f"passing `{n}: {types[n]}` to a function would move it")
+    if plan.declare == "mixed":
+        raise Refused("the selection both declares and assigns the values used after it")
+
+
+# -- extract variable --------------------------------------------------------------------------
+@attrs.frozen
+class VariablePlan:
+    language_id: str
+    start: int  # the expression's bytes
+    end: int
+    insert_at: int  # start of the enclosing statement's line
+    indent: str
+    is_async: bool = False
+
+
+def plan_variable(tree: Tree, data: bytes, a: int, b: int, language_id: str) -> VariablePlan:
+    """Naming the selected expression just before its statement. Raises ``Refused``."""
+    family = FAMILY.get(language_id)
+    if family is None:
+        raise Refused(f"extracting is not supported for {language_id}")
+    expr = selected_expression(tree, data, a, b, language_id)
+    if expr is None:
+        raise Refused("select a whole expression to extract a variable")
+    statement = None
+    child = expr
+    for n in ancestors(expr.parent):
+        if n.type in _DEFERRED:
+            raise Refused("the expression is evaluated later or repeatedly (inside a "
+                          f"{n.type.replace('_', ' ')})")
+        if n.type in BLOCKS[family]:
+            statement = child
+            break
+        _check_evaluated_once(n, child, family)
+        child = n
+    if statement is None or statement == expr:
+        raise Refused("the expression is a whole statement; nothing to name")
+    if statement.type in ("decorated_definition", "function_definition", "class_definition",
+                          "function_declaration", "class_declaration", "function_item",
+                          "method_definition", "method_declaration", "impl_item"):
+        raise Refused("the expression is part of a definition")
+    if data[line_start(data, statement.start_byte):statement.start_byte].strip():
+        raise Refused("the statement shares its line with other code")
+    f = flow.analyze([expr], language_id)
+    if f.escapes:
+        raise Refused(_escape_reason(f))
+    if any(u.write and not u.nested for u in f.uses):
+        raise Refused("the expression assigns a variable")
+    return VariablePlan(language_id, expr.start_byte, expr.end_byte,
+                        line_start(data, statement.start_byte),
+                        indent_at(data, statement.start_byte), f.awaits)
+
+
+def _check_evaluated_once(parent: Node, child: Node, family: str) -> None:
+    """Moving ``child`` before the statement is safe only if it is evaluated once, first."""
+    field = None
+    for i, c in enumerate(parent.children):
+        if c.id == child.id:
+            field = parent.field_name_for_child(i)
+            break
+    t = parent.type
+    if t in ("assignment", "augmented_assignment", "assignment_expression",
+             "augmented_assignment_expression", "assignment_statement",
+             "compound_assignment_expr") and field == "left":
+        raise Refused("the expression is assigned to")
+    if t in ("boolean_operator", "binary_expression") and field == "right":
+        op = parent.child_by_field_name("operator")
+        if _text(op) in ("and", "or", "&&", "||", "??") or (
+                op is None and any(c.type in ("and", "or") for c in parent.children)):
+            raise Refused("the expression is evaluated only sometimes (after a short-circuit "
+                          "operator)")
+    if t in ("conditional_expression", "ternary_expression") and (
+            field in ("consequence", "alternative") or
+            (family == "python" and child.id != parent.named_children[1].id)):
+        raise Refused("the expression is evaluated only sometimes (in a conditional "
+                      "expression)")
+    if t in ("while_statement", "while_expression", "do_statement", "for_statement",
+             "elif_clause", "else_clause", "for_clause", "loop_expression", "match_arm",
+             "if_let_expression", "except_clause", "catch_clause"):
+        if not (t == "for_statement" and field in ("right", "initializer")):
+            raise Refused("the expression is evaluated only sometimes or repeatedly")
+    if t in ("if_statement", "if_expression") and field not in ("condition", "initializer"):
+        raise Refused("the expression is evaluated only sometimes")
+    if t in ("for_in_statement", "for_expression", "range_clause") and field not in (
+            "right", "value"):
+        raise Refused("the expression is evaluated repeatedly (in a loop)")
+    if t in ("keyword_argument", "pair") and field in ("name", "key"):
+        raise Refused("select an expression, not a name")
+
+
+# -- names -------------------------------------------------------------------------------------
+FALLBACK = "extracted"
+
+
+def names_in(tree: Tree) -> set[str]:
+    """Every identifier-like word in the document: a fresh name collides with none of them."""
+    out: set[str] = set()
+    stack = [tree.root_node]
+    while stack:
+        n = stack.pop()
+        if n.child_count == 0:
+            if "identifier" in n.type or n.type in ("self", "this"):
+                out.add(_text(n))
+        else:
+            stack.extend(n.children)
+    return out
+
+
+def reserved(language_id: str) -> set[str]:
+    family = FAMILY.get(language_id, "")
+    if family == "python":
+        import builtins
+
+        return set(keyword.kwlist) | set(keyword.softkwlist) | set(dir(builtins)) | {"self",
+                                                                                      "cls"}
+    if family == "js":
+        return _JS_KEYWORDS | {"console", "window", "document", "globalThis", "require",
+                               "module", "exports", "Math", "JSON", "Object", "Array",
+                               "String", "Number", "Promise"}
+    if family == "go":
+        return _GO_KEYWORDS
+    return _RUST_KEYWORDS
+
+
+def style(candidate: str, language_id: str) -> str:
+    """``candidate`` in the language's convention for functions and variables."""
+    words = [w for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", candidate) if w]
+    if not words:
+        return ""
+    family = FAMILY.get(language_id, "")
+    if family in ("python", "rust"):
+        return "_".join(w.lower() for w in words)
+    head, *rest = words
+    return head.lower() + "".join(w[:1].upper() + w[1:].lower() for w in rest)
+
+
+def fresh_name(proposal: str, taken: set[str], language_id: str) -> tuple[str, bool]:
+    """The model's proposal if it is a fresh, valid identifier (in the language's style), else
+    the fallback (``extracted``, ``extracted_1``...). The flag says whether it was the model's."""
+    banned = taken | reserved(language_id)
+    m = re.match(r"\s*([A-Za-z_][A-Za-z0-9_]*)", proposal or "")
+    if m:
+        name = style(m.group(1), language_id)
+        if 2 <= len(name) <= 40 and name.isidentifier() and name not in banned and \
+                not name[0].isdigit():
+            return name, True
+    name, i = FALLBACK, 1
+    sep = "_" if FAMILY.get(language_id) in ("python", "rust") else ""
+    while name in banned:
+        name = f"{FALLBACK}{sep}{i}"
+        i += 1
+    return name, False
+
+
+# -- listing -----------------------------------------------------------------------------------
+TITLES = {"extract_function": "Extract function", "extract_variable": "Extract variable"}
+CHECK_LIMIT = 300_000  # bytes: larger modules are checked when the action is resolved
+
+
+def offers(tree: Tree, data: bytes, a: int, b: int, language_id: str
+           ) -> list[tuple[str, str]]:
+    """The extractions that fit the selection, as (kind, reason it is disabled or "").
+
+    Cheap enough for listing: the tree only, never the model."""
+    if language_id not in FAMILY:
+        return []
+    out: list[tuple[str, str]] = []
+    check = len(data) <= CHECK_LIMIT
+    if selected_statements(tree, data, a, b, language_id) is not None:
+        try:
+            if check:
+                plan_function(tree, data, a, b, language_id)
+            out.append(("extract_function", ""))
+        except Refused as exc:
+            out.append(("extract_function", str(exc)))
+        return out
+    if selected_expression(tree, data, a, b, language_id) is not None:
+        try:
+            plan_variable(tree, data, a, b, language_id)
+            out.append(("extract_variable", ""))
+        except Refused as exc:
+            out.append(("extract_variable", str(exc)))
+    return out

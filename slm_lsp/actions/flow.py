@@ -1,0 +1,902 @@
+"""What a piece of code reads, writes and how it leaves: the data flow a refactoring needs.
+
+Pure: tree-sitter nodes in, plain data out. ``analyze`` walks a region (a run of statements or
+one expression) in evaluation order and records every use of a variable name: a read, a write
+(assignment, declaration, loop target, import), whether it surely happens whenever the region
+runs (not only in a branch, a loop body or a closure), and the statements that would leave the
+region (``return``, ``yield``, ``break``/``continue`` to a loop outside it, ``?`` in Rust).
+Python, JavaScript/TypeScript, Go and Rust.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import attrs
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+MAX_DEPTH = 300
+
+FAMILY = {"python": "python", "javascript": "js", "javascriptreact": "js", "typescript": "js",
+          "typescriptreact": "js", "go": "go", "rust": "rust"}
+
+# Nodes that open a new function scope, by family.
+FUNCTIONS = {
+    "python": {"function_definition", "lambda"},
+    "js": {"function_declaration", "function_expression", "function", "arrow_function",
+           "method_definition", "generator_function_declaration", "generator_function"},
+    "go": {"function_declaration", "method_declaration", "func_literal"},
+    "rust": {"function_item", "closure_expression"},
+}
+LOOPS = {
+    "python": {"for_statement", "while_statement"},
+    "js": {"for_statement", "for_in_statement", "while_statement", "do_statement"},
+    "go": {"for_statement"},
+    "rust": {"for_expression", "while_expression", "loop_expression"},
+}
+# Where a plain `break` may also go (it does not leave the region when this is inside it).
+BREAKABLE = {"python": set(), "js": {"switch_statement"},
+             "go": {"expression_switch_statement", "type_switch_statement", "select_statement"},
+             "rust": set()}
+_CONDITIONAL = {
+    # Children of these run only sometimes, or many times: a write there is not sure.
+    "if_statement", "elif_clause", "else_clause", "except_clause", "finally_clause",
+    "try_statement", "match_statement", "case_clause", "conditional_expression",
+    "switch_statement", "switch_case", "switch_default", "catch_clause", "ternary_expression",
+    "expression_switch_statement", "type_switch_statement", "select_statement",
+    "communication_case", "expression_case", "default_case", "type_case",
+    "if_expression", "match_expression", "match_arm", "if_let_expression", "let_chain",
+}
+_IDENT = {"identifier", "shorthand_property_identifier"}
+
+
+@attrs.frozen
+class Use:
+    """One use of a variable name."""
+
+    name: str
+    byte: int
+    read: bool = False
+    write: bool = False
+    sure: bool = True  # happens whenever the region runs (not in a branch, loop or closure)
+    declare: str = ""  # the declaring keyword ("let", "const", "var", ":=", "let mut"), if any
+    nested: bool = False  # inside a function nested in the region (a closure)
+
+
+@attrs.frozen
+class Flow:
+    """The data and control flow of a region."""
+
+    uses: tuple[Use, ...] = ()
+    escapes: tuple[str, ...] = ()  # "return", "yield", "break", "continue", "?", "goto"...
+    awaits: bool = False
+    this: bool = False  # reads `this`/`self`/`super` of the enclosing method (JS, Rust)
+    problems: tuple[str, ...] = ()  # what forbids moving the region into another function
+
+    def reads(self) -> list[str]:
+        return _unique(u.name for u in self.uses if u.read)
+
+    def writes(self) -> list[str]:
+        return _unique(u.name for u in self.uses if u.write and not u.nested)
+
+    def read_first(self, name: str) -> bool:
+        """Is ``name`` (maybe) read before it is surely written?"""
+        for u in self.uses:
+            if u.name != name:
+                continue
+            if u.read:
+                return True
+            if u.write and u.sure and not u.nested:
+                return False
+        return False
+
+    def surely_written(self, name: str) -> bool:
+        return any(u.name == name and u.write and u.sure and not u.nested for u in self.uses)
+
+    def declared(self, name: str) -> str:
+        """The keyword that declares ``name`` in the region ("" if it is only assigned)."""
+        for u in self.uses:
+            if u.name == name and u.declare and not u.nested:
+                return u.declare
+        return ""
+
+
+def _unique(names) -> list[str]:
+    seen: dict[str, None] = {}
+    for n in names:
+        seen.setdefault(n, None)
+    return list(seen)
+
+
+def _text(node: Node | None) -> str:
+    return node.text.decode("utf-8", "replace") if node is not None and node.text else ""
+
+
+@attrs.frozen
+class _Ctx:
+    sure: bool = True
+    bound: frozenset[str] = frozenset()  # names local to a nested function
+    nested: bool = False
+    loops: int = 0  # loops inside the region around here
+    switches: int = 0  # switch/select statements inside the region around here
+    labels: frozenset[str] = frozenset()
+    declare: str = ""
+    depth: int = 0
+
+
+class _Walker:
+    def __init__(self, family: str):
+        self.family = family
+        self.uses: list[Use] = []
+        self.escapes: list[str] = []
+        self.problems: list[str] = []
+        self.awaits = False
+        self.this = False
+
+    # -- recording -------------------------------------------------------------------------
+    def read(self, node: Node, ctx: _Ctx) -> None:
+        name = _text(node)
+        if name and name not in ctx.bound:
+            self.uses.append(Use(name, node.start_byte, read=True, sure=ctx.sure,
+                                 nested=ctx.nested))
+
+    def write(self, node: Node, ctx: _Ctx, *, read: bool = False, declare: str = "") -> None:
+        name = _text(node)
+        if name and name not in ctx.bound:
+            self.uses.append(Use(name, node.start_byte, read=read, write=True, sure=ctx.sure,
+                                 declare=declare or ctx.declare, nested=ctx.nested))
+
+    def escape(self, what: str, ctx: _Ctx) -> None:
+        if not ctx.nested:
+            self.escapes.append(what)
+
+    # -- walking ---------------------------------------------------------------------------
+    def run(self, nodes: list[Node]) -> Flow:
+        for node in nodes:
+            self.visit(node, _Ctx())
+        return Flow(tuple(self.uses), tuple(_unique(self.escapes)), self.awaits, self.this,
+                    tuple(_unique(self.problems)))
+
+    def children(self, node: Node, ctx: _Ctx) -> None:
+        for child in node.named_children:
+            self.visit(child, ctx)
+
+    def visit(self, node: Node, ctx: _Ctx) -> None:
+        if ctx.depth > MAX_DEPTH:
+            self.problems.append("the code is nested too deeply")
+            return
+        ctx = attrs.evolve(ctx, depth=ctx.depth + 1)
+        t = node.type
+        if t == "comment" or t == "line_comment" or t == "block_comment":
+            return
+        if t in FUNCTIONS[self.family]:
+            self.function(node, ctx)
+            return
+        handler = getattr(self, f"{self.family}_{t}", None)
+        if handler is not None:
+            handler(node, ctx)
+            return
+        if t in LOOPS[self.family]:
+            self.loop(node, ctx)
+            return
+        if t in BREAKABLE[self.family]:
+            self.children(node, attrs.evolve(ctx, switches=ctx.switches + 1, sure=False))
+            return
+        if t in _CONDITIONAL:
+            self.conditional(node, ctx)
+            return
+        if t in _IDENT:
+            self.read(node, ctx)
+            return
+        if t in ("break_statement", "continue_statement", "break_expression",
+                 "continue_expression"):
+            label = node.child_by_field_name("label") or next(
+                (c for c in node.named_children if c.type in ("label", "statement_identifier",
+                                                              "label_name")), None)
+            inside = ctx.loops + (ctx.switches if t.startswith("break") else 0)
+            if (label is not None and _text(label).lstrip("'") not in ctx.labels) or (
+                    label is None and inside == 0):
+                self.escape("break" if t.startswith("break") else "continue", ctx)
+            self.children(node, ctx)
+            return
+        if t in ("return_statement", "return_expression"):
+            self.escape("return", ctx)
+        elif t in ("yield", "yield_expression"):
+            self.escape("yield", ctx)
+        elif t in ("await", "await_expression"):
+            if not ctx.nested:
+                self.awaits = True
+        self.children(node, ctx)
+
+    def conditional(self, node: Node, ctx: _Ctx) -> None:
+        """The first child (a condition) runs surely, the rest only sometimes."""
+        first = True
+        for child in node.named_children:
+            if first and child.type not in ("block", "statement_block"):
+                self.visit(child, ctx)
+            else:
+                self.visit(child, attrs.evolve(ctx, sure=False))
+            first = False
+
+    def loop(self, node: Node, ctx: _Ctx) -> None:
+        inner = attrs.evolve(ctx, sure=False, loops=ctx.loops + 1)
+        if any(c.type == "async" or (c.type == "await" and self.family == "js")
+               for c in node.children) and not ctx.nested:
+            self.awaits = True
+        rest = []
+        for i, child in enumerate(node.children):  # the head runs first, and surely
+            if not child.is_named:
+                continue
+            field = node.field_name_for_child(i)
+            if field in ("right", "value") and node.type != "while_statement":
+                self.visit(child, ctx)  # the iterable
+            elif field == "condition" and node.type in ("while_statement", "while_expression"):
+                self.visit(child, ctx)  # evaluated at least once
+            else:
+                rest.append((field, child))
+        for field, child in rest:
+            if field in ("left", "pattern"):
+                self.targets(child, inner, declare=self.loop_declare(node))
+            else:
+                self.visit(child, inner)
+
+    def loop_declare(self, node: Node) -> str:
+        if self.family == "js":
+            kind = node.child_by_field_name("kind")
+            return _text(kind)
+        return "let" if self.family == "rust" else ""
+
+    def function(self, node: Node, ctx: _Ctx) -> None:
+        """A nested function: its name is written here; its body may run later (a closure)."""
+        name = node.child_by_field_name("name")
+        if name is not None and node.type in ("function_definition", "function_declaration",
+                                              "generator_function_declaration", "function_item"):
+            self.write(name, ctx, declare="function")
+        if self.family == "python":
+            for dec in (node.parent.named_children if node.parent is not None and
+                        node.parent.type == "decorated_definition" else []):
+                if dec.type == "decorator":
+                    self.visit(dec, ctx)
+        params = node.child_by_field_name("parameters")
+        local = set(self.param_names(params))
+        body = node.child_by_field_name("body")
+        if body is not None:
+            local |= self.locals_of(body)
+        inner = attrs.evolve(ctx, sure=False, nested=True, loops=0, switches=0,
+                             labels=frozenset(),
+                             bound=ctx.bound | frozenset(local), declare="")
+        if params is not None:
+            for p in params.named_children:  # defaults and types are evaluated here
+                for field in ("value", "right", "default"):
+                    value = p.child_by_field_name(field)
+                    if value is not None:
+                        self.visit(value, ctx)
+        if node.type == "arrow_function" or self.family == "rust":
+            lexical_this = True
+        else:
+            lexical_this = False
+        before = self.this
+        if body is not None:
+            self.visit(body, inner)
+        if not lexical_this:
+            self.this = before  # `this` inside a nested function is its own
+
+    def param_names(self, params: Node | None) -> list[str]:
+        if params is None:
+            return []
+        collector = _Walker(self.family)
+        for p in params.named_children:
+            if p.type in ("comment", "self_parameter"):
+                continue
+            if p.type in ("keyword_separator", "positional_separator"):
+                continue
+            target = (p.child_by_field_name("pattern") or p.child_by_field_name("name")
+                      or p.child_by_field_name("left") or p)
+            if target.type in ("typed_parameter", "dictionary_splat_pattern") and \
+                    target.named_children:
+                target = target.named_children[0]
+            if self.family == "go":
+                for c in p.named_children:
+                    if c.type == "identifier":
+                        collector.write(c, _Ctx())
+                continue
+            if target.type in _IDENT:
+                collector.write(target, _Ctx())
+            else:
+                collector.targets(target, _Ctx())
+        return [u.name for u in collector.uses if u.write]
+
+    def locals_of(self, body: Node) -> set[str]:
+        """Names a nested function's body binds for itself."""
+        collector = _Walker(self.family)
+        collector.visit(body, _Ctx())
+        if self.family == "python":
+            free = collector.declared_free
+            return {u.name for u in collector.uses if u.write and not u.nested} - free
+        return {u.name for u in collector.uses if u.declare and not u.nested}
+
+    declared_free: set[str] = set()
+
+    def targets(self, node: Node, ctx: _Ctx, *, read: bool = False, declare: str = "") -> None:
+        """Assignment targets: names are written, anything else (``a.b``, ``a[i]``) is read."""
+        t = node.type
+        if t in ("identifier", "shorthand_property_identifier_pattern"):
+            self.write(node, ctx, read=read, declare=declare)
+        elif t in ("pattern_list", "tuple_pattern", "list_pattern", "tuple", "list",
+                   "list_splat_pattern", "array_pattern", "object_pattern", "rest_pattern",
+                   "parenthesized_expression", "expression_list", "as_pattern_target",
+                   "tuple_struct_pattern", "struct_pattern", "ref_pattern", "reference_pattern",
+                   "mut_pattern", "slice_pattern", "list_splat", "or_pattern",
+                   "captured_pattern", "field_pattern", "remaining_field_pattern"):
+            for i, child in enumerate(node.children):
+                if not child.is_named:
+                    continue
+                field = node.field_name_for_child(i)
+                if field == "type" or child.type in ("type_identifier", "scoped_type_identifier",
+                                                     "field_identifier", "mutable_specifier"):
+                    continue
+                if t == "field_pattern" and field == "name" and node.child_by_field_name(
+                        "pattern") is not None:
+                    continue
+                if t == "field_pattern" and child.type == "shorthand_field_identifier":
+                    self.write(child, ctx, read=read, declare=declare)
+                    continue
+                self.targets(child, ctx, read=read, declare=declare)
+        elif t == "pair_pattern":
+            value = node.child_by_field_name("value")
+            if value is not None:
+                self.targets(value, ctx, read=read, declare=declare)
+        elif t in ("assignment_pattern", "object_assignment_pattern"):
+            right = node.child_by_field_name("right")
+            if right is not None:
+                self.visit(right, ctx)
+            left = node.child_by_field_name("left")
+            if left is not None:
+                self.targets(left, ctx, read=read, declare=declare)
+        elif t == "shorthand_field_identifier":
+            self.write(node, ctx, read=read, declare=declare)
+        else:
+            self.visit(node, ctx)
+
+    # -- Python ----------------------------------------------------------------------------
+    def python_assignment(self, node: Node, ctx: _Ctx) -> None:
+        right = node.child_by_field_name("right")
+        if right is not None:
+            self.visit(right, ctx)
+        kind = node.child_by_field_name("type")
+        if kind is not None:
+            self.visit(kind, ctx)
+        left = node.child_by_field_name("left")
+        if left is not None and (right is not None or kind is None):
+            self.targets(left, ctx)
+
+    def python_augmented_assignment(self, node: Node, ctx: _Ctx) -> None:
+        right = node.child_by_field_name("right")
+        if right is not None:
+            self.visit(right, ctx)
+        left = node.child_by_field_name("left")
+        if left is not None:
+            self.targets(left, ctx, read=True)
+
+    def python_named_expression(self, node: Node, ctx: _Ctx) -> None:
+        value = node.child_by_field_name("value")
+        if value is not None:
+            self.visit(value, ctx)
+        name = node.child_by_field_name("name")
+        if name is not None:
+            self.write(name, ctx)
+
+    def python_attribute(self, node: Node, ctx: _Ctx) -> None:
+        obj = node.child_by_field_name("object")
+        if obj is not None:
+            self.visit(obj, ctx)
+
+    def python_keyword_argument(self, node: Node, ctx: _Ctx) -> None:
+        value = node.child_by_field_name("value")
+        if value is not None:
+            self.visit(value, ctx)
+
+    def python_boolean_operator(self, node: Node, ctx: _Ctx) -> None:
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if left is not None:
+            self.visit(left, ctx)
+        if right is not None:
+            self.visit(right, attrs.evolve(ctx, sure=False))
+
+    def python_conditional_expression(self, node: Node, ctx: _Ctx) -> None:
+        parts = node.named_children
+        if len(parts) == 3:
+            self.visit(parts[1], ctx)
+            self.visit(parts[0], attrs.evolve(ctx, sure=False))
+            self.visit(parts[2], attrs.evolve(ctx, sure=False))
+        else:
+            self.children(node, attrs.evolve(ctx, sure=False))
+
+    def python_with_item(self, node: Node, ctx: _Ctx) -> None:
+        value = node.child_by_field_name("value")
+        if value is not None and value.type == "as_pattern":
+            parts = value.named_children
+            if parts:
+                self.visit(parts[0], ctx)
+            alias = value.child_by_field_name("alias")
+            if alias is not None:
+                self.targets(alias, ctx)
+        elif value is not None:
+            self.visit(value, ctx)
+
+    def python_with_statement(self, node: Node, ctx: _Ctx) -> None:
+        if any(c.type == "async" for c in node.children) and not ctx.nested:
+            self.awaits = True
+        self.children(node, ctx)
+
+    def python_except_clause(self, node: Node, ctx: _Ctx) -> None:
+        inner = attrs.evolve(ctx, sure=False)
+        for child in node.named_children:
+            if child.type == "as_pattern":
+                parts = child.named_children
+                if parts:
+                    self.visit(parts[0], inner)
+                alias = child.child_by_field_name("alias")
+                if alias is not None:
+                    self.targets(alias, inner)
+            else:
+                self.visit(child, inner)
+
+    def python_import_statement(self, node: Node, ctx: _Ctx) -> None:
+        for name in node.children_by_field_name("name"):
+            if name.type == "aliased_import":
+                alias = name.child_by_field_name("alias")
+                if alias is not None:
+                    self.write(alias, ctx, declare="import")
+            elif name.named_children:
+                self.write(name.named_children[0], ctx, declare="import")
+
+    def python_import_from_statement(self, node: Node, ctx: _Ctx) -> None:
+        if any(c.type == "wildcard_import" for c in node.named_children):
+            self.problems.append("`import *` binds names that cannot be known")
+            return
+        for name in node.children_by_field_name("name"):
+            if name.type == "aliased_import":
+                alias = name.child_by_field_name("alias")
+                if alias is not None:
+                    self.write(alias, ctx, declare="import")
+            elif name.named_children:
+                self.write(name.named_children[-1], ctx, declare="import")
+
+    def python_global_statement(self, node: Node, ctx: _Ctx) -> None:
+        if ctx.nested:
+            self.declared_free = self.declared_free | {_text(c) for c in node.named_children}
+            return
+        self.problems.append("it declares `global` names")
+
+    def python_nonlocal_statement(self, node: Node, ctx: _Ctx) -> None:
+        if ctx.nested:
+            self.declared_free = self.declared_free | {_text(c) for c in node.named_children}
+            return
+        self.problems.append("it declares `nonlocal` names")
+
+    def python_class_definition(self, node: Node, ctx: _Ctx) -> None:
+        name = node.child_by_field_name("name")
+        if name is not None:
+            self.write(name, ctx, declare="class")
+        for field in ("superclasses",):
+            part = node.child_by_field_name(field)
+            if part is not None:
+                self.visit(part, ctx)
+        body = node.child_by_field_name("body")
+        if body is not None:
+            local = self.locals_of(body)
+            self.visit(body, attrs.evolve(ctx, sure=False, nested=True,
+                                          bound=ctx.bound | frozenset(local)))
+
+    def python_decorated_definition(self, node: Node, ctx: _Ctx) -> None:
+        definition = node.child_by_field_name("definition")
+        if definition is not None:
+            self.visit(definition, ctx)
+
+    def python_delete_statement(self, node: Node, ctx: _Ctx) -> None:
+        for child in node.named_children:
+            self.targets(child, ctx)
+
+    def _comprehension(self, node: Node, ctx: _Ctx) -> None:
+        clauses = [c for c in node.named_children if c.type == "for_in_clause"]
+        bound: set[str] = set()
+        for clause in clauses:
+            left = clause.child_by_field_name("left")
+            if left is not None:
+                bound |= set(self.param_names_of_target(left))
+        inner = attrs.evolve(ctx, sure=False, bound=ctx.bound | frozenset(bound))
+        for child in node.named_children:
+            if child.type == "for_in_clause":
+                right = child.child_by_field_name("right")
+                if right is not None:
+                    # The first iterable is evaluated in the enclosing scope, surely.
+                    self.visit(right, ctx if clauses and child == clauses[0] else inner)
+            else:
+                self.visit(child, inner)
+
+    python_list_comprehension = python_set_comprehension = _comprehension
+    python_dictionary_comprehension = python_generator_expression = _comprehension
+
+    def param_names_of_target(self, node: Node) -> list[str]:
+        collector = _Walker(self.family)
+        collector.targets(node, _Ctx())
+        return [u.name for u in collector.uses if u.write]
+
+    def python_for_statement(self, node: Node, ctx: _Ctx) -> None:
+        if any(c.type == "async" for c in node.children) and not ctx.nested:
+            self.awaits = True
+        self.loop(node, ctx)
+
+    def python_case_pattern(self, node: Node, ctx: _Ctx) -> None:
+        for child in node.named_children:
+            if child.type == "identifier":
+                self.write(child, ctx)
+            elif child.type == "dotted_name":
+                if len(child.named_children) > 1:
+                    self.read(child.named_children[0], ctx)
+                elif child.named_children:
+                    self.write(child.named_children[0], ctx)
+            else:
+                self.python_case_pattern(child, ctx)
+
+    # -- JavaScript / TypeScript ------------------------------------------------------------
+    def js_lexical_declaration(self, node: Node, ctx: _Ctx) -> None:
+        kind = node.child_by_field_name("kind")
+        keyword = _text(kind) if kind is not None else _text(node.children[0])
+        self.children(node, attrs.evolve(ctx, declare=keyword))
+
+    def js_variable_declaration(self, node: Node, ctx: _Ctx) -> None:
+        self.children(node, attrs.evolve(ctx, declare="var"))
+
+    def js_variable_declarator(self, node: Node, ctx: _Ctx) -> None:
+        value = node.child_by_field_name("value")
+        if value is not None:
+            self.visit(value, attrs.evolve(ctx, declare=""))
+        name = node.child_by_field_name("name")
+        if name is not None:
+            self.targets(name, ctx, declare=ctx.declare or "var")
+
+    def js_assignment_expression(self, node: Node, ctx: _Ctx) -> None:
+        right = node.child_by_field_name("right")
+        if right is not None:
+            self.visit(right, ctx)
+        left = node.child_by_field_name("left")
+        if left is not None:
+            self.targets(left, attrs.evolve(ctx, declare=""))
+
+    def js_augmented_assignment_expression(self, node: Node, ctx: _Ctx) -> None:
+        right = node.child_by_field_name("right")
+        op = next((c.type for c in node.children if not c.is_named and c.type.endswith("=")),
+                  "")
+        left = node.child_by_field_name("left")
+        short = op in ("&&=", "||=", "??=")
+        if right is not None:
+            self.visit(right, attrs.evolve(ctx, sure=ctx.sure and not short))
+        if left is not None:
+            self.targets(left, attrs.evolve(ctx, declare="", sure=ctx.sure and not short),
+                         read=True)
+
+    def js_update_expression(self, node: Node, ctx: _Ctx) -> None:
+        arg = node.child_by_field_name("argument")
+        if arg is not None:
+            self.targets(arg, attrs.evolve(ctx, declare=""), read=True)
+
+    def js_member_expression(self, node: Node, ctx: _Ctx) -> None:
+        obj = node.child_by_field_name("object")
+        if obj is not None:
+            self.visit(obj, ctx)
+
+    def js_pair(self, node: Node, ctx: _Ctx) -> None:
+        key = node.child_by_field_name("key")
+        if key is not None and key.type == "computed_property_name":
+            self.visit(key, ctx)
+        value = node.child_by_field_name("value")
+        if value is not None:
+            self.visit(value, ctx)
+
+    def js_binary_expression(self, node: Node, ctx: _Ctx) -> None:
+        op = node.child_by_field_name("operator")
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        short = op is not None and op.type in ("&&", "||", "??")
+        if left is not None:
+            self.visit(left, ctx)
+        if right is not None:
+            self.visit(right, attrs.evolve(ctx, sure=ctx.sure and not short))
+
+    def js_this(self, node: Node, ctx: _Ctx) -> None:
+        self.this = True
+
+    js_super = js_this
+
+    def js_identifier(self, node: Node, ctx: _Ctx) -> None:
+        if _text(node) == "arguments" and not ctx.nested:
+            self.problems.append("it uses `arguments`")
+        self.read(node, ctx)
+
+    def js_class_declaration(self, node: Node, ctx: _Ctx) -> None:
+        name = node.child_by_field_name("name")
+        if name is not None:
+            self.write(name, ctx, declare="class")
+        for child in node.named_children:
+            if child != name:
+                self.visit(child, attrs.evolve(ctx, sure=False, nested=True))
+
+    def js_labeled_statement(self, node: Node, ctx: _Ctx) -> None:
+        label = node.child_by_field_name("label")
+        body = node.child_by_field_name("body")
+        if body is not None:
+            self.visit(body, attrs.evolve(ctx, labels=ctx.labels | {_text(label)}))
+
+    def js_catch_clause(self, node: Node, ctx: _Ctx) -> None:
+        param = node.child_by_field_name("parameter")
+        names = set(self.param_names_of_target(param)) if param is not None else set()
+        body = node.child_by_field_name("body")
+        if body is not None:
+            self.visit(body, attrs.evolve(ctx, sure=False, bound=ctx.bound | frozenset(names)))
+
+    def js_import_statement(self, node: Node, ctx: _Ctx) -> None:
+        self.problems.append("it contains an import")
+
+    def js_export_statement(self, node: Node, ctx: _Ctx) -> None:
+        self.problems.append("it contains an export")
+
+    def js_ternary_expression(self, node: Node, ctx: _Ctx) -> None:
+        cond = node.child_by_field_name("condition")
+        if cond is not None:
+            self.visit(cond, ctx)
+        for field in ("consequence", "alternative"):
+            part = node.child_by_field_name(field)
+            if part is not None:
+                self.visit(part, attrs.evolve(ctx, sure=False))
+
+    def js_for_statement(self, node: Node, ctx: _Ctx) -> None:
+        init = node.child_by_field_name("initializer")
+        if init is not None:
+            self.visit(init, ctx)
+        inner = attrs.evolve(ctx, sure=False, loops=ctx.loops + 1)
+        cond = node.child_by_field_name("condition")
+        if cond is not None:
+            self.visit(cond, ctx)
+        for field in ("increment", "body"):
+            part = node.child_by_field_name(field)
+            if part is not None:
+                self.visit(part, inner)
+
+    # -- Go ----------------------------------------------------------------------------------
+    def go_short_var_declaration(self, node: Node, ctx: _Ctx) -> None:
+        right = node.child_by_field_name("right")
+        if right is not None:
+            self.visit(right, ctx)
+        left = node.child_by_field_name("left")
+        if left is not None:
+            self.targets(left, ctx, declare=":=")
+
+    def go_assignment_statement(self, node: Node, ctx: _Ctx) -> None:
+        right = node.child_by_field_name("right")
+        op = next((c.type for c in node.children if not c.is_named), "=")
+        if right is not None:
+            self.visit(right, ctx)
+        left = node.child_by_field_name("left")
+        if left is not None:
+            self.targets(left, ctx, read=op != "=")
+
+    def go_inc_statement(self, node: Node, ctx: _Ctx) -> None:
+        for child in node.named_children:
+            self.targets(child, ctx, read=True)
+
+    go_dec_statement = go_inc_statement
+
+    def go_var_spec(self, node: Node, ctx: _Ctx) -> None:
+        value = node.child_by_field_name("value")
+        if value is not None:
+            self.visit(value, ctx)
+        for name in node.children_by_field_name("name"):
+            self.write(name, ctx, declare="var")
+
+    def go_const_spec(self, node: Node, ctx: _Ctx) -> None:
+        value = node.child_by_field_name("value")
+        if value is not None:
+            self.visit(value, ctx)
+        for name in node.children_by_field_name("name"):
+            self.write(name, ctx, declare="const")
+
+    def go_range_clause(self, node: Node, ctx: _Ctx) -> None:
+        right = node.child_by_field_name("right")
+        if right is not None:
+            self.visit(right, ctx)
+        left = node.child_by_field_name("left")
+        if left is not None:
+            declare = ":=" if any(c.type == ":=" for c in node.children) else ""
+            self.targets(left, attrs.evolve(ctx, sure=False), declare=declare)
+
+    def go_for_statement(self, node: Node, ctx: _Ctx) -> None:
+        inner = attrs.evolve(ctx, sure=False, loops=ctx.loops + 1)
+        for child in node.named_children:
+            if child.type == "range_clause":
+                self.go_range_clause(child, ctx)
+            elif child.type == "for_clause":
+                init = child.child_by_field_name("initializer")
+                if init is not None:
+                    self.visit(init, ctx)
+                for field in ("condition", "update"):
+                    part = child.child_by_field_name(field)
+                    if part is not None:
+                        self.visit(part, inner)
+            else:
+                self.visit(child, inner)
+
+    def go_selector_expression(self, node: Node, ctx: _Ctx) -> None:
+        operand = node.child_by_field_name("operand")
+        if operand is not None:
+            self.visit(operand, ctx)
+
+    def go_keyed_element(self, node: Node, ctx: _Ctx) -> None:
+        key = node.child_by_field_name("key")
+        value = node.child_by_field_name("value")
+        if key is not None and not (key.named_child_count == 1 and
+                                    key.named_children[0].type == "identifier"):
+            self.visit(key, ctx)  # `Name:` in a struct literal is a field, not a variable
+        if value is not None:
+            self.visit(value, ctx)
+
+    def go_defer_statement(self, node: Node, ctx: _Ctx) -> None:
+        if not ctx.nested:
+            self.problems.append("a `defer` would run when the new function returns")
+        self.children(node, ctx)
+
+    def go_go_statement(self, node: Node, ctx: _Ctx) -> None:
+        self.children(node, ctx)
+
+    def go_goto_statement(self, node: Node, ctx: _Ctx) -> None:
+        self.escape("goto", ctx)
+
+    def go_labeled_statement(self, node: Node, ctx: _Ctx) -> None:
+        label = node.child_by_field_name("label")
+        self.children(node, attrs.evolve(ctx, labels=ctx.labels | {_text(label)}))
+
+    def go_unary_expression(self, node: Node, ctx: _Ctx) -> None:
+        op = node.child_by_field_name("operator")
+        if op is not None and op.type == "&" and not ctx.nested:
+            operand = node.child_by_field_name("operand")
+            if operand is not None and operand.type == "identifier":
+                self.uses.append(Use(_text(operand), operand.start_byte, read=True,
+                                     write=True, sure=False, nested=ctx.nested))
+                return
+        self.children(node, ctx)
+
+    def go_fallthrough_statement(self, node: Node, ctx: _Ctx) -> None:
+        if ctx.loops == 0:
+            self.escape("fallthrough", ctx)
+
+    # -- Rust --------------------------------------------------------------------------------
+    def rust_let_declaration(self, node: Node, ctx: _Ctx) -> None:
+        value = node.child_by_field_name("value")
+        if value is not None:
+            self.visit(value, ctx)
+        alternative = node.child_by_field_name("alternative")
+        if alternative is not None:
+            self.visit(alternative, attrs.evolve(ctx, sure=False))
+        pattern = node.child_by_field_name("pattern")
+        mutable = any(c.type == "mutable_specifier" for c in node.named_children)
+        if pattern is not None:
+            self.targets(pattern, ctx, declare="let mut" if mutable else "let")
+
+    def rust_assignment_expression(self, node: Node, ctx: _Ctx) -> None:
+        right = node.child_by_field_name("right")
+        if right is not None:
+            self.visit(right, ctx)
+        left = node.child_by_field_name("left")
+        if left is not None:
+            self.targets(left, ctx)
+
+    def rust_compound_assignment_expr(self, node: Node, ctx: _Ctx) -> None:
+        right = node.child_by_field_name("right")
+        if right is not None:
+            self.visit(right, ctx)
+        left = node.child_by_field_name("left")
+        if left is not None:
+            self.targets(left, ctx, read=True)
+
+    def rust_field_expression(self, node: Node, ctx: _Ctx) -> None:
+        value = node.child_by_field_name("value")
+        if value is not None:
+            self.visit(value, ctx)
+
+    def rust_try_expression(self, node: Node, ctx: _Ctx) -> None:
+        self.escape("?", ctx)
+        self.children(node, ctx)
+
+    def rust_self(self, node: Node, ctx: _Ctx) -> None:
+        self.this = True
+
+    def rust_field_initializer(self, node: Node, ctx: _Ctx) -> None:
+        value = node.child_by_field_name("value")
+        if value is not None:
+            self.visit(value, ctx)
+
+    def rust_shorthand_field_initializer(self, node: Node, ctx: _Ctx) -> None:
+        self.children(node, ctx)
+
+    def rust_macro_invocation(self, node: Node, ctx: _Ctx) -> None:
+        import re
+
+        for tree in (c for c in node.named_children if c.type == "token_tree"):
+            stack = list(tree.named_children)
+            while stack:
+                n = stack.pop(0)
+                if n.type == "identifier":
+                    self.read(n, ctx)
+                elif n.type == "string_literal":
+                    # `format!("{x}")` reads x inside the string (inline format arguments).
+                    for m in re.finditer(rb"(?<!\{)\{([A-Za-z_]\w*)", n.text or b""):
+                        self.uses.append(Use(m.group(1).decode(), n.start_byte + m.start(1),
+                                             read=True, sure=ctx.sure, nested=ctx.nested))
+                elif n.type == "self":
+                    self.this = True
+                else:
+                    stack.extend(n.named_children)
+
+    def rust_match_pattern(self, node: Node, ctx: _Ctx) -> None:
+        for i, child in enumerate(node.children):
+            if not child.is_named:
+                continue
+            if node.field_name_for_child(i) == "condition":
+                self.visit(child, ctx)
+            else:
+                self.targets(child, ctx, declare="let")
+
+    def rust_let_condition(self, node: Node, ctx: _Ctx) -> None:
+        value = node.child_by_field_name("value")
+        if value is not None:
+            self.visit(value, ctx)
+        pattern = node.child_by_field_name("pattern")
+        if pattern is not None:
+            self.targets(pattern, attrs.evolve(ctx, sure=False), declare="let")
+
+    def rust_scoped_identifier(self, node: Node, ctx: _Ctx) -> None:
+        return  # a path (`std::mem::swap`, `Self::new`), not a local
+
+    def rust_loop_label(self, node: Node, ctx: _Ctx) -> None:
+        return
+
+    def rust_for_expression(self, node: Node, ctx: _Ctx) -> None:
+        label = next((c for c in node.children if c.type == "label"), None)
+        if label is not None:
+            ctx = attrs.evolve(ctx, labels=ctx.labels | {_text(label).lstrip("'")})
+        self.loop(node, ctx)
+
+    def rust_while_expression(self, node: Node, ctx: _Ctx) -> None:
+        self.rust_for_expression(node, ctx)
+
+    def rust_loop_expression(self, node: Node, ctx: _Ctx) -> None:
+        self.rust_for_expression(node, ctx)
+
+    def rust_binary_expression(self, node: Node, ctx: _Ctx) -> None:
+        self.js_binary_expression(node, ctx)
+
+    def go_binary_expression(self, node: Node, ctx: _Ctx) -> None:
+        self.js_binary_expression(node, ctx)
+
+
+def analyze(nodes: list[Node], language_id: str) -> Flow:
+    """The flow of a region: a run of sibling statements, or one expression."""
+    family = FAMILY.get(language_id)
+    if family is None:
+        return Flow(problems=(f"{language_id} is not supported",))
+    return _Walker(family).run(nodes)
+
+
+def function_locals(function: Node, language_id: str) -> tuple[list[str], Flow]:
+    """A function's parameters and the flow of its body (every local it binds or reads)."""
+    family = FAMILY[language_id]
+    walker = _Walker(family)
+    params = walker.param_names(function.child_by_field_name("parameters"))
+    if family == "go":
+        receiver = function.child_by_field_name("receiver")
+        params = walker.param_names(receiver) + params
+    body = function.child_by_field_name("body")
+    flow = analyze([body], language_id) if body is not None else Flow()
+    return params, flow

@@ -1,0 +1,213 @@
+"""Rewrite selection as asked: an instruct model rewrites the selected code, and the result is
+accepted only if it replaces the selection alone, keeps its indentation and parses in place.
+
+``compute_rewrite`` is pure but for the ``Chat`` it is given (it runs on the inference thread).
+``RewriteModels`` picks the model: the ``actions.rewriteModel`` setting, else the completion
+model when it is an instruct model with a chat template (the embedded SmolLM2-135M-Instruct is).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import textwrap
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from ..completion import postprocess as pp
+from ..engine.base import GenerationRequest
+from ..syntax.languages import new_parser
+from .compute import Outcome, TextChange
+from .drafter import Cancelled
+
+if TYPE_CHECKING:
+    from ..engine.base import Engine
+    from ..engine.host import Loaded
+    from ..server import SlmServer
+
+log = logging.getLogger(__name__)
+
+REFUSAL = "no safe rewrite"
+_FENCE = re.compile(r"```[\w+#.-]*[ \t]*\n(.*?)(?:\n[ \t]*```|\Z)", re.S)
+_NAMES = {"python": "Python", "javascript": "JavaScript", "javascriptreact": "JavaScript (JSX)",
+          "typescript": "TypeScript", "typescriptreact": "TypeScript (TSX)", "go": "Go",
+          "rust": "Rust", "java": "Java", "c": "C", "cpp": "C++"}
+_FENCES = {"javascriptreact": "jsx", "typescriptreact": "tsx"}
+_INSTRUCT = re.compile(r"instruct|chat|[-_.]it\b", re.I)
+
+
+class Chat:
+    """Asks an instruct model one question with its own chat template, under the action's
+    cancel event and deadline."""
+
+    def __init__(self, engine: Engine, cancel: threading.Event, deadline: float,
+                 max_tokens: int):
+        self.engine = engine
+        self.cancel = cancel
+        self.deadline = deadline
+        self.max_tokens = max_tokens
+
+    def ask(self, question: str, max_tokens: int) -> str:
+        if self.cancel.is_set():
+            raise Cancelled
+        parts = self.engine.chat_parts([{"role": "user", "content": question}])
+        fences = re.compile(r"```")
+        request = GenerationRequest(
+            prompt="".join(t for t, _ in parts), parts=parts,
+            max_tokens=min(max_tokens, self.max_tokens), deadline=self.deadline,
+            should_stop=lambda t: len(fences.findall(t)) >= 2, keep_cache=False,
+            logprobs=False)
+        gen = self.engine.generate(request, self.cancel)
+        if gen.stop_reason == "cancelled" or self.cancel.is_set():
+            raise Cancelled
+        return gen.text
+
+
+def is_instruct(engine: Engine | None, model_id: str) -> bool:
+    """An instruct/chat model with a chat template in its GGUF."""
+    if engine is None or not callable(getattr(engine, "chat_template", None)):
+        return False
+    names = f"{model_id} {getattr(engine, 'path', '')}"
+    return bool(engine.chat_template()) and bool(_INSTRUCT.search(names))
+
+
+def question(code: str, language_id: str, instruction: str) -> str:
+    lang = _NAMES.get(language_id, language_id)
+    fence = _FENCES.get(language_id, language_id)
+    return (f"Rewrite this {lang} code as asked: {instruction.strip()}\n"
+            f"Answer with only the rewritten code, in one ```{fence} block.\n\n"
+            f"```{fence}\n{code}\n```")
+
+
+def code_of(answer: str) -> str:
+    """The code in the model's answer: its first fenced block, else the whole answer."""
+    m = _FENCE.search(answer)
+    body = m.group(1) if m else answer
+    return body.strip("\n").rstrip()
+
+
+def shape(candidate: str, text: str, a: int, b: int) -> str:
+    """``candidate`` with the selection's indentation, and its trailing line break."""
+    selected = text[a:b]
+    lead = text[text.rfind("\n", 0, a) + 1:a]
+    lines = textwrap.dedent(candidate.expandtabs(8) if "\t" not in selected else candidate
+                            ).split("\n")
+    if lead.strip():  # the selection starts mid-line: later lines get the line's indentation
+        base = pp.indent_of(lead)
+        first_pad = ""
+    else:
+        inner = selected[: len(selected) - len(selected.lstrip(" \t"))]
+        first_pad = inner
+        base = lead + inner
+    out = [first_pad + lines[0]] + [(base + ln) if ln.strip() else "" for ln in lines[1:]]
+    result = "\n".join(out)
+    if selected.endswith("\n"):
+        result += "\n"
+    return result
+
+
+def _errors(text: str, language_id: str) -> int:
+    parser = new_parser(language_id)
+    return pp.error_count(parser, text) if parser is not None else 0
+
+
+def compute_rewrite(text: str, language_id: str, a: int, b: int, instruction: str,
+                    chat: Chat | None) -> Outcome:
+    """The selection ``[a, b)`` (code points) rewritten as ``instruction`` asks, or a refusal."""
+    if new_parser(language_id) is None:
+        return Outcome(refusal=f"{REFUSAL}: {language_id} cannot be checked")
+    if not instruction.strip():
+        return Outcome(refusal=f"{REFUSAL}: no instruction given")
+    selected = text[a:b]
+    if not selected.strip():
+        return Outcome(refusal=f"{REFUSAL}: select the code to rewrite")
+    if chat is None:
+        return Outcome(refusal=f"{REFUSAL}: no instruct model")
+    code = textwrap.dedent(selected).strip("\n")
+    tokens = len(code) // 3 + 64
+    answer = chat.ask(question(code, language_id, instruction), max_tokens=2 * tokens)
+    body = code_of(answer)
+    if not body.strip():
+        return Outcome(refusal=f"{REFUSAL}: the model wrote no code")
+    candidate = shape(body, text, a, b)
+    if candidate.strip() == selected.strip():
+        return Outcome(refusal=f"{REFUSAL}: the model changed nothing")
+    after = text[:a] + candidate + text[b:]
+    if _errors(after, language_id) > _errors(text, language_id):
+        return Outcome(refusal=f"{REFUSAL}: the model's code does not parse in place")
+    return Outcome(changes=(TextChange(a, b, candidate),))
+
+
+class RewriteModels:
+    """The model rewrites run on: the setting's, else the completion model if it can chat.
+    A separate rewrite model is loaded on first use. Everything here runs on the inference
+    thread, one job at a time."""
+
+    def __init__(self, server: SlmServer):
+        self.server = server
+        self._engine: Engine | None = None
+        self._key: tuple | None = None
+
+    def compute(self, text: str, language_id: str, a: int, b: int, instruction: str,
+                loaded: Loaded | None, cancel: threading.Event, deadline: float | None,
+                max_tokens: int) -> Outcome:
+        """The rewrite, with the model the settings choose (loaded here if it must be)."""
+        if new_parser(language_id) is None or not instruction.strip() or \
+                not text[a:b].strip():
+            return compute_rewrite(text, language_id, a, b, instruction, None)
+        engine, reason = self.pick(loaded)
+        if engine is None:
+            return Outcome(refusal=f"{REFUSAL}: {reason}")
+        chat = Chat(engine, cancel, deadline or time.monotonic() + 60, max_tokens)
+        try:
+            return compute_rewrite(text, language_id, a, b, instruction, chat)
+        except (Cancelled, ValueError, RuntimeError) as exc:
+            if isinstance(exc, Cancelled):
+                raise
+            log.warning("rewrite failed", exc_info=True)
+            return Outcome(refusal=f"{REFUSAL}: the model failed ({exc})")
+
+    def pick(self, loaded: Loaded | None) -> tuple[Engine | None, str]:
+        """The engine, or None and the reason."""
+        settings = self.server.settings
+        wanted = settings.actions.rewrite_model.strip()
+        if not wanted or (loaded is not None and wanted == loaded.model_id):
+            if loaded is None:
+                return None, "the model is not available"
+            if is_instruct(loaded.engine, loaded.model_id):
+                return loaded.engine, ""
+            return None, (f"{loaded.model_id} is not an instruct model; set "
+                          "actions.rewriteModel to one (e.g. qwen2.5-coder-1.5b-instruct)")
+        key = (wanted, settings.n_ctx, settings.n_threads, settings.n_batch)
+        if key != self._key or self._engine is None:
+            try:
+                self._engine = self._load(wanted)
+            except Exception as exc:  # noqa: BLE001 - any load failure is the reason
+                self._engine, self._key = None, None
+                return None, str(exc)
+            self._key = key
+        if not is_instruct(self._engine, wanted):
+            return None, f"{wanted} is not an instruct model with a chat template"
+        return self._engine, ""
+
+    def _load(self, name: str) -> Engine:
+        from ..engine.local import LocalEngine
+        from ..models.registry import choose_model
+
+        old, self._engine = self._engine, None
+        if old is not None:
+            old.close()
+        choice = choose_model(name)
+        s = self.server.settings
+        engine = LocalEngine(str(choice.path), choice.format, name=choice.id, n_ctx=s.n_ctx,
+                             n_threads=s.n_threads, n_batch=s.n_batch)
+        started = time.perf_counter()
+        engine.load()
+        log.info("rewrite model %s loaded in %.1f s", choice.id, time.perf_counter() - started)
+        return engine
+
+    def close(self) -> None:
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            engine.close()
