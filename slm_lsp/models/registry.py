@@ -67,6 +67,7 @@ class ModelSpec:
     params: str = ""
     ram_min_gb: float = 0
     embedded: bool = False
+    instruct: bool = False  # a chat model: for rewrites, never the default completion model
     description: str = ""
 
     @property
@@ -199,7 +200,7 @@ def choose_model(name: str = "", registry: Registry | None = None) -> ModelChoic
         raise ModelNotFound(
             f"model {name!r} is neither a known model id ({', '.join(known)}) nor a file")
     for spec in registry.models.values():  # models.toml lists the best first
-        if spec.embedded:
+        if spec.embedded or spec.instruct:
             continue
         path = local_path(spec)
         if path is not None:
