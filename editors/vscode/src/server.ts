@@ -29,6 +29,9 @@ import { STATUS_NOTIFICATION, StatusBar } from './status';
  * Every document on disk or unsaved: the server answers for any language (with tree-sitter help
  * for Python, JavaScript/TypeScript, Go, Rust, Java, C and C++).
  */
+/** The server command behind "Rewrite selection as asked…" (arguments: uri, range, instruction). */
+export const REWRITE_COMMAND = 'slmLsp.rewrite';
+
 export const DOCUMENT_SELECTOR = [{ scheme: 'file' }, { scheme: 'untitled' }];
 
 /** The part of the Python extension's API used here (`@vscode/python-extension`). */
@@ -144,6 +147,24 @@ export class ServerManager implements vscode.Disposable {
       middleware: {
         provideInlineCompletionItems: (document, position, context, token, next) =>
           next(document, position, { ...context, triggerKind: lspInlineTriggerKind(context.triggerKind) }, token),
+        // "Rewrite selection as asked…": the server's command carries the selection; the
+        // instruction comes from the user, asked here before the command goes to the server.
+        executeCommand: async (command, args, next) => {
+          const first = args[0] as { instruction?: string } | undefined;
+          if (command !== REWRITE_COMMAND || !first || first.instruction) {
+            return next(command, args);
+          }
+          const instruction = await vscode.window.showInputBox({
+            title: 'slm-lsp: rewrite selection',
+            prompt: 'How should the selected code be rewritten?',
+            placeHolder: 'e.g. use a dict comprehension, add type hints, make it iterative',
+            ignoreFocusOut: true,
+          });
+          if (!instruction?.trim()) {
+            return undefined;
+          }
+          return next(command, [{ ...first, instruction }, ...args.slice(1)]);
+        },
         workspace: {
           // The section goes to the server without the client-only keys (`server`, `trace`), and
           // only when it differs from what the server has: not right after initialize, and not

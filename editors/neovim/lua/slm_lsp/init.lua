@@ -24,6 +24,36 @@ local function impl()
   end
 end
 
+--- The server command behind "Rewrite selection as asked…".
+M.REWRITE_COMMAND = 'slmLsp.rewrite'
+
+--- Client-side handler of the server's `slmLsp.rewrite` command (a code action): ask for the
+--- instruction with |vim.ui.input()|, then send the command on with it. The server applies the
+--- edit through `workspace/applyEdit`, or says why there is no safe rewrite.
+---@param command lsp.Command
+---@param ctx { bufnr: integer, client_id: integer }
+function M.rewrite(command, ctx)
+  local args = vim.deepcopy((command.arguments or {})[1] or {})
+  vim.ui.input({ prompt = 'Rewrite selection as: ' }, function(instruction)
+    local client = vim.lsp.get_client_by_id(ctx.client_id)
+    if not instruction or vim.trim(instruction) == '' or not client then
+      return
+    end
+    args.instruction = instruction
+    local params = { command = command.command, arguments = { args } }
+    local function done(err)
+      if err then
+        vim.notify('slm-lsp: ' .. (err.message or tostring(err)), vim.log.levels.WARN)
+      end
+    end
+    if vim.fn.has('nvim-0.11') == 1 then
+      client:request('workspace/executeCommand', params, done, ctx.bufnr)
+    else
+      client.request('workspace/executeCommand', params, done, ctx.bufnr)
+    end
+  end)
+end
+
 --- The table given to vim.lsp.config / vim.lsp.start.
 ---@param options slm_lsp.Options
 ---@return vim.lsp.ClientConfig
@@ -39,6 +69,7 @@ function M.client_config(options)
     init_options = has_settings and settings or nil,
     settings = has_settings and { slmLsp = settings } or nil,
     handlers = { [require('slm_lsp.status').METHOD] = require('slm_lsp.status').handler },
+    commands = { [M.REWRITE_COMMAND] = M.rewrite },
   }
 end
 
