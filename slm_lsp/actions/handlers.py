@@ -4,6 +4,8 @@ does the work."""
 
 from __future__ import annotations
 
+import asyncio
+
 from lsprotocol import types
 
 from ..server import SlmServer
@@ -20,6 +22,19 @@ from .lsp import (
     ActionData,
     RewriteArgs,
 )
+
+
+def _cancel_with_request(ls: SlmServer) -> None:
+    """pygls runs a command's handler as a task of its own, which cancelling the
+    ``workspace/executeCommand`` request does not reach (it cancels only the request's result
+    future): cancel the handler's task with it, so the model stops as it does for a resolve."""
+    outer = getattr(ls.protocol, "_request_futures", {}).get(ls.protocol.msg_id)
+    task = asyncio.current_task()
+    if outer is None or task is None:
+        return
+    loop = asyncio.get_running_loop()
+    outer.add_done_callback(
+        lambda f: loop.call_soon_threadsafe(task.cancel) if f.cancelled() else None)
 
 
 def register(server: SlmServer) -> None:
@@ -39,8 +54,10 @@ def register(server: SlmServer) -> None:
 
     @server.command(COMMAND)
     async def apply_action(ls: SlmServer, args: ActionData) -> dict:
+        _cancel_with_request(ls)
         return await ls.actions.apply(args)
 
     @server.command(REWRITE_COMMAND)
     async def rewrite(ls: SlmServer, args: RewriteArgs) -> dict:
+        _cancel_with_request(ls)
         return await ls.actions.rewrite(args)

@@ -9,10 +9,12 @@ instruct model: its edit must stay inside the selection and parse, or the action
 from __future__ import annotations
 
 import ast
+import asyncio
 import shutil
 import subprocess
 import sys
 
+import pygls.exceptions
 import pytest
 import pytest_lsp
 from conftest import server_command, server_env
@@ -200,3 +202,44 @@ async def test_rewrite_with_the_embedded_instruct_model_stays_inside_the_selecti
     assert after.startswith("def doubled(values):\n") and after.endswith("    return out\n")
     body = after[len("def doubled(values):\n"):-len("    return out\n")]
     assert all(line.startswith("    ") for line in body.split("\n") if line.strip())
+
+
+async def test_a_rewrite_reports_progress_and_stops_when_cancelled(client: LanguageClient):
+    uri = "file:///tmp/refactor_cancel.py"
+    open_doc(client, uri, PY)
+    rng = span(PY, "    subtotal = sum", "return total", client.encoding)
+    args = {"uri": uri, "range": {"start": {"line": rng.start.line,
+                                            "character": rng.start.character},
+                                  "end": {"line": rng.end.line,
+                                          "character": rng.end.character}},
+            "instruction": "add type hints and a comment on each line"}
+    before = len(client.applied)
+    msg_id = f"rewrite-cancel-{client.encoding}"
+
+    def rewrite_progress() -> list:
+        return [token for token, reports in client.progress_reports.items()
+                if any(isinstance(r, types.WorkDoneProgressBegin) and "Rewrite" in r.title
+                       for r in reports)]
+
+    seen = set(rewrite_progress())
+    task = asyncio.create_task(client.protocol.send_request_async(
+        types.WORKSPACE_EXECUTE_COMMAND, types.ExecuteCommandParams(
+            command="slmLsp.rewrite", arguments=[args]), msg_id=msg_id))
+    for _ in range(200):  # until the model runs under a progress token
+        await asyncio.sleep(0.05)
+        if set(rewrite_progress()) - seen:
+            break
+    (token,) = set(rewrite_progress()) - seen
+    begin = client.progress_reports[token][0]
+    assert begin.cancellable
+    client.cancel_request(types.CancelParams(id=msg_id))
+    with pytest.raises(pygls.exceptions.JsonRpcRequestCancelled):
+        await task
+    for _ in range(100):
+        if isinstance(client.progress_reports[token][-1], types.WorkDoneProgressEnd):
+            break
+        await asyncio.sleep(0.05)
+    assert client.progress_reports[token][-1].message == "cancelled"
+    assert len(client.applied) == before
+    # The server is free again at once: listing still answers.
+    assert await code_actions(client, uri, rng, only=["refactor.extract"])
