@@ -7,6 +7,7 @@ are code points of that text.
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 from ..completion import postprocess as pp
@@ -18,7 +19,12 @@ from .drafter import Drafter
 from .flow import FAMILY
 
 _DEF_KEYWORD = {"python": "def ", "js": "function ", "go": "func ", "rust": "fn "}
-_NAME_STOPS = ("(", "\n", " ", "=", ":", ";", ",", "<", "{")
+_NAME_STOPS = ("(", "\n", "=", ":", ";", ",", "<", "{")
+
+
+def _named(text: str) -> bool:
+    """The proposal is complete: a word followed by anything else."""
+    return re.match(r"\s*[A-Za-z_][A-Za-z0-9_]*[^A-Za-z0-9_]", text) is not None
 
 
 def _reindent(body: str, old: str, new: str) -> str:
@@ -174,19 +180,19 @@ def propose_function_name(drafter: Drafter, plan: ex.Plan, text: str, data: byte
     keyword = _DEF_KEYWORD[family]
     body = definition(plan, "\x00", data, unit)
     head_part, tail_part = body.split("\x00", 1)
-    head_part = head_part[: head_part.rfind(keyword) + len(keyword)] if keyword in head_part \
-        else head_part
+    # The prompt ends at the keyword, without its space: the name's first token carries it.
+    head_part = head_part.rstrip(" ")
     insert = char_offset(data, plan.insert_at)
     if drafter.is_fim:
         raw = drafter.draft(text[:insert] + head_part, tail_part + text[insert:],
-                            stops=_NAME_STOPS, max_tokens=8)
+                            stops=_NAME_STOPS, max_tokens=8, should_stop=_named)
     else:
         mark = LINE_COMMENT.get(plan.language_id, "#")
         code = textwrap.dedent(data[ex.line_start(data, plan.start):plan.end].decode(
             "utf-8", "surrogatepass"))
         prompt = (f"{code}\n\n{mark} The code above, as a function with a short descriptive "
-                  f"name:\n{keyword}")
-        raw = drafter.draft(prompt, None, stops=_NAME_STOPS, max_tokens=8)
+                  f"name:\n{keyword.strip()}")
+        raw = drafter.draft(prompt, None, stops=_NAME_STOPS, max_tokens=8, should_stop=_named)
     return raw
 
 
@@ -200,14 +206,32 @@ def propose_variable_name(drafter: Drafter, plan: ex.VariablePlan, text: str,
     insert = char_offset(data, plan.insert_at)
     if drafter.is_fim:
         op = " := " if family == "go" else " = "
-        return drafter.draft(text[:insert] + plan.indent + decl, f"{op}{expr}\n" +
-                             text[insert:], stops=_NAME_STOPS, max_tokens=8)
+        return drafter.draft(text[:insert] + plan.indent + decl.strip(), f"{op}{expr}\n" +
+                             text[insert:], stops=_NAME_STOPS, max_tokens=8,
+                             should_stop=_named)
+    # Small plain models name a function that returns the value far better than a variable
+    # that holds it: ask for that, and drop the verb ("calculate_total" -> "total").
     mark = LINE_COMMENT.get(plan.language_id, "#")
     one_line = " ".join(expr.split())[:200]
-    prompt = (text[max(0, insert - 1500):insert] +
-              f"{plan.indent}{mark} a short descriptive variable name for {one_line}\n"
-              f"{plan.indent}{decl}")
-    return drafter.draft(prompt, None, stops=_NAME_STOPS, max_tokens=8)
+    prompt = (f"return {one_line}\n\n{mark} The code above, in a function with a short "
+              f"descriptive name:\n{_DEF_KEYWORD[family].strip()}")
+    raw = drafter.draft(prompt, None, stops=_NAME_STOPS, max_tokens=8, should_stop=_named)
+    return noun(raw)
+
+
+_VERBS = {"get", "calculate", "calc", "compute", "find", "make", "build", "create", "fetch",
+          "load", "read", "determine", "generate", "evaluate", "eval", "do", "extract"}
+
+
+def noun(proposal: str) -> str:
+    """A function's name as a value's: ``calculate_total_price`` -> ``total_price``."""
+    m = re.match(r"\s*([A-Za-z_][A-Za-z0-9_]*)", proposal or "")
+    if not m:
+        return ""
+    words = ex.style(m.group(1), "python").split("_")
+    if len(words) > 1 and words[0] in _VERBS:
+        words = words[1:]
+    return "_".join(words)
 
 
 # -- computing ---------------------------------------------------------------------------------
