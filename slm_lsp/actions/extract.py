@@ -1,8 +1,8 @@
-"""Extract function and extract variable, decided by the syntax tree.
+"""Extract function, decided by the syntax tree (and the helpers extract variable shares).
 
-Pure: the document's bytes and tree in, a ``Plan`` (or the reason there is none) out, then the
-edits for a name. The tree decides everything that can be decided: which statements or which
-expression the selection holds, the parameters (names the selection reads that the enclosing
+Pure: the document's bytes and tree in, a ``Plan`` (or the reason there is none) out; the edits
+for a name are ``extract_edits``. The tree decides everything that can be decided: which
+statements the selection holds, the parameters (names the selection reads that the enclosing
 function binds), the return values (names it writes that are read after it), whether it leaves
 the selection (``return``, ``yield``, ``break``...: refused, with the reason), whether the new
 function is ``async`` and where it goes (a method when it uses ``self``/``this``, else a
@@ -11,7 +11,6 @@ function before the enclosing top-level definition). The model only proposes the
 
 from __future__ import annotations
 
-import keyword
 import re
 from typing import TYPE_CHECKING
 
@@ -34,46 +33,6 @@ ROOTS = {"module", "program", "source_file"}
 _STRINGS = {"string", "template_string", "raw_string_literal", "string_literal",
             "interpreted_string_literal"}
 # Expressions that can be named (extract variable), by family.
-EXPRESSIONS = {
-    "python": {"call", "binary_operator", "attribute", "subscript", "string", "integer",
-               "float", "list", "dictionary", "set", "tuple", "parenthesized_expression",
-               "comparison_operator", "boolean_operator", "not_operator", "unary_operator",
-               "await", "concatenated_string", "list_comprehension", "set_comprehension",
-               "dictionary_comprehension", "generator_expression", "conditional_expression",
-               "identifier", "true", "false", "none", "lambda"},
-    "js": {"call_expression", "binary_expression", "member_expression", "subscript_expression",
-           "template_string", "string", "number", "array", "object", "parenthesized_expression",
-           "new_expression", "unary_expression", "await_expression", "ternary_expression",
-           "identifier", "arrow_function", "function_expression", "as_expression",
-           "non_null_expression", "true", "false", "null", "regex"},
-    "go": {"call_expression", "binary_expression", "selector_expression", "index_expression",
-           "composite_literal", "interpreted_string_literal", "raw_string_literal",
-           "int_literal", "float_literal", "parenthesized_expression", "unary_expression",
-           "slice_expression", "identifier", "func_literal", "type_conversion_expression"},
-    "rust": {"call_expression", "binary_expression", "field_expression", "index_expression",
-             "macro_invocation", "string_literal", "integer_literal", "float_literal",
-             "parenthesized_expression", "unary_expression", "struct_expression",
-             "array_expression", "tuple_expression", "reference_expression", "identifier",
-             "method_call_expression", "await_expression", "if_expression",
-             "closure_expression", "range_expression"},
-}
-# Parents through which an expression is evaluated only sometimes, or many times.
-_DEFERRED = {"lambda", "arrow_function", "function_expression", "func_literal",
-             "closure_expression", "list_comprehension", "set_comprehension",
-             "dictionary_comprehension", "generator_expression"}
-_JS_KEYWORDS = set("""break case catch class const continue debugger default delete do else
-export extends false finally for function if import in instanceof new null return super switch
-this throw true try typeof var void while with yield let static enum await implements package
-protected interface private public arguments eval undefined NaN Infinity""".split())
-_GO_KEYWORDS = set("""break case chan const continue default defer else fallthrough for func go
-goto if import interface map package range return select struct switch type var append cap
-close complex copy delete imag len make new panic print println real recover bool byte error
-float32 float64 int int8 int16 int32 int64 rune string uint uint8 uint16 uint32 uint64 uintptr
-true false nil iota any comparable min max clear""".split())
-_RUST_KEYWORDS = set("""as break const continue crate else enum extern false fn for if impl in
-let loop match mod move mut pub ref return self Self static struct super trait true type unsafe
-use where while async await dyn abstract become box do final macro override priv typeof
-unsized virtual yield try union""".split())
 _RUST_COPY = re.compile(r"^(&.*|[iu](8|16|32|64|128|size)|f32|f64|bool|char|\(\))$")
 _GO_LITERAL_TYPES = {"int_literal": "int", "float_literal": "float64",
                      "interpreted_string_literal": "string", "raw_string_literal": "string",
@@ -134,27 +93,6 @@ def selected_statements(tree: Tree, data: bytes, a: int, b: int, language_id: st
 
 def _only_comments(data: bytes, a: int, b: int, inside: list[Node]) -> bool:
     return all("comment" in c.type for c in inside if c.start_byte < b)
-
-
-def selected_expression(tree: Tree, data: bytes, a: int, b: int, language_id: str
-                        ) -> Node | None:
-    """The expression that the selection covers exactly, or None."""
-    a, b = trim(data, a, b)
-    if a >= b:
-        return None
-    node = tree.root_node.descendant_for_byte_range(a, b)
-    family = FAMILY[language_id]
-    for n in ancestors(node):
-        if n.start_byte != a or n.end_byte != b:
-            if n.start_byte < a or n.end_byte > b:
-                return None
-            continue
-        if n.type in EXPRESSIONS[family] and n.parent is not None and \
-                n.parent.type not in ("expression_statement",):
-            return n
-        if n.type in EXPRESSIONS[family] and n.parent is not None:
-            return n  # a whole expression statement's expression: still an expression
-    return None
 
 
 # -- scopes ----------------------------------------------------------------------------------
@@ -315,7 +253,7 @@ def _loop_around(node: Node, function: Node | None, family: str) -> Node | None:
     return found
 
 
-def _escape_reason(f: Flow) -> str:
+def escape_reason(f: Flow) -> str:
     words = {"return": "`return`", "yield": "`yield`", "break": "`break`",
              "continue": "`continue`", "?": "the `?` operator", "goto": "`goto`",
              "fallthrough": "`fallthrough`"}
@@ -336,7 +274,7 @@ def plan_function(tree: Tree, data: bytes, a: int, b: int, language_id: str) -> 
         raise Refused("the selection shares its first line with other code")
     f = flow.analyze(stmts, language_id)
     if f.escapes:
-        raise Refused(_escape_reason(f))
+        raise Refused(escape_reason(f))
     if f.problems:
         raise Refused(f"cannot extract: {f.problems[0]}")
     scope = scope_of(stmts[0], language_id)
@@ -472,183 +410,3 @@ def _check_types(plan: Plan, f: Flow, family: str) -> None:
             raise Refused(f"passing `{n}: {types[n]}` to a function would move it")
     if plan.declare == "mixed":
         raise Refused("the selection both declares and assigns the values used after it")
-
-
-# -- extract variable --------------------------------------------------------------------------
-@attrs.frozen
-class VariablePlan:
-    language_id: str
-    start: int  # the expression's bytes
-    end: int
-    insert_at: int  # start of the enclosing statement's line
-    indent: str
-    is_async: bool = False
-
-
-def plan_variable(tree: Tree, data: bytes, a: int, b: int, language_id: str) -> VariablePlan:
-    """Naming the selected expression just before its statement. Raises ``Refused``."""
-    family = FAMILY.get(language_id)
-    if family is None:
-        raise Refused(f"extracting is not supported for {language_id}")
-    expr = selected_expression(tree, data, a, b, language_id)
-    if expr is None:
-        raise Refused("select a whole expression to extract a variable")
-    statement = None
-    child = expr
-    for n in ancestors(expr.parent):
-        if n.type in _DEFERRED:
-            raise Refused("the expression is evaluated later or repeatedly (inside a "
-                          f"{n.type.replace('_', ' ')})")
-        if n.type in BLOCKS[family]:
-            statement = child
-            break
-        _check_evaluated_once(n, child, family)
-        child = n
-    if statement is None or statement == expr:
-        raise Refused("the expression is a whole statement; nothing to name")
-    if statement.type in ("decorated_definition", "function_definition", "class_definition",
-                          "function_declaration", "class_declaration", "function_item",
-                          "method_definition", "method_declaration", "impl_item"):
-        raise Refused("the expression is part of a definition")
-    if data[line_start(data, statement.start_byte):statement.start_byte].strip():
-        raise Refused("the statement shares its line with other code")
-    f = flow.analyze([expr], language_id)
-    if f.escapes:
-        raise Refused(_escape_reason(f))
-    if any(u.write and not u.nested for u in f.uses):
-        raise Refused("the expression assigns a variable")
-    return VariablePlan(language_id, expr.start_byte, expr.end_byte,
-                        line_start(data, statement.start_byte),
-                        indent_at(data, statement.start_byte), f.awaits)
-
-
-def _check_evaluated_once(parent: Node, child: Node, family: str) -> None:
-    """Moving ``child`` before the statement is safe only if it is evaluated once, first."""
-    field = None
-    for i, c in enumerate(parent.children):
-        if c.id == child.id:
-            field = parent.field_name_for_child(i)
-            break
-    t = parent.type
-    if t in ("assignment", "augmented_assignment", "assignment_expression",
-             "augmented_assignment_expression", "assignment_statement",
-             "compound_assignment_expr") and field == "left":
-        raise Refused("the expression is assigned to")
-    if t in ("boolean_operator", "binary_expression") and field == "right":
-        op = parent.child_by_field_name("operator")
-        if _text(op) in ("and", "or", "&&", "||", "??") or (
-                op is None and any(c.type in ("and", "or") for c in parent.children)):
-            raise Refused("the expression is evaluated only sometimes (after a short-circuit "
-                          "operator)")
-    if t in ("conditional_expression", "ternary_expression") and (
-            field in ("consequence", "alternative") or
-            (family == "python" and child.id != parent.named_children[1].id)):
-        raise Refused("the expression is evaluated only sometimes (in a conditional "
-                      "expression)")
-    if t in ("while_statement", "while_expression", "do_statement", "for_statement",
-             "elif_clause", "else_clause", "for_clause", "loop_expression", "match_arm",
-             "if_let_expression", "except_clause", "catch_clause"):
-        if not (t == "for_statement" and field in ("right", "initializer")):
-            raise Refused("the expression is evaluated only sometimes or repeatedly")
-    if t in ("if_statement", "if_expression") and field not in ("condition", "initializer"):
-        raise Refused("the expression is evaluated only sometimes")
-    if t in ("for_in_statement", "for_expression", "range_clause") and field not in (
-            "right", "value"):
-        raise Refused("the expression is evaluated repeatedly (in a loop)")
-    if t in ("keyword_argument", "pair") and field in ("name", "key"):
-        raise Refused("select an expression, not a name")
-
-
-# -- names -------------------------------------------------------------------------------------
-FALLBACK = "extracted"
-
-
-def names_in(tree: Tree) -> set[str]:
-    """Every identifier-like word in the document: a fresh name collides with none of them."""
-    out: set[str] = set()
-    stack = [tree.root_node]
-    while stack:
-        n = stack.pop()
-        if n.child_count == 0:
-            if "identifier" in n.type or n.type in ("self", "this"):
-                out.add(_text(n))
-        else:
-            stack.extend(n.children)
-    return out
-
-
-def reserved(language_id: str) -> set[str]:
-    family = FAMILY.get(language_id, "")
-    if family == "python":
-        import builtins
-
-        return set(keyword.kwlist) | set(keyword.softkwlist) | set(dir(builtins)) | {"self",
-                                                                                      "cls"}
-    if family == "js":
-        return _JS_KEYWORDS | {"console", "window", "document", "globalThis", "require",
-                               "module", "exports", "Math", "JSON", "Object", "Array",
-                               "String", "Number", "Promise"}
-    if family == "go":
-        return _GO_KEYWORDS
-    return _RUST_KEYWORDS
-
-
-def style(candidate: str, language_id: str) -> str:
-    """``candidate`` in the language's convention for functions and variables."""
-    words = [w for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", candidate) if w]
-    if not words:
-        return ""
-    family = FAMILY.get(language_id, "")
-    if family in ("python", "rust"):
-        return "_".join(w.lower() for w in words)
-    head, *rest = words
-    return head.lower() + "".join(w[:1].upper() + w[1:].lower() for w in rest)
-
-
-def fresh_name(proposal: str, taken: set[str], language_id: str) -> tuple[str, bool]:
-    """The model's proposal if it is a fresh, valid identifier (in the language's style), else
-    the fallback (``extracted``, ``extracted_1``...). The flag says whether it was the model's."""
-    banned = taken | reserved(language_id)
-    m = re.match(r"\s*([A-Za-z_][A-Za-z0-9_]*)", proposal or "")
-    if m:
-        name = style(m.group(1), language_id)
-        if 2 <= len(name) <= 40 and name.isidentifier() and name not in banned and \
-                not name[0].isdigit():
-            return name, True
-    name, i = FALLBACK, 1
-    sep = "_" if FAMILY.get(language_id) in ("python", "rust") else ""
-    while name in banned:
-        name = f"{FALLBACK}{sep}{i}"
-        i += 1
-    return name, False
-
-
-# -- listing -----------------------------------------------------------------------------------
-TITLES = {"extract_function": "Extract function", "extract_variable": "Extract variable"}
-CHECK_LIMIT = 300_000  # bytes: larger modules are checked when the action is resolved
-
-
-def offers(tree: Tree, data: bytes, a: int, b: int, language_id: str
-           ) -> list[tuple[str, str]]:
-    """The extractions that fit the selection, as (kind, reason it is disabled or "").
-
-    Cheap enough for listing: the tree only, never the model."""
-    if language_id not in FAMILY:
-        return []
-    out: list[tuple[str, str]] = []
-    check = len(data) <= CHECK_LIMIT
-    if selected_statements(tree, data, a, b, language_id) is not None:
-        try:
-            if check:
-                plan_function(tree, data, a, b, language_id)
-            out.append(("extract_function", ""))
-        except Refused as exc:
-            out.append(("extract_function", str(exc)))
-        return out
-    if selected_expression(tree, data, a, b, language_id) is not None:
-        try:
-            plan_variable(tree, data, a, b, language_id)
-            out.append(("extract_variable", ""))
-        except Refused as exc:
-            out.append(("extract_variable", str(exc)))
-    return out

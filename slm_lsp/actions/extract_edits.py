@@ -14,6 +14,8 @@ from ..completion import postprocess as pp
 from ..documents import char_offset, utf8_offset
 from ..syntax.languages import LINE_COMMENT, new_parser
 from . import extract as ex
+from . import extract_names as nm
+from . import extract_variable as xv
 from .compute import Outcome, TextChange
 from .drafter import Drafter
 from .flow import FAMILY
@@ -147,7 +149,7 @@ def call(plan: ex.Plan, name: str, data: bytes) -> str:
     return f"{lead}{bound} = {expr}{semi}"
 
 
-def variable(plan: ex.VariablePlan, name: str, data: bytes) -> str:
+def variable(plan: xv.VariablePlan, name: str, data: bytes) -> str:
     """The declaration inserted before the statement."""
     family = FAMILY[plan.language_id]
     expr = data[plan.start:plan.end].decode("utf-8", "surrogatepass")
@@ -196,7 +198,7 @@ def propose_function_name(drafter: Drafter, plan: ex.Plan, text: str, data: byte
     return raw
 
 
-def propose_variable_name(drafter: Drafter, plan: ex.VariablePlan, text: str,
+def propose_variable_name(drafter: Drafter, plan: xv.VariablePlan, text: str,
                           data: bytes) -> str:
     if not drafter.available:
         return ""
@@ -228,7 +230,7 @@ def noun(proposal: str) -> str:
     m = re.match(r"\s*([A-Za-z_][A-Za-z0-9_]*)", proposal or "")
     if not m:
         return ""
-    words = ex.style(m.group(1), "python").split("_")
+    words = nm.style(m.group(1), "python").split("_")
     if len(words) > 1 and words[0] in _VERBS:
         words = words[1:]
     return "_".join(words)
@@ -261,11 +263,11 @@ def compute_extract(text: str, language_id: str, a: int, b: int, kind: str,
     tree = parser.parse(data)
     sa, sb = utf8_offset(text, a), utf8_offset(text, b)
     unit = pp.detect_indent_unit(text[:20000])
-    taken = ex.names_in(tree)
+    taken = nm.names_in(tree)
     try:
         if kind == "extract_function":
             plan = ex.plan_function(tree, data, sa, sb, language_id)
-            name, ok = ex.fresh_name(propose_function_name(drafter, plan, text, data, unit),
+            name, ok = nm.fresh_name(propose_function_name(drafter, plan, text, data, unit),
                                      taken, language_id)
             changes = [
                 TextChange(char_offset(data, plan.insert_at), char_offset(data, plan.insert_at),
@@ -274,8 +276,8 @@ def compute_extract(text: str, language_id: str, a: int, b: int, kind: str,
                            call(plan, name, data)),
             ]
         else:
-            vplan = ex.plan_variable(tree, data, sa, sb, language_id)
-            name, ok = ex.fresh_name(propose_variable_name(drafter, vplan, text, data), taken,
+            vplan = xv.plan_variable(tree, data, sa, sb, language_id)
+            name, ok = nm.fresh_name(propose_variable_name(drafter, vplan, text, data), taken,
                                      language_id)
             at = char_offset(data, vplan.insert_at)
             changes = [TextChange(at, at, variable(vplan, name, data)),

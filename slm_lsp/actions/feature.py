@@ -24,8 +24,7 @@ from ..documents import char_offset
 from ..engine.base import Cancel
 from ..syntax.diagnostics import syntax_problems
 from ..syntax.languages import grammar
-from . import compute, extract_edits
-from . import extract as ex
+from . import compute, extract_edits, refactor
 from . import rewrite as rw
 from . import scaffold as sc
 from .drafter import Cancelled, Drafter
@@ -189,10 +188,10 @@ class Actions:
             b = doc.byte_offset(doc.offset_at(r.end.line, r.end.character))
             show_disabled = get_capability(self.server.client_capabilities,
                                            "text_document.code_action.disabled_support", False)
-            for kind, reason in ex.offers(doc.tree, source, a, b, doc.language_id):
+            for kind, reason in refactor.offers(doc.tree, source, a, b, doc.language_id):
                 if not matches_only(KINDS[kind], only) or (reason and not show_disabled):
                     continue
-                title = ex.TITLES[kind]
+                title = refactor.TITLES[kind]
                 d = data(kind, r, title=title)
                 action = types.CodeAction(title=title, kind=KINDS[kind], data=d.to_wire())
                 if reason:

@@ -14,6 +14,10 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from .flow_go_rust import GoRules, RustRules
+from .flow_js import JsRules
+from .flow_python import PythonRules
+
 if TYPE_CHECKING:
     from tree_sitter import Node
 
@@ -126,7 +130,9 @@ class _Ctx:
     depth: int = 0
 
 
-class _Walker:
+class _Walker(PythonRules, JsRules, GoRules, RustRules):
+    """Walks a region in evaluation order; the language rules come from the mixins."""
+
     def __init__(self, family: str):
         self.family = family
         self.uses: list[Use] = []
@@ -136,6 +142,23 @@ class _Walker:
         self.this = False
 
     # -- recording -------------------------------------------------------------------------
+    text = staticmethod(_text)
+
+    def add(self, name: str, byte: int, ctx: _Ctx, *, read: bool = False, write: bool = False,
+            sure: bool | None = None) -> None:
+        self.uses.append(Use(name, byte, read=read, write=write,
+                             sure=ctx.sure if sure is None else sure, nested=ctx.nested))
+
+    def short_circuit(self, node: Node, ctx: _Ctx) -> None:
+        """``a && b``, ``a || b``, ``a ?? b``: the right side runs only sometimes."""
+        op = node.child_by_field_name("operator")
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        short = op is not None and op.type in ("&&", "||", "??")
+        if left is not None:
+            self.visit(left, ctx)
+        if right is not None:
+            self.visit(right, attrs.evolve(ctx, sure=ctx.sure and not short))
+
     def read(self, node: Node, ctx: _Ctx) -> None:
         name = _text(node)
         if name and name not in ctx.bound:
@@ -319,6 +342,12 @@ class _Walker:
 
     declared_free: set[str] = set()
 
+    def param_names_of_target(self, node: Node) -> list[str]:
+        """The names an assignment target (or a pattern) binds."""
+        collector = _Walker(self.family)
+        collector.targets(node, _Ctx())
+        return [u.name for u in collector.uses if u.write]
+
     def targets(self, node: Node, ctx: _Ctx, *, read: bool = False, declare: str = "") -> None:
         """Assignment targets: names are written, anything else (``a.b``, ``a[i]``) is read."""
         t = node.type
@@ -359,526 +388,6 @@ class _Walker:
             self.write(node, ctx, read=read, declare=declare)
         else:
             self.visit(node, ctx)
-
-    # -- Python ----------------------------------------------------------------------------
-    def python_assignment(self, node: Node, ctx: _Ctx) -> None:
-        right = node.child_by_field_name("right")
-        if right is not None:
-            self.visit(right, ctx)
-        kind = node.child_by_field_name("type")
-        if kind is not None:
-            self.visit(kind, ctx)
-        left = node.child_by_field_name("left")
-        if left is not None and (right is not None or kind is None):
-            self.targets(left, ctx)
-
-    def python_augmented_assignment(self, node: Node, ctx: _Ctx) -> None:
-        right = node.child_by_field_name("right")
-        if right is not None:
-            self.visit(right, ctx)
-        left = node.child_by_field_name("left")
-        if left is not None:
-            self.targets(left, ctx, read=True)
-
-    def python_named_expression(self, node: Node, ctx: _Ctx) -> None:
-        value = node.child_by_field_name("value")
-        if value is not None:
-            self.visit(value, ctx)
-        name = node.child_by_field_name("name")
-        if name is not None:
-            self.write(name, ctx)
-
-    def python_attribute(self, node: Node, ctx: _Ctx) -> None:
-        obj = node.child_by_field_name("object")
-        if obj is not None:
-            self.visit(obj, ctx)
-
-    def python_keyword_argument(self, node: Node, ctx: _Ctx) -> None:
-        value = node.child_by_field_name("value")
-        if value is not None:
-            self.visit(value, ctx)
-
-    def python_boolean_operator(self, node: Node, ctx: _Ctx) -> None:
-        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-        if left is not None:
-            self.visit(left, ctx)
-        if right is not None:
-            self.visit(right, attrs.evolve(ctx, sure=False))
-
-    def python_conditional_expression(self, node: Node, ctx: _Ctx) -> None:
-        parts = node.named_children
-        if len(parts) == 3:
-            self.visit(parts[1], ctx)
-            self.visit(parts[0], attrs.evolve(ctx, sure=False))
-            self.visit(parts[2], attrs.evolve(ctx, sure=False))
-        else:
-            self.children(node, attrs.evolve(ctx, sure=False))
-
-    def python_with_item(self, node: Node, ctx: _Ctx) -> None:
-        value = node.child_by_field_name("value")
-        if value is not None and value.type == "as_pattern":
-            parts = value.named_children
-            if parts:
-                self.visit(parts[0], ctx)
-            alias = value.child_by_field_name("alias")
-            if alias is not None:
-                self.targets(alias, ctx)
-        elif value is not None:
-            self.visit(value, ctx)
-
-    def python_with_statement(self, node: Node, ctx: _Ctx) -> None:
-        if any(c.type == "async" for c in node.children) and not ctx.nested:
-            self.awaits = True
-        self.children(node, ctx)
-
-    def python_except_clause(self, node: Node, ctx: _Ctx) -> None:
-        inner = attrs.evolve(ctx, sure=False)
-        for child in node.named_children:
-            if child.type == "as_pattern":
-                parts = child.named_children
-                if parts:
-                    self.visit(parts[0], inner)
-                alias = child.child_by_field_name("alias")
-                if alias is not None:
-                    self.targets(alias, inner)
-            else:
-                self.visit(child, inner)
-
-    def python_import_statement(self, node: Node, ctx: _Ctx) -> None:
-        for name in node.children_by_field_name("name"):
-            if name.type == "aliased_import":
-                alias = name.child_by_field_name("alias")
-                if alias is not None:
-                    self.write(alias, ctx, declare="import")
-            elif name.named_children:
-                self.write(name.named_children[0], ctx, declare="import")
-
-    def python_import_from_statement(self, node: Node, ctx: _Ctx) -> None:
-        if any(c.type == "wildcard_import" for c in node.named_children):
-            self.problems.append("`import *` binds names that cannot be known")
-            return
-        for name in node.children_by_field_name("name"):
-            if name.type == "aliased_import":
-                alias = name.child_by_field_name("alias")
-                if alias is not None:
-                    self.write(alias, ctx, declare="import")
-            elif name.named_children:
-                self.write(name.named_children[-1], ctx, declare="import")
-
-    def python_global_statement(self, node: Node, ctx: _Ctx) -> None:
-        if ctx.nested:
-            self.declared_free = self.declared_free | {_text(c) for c in node.named_children}
-            return
-        self.problems.append("it declares `global` names")
-
-    def python_nonlocal_statement(self, node: Node, ctx: _Ctx) -> None:
-        if ctx.nested:
-            self.declared_free = self.declared_free | {_text(c) for c in node.named_children}
-            return
-        self.problems.append("it declares `nonlocal` names")
-
-    def python_class_definition(self, node: Node, ctx: _Ctx) -> None:
-        name = node.child_by_field_name("name")
-        if name is not None:
-            self.write(name, ctx, declare="class")
-        for field in ("superclasses",):
-            part = node.child_by_field_name(field)
-            if part is not None:
-                self.visit(part, ctx)
-        body = node.child_by_field_name("body")
-        if body is not None:
-            local = self.locals_of(body)
-            self.visit(body, attrs.evolve(ctx, sure=False, nested=True,
-                                          bound=ctx.bound | frozenset(local)))
-
-    def python_decorated_definition(self, node: Node, ctx: _Ctx) -> None:
-        definition = node.child_by_field_name("definition")
-        if definition is not None:
-            self.visit(definition, ctx)
-
-    def python_delete_statement(self, node: Node, ctx: _Ctx) -> None:
-        for child in node.named_children:
-            self.targets(child, ctx)
-
-    def _comprehension(self, node: Node, ctx: _Ctx) -> None:
-        clauses = [c for c in node.named_children if c.type == "for_in_clause"]
-        bound: set[str] = set()
-        for clause in clauses:
-            left = clause.child_by_field_name("left")
-            if left is not None:
-                bound |= set(self.param_names_of_target(left))
-        inner = attrs.evolve(ctx, sure=False, bound=ctx.bound | frozenset(bound))
-        for child in node.named_children:
-            if child.type == "for_in_clause":
-                right = child.child_by_field_name("right")
-                if right is not None:
-                    # The first iterable is evaluated in the enclosing scope, surely.
-                    self.visit(right, ctx if clauses and child == clauses[0] else inner)
-            else:
-                self.visit(child, inner)
-
-    python_list_comprehension = python_set_comprehension = _comprehension
-    python_dictionary_comprehension = python_generator_expression = _comprehension
-
-    def param_names_of_target(self, node: Node) -> list[str]:
-        collector = _Walker(self.family)
-        collector.targets(node, _Ctx())
-        return [u.name for u in collector.uses if u.write]
-
-    def python_for_statement(self, node: Node, ctx: _Ctx) -> None:
-        if any(c.type == "async" for c in node.children) and not ctx.nested:
-            self.awaits = True
-        self.loop(node, ctx)
-
-    def python_case_pattern(self, node: Node, ctx: _Ctx) -> None:
-        for child in node.named_children:
-            if child.type == "identifier":
-                self.write(child, ctx)
-            elif child.type == "dotted_name":
-                if len(child.named_children) > 1:
-                    self.read(child.named_children[0], ctx)
-                elif child.named_children:
-                    self.write(child.named_children[0], ctx)
-            else:
-                self.python_case_pattern(child, ctx)
-
-    # -- JavaScript / TypeScript ------------------------------------------------------------
-    def js_lexical_declaration(self, node: Node, ctx: _Ctx) -> None:
-        kind = node.child_by_field_name("kind")
-        keyword = _text(kind) if kind is not None else _text(node.children[0])
-        self.children(node, attrs.evolve(ctx, declare=keyword))
-
-    def js_variable_declaration(self, node: Node, ctx: _Ctx) -> None:
-        self.children(node, attrs.evolve(ctx, declare="var"))
-
-    def js_variable_declarator(self, node: Node, ctx: _Ctx) -> None:
-        value = node.child_by_field_name("value")
-        if value is not None:
-            self.visit(value, attrs.evolve(ctx, declare=""))
-        name = node.child_by_field_name("name")
-        if name is not None:
-            self.targets(name, ctx, declare=ctx.declare or "var")
-
-    def js_assignment_expression(self, node: Node, ctx: _Ctx) -> None:
-        right = node.child_by_field_name("right")
-        if right is not None:
-            self.visit(right, ctx)
-        left = node.child_by_field_name("left")
-        if left is not None:
-            self.targets(left, attrs.evolve(ctx, declare=""))
-
-    def js_augmented_assignment_expression(self, node: Node, ctx: _Ctx) -> None:
-        right = node.child_by_field_name("right")
-        op = next((c.type for c in node.children if not c.is_named and c.type.endswith("=")),
-                  "")
-        left = node.child_by_field_name("left")
-        short = op in ("&&=", "||=", "??=")
-        if right is not None:
-            self.visit(right, attrs.evolve(ctx, sure=ctx.sure and not short))
-        if left is not None:
-            self.targets(left, attrs.evolve(ctx, declare="", sure=ctx.sure and not short),
-                         read=True)
-
-    def js_update_expression(self, node: Node, ctx: _Ctx) -> None:
-        arg = node.child_by_field_name("argument")
-        if arg is not None:
-            self.targets(arg, attrs.evolve(ctx, declare=""), read=True)
-
-    def js_member_expression(self, node: Node, ctx: _Ctx) -> None:
-        obj = node.child_by_field_name("object")
-        if obj is not None:
-            self.visit(obj, ctx)
-
-    def js_pair(self, node: Node, ctx: _Ctx) -> None:
-        key = node.child_by_field_name("key")
-        if key is not None and key.type == "computed_property_name":
-            self.visit(key, ctx)
-        value = node.child_by_field_name("value")
-        if value is not None:
-            self.visit(value, ctx)
-
-    def js_binary_expression(self, node: Node, ctx: _Ctx) -> None:
-        op = node.child_by_field_name("operator")
-        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-        short = op is not None and op.type in ("&&", "||", "??")
-        if left is not None:
-            self.visit(left, ctx)
-        if right is not None:
-            self.visit(right, attrs.evolve(ctx, sure=ctx.sure and not short))
-
-    def js_this(self, node: Node, ctx: _Ctx) -> None:
-        self.this = True
-
-    js_super = js_this
-
-    def js_identifier(self, node: Node, ctx: _Ctx) -> None:
-        if _text(node) == "arguments" and not ctx.nested:
-            self.problems.append("it uses `arguments`")
-        self.read(node, ctx)
-
-    def js_class_declaration(self, node: Node, ctx: _Ctx) -> None:
-        name = node.child_by_field_name("name")
-        if name is not None:
-            self.write(name, ctx, declare="class")
-        for child in node.named_children:
-            if child != name:
-                self.visit(child, attrs.evolve(ctx, sure=False, nested=True))
-
-    def js_labeled_statement(self, node: Node, ctx: _Ctx) -> None:
-        label = node.child_by_field_name("label")
-        body = node.child_by_field_name("body")
-        if body is not None:
-            self.visit(body, attrs.evolve(ctx, labels=ctx.labels | {_text(label)}))
-
-    def js_catch_clause(self, node: Node, ctx: _Ctx) -> None:
-        param = node.child_by_field_name("parameter")
-        names = set(self.param_names_of_target(param)) if param is not None else set()
-        body = node.child_by_field_name("body")
-        if body is not None:
-            self.visit(body, attrs.evolve(ctx, sure=False, bound=ctx.bound | frozenset(names)))
-
-    def js_import_statement(self, node: Node, ctx: _Ctx) -> None:
-        self.problems.append("it contains an import")
-
-    def js_export_statement(self, node: Node, ctx: _Ctx) -> None:
-        self.problems.append("it contains an export")
-
-    def js_ternary_expression(self, node: Node, ctx: _Ctx) -> None:
-        cond = node.child_by_field_name("condition")
-        if cond is not None:
-            self.visit(cond, ctx)
-        for field in ("consequence", "alternative"):
-            part = node.child_by_field_name(field)
-            if part is not None:
-                self.visit(part, attrs.evolve(ctx, sure=False))
-
-    def js_for_statement(self, node: Node, ctx: _Ctx) -> None:
-        init = node.child_by_field_name("initializer")
-        if init is not None:
-            self.visit(init, ctx)
-        inner = attrs.evolve(ctx, sure=False, loops=ctx.loops + 1)
-        cond = node.child_by_field_name("condition")
-        if cond is not None:
-            self.visit(cond, ctx)
-        for field in ("increment", "body"):
-            part = node.child_by_field_name(field)
-            if part is not None:
-                self.visit(part, inner)
-
-    # -- Go ----------------------------------------------------------------------------------
-    def go_short_var_declaration(self, node: Node, ctx: _Ctx) -> None:
-        right = node.child_by_field_name("right")
-        if right is not None:
-            self.visit(right, ctx)
-        left = node.child_by_field_name("left")
-        if left is not None:
-            self.targets(left, ctx, declare=":=")
-
-    def go_assignment_statement(self, node: Node, ctx: _Ctx) -> None:
-        right = node.child_by_field_name("right")
-        op = next((c.type for c in node.children if not c.is_named), "=")
-        if right is not None:
-            self.visit(right, ctx)
-        left = node.child_by_field_name("left")
-        if left is not None:
-            self.targets(left, ctx, read=op != "=")
-
-    def go_inc_statement(self, node: Node, ctx: _Ctx) -> None:
-        for child in node.named_children:
-            self.targets(child, ctx, read=True)
-
-    go_dec_statement = go_inc_statement
-
-    def go_var_spec(self, node: Node, ctx: _Ctx) -> None:
-        value = node.child_by_field_name("value")
-        if value is not None:
-            self.visit(value, ctx)
-        for name in node.children_by_field_name("name"):
-            self.write(name, ctx, declare="var")
-
-    def go_const_spec(self, node: Node, ctx: _Ctx) -> None:
-        value = node.child_by_field_name("value")
-        if value is not None:
-            self.visit(value, ctx)
-        for name in node.children_by_field_name("name"):
-            self.write(name, ctx, declare="const")
-
-    def go_range_clause(self, node: Node, ctx: _Ctx) -> None:
-        right = node.child_by_field_name("right")
-        if right is not None:
-            self.visit(right, ctx)
-        left = node.child_by_field_name("left")
-        if left is not None:
-            declare = ":=" if any(c.type == ":=" for c in node.children) else ""
-            self.targets(left, attrs.evolve(ctx, sure=False), declare=declare)
-
-    def go_for_statement(self, node: Node, ctx: _Ctx) -> None:
-        inner = attrs.evolve(ctx, sure=False, loops=ctx.loops + 1)
-        for child in node.named_children:
-            if child.type == "range_clause":
-                self.go_range_clause(child, ctx)
-            elif child.type == "for_clause":
-                init = child.child_by_field_name("initializer")
-                if init is not None:
-                    self.visit(init, ctx)
-                for field in ("condition", "update"):
-                    part = child.child_by_field_name(field)
-                    if part is not None:
-                        self.visit(part, inner)
-            else:
-                self.visit(child, inner)
-
-    def go_selector_expression(self, node: Node, ctx: _Ctx) -> None:
-        operand = node.child_by_field_name("operand")
-        if operand is not None:
-            self.visit(operand, ctx)
-
-    def go_keyed_element(self, node: Node, ctx: _Ctx) -> None:
-        key = node.child_by_field_name("key")
-        value = node.child_by_field_name("value")
-        if key is not None and not (key.named_child_count == 1 and
-                                    key.named_children[0].type == "identifier"):
-            self.visit(key, ctx)  # `Name:` in a struct literal is a field, not a variable
-        if value is not None:
-            self.visit(value, ctx)
-
-    def go_defer_statement(self, node: Node, ctx: _Ctx) -> None:
-        if not ctx.nested:
-            self.problems.append("a `defer` would run when the new function returns")
-        self.children(node, ctx)
-
-    def go_go_statement(self, node: Node, ctx: _Ctx) -> None:
-        self.children(node, ctx)
-
-    def go_goto_statement(self, node: Node, ctx: _Ctx) -> None:
-        self.escape("goto", ctx)
-
-    def go_labeled_statement(self, node: Node, ctx: _Ctx) -> None:
-        label = node.child_by_field_name("label")
-        self.children(node, attrs.evolve(ctx, labels=ctx.labels | {_text(label)}))
-
-    def go_unary_expression(self, node: Node, ctx: _Ctx) -> None:
-        op = node.child_by_field_name("operator")
-        if op is not None and op.type == "&" and not ctx.nested:
-            operand = node.child_by_field_name("operand")
-            if operand is not None and operand.type == "identifier":
-                self.uses.append(Use(_text(operand), operand.start_byte, read=True,
-                                     write=True, sure=False, nested=ctx.nested))
-                return
-        self.children(node, ctx)
-
-    def go_fallthrough_statement(self, node: Node, ctx: _Ctx) -> None:
-        if ctx.loops == 0:
-            self.escape("fallthrough", ctx)
-
-    # -- Rust --------------------------------------------------------------------------------
-    def rust_let_declaration(self, node: Node, ctx: _Ctx) -> None:
-        value = node.child_by_field_name("value")
-        if value is not None:
-            self.visit(value, ctx)
-        alternative = node.child_by_field_name("alternative")
-        if alternative is not None:
-            self.visit(alternative, attrs.evolve(ctx, sure=False))
-        pattern = node.child_by_field_name("pattern")
-        mutable = any(c.type == "mutable_specifier" for c in node.named_children)
-        if pattern is not None:
-            self.targets(pattern, ctx, declare="let mut" if mutable else "let")
-
-    def rust_assignment_expression(self, node: Node, ctx: _Ctx) -> None:
-        right = node.child_by_field_name("right")
-        if right is not None:
-            self.visit(right, ctx)
-        left = node.child_by_field_name("left")
-        if left is not None:
-            self.targets(left, ctx)
-
-    def rust_compound_assignment_expr(self, node: Node, ctx: _Ctx) -> None:
-        right = node.child_by_field_name("right")
-        if right is not None:
-            self.visit(right, ctx)
-        left = node.child_by_field_name("left")
-        if left is not None:
-            self.targets(left, ctx, read=True)
-
-    def rust_field_expression(self, node: Node, ctx: _Ctx) -> None:
-        value = node.child_by_field_name("value")
-        if value is not None:
-            self.visit(value, ctx)
-
-    def rust_try_expression(self, node: Node, ctx: _Ctx) -> None:
-        self.escape("?", ctx)
-        self.children(node, ctx)
-
-    def rust_self(self, node: Node, ctx: _Ctx) -> None:
-        self.this = True
-
-    def rust_field_initializer(self, node: Node, ctx: _Ctx) -> None:
-        value = node.child_by_field_name("value")
-        if value is not None:
-            self.visit(value, ctx)
-
-    def rust_shorthand_field_initializer(self, node: Node, ctx: _Ctx) -> None:
-        self.children(node, ctx)
-
-    def rust_macro_invocation(self, node: Node, ctx: _Ctx) -> None:
-        import re
-
-        for tree in (c for c in node.named_children if c.type == "token_tree"):
-            stack = list(tree.named_children)
-            while stack:
-                n = stack.pop(0)
-                if n.type == "identifier":
-                    self.read(n, ctx)
-                elif n.type == "string_literal":
-                    # `format!("{x}")` reads x inside the string (inline format arguments).
-                    for m in re.finditer(rb"(?<!\{)\{([A-Za-z_]\w*)", n.text or b""):
-                        self.uses.append(Use(m.group(1).decode(), n.start_byte + m.start(1),
-                                             read=True, sure=ctx.sure, nested=ctx.nested))
-                elif n.type == "self":
-                    self.this = True
-                else:
-                    stack.extend(n.named_children)
-
-    def rust_match_pattern(self, node: Node, ctx: _Ctx) -> None:
-        for i, child in enumerate(node.children):
-            if not child.is_named:
-                continue
-            if node.field_name_for_child(i) == "condition":
-                self.visit(child, ctx)
-            else:
-                self.targets(child, ctx, declare="let")
-
-    def rust_let_condition(self, node: Node, ctx: _Ctx) -> None:
-        value = node.child_by_field_name("value")
-        if value is not None:
-            self.visit(value, ctx)
-        pattern = node.child_by_field_name("pattern")
-        if pattern is not None:
-            self.targets(pattern, attrs.evolve(ctx, sure=False), declare="let")
-
-    def rust_scoped_identifier(self, node: Node, ctx: _Ctx) -> None:
-        return  # a path (`std::mem::swap`, `Self::new`), not a local
-
-    def rust_loop_label(self, node: Node, ctx: _Ctx) -> None:
-        return
-
-    def rust_for_expression(self, node: Node, ctx: _Ctx) -> None:
-        label = next((c for c in node.children if c.type == "label"), None)
-        if label is not None:
-            ctx = attrs.evolve(ctx, labels=ctx.labels | {_text(label).lstrip("'")})
-        self.loop(node, ctx)
-
-    def rust_while_expression(self, node: Node, ctx: _Ctx) -> None:
-        self.rust_for_expression(node, ctx)
-
-    def rust_loop_expression(self, node: Node, ctx: _Ctx) -> None:
-        self.rust_for_expression(node, ctx)
-
-    def rust_binary_expression(self, node: Node, ctx: _Ctx) -> None:
-        self.js_binary_expression(node, ctx)
-
-    def go_binary_expression(self, node: Node, ctx: _Ctx) -> None:
-        self.js_binary_expression(node, ctx)
 
 
 def analyze(nodes: list[Node], language_id: str) -> Flow:

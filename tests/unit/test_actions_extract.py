@@ -9,6 +9,8 @@ import pytest
 
 from slm_lsp.actions import extract as ex
 from slm_lsp.actions import extract_edits as ee
+from slm_lsp.actions import extract_names as nm
+from slm_lsp.actions import extract_variable as xv
 from slm_lsp.actions import flow
 from slm_lsp.actions.drafter import Drafter
 from slm_lsp.syntax.languages import new_parser
@@ -31,7 +33,7 @@ def region_flow(src: str, lang: str, first: str, last: str | None = None) -> flo
     a, b = sel(src, first, last)
     stmts = ex.selected_statements(tree, data, a, b, lang)
     if stmts is None:
-        expr = ex.selected_expression(tree, data, a, b, lang)
+        expr = xv.selected_expression(tree, data, a, b, lang)
         assert expr is not None, "selection is neither statements nor an expression"
         stmts = [expr]
     return flow.analyze(stmts, lang)
@@ -45,7 +47,7 @@ def plan(src: str, lang: str, first: str, last: str | None = None) -> ex.Plan:
 def refusal(src: str, lang: str, first: str, last: str | None = None,
             kind: str = "function") -> str:
     tree, data = parse(src, lang)
-    fn = ex.plan_function if kind == "function" else ex.plan_variable
+    fn = ex.plan_function if kind == "function" else xv.plan_variable
     with pytest.raises(ex.Refused) as info:
         fn(tree, data, *sel(src, first, last), lang)
     return str(info.value)
@@ -175,12 +177,12 @@ def test_python_extract_variable_keeps_the_statement_indentation():
 
 def test_fresh_names():
     taken = {"extracted", "total"}
-    assert ex.fresh_name("totalCost(", taken, "python") == ("total_cost", True)
-    assert ex.fresh_name("total_cost", taken, "javascript") == ("totalCost", True)
-    assert ex.fresh_name("total", taken, "python") == ("extracted_1", False)
-    assert ex.fresh_name("class", set(), "python") == ("extracted", False)
-    assert ex.fresh_name("len", set(), "python") == ("extracted", False)  # a builtin
-    assert ex.fresh_name("", taken, "javascript") == ("extracted1", False)
+    assert nm.fresh_name("totalCost(", taken, "python") == ("total_cost", True)
+    assert nm.fresh_name("total_cost", taken, "javascript") == ("totalCost", True)
+    assert nm.fresh_name("total", taken, "python") == ("extracted_1", False)
+    assert nm.fresh_name("class", set(), "python") == ("extracted", False)
+    assert nm.fresh_name("len", set(), "python") == ("extracted", False)  # a builtin
+    assert nm.fresh_name("", taken, "javascript") == ("extracted1", False)
 
 
 # -- JavaScript / TypeScript -----------------------------------------------------------------

@@ -1,0 +1,156 @@
+"""Extract variable, decided by the tree: the selected expression, the statement it moves
+before, and whether moving it there keeps how often (and whether) it is evaluated.
+
+Pure: bytes and tree in, a ``VariablePlan`` or ``Refused`` out.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import attrs
+
+from ..syntax.tree import ancestors
+from . import flow
+from .extract import BLOCKS, Refused, escape_reason, indent_at, line_start, trim
+from .flow import FAMILY
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Tree
+
+EXPRESSIONS = {
+    "python": {"call", "binary_operator", "attribute", "subscript", "string", "integer",
+               "float", "list", "dictionary", "set", "tuple", "parenthesized_expression",
+               "comparison_operator", "boolean_operator", "not_operator", "unary_operator",
+               "await", "concatenated_string", "list_comprehension", "set_comprehension",
+               "dictionary_comprehension", "generator_expression", "conditional_expression",
+               "identifier", "true", "false", "none", "lambda"},
+    "js": {"call_expression", "binary_expression", "member_expression", "subscript_expression",
+           "template_string", "string", "number", "array", "object", "parenthesized_expression",
+           "new_expression", "unary_expression", "await_expression", "ternary_expression",
+           "identifier", "arrow_function", "function_expression", "as_expression",
+           "non_null_expression", "true", "false", "null", "regex"},
+    "go": {"call_expression", "binary_expression", "selector_expression", "index_expression",
+           "composite_literal", "interpreted_string_literal", "raw_string_literal",
+           "int_literal", "float_literal", "parenthesized_expression", "unary_expression",
+           "slice_expression", "identifier", "func_literal", "type_conversion_expression"},
+    "rust": {"call_expression", "binary_expression", "field_expression", "index_expression",
+             "macro_invocation", "string_literal", "integer_literal", "float_literal",
+             "parenthesized_expression", "unary_expression", "struct_expression",
+             "array_expression", "tuple_expression", "reference_expression", "identifier",
+             "method_call_expression", "await_expression", "if_expression",
+             "closure_expression", "range_expression"},
+}
+# Parents through which an expression is evaluated only sometimes, or many times.
+_DEFERRED = {"lambda", "arrow_function", "function_expression", "func_literal",
+             "closure_expression", "list_comprehension", "set_comprehension",
+             "dictionary_comprehension", "generator_expression"}
+
+
+def _text(node: Node | None) -> str:
+    return node.text.decode("utf-8", "replace") if node is not None and node.text else ""
+
+
+def selected_expression(tree: Tree, data: bytes, a: int, b: int, language_id: str
+                        ) -> Node | None:
+    """The expression that the selection covers exactly, or None."""
+    a, b = trim(data, a, b)
+    if a >= b:
+        return None
+    node = tree.root_node.descendant_for_byte_range(a, b)
+    family = FAMILY[language_id]
+    for n in ancestors(node):
+        if n.start_byte != a or n.end_byte != b:
+            if n.start_byte < a or n.end_byte > b:
+                return None
+            continue
+        if n.type in EXPRESSIONS[family] and n.parent is not None and \
+                n.parent.type not in ("expression_statement",):
+            return n
+        if n.type in EXPRESSIONS[family] and n.parent is not None:
+            return n  # a whole expression statement's expression: still an expression
+    return None
+
+
+@attrs.frozen
+class VariablePlan:
+    language_id: str
+    start: int  # the expression's bytes
+    end: int
+    insert_at: int  # start of the enclosing statement's line
+    indent: str
+    is_async: bool = False
+
+
+def plan_variable(tree: Tree, data: bytes, a: int, b: int, language_id: str) -> VariablePlan:
+    """Naming the selected expression just before its statement. Raises ``Refused``."""
+    family = FAMILY.get(language_id)
+    if family is None:
+        raise Refused(f"extracting is not supported for {language_id}")
+    expr = selected_expression(tree, data, a, b, language_id)
+    if expr is None:
+        raise Refused("select a whole expression to extract a variable")
+    statement = None
+    child = expr
+    for n in ancestors(expr.parent):
+        if n.type in _DEFERRED:
+            raise Refused("the expression is evaluated later or repeatedly (inside a "
+                          f"{n.type.replace('_', ' ')})")
+        if n.type in BLOCKS[family]:
+            statement = child
+            break
+        _check_evaluated_once(n, child, family)
+        child = n
+    if statement is None or statement == expr:
+        raise Refused("the expression is a whole statement; nothing to name")
+    if statement.type in ("decorated_definition", "function_definition", "class_definition",
+                          "function_declaration", "class_declaration", "function_item",
+                          "method_definition", "method_declaration", "impl_item"):
+        raise Refused("the expression is part of a definition")
+    if data[line_start(data, statement.start_byte):statement.start_byte].strip():
+        raise Refused("the statement shares its line with other code")
+    f = flow.analyze([expr], language_id)
+    if f.escapes:
+        raise Refused(escape_reason(f))
+    if any(u.write and not u.nested for u in f.uses):
+        raise Refused("the expression assigns a variable")
+    return VariablePlan(language_id, expr.start_byte, expr.end_byte,
+                        line_start(data, statement.start_byte),
+                        indent_at(data, statement.start_byte), f.awaits)
+
+
+def _check_evaluated_once(parent: Node, child: Node, family: str) -> None:
+    """Moving ``child`` before the statement is safe only if it is evaluated once, first."""
+    field = None
+    for i, c in enumerate(parent.children):
+        if c.id == child.id:
+            field = parent.field_name_for_child(i)
+            break
+    t = parent.type
+    if t in ("assignment", "augmented_assignment", "assignment_expression",
+             "augmented_assignment_expression", "assignment_statement",
+             "compound_assignment_expr") and field == "left":
+        raise Refused("the expression is assigned to")
+    if t in ("boolean_operator", "binary_expression") and field == "right":
+        op = parent.child_by_field_name("operator")
+        if _text(op) in ("and", "or", "&&", "||", "??") or (
+                op is None and any(c.type in ("and", "or") for c in parent.children)):
+            raise Refused("the expression is evaluated only sometimes (after a short-circuit "
+                          "operator)")
+    if t in ("conditional_expression", "ternary_expression") and (
+            field in ("consequence", "alternative") or
+            (family == "python" and child.id != parent.named_children[1].id)):
+        raise Refused("the expression is evaluated only sometimes (in a conditional "
+                      "expression)")
+    if t in ("while_statement", "while_expression", "do_statement", "for_statement",
+             "elif_clause", "else_clause", "for_clause", "loop_expression", "match_arm",
+             "if_let_expression", "except_clause", "catch_clause"):
+        if not (t == "for_statement" and field in ("right", "initializer")):
+            raise Refused("the expression is evaluated only sometimes or repeatedly")
+    if t in ("if_statement", "if_expression") and field not in ("condition", "initializer"):
+        raise Refused("the expression is evaluated only sometimes")
+    if t in ("for_in_statement", "for_expression", "range_clause") and field not in (
+            "right", "value"):
+        raise Refused("the expression is evaluated repeatedly (in a loop)")
+    if t in ("keyword_argument", "pair") and field in ("name", "key"):
+        raise Refused("select an expression, not a name")

@@ -1,0 +1,41 @@
+"""What a selection offers to refactor: listed at once from the tree, never the model."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .extract import Refused, plan_function, selected_statements
+from .extract_variable import plan_variable, selected_expression
+from .flow import FAMILY
+
+if TYPE_CHECKING:
+    from tree_sitter import Tree
+
+TITLES = {"extract_function": "Extract function", "extract_variable": "Extract variable"}
+CHECK_LIMIT = 300_000  # bytes: larger modules are checked when the action is resolved
+
+
+def offers(tree: Tree, data: bytes, a: int, b: int, language_id: str
+           ) -> list[tuple[str, str]]:
+    """The extractions that fit the selection, as (kind, reason it is disabled or "").
+
+    Cheap enough for listing: the tree only, never the model."""
+    if language_id not in FAMILY:
+        return []
+    out: list[tuple[str, str]] = []
+    check = len(data) <= CHECK_LIMIT
+    if selected_statements(tree, data, a, b, language_id) is not None:
+        try:
+            if check:
+                plan_function(tree, data, a, b, language_id)
+            out.append(("extract_function", ""))
+        except Refused as exc:
+            out.append(("extract_function", str(exc)))
+        return out
+    if selected_expression(tree, data, a, b, language_id) is not None:
+        try:
+            plan_variable(tree, data, a, b, language_id)
+            out.append(("extract_variable", ""))
+        except Refused as exc:
+            out.append(("extract_variable", str(exc)))
+    return out
