@@ -163,6 +163,7 @@ class Plan:
     mutable: tuple[str, ...] = ()  # Rust: parameters the body assigns
     return_declares: tuple[str, ...] = ()  # each returned name's declaring keyword, or ""
     multiline_strings: bool = False  # re-indenting the body would change a string
+    expression: bool = False  # one expression: the function returns it, the call replaces it
 
 
 def _locals(scope: Scope, language_id: str, a: int, b: int
@@ -268,7 +269,12 @@ def plan_function(tree: Tree, data: bytes, a: int, b: int, language_id: str) -> 
         raise Refused(f"extracting is not supported for {language_id}")
     stmts = selected_statements(tree, data, a, b, language_id)
     if stmts is None:
-        raise Refused("select whole statements to extract a function")
+        from .extract_variable import selected_expression
+
+        expr = selected_expression(tree, data, a, b, language_id)
+        if expr is not None:
+            return plan_expression_function(tree, data, expr, language_id)
+        raise Refused("select whole statements or an expression to extract a function")
     start, end = stmts[0].start_byte, stmts[-1].end_byte
     if data[line_start(data, start):start].strip():
         raise Refused("the selection shares its first line with other code")
@@ -327,6 +333,27 @@ def plan_function(tree: Tree, data: bytes, a: int, b: int, language_id: str) -> 
                     params.append(n)
                 else:
                     raise Refused(f"`{n}` is assigned only on some paths of the selection")
+    receiver, static, insert_at, base = _placement(scope, f, params, data, start, language_id)
+    declare = _declaration(f, returns, family)
+    if family == "rust" and scope.anchor.type == "mod_item" and not receiver:
+        raise Refused("extracting out of an inline `mod` is not supported")
+    plan = Plan("function", language_id, start, end, tuple(params), tuple(returns), declare,
+                f.awaits, receiver, static, insert_at, base,
+                tuple(sorted(types.items())),
+                tuple(n for n in params if any(u.name == n and u.write for u in f.uses)),
+                tuple(f.declared(n) for n in returns),
+                any(_multiline_string(s) for s in stmts))
+    if family in ("go", "rust"):
+        _check_types(plan, f, family)
+    return plan
+
+
+def _placement(scope: Scope, f: Flow, params: list[str], data: bytes, start: int,
+               language_id: str) -> tuple[str, bool, int, str]:
+    """Method or function, and where its definition goes: (receiver, static, the line it is
+    inserted at, its indentation). Takes the receiver out of ``params``."""
+    family = FAMILY[language_id]
+    fn = scope.function
     receiver, static = "", False
     if fn is not None:
         cls = _class_of_method(fn, family)
@@ -348,26 +375,54 @@ def plan_function(tree: Tree, data: bytes, a: int, b: int, language_id: str) -> 
         elif f.this:
             raise Refused("the selection uses `self`; extract it inside the impl by hand")
     if receiver:
-        anchor_node = fn.parent if fn.parent is not None and \
+        anchor = fn.parent if fn.parent is not None and \
             fn.parent.type == "decorated_definition" else fn
-        insert_at, base = line_start(data, anchor_node.start_byte), indent_at(
-            data, anchor_node.start_byte)
-    elif fn is None and family == "js":
-        insert_at, base = line_start(data, start), indent_at(data, start)
-    else:
-        insert_at, base = line_start(data, scope.anchor.start_byte), ""
-    declare = _declaration(f, returns, family)
-    if family == "rust" and scope.anchor.type == "mod_item" and not receiver:
+        return receiver, static, line_start(data, anchor.start_byte), indent_at(
+            data, anchor.start_byte)
+    if fn is None and family == "js":
+        return "", False, line_start(data, start), indent_at(data, start)
+    if family == "rust" and scope.anchor.type == "mod_item":
         raise Refused("extracting out of an inline `mod` is not supported")
-    plan = Plan("function", language_id, start, end, tuple(params), tuple(returns), declare,
-                f.awaits, receiver, static, insert_at, base,
-                tuple(sorted(types.items())),
-                tuple(n for n in params if any(u.name == n and u.write for u in f.uses)),
-                tuple(f.declared(n) for n in returns),
-                any(_multiline_string(s) for s in stmts))
+    return "", False, line_start(data, scope.anchor.start_byte), ""
+
+
+def _bound_around(node: Node, function: Node | None) -> set[str]:
+    """Names bound by comprehensions between ``node`` and its function (Python)."""
+    names: set[str] = set()
+    walker = flow._Walker("python")
+    for n in ancestors(node.parent):
+        if n == function or n.type in ROOTS:
+            break
+        if n.type.endswith("comprehension") or n.type == "generator_expression":
+            for clause in (c for c in n.named_children if c.type == "for_in_clause"):
+                left = clause.child_by_field_name("left")
+                if left is not None:
+                    names |= set(walker.param_names_of_target(left))
+    return names
+
+
+def plan_expression_function(tree: Tree, data: bytes, expr: Node, language_id: str) -> Plan:
+    """The extraction of one expression into a function that returns it; the call takes its
+    place, so it is evaluated exactly when it was. Raises ``Refused``."""
+    family = FAMILY[language_id]
     if family in ("go", "rust"):
-        _check_types(plan, f, family)
-    return plan
+        raise Refused("the type of the expression is not written in the code")
+    f = flow.analyze([expr], language_id)
+    if f.escapes:
+        raise Refused(escape_reason(f))
+    if f.problems:
+        raise Refused(f"cannot extract: {f.problems[0]}")
+    if any(u.write and not u.nested for u in f.uses):
+        raise Refused("the expression assigns a variable")
+    start, end = expr.start_byte, expr.end_byte
+    scope = scope_of(expr, language_id)
+    bound = _locals(scope, language_id, start, end)[0] if scope.function is not None else set()
+    if family == "python":
+        bound |= _bound_around(expr, scope.function)
+    params = [n for n in f.reads() if n in bound]
+    receiver, static, insert_at, base = _placement(scope, f, params, data, start, language_id)
+    return Plan("function", language_id, start, end, tuple(params), (), "", f.awaits,
+                receiver, static, insert_at, base, expression=True)
 
 
 def _multiline_string(node: Node) -> bool:

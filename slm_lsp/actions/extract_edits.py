@@ -67,9 +67,14 @@ def definition(plan: ex.Plan, name: str, data: bytes, unit: str) -> str:
     inner = plan.base_indent + unit
     if old != inner and plan.multiline_strings:
         raise ex.Refused("re-indenting the selection would change a multi-line string")
-    body = _reindent(data[ex.line_start(data, plan.start):plan.end].decode("utf-8",
-                                                                          "surrogatepass"),
-                     old, inner).rstrip()
+    if plan.expression:
+        # The expression's own later lines keep their text: they are inside its brackets.
+        value = data[plan.start:plan.end].decode("utf-8", "surrogatepass")
+        semi = ";" if family == "js" and _statement_semicolons(data, plan.start) else ""
+        body = f"{inner}return {value}{semi}"
+    else:
+        body = _reindent(data[ex.line_start(data, plan.start):plan.end].decode(
+            "utf-8", "surrogatepass"), old, inner).rstrip()
     params = _param_list(plan, family, plan.language_id)
     rets = list(plan.returns)
     base = plan.base_indent
@@ -117,6 +122,8 @@ def call(plan: ex.Plan, name: str, data: bytes) -> str:
     expr = f"{target}({args})"
     if plan.is_async:
         expr = f"{expr}.await" if family == "rust" else f"await {expr}"
+    if plan.expression:
+        return expr
     rets = list(plan.returns)
     if family == "python":
         return f"{', '.join(rets)} = {expr}" if rets else expr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .extract import Refused, plan_function, selected_statements
+from .extract import Refused, plan_expression_function, plan_function, selected_statements
 from .extract_variable import plan_variable, selected_expression
 from .flow import FAMILY
 
@@ -32,10 +32,18 @@ def offers(tree: Tree, data: bytes, a: int, b: int, language_id: str
         except Refused as exc:
             out.append(("extract_function", str(exc)))
         return out
-    if selected_expression(tree, data, a, b, language_id) is not None:
+    expr = selected_expression(tree, data, a, b, language_id)
+    if expr is not None:
         try:
             plan_variable(tree, data, a, b, language_id)
             out.append(("extract_variable", ""))
         except Refused as exc:
             out.append(("extract_variable", str(exc)))
+        if FAMILY[language_id] not in ("go", "rust"):  # they would need the value's type
+            try:
+                if check:
+                    plan_expression_function(tree, data, expr, language_id)
+                out.append(("extract_function", ""))
+            except Refused as exc:
+                out.append(("extract_function", str(exc)))
     return out

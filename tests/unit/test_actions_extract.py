@@ -335,3 +335,26 @@ def test_rust_plan_passes_copy_values_and_refuses_moves():
     assert "    let (base, mut total) = extracted(price, qty);\n" in after
     assert "would move it" in refusal(RS, "rust", "let n = names.len() as u32;")
     assert "`?`" in refusal(RS, "rust", "total += check(base)?;")
+
+
+# -- extract function from one expression ----------------------------------------------------
+def test_an_expression_becomes_a_function_called_in_its_place():
+    src = ("def f(xs, k):\n"
+           "    return [x * k + 1 for x in xs if x]\n")
+    after = extracted(src, "python", "x * k + 1")
+    assert after == ("def extracted(x, k):\n    return x * k + 1\n\n\n"
+                     "def f(xs, k):\n    return [extracted(x, k) for x in xs if x]\n")
+    scope: dict = {}
+    exec(after, scope)
+    assert scope["f"]([1, 0, 2], 3) == [4, 7]
+
+
+def test_a_js_expression_in_a_method_using_this_becomes_a_method():
+    src = ("class A {\n"
+           "  total(n) {\n"
+           "    return this.base * n + 1;\n"
+           "  }\n"
+           "}\n")
+    after = extracted(src, "javascript", "this.base * n")
+    assert "  extracted(n) {\n    return this.base * n;\n  }\n\n  total(n) {" in after
+    assert "    return this.extracted(n) + 1;\n" in after
