@@ -262,8 +262,12 @@ def escape_reason(f: Flow) -> str:
     return f"the selection contains {what}, which would leave the new function instead"
 
 
-def plan_function(tree: Tree, data: bytes, a: int, b: int, language_id: str) -> Plan:
-    """The extraction of the selected statements into a function. Raises ``Refused``."""
+def plan_function(tree: Tree, data: bytes, a: int, b: int, language_id: str, *,
+                  quick: bool = False) -> Plan:
+    """The extraction of the selected statements into a function. Raises ``Refused``.
+
+    ``quick`` (listing) skips reading the whole module for a selection at its top level: the
+    few refusals that need it are found when the action is resolved."""
     family = FAMILY.get(language_id)
     if family is None:
         raise Refused(f"extracting is not supported for {language_id}")
@@ -303,7 +307,8 @@ def plan_function(tree: Tree, data: bytes, a: int, b: int, language_id: str) -> 
 
     written = f.writes()
     if fn is None:  # module level
-        module_flow = flow.analyze(list(tree.root_node.named_children), language_id)
+        module_flow = flow.analyze([] if quick else list(tree.root_node.named_children),
+                                   language_id)
         outside = [u for u in module_flow.uses if not (start <= u.byte < end)]
         if family == "python":
             returns = written  # module globals keep their values (other modules import them)

@@ -242,6 +242,38 @@ class _Walker(PythonRules, JsRules, GoRules, RustRules):
             else:
                 self.visit(child, attrs.evolve(ctx, sure=False))
             first = False
+        if node.type in ("if_statement", "if_expression") and not ctx.nested:
+            self.join_branches(node, ctx)
+
+    def join_branches(self, node: Node, ctx: _Ctx) -> None:
+        """A name that every branch of an ``if`` with an ``else`` surely assigns is surely
+        assigned by the ``if``."""
+        branches = [node.child_by_field_name("consequence")]
+        if self.family == "python":
+            clauses = [c for c in node.named_children if c.type in ("elif_clause",
+                                                                     "else_clause")]
+            if not clauses or clauses[-1].type != "else_clause":
+                return
+            branches += [c.child_by_field_name("consequence") or c.child_by_field_name("body")
+                         for c in clauses]
+        else:
+            other = node.child_by_field_name("alternative")
+            if other is None:
+                return
+            if other.type == "else_clause":
+                other = other.named_children[0] if other.named_children else None
+            branches.append(other)
+        common: set[str] | None = None
+        for branch in branches:
+            if branch is None:
+                return
+            sub = _Walker(self.family)
+            sub.visit(branch, _Ctx())
+            sure = {u.name for u in sub.uses if u.write and u.sure and not u.nested and (
+                self.family == "python" or u.declare in ("", "var"))}
+            common = sure if common is None else common & sure
+        for name in sorted(common or ()):
+            self.add(name, node.end_byte, ctx, write=True)
 
     def loop(self, node: Node, ctx: _Ctx) -> None:
         inner = attrs.evolve(ctx, sure=False, loops=ctx.loops + 1)

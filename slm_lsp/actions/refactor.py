@@ -27,7 +27,7 @@ def offers(tree: Tree, data: bytes, a: int, b: int, language_id: str
     if selected_statements(tree, data, a, b, language_id) is not None:
         try:
             if check:
-                plan_function(tree, data, a, b, language_id)
+                plan_function(tree, data, a, b, language_id, quick=True)
             out.append(("extract_function", ""))
         except Refused as exc:
             out.append(("extract_function", str(exc)))

@@ -358,3 +358,23 @@ def test_a_js_expression_in_a_method_using_this_becomes_a_method():
     after = extracted(src, "javascript", "this.base * n")
     assert "  extracted(n) {\n    return this.base * n;\n  }\n\n  total(n) {" in after
     assert "    return this.extracted(n) + 1;\n" in after
+
+
+@pytest.mark.parametrize("lang,src,first,last", [
+    ("python", "def f(a):\n    if a:\n        v = 1\n    elif a is None:\n        v = 2\n"
+               "    else:\n        v = 3\n    return v\n", "if a:", "v = 3"),
+    ("javascript", "function f(a) {\n  let v;\n  if (a) {\n    v = 1;\n  } else if (a === 0) "
+                   "{\n    v = 2;\n  } else {\n    v = 3;\n  }\n  return v;\n}\n",
+     "if (a)", "v = 3;\n  }"),
+])
+def test_a_name_every_branch_assigns_is_surely_assigned(lang, src, first, last):
+    f = region_flow(src, lang, first, last)
+    assert f.surely_written("v") and not f.read_first("v")
+    p = plan(src, lang, first, last)
+    assert p.params == ("a",) and p.returns == ("v",)
+
+
+def test_a_name_only_some_branches_assign_is_not():
+    src = "def f(a):\n    if a:\n        v = 1\n    elif a is None:\n        w = 2\n" \
+          "    else:\n        v = 3\n    return v\n"
+    assert not region_flow(src, "python", "if a:", "v = 3").surely_written("v")
