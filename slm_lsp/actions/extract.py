@@ -409,9 +409,12 @@ def _bound_around(node: Node, function: Node | None) -> set[str]:
 def plan_expression_function(tree: Tree, data: bytes, expr: Node, language_id: str) -> Plan:
     """The extraction of one expression into a function that returns it; the call takes its
     place, so it is evaluated exactly when it was. Raises ``Refused``."""
+    from .extract_variable import check_read, statement_of
+
     family = FAMILY[language_id]
     if family in ("go", "rust"):
         raise Refused("the type of the expression is not written in the code")
+    check_read(expr, statement_of(expr, language_id), language_id)
     f = flow.analyze([expr], language_id)
     if f.escapes:
         raise Refused(escape_reason(f))

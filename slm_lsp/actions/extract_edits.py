@@ -41,6 +41,15 @@ def _reindent(body: str, old: str, new: str) -> str:
     return "\n".join(out)
 
 
+def _value(data: bytes, start: int, end: int, family: str) -> str:
+    """The expression's text, in parentheses when it spans lines in Python (its later lines
+    may rely on the brackets around it)."""
+    text = data[start:end].decode("utf-8", "surrogatepass")
+    if family == "python" and "\n" in text:
+        return f"({text})"
+    return text
+
+
 def _semicolon(data: bytes, plan_end: int) -> str:
     return ";" if data[:plan_end].rstrip().endswith(b";") else ""
 
@@ -69,7 +78,7 @@ def definition(plan: ex.Plan, name: str, data: bytes, unit: str) -> str:
         raise ex.Refused("re-indenting the selection would change a multi-line string")
     if plan.expression:
         # The expression's own later lines keep their text: they are inside its brackets.
-        value = data[plan.start:plan.end].decode("utf-8", "surrogatepass")
+        value = _value(data, plan.start, plan.end, family)
         semi = ";" if family == "js" and _statement_semicolons(data, plan.start) else ""
         body = f"{inner}return {value}{semi}"
     else:
@@ -159,7 +168,7 @@ def call(plan: ex.Plan, name: str, data: bytes) -> str:
 def variable(plan: xv.VariablePlan, name: str, data: bytes) -> str:
     """The declaration inserted before the statement."""
     family = FAMILY[plan.language_id]
-    expr = data[plan.start:plan.end].decode("utf-8", "surrogatepass")
+    expr = _value(data, plan.start, plan.end, family)
     if family == "python":
         return f"{plan.indent}{name} = {expr}\n"
     if family == "go":
@@ -249,8 +258,20 @@ def _errors(text: str, language_id: str) -> int:
     return pp.error_count(parser, text) if parser is not None else 0
 
 
+def _merged(changes: list[TextChange]) -> list[TextChange]:
+    """An insertion where another change starts becomes part of it: two edits at one position
+    leave their order to the client."""
+    out: list[TextChange] = []
+    for c in sorted(changes, key=lambda c: (c.start, c.end != c.start)):
+        if out and out[-1].start == out[-1].end == c.start:
+            c = TextChange(c.start, c.end, out.pop().text + c.text)
+        out.append(c)
+    return out
+
+
 def _outcome(text: str, language_id: str, changes: list[TextChange], from_model: bool
              ) -> Outcome:
+    changes = _merged(changes)
     after = text
     for c in sorted(changes, key=lambda c: c.start, reverse=True):
         after = after[:c.start] + c.text + after[c.end:]

@@ -109,6 +109,7 @@ def plan_variable(tree: Tree, data: bytes, a: int, b: int, language_id: str) -> 
         raise Refused("the expression is part of a definition")
     if data[line_start(data, statement.start_byte):statement.start_byte].strip():
         raise Refused("the statement shares its line with other code")
+    check_read(expr, statement, language_id)
     f = flow.analyze([expr], language_id)
     if f.escapes:
         raise Refused(escape_reason(f))
@@ -117,6 +118,27 @@ def plan_variable(tree: Tree, data: bytes, a: int, b: int, language_id: str) -> 
     return VariablePlan(language_id, expr.start_byte, expr.end_byte,
                         line_start(data, statement.start_byte),
                         indent_at(data, statement.start_byte), f.awaits)
+
+
+def check_read(expr: Node, statement: Node, language_id: str) -> None:
+    """A lone name must be read where it stands (not a name being bound, imported, declared
+    ``global``, or a keyword's name)."""
+    if expr.type != "identifier":
+        return
+    uses = flow.analyze([statement], language_id).uses
+    if not any(u.byte == expr.start_byte and u.read and not u.write for u in uses):
+        raise Refused("select an expression, not a name being bound")
+
+
+def statement_of(expr: Node, language_id: str) -> Node:
+    """The statement (a child of a block) that holds ``expr``."""
+    family = FAMILY[language_id]
+    child = expr
+    for n in ancestors(expr.parent):
+        if n.type in BLOCKS[family]:
+            return child
+        child = n
+    return child
 
 
 def _check_evaluated_once(parent: Node, child: Node, family: str) -> None:

@@ -138,6 +138,8 @@ class _Walker(PythonRules, JsRules, GoRules, RustRules):
         self.uses: list[Use] = []
         self.escapes: list[str] = []
         self.problems: list[str] = []
+        self.nonlocals: list[str] = []  # `nonlocal` names of functions nested in the region
+        self.declared_free: set[str] = set()  # `global`/`nonlocal` names of this scope
         self.awaits = False
         self.this = False
 
@@ -179,6 +181,11 @@ class _Walker(PythonRules, JsRules, GoRules, RustRules):
     def run(self, nodes: list[Node]) -> Flow:
         for node in nodes:
             self.visit(node, _Ctx())
+        own = {u.name for u in self.uses if u.write and not u.nested}
+        for name in self.nonlocals:
+            if name not in own:
+                self.problems.append(f"a nested function declares `nonlocal {name}`, a name "
+                                     "bound outside the selection")
         return Flow(tuple(self.uses), tuple(_unique(self.escapes)), self.awaits, self.this,
                     tuple(_unique(self.problems)))
 
@@ -371,8 +378,6 @@ class _Walker(PythonRules, JsRules, GoRules, RustRules):
             free = collector.declared_free
             return {u.name for u in collector.uses if u.write and not u.nested} - free
         return {u.name for u in collector.uses if u.declare and not u.nested}
-
-    declared_free: set[str] = set()
 
     def param_names_of_target(self, node: Node) -> list[str]:
         """The names an assignment target (or a pattern) binds."""

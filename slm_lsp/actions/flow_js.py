@@ -72,6 +72,12 @@ class JsRules:
     def js_binary_expression(self, node: Node, ctx: _Ctx) -> None:
         self.short_circuit(node, ctx)
 
+    def js_call_expression(self, node: Node, ctx: _Ctx) -> None:
+        function = node.child_by_field_name("function")
+        if function is not None and function.type == "super" and not ctx.nested:
+            self.problems.append("it calls the parent constructor (`super()`)")
+        self.children(node, ctx)
+
     def js_this(self, node: Node, ctx: _Ctx) -> None:
         self.this = True
 

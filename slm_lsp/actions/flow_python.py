@@ -120,18 +120,17 @@ class PythonRules:
                 self.write(name.named_children[-1], ctx, declare="import")
 
     def python_global_statement(self, node: Node, ctx: _Ctx) -> None:
-        if ctx.nested:
-            self.declared_free = self.declared_free | {self.text(c) for c in
-                                                        node.named_children}
-            return
-        self.problems.append("it declares `global` names")
+        self.declared_free = self.declared_free | {self.text(c) for c in node.named_children}
+        if not ctx.nested:
+            self.problems.append("it declares `global` names")
 
     def python_nonlocal_statement(self, node: Node, ctx: _Ctx) -> None:
+        names = {self.text(c) for c in node.named_children}
+        self.declared_free = self.declared_free | names
         if ctx.nested:
-            self.declared_free = self.declared_free | {self.text(c) for c in
-                                                        node.named_children}
-            return
-        self.problems.append("it declares `nonlocal` names")
+            self.nonlocals.extend(sorted(names))
+        else:
+            self.problems.append("it declares `nonlocal` names")
 
     def python_class_definition(self, node: Node, ctx: _Ctx) -> None:
         name = node.child_by_field_name("name")

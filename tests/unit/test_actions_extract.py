@@ -378,3 +378,41 @@ def test_a_name_only_some_branches_assign_is_not():
     src = "def f(a):\n    if a:\n        v = 1\n    elif a is None:\n        w = 2\n" \
           "    else:\n        v = 3\n    return v\n"
     assert not region_flow(src, "python", "if a:", "v = 3").surely_written("v")
+
+
+# -- found by running the extractions over real modules ----------------------------------------
+def test_a_name_being_imported_or_bound_is_not_an_expression_to_extract():
+    src = "from json import loads\n\nwith open(p) as fh:\n    data = loads(fh.read())\n"
+    assert "not a name being bound" in refusal(src, "python", "loads", kind="variable")
+    assert "not a name being bound" in refusal(src, "python", "fh", kind="variable")
+
+
+def test_a_multi_line_python_expression_keeps_its_brackets():
+    src = "def f(a, b):\n    return g(a +\n             b)\n"
+    after = extracted(src, "python", "a +\n             b", kind="extract_variable")
+    assert "    extracted = (a +\n             b)\n" in after
+    compile(after, "after", "exec")
+
+
+def test_a_module_level_selection_is_one_edit_where_the_definition_goes():
+    src = "import os\n\nNAMES = sorted(os.listdir('.'))\nprint(NAMES)\n"
+    a, b = sel(src, "NAMES = sorted(os.listdir('.'))")
+    out = ee.compute_extract(src, "python", a, b, "extract_function",
+                             Drafter(None, None, threading.Event()))
+    (change,) = out.changes  # the definition and the call, not two edits at one position
+    after = src[:change.start] + change.text + src[change.end:]
+    assert after == ("import os\n\ndef extracted():\n    NAMES = sorted(os.listdir('.'))\n"
+                     "    return NAMES\n\n\nNAMES = extracted()\nprint(NAMES)\n")
+
+
+def test_super_calls_and_foreign_nonlocals_are_refused():
+    js = "class B extends A {\n  constructor(x) {\n    super(x);\n    this.x = x;\n  }\n}\n"
+    assert "`super()`" in refusal(js, "javascript", "super(x);", "this.x = x;")
+    py = ("def outer():\n"
+          "    n = 0\n"
+          "    items = []\n"
+          "    def bump():\n"
+          "        nonlocal n\n"
+          "        n += 1\n"
+          "    return bump, items\n")
+    assert "nonlocal n" in refusal(py, "python", "items = []", "n += 1")
