@@ -166,7 +166,7 @@ class Plan:
     expression: bool = False  # one expression: the function returns it, the call replaces it
 
 
-def _locals(scope: Scope, language_id: str, a: int, b: int
+def scope_locals(scope: Scope, language_id: str, a: int, b: int
             ) -> tuple[set[str], set[str], list[flow.Use], dict[str, str], set[str]]:
     """For the enclosing functions: the names they bind outside the selection, those bound
     before it, the reads outside it, the written types, and the declaration keywords."""
@@ -293,7 +293,7 @@ def plan_function(tree: Tree, data: bytes, a: int, b: int, language_id: str, *,
         raise Refused("select statements inside a function")
     if fn is not None and family == "python" and fn.type == "lambda":
         raise Refused("cannot extract from a lambda")
-    bound, before, reads, types, _ = _locals(scope, language_id, start, end)
+    bound, before, reads, types, _ = scope_locals(scope, language_id, start, end)
     loop = _loop_around(stmts[0], fn, family)
 
     def read_after(name: str) -> bool:
@@ -424,7 +424,7 @@ def plan_expression_function(tree: Tree, data: bytes, expr: Node, language_id: s
         raise Refused("the expression assigns a variable")
     start, end = expr.start_byte, expr.end_byte
     scope = scope_of(expr, language_id)
-    bound = _locals(scope, language_id, start, end)[0] if scope.function is not None else set()
+    bound = scope_locals(scope, language_id, start, end)[0] if scope.function is not None else set()
     if family == "python":
         bound |= _bound_around(expr, scope.function)
     params = [n for n in f.reads() if n in bound]

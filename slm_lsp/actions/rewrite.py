@@ -16,8 +16,11 @@ import time
 from typing import TYPE_CHECKING
 
 from ..completion import postprocess as pp
+from ..documents import utf8_offset
 from ..engine.base import GenerationRequest
 from ..syntax.languages import new_parser
+from . import extract as ex
+from . import flow
 from .compute import Outcome, TextChange
 from .drafter import Cancelled
 
@@ -29,7 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REFUSAL = "no safe rewrite"
-_FENCE = re.compile(r"```[\w+#.-]*[ \t]*\n(.*?)(?:\n[ \t]*```|\Z)", re.S)
+_FENCE = re.compile(r"```[\w+#.-]*[ \t]*\n(.*?)(?:^[ \t]*```|\Z)", re.S | re.M)
 _NAMES = {"python": "Python", "javascript": "JavaScript", "javascriptreact": "JavaScript (JSX)",
           "typescript": "TypeScript", "typescriptreact": "TypeScript (TSX)", "go": "Go",
           "rust": "Rust", "java": "Java", "c": "C", "cpp": "C++"}
@@ -136,7 +139,85 @@ def compute_rewrite(text: str, language_id: str, a: int, b: int, instruction: st
     after = text[:a] + candidate + text[b:]
     if _errors(after, language_id) > _errors(text, language_id):
         return Outcome(refusal=f"{REFUSAL}: the model's code does not parse in place")
+    reason = broken_contract(text, after, language_id, a, b, a + len(candidate))
+    if reason:
+        return Outcome(refusal=f"{REFUSAL}: {reason}")
     return Outcome(changes=(TextChange(a, b, candidate),))
+
+
+_DEFINITIONS = {"function_definition", "class_definition", "function_declaration",
+                "class_declaration", "generator_function_declaration", "method_declaration",
+                "function_item", "struct_item"}
+
+
+def _parsed(text: str, language_id: str, a: int, b: int):
+    data = text.encode("utf-8", "surrogatepass")
+    tree = new_parser(language_id).parse(data)
+    return tree, data, utf8_offset(text, a), utf8_offset(text, b)
+
+
+def _defined(tree, start: int, end: int) -> set[str]:
+    """Names of the functions and classes defined in ``[start, end)``."""
+    out, stack = set(), [tree.root_node]
+    while stack:
+        n = stack.pop()
+        if n.end_byte <= start or n.start_byte >= end:
+            continue
+        if n.type in _DEFINITIONS and n.start_byte >= start:
+            name = n.child_by_field_name("name")
+            if name is not None and name.text:
+                out.add(name.text.decode("utf-8", "replace"))
+        stack.extend(n.named_children)
+    return out
+
+
+def _outside_names(tree, start: int, end: int) -> set[str]:
+    out, stack = set(), [tree.root_node]
+    while stack:
+        n = stack.pop()
+        if n.child_count == 0:
+            if "identifier" in n.type and not (start <= n.start_byte < end) and n.text:
+                out.add(n.text.decode("utf-8", "replace"))
+        else:
+            stack.extend(n.children)
+    return out
+
+
+def _needed_after(tree, data: bytes, start: int, end: int, language_id: str) -> set[str]:
+    """Names the selected statements assign that the code after them (in their function, or a
+    closure) reads: a rewrite must still assign them."""
+    stmts = ex.selected_statements(tree, data, start, end, language_id)
+    if not stmts:
+        return set()
+    scope = ex.scope_of(stmts[0], language_id)
+    if scope.function is None:
+        return set()
+    last = stmts[-1].end_byte
+    reads = ex.scope_locals(scope, language_id, stmts[0].start_byte, last)[2]
+    return {n for n in flow.analyze(stmts, language_id).writes()
+            if any(u.name == n and (u.byte >= last or u.nested) for u in reads)}
+
+
+def broken_contract(before: str, after: str, language_id: str, a: int, b: int, b2: int) -> str:
+    """Why the rewrite ``after[a:b2]`` of ``before[a:b]`` breaks the code around it, or "":
+    it must still assign what the code after it reads, and must not define again a function
+    or class that exists outside the selection (the model rewrote the whole function)."""
+    if language_id not in flow.FAMILY:
+        return ""
+    old, old_data, sa, sb = _parsed(before, language_id, a, b)
+    new, new_data, na, nb = _parsed(after, language_id, a, b2)
+    again = (_defined(new, na, nb) - _defined(old, sa, sb)) & _outside_names(old, sa, sb)
+    if again:
+        return f"the model wrote `{sorted(again)[0]}` again instead of rewriting the selection"
+    needed = _needed_after(old, old_data, sa, sb, language_id)
+    if not needed:
+        return ""
+    stmts = ex.selected_statements(new, new_data, na, nb, language_id)
+    written = set(flow.analyze(stmts, language_id).writes()) if stmts else set()
+    missing = sorted(needed - written)
+    if missing:
+        return f"the rewrite no longer sets `{missing[0]}`, which the code after it reads"
+    return ""
 
 
 class RewriteModels:

@@ -1,0 +1,99 @@
+"""Rewrite selection as asked, the checks around the model: what is kept of its answer, the
+selection's indentation, and the refusals. The model's answers here are fixed strings (the
+end-to-end test runs the real embedded model); real tree-sitter grammars."""
+
+from __future__ import annotations
+
+import pytest
+
+from slm_lsp.actions import rewrite as rw
+
+SRC = ("def doubled(values):\n"
+       "    out = []\n"
+       "    for v in values:\n"
+       "        out.append(v * 2)\n"
+       "    return out\n")
+A = SRC.index("    out = []")
+B = SRC.index("    return out")
+
+
+class Answer:
+    """Stands in for the chat model: answers every question with ``text``."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.questions: list[str] = []
+
+    def ask(self, question: str, max_tokens: int) -> str:
+        self.questions.append(question)
+        return self.text
+
+
+def rewrite(answer: str, text: str = SRC, a: int = A, b: int = B, lang: str = "python"):
+    chat = Answer(answer)
+    out = rw.compute_rewrite(text, lang, a, b, "use a list comprehension", chat)
+    return out, chat
+
+
+def test_the_fenced_code_replaces_exactly_the_selection_with_its_indentation():
+    out, chat = rewrite("Sure! Here it is:\n```python\nout = [v * 2 for v in values]\n```\n"
+                        "This is faster.")
+    (change,) = out.changes
+    assert (change.start, change.end) == (A, B)
+    assert change.text == "    out = [v * 2 for v in values]\n"
+    # The model saw the selection dedented, and the instruction.
+    assert "```python\nout = []\nfor v in values:\n    out.append(v * 2)\n```" in \
+        chat.questions[0]
+    assert "use a list comprehension" in chat.questions[0]
+
+
+def test_an_answer_without_a_fence_is_taken_whole():
+    out, _ = rewrite("out = list(map(lambda v: v * 2, values))")
+    assert out.changes[0].text == "    out = list(map(lambda v: v * 2, values))\n"
+
+
+@pytest.mark.parametrize("answer,reason", [
+    ("```python\nout = [v * 2 for v in values\n```", "does not parse in place"),
+    ("```python\nresult = [v * 2 for v in values]\n```", "no longer sets `out`"),
+    ("```python\ndef doubled(values):\n    return [v * 2 for v in values]\n```",
+     "wrote `doubled` again"),
+    ("```python\nout = []\nfor v in values:\n    out.append(v * 2)\n```", "changed nothing"),
+    ("I cannot help with that.", "does not parse"),
+    ("```python\n```", "wrote no code"),
+])
+def test_unsafe_answers_are_refused_with_the_reason(answer, reason):
+    out, _ = rewrite(answer)
+    assert not out.changes
+    assert out.refusal.startswith("no safe rewrite: ") and reason in out.refusal, out.refusal
+
+
+def test_a_mid_line_selection_keeps_the_line_around_it():
+    text = "def f(xs):\n    return sum([x * x for x in xs])\n"
+    a = text.index("[x * x")
+    b = text.index("])") + 1
+    out, _ = rewrite("```python\n(x * x for x in xs)\n```", text, a, b)
+    (change,) = out.changes
+    after = text[:change.start] + change.text + text[change.end:]
+    assert after == "def f(xs):\n    return sum((x * x for x in xs))\n"
+
+
+def test_javascript_rewrites_are_checked_with_their_grammar():
+    text = ("function total(xs) {\n"
+            "  let s = 0;\n"
+            "  for (const x of xs) s += x;\n"
+            "  return s;\n"
+            "}\n")
+    a, b = text.index("  let s"), text.index("  return s;")
+    good, _ = rewrite("```javascript\nlet s = xs.reduce((a, x) => a + x, 0);\n```", text, a, b,
+                      "javascript")
+    assert good.changes[0].text == "  let s = xs.reduce((a, x) => a + x, 0);\n"
+    bad, _ = rewrite("```javascript\nconst total = xs.reduce((a, x) => a + x, 0);\n```", text,
+                     a, b, "javascript")
+    assert "no longer sets `s`" in bad.refusal
+
+
+def test_nothing_to_ask_is_refused_before_the_model():
+    assert "no instruction" in rw.compute_rewrite(SRC, "python", A, B, "  ", Answer("x")).refusal
+    assert "select the code" in rw.compute_rewrite(SRC, "python", A, A, "x", Answer("x")).refusal
+    assert "cannot be checked" in rw.compute_rewrite("x", "plaintext", 0, 1, "x",
+                                                     Answer("x")).refusal
