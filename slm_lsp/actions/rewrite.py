@@ -209,12 +209,18 @@ def broken_contract(before: str, after: str, language_id: str, a: int, b: int, b
     again = (_defined(new, na, nb) - _defined(old, sa, sb)) & _outside_names(old, sa, sb)
     if again:
         return f"the model wrote `{sorted(again)[0]}` again instead of rewriting the selection"
-    needed = _needed_after(old, old_data, sa, sb, language_id)
-    if not needed:
-        return ""
+    before_stmts = ex.selected_statements(old, old_data, sa, sb, language_id)
+    if not before_stmts:
+        return ""  # part of an expression: parsing in place is the check
     stmts = ex.selected_statements(new, new_data, na, nb, language_id)
-    written = set(flow.analyze(stmts, language_id).writes()) if stmts else set()
-    missing = sorted(needed - written)
+    if not stmts:
+        return "the rewrite is not whole statements, as the selection was"
+    was, now = flow.analyze(before_stmts, language_id), flow.analyze(stmts, language_id)
+    for kind in ("return", "yield", "break", "continue"):
+        if (kind in was.escapes) != (kind in now.escapes):
+            verb = "drops the selection's" if kind in was.escapes else "adds a"
+            return f"the rewrite {verb} `{kind}`, which changes what the code around it does"
+    missing = sorted(_needed_after(old, old_data, sa, sb, language_id) - set(now.writes()))
     if missing:
         return f"the rewrite no longer sets `{missing[0]}`, which the code after it reads"
     return ""
@@ -268,8 +274,10 @@ class RewriteModels:
                 self._engine, self._key = None, None
                 return None, str(exc)
             self._key = key
-        if not is_instruct(self._engine, wanted):
-            return None, f"{wanted} is not an instruct model with a chat template"
+        # Named by the user: any model with a chat template will do.
+        if not callable(getattr(self._engine, "chat_template", None)) or \
+                not self._engine.chat_template():
+            return None, f"{wanted} has no chat template in its GGUF"
         return self._engine, ""
 
     def _load(self, name: str) -> Engine:

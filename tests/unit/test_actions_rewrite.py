@@ -97,3 +97,23 @@ def test_nothing_to_ask_is_refused_before_the_model():
     assert "select the code" in rw.compute_rewrite(SRC, "python", A, A, "x", Answer("x")).refusal
     assert "cannot be checked" in rw.compute_rewrite("x", "plaintext", 0, 1, "x",
                                                      Answer("x")).refusal
+
+
+def test_a_rewrite_must_leave_the_selection_the_way_it_did():
+    text = ("def fact(n):\n"
+            "    if n <= 1:\n"
+            "        return 1\n"
+            "    return n * fact(n - 1)\n")
+    a = text.index("    if n")
+    nested = ("```python\ndef factorial(n):\n    if n <= 1:\n        return 1\n"
+              "    return n * factorial(n - 1)\n```")
+    out, _ = rewrite(nested, text, a, len(text))
+    assert "drops the selection's `return`" in out.refusal
+    loop = "```python\nresult = 1\nfor i in range(2, n + 1):\n    result *= i\nreturn result\n```"
+    good, _ = rewrite(loop, text, a, len(text))
+    after = text[:a] + good.changes[0].text
+    scope: dict = {}
+    exec(after, scope)
+    assert scope["fact"](5) == 120
+    early = "```python\nreturn [v * 2 for v in values]\n```"
+    assert "adds a `return`" in rewrite(early)[0].refusal
