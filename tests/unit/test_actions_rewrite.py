@@ -117,3 +117,17 @@ def test_a_rewrite_must_leave_the_selection_the_way_it_did():
     assert scope["fact"](5) == 120
     early = "```python\nreturn [v * 2 for v in values]\n```"
     assert "adds a `return`" in rewrite(early)[0].refusal
+
+
+def test_a_downloaded_instruct_model_is_never_the_completion_default(tmp_path, monkeypatch):
+    from slm_lsp.models.registry import choose_model, load_registry
+
+    monkeypatch.setenv("SLM_LSP_MODELS_DIR", str(tmp_path))
+    instruct = [s for s in load_registry().models.values() if s.instruct]
+    assert {s.id for s in instruct} == {"deepseek-coder-1.3b-instruct",
+                                        "qwen2.5-coder-1.5b-instruct"}
+    for spec in instruct:
+        assert spec.repo and spec.file.endswith(".gguf")
+        (tmp_path / spec.file).write_bytes(b"GGUF")
+    assert not choose_model("").id.endswith("instruct")
+    assert choose_model("qwen2.5-coder-1.5b-instruct").id == "qwen2.5-coder-1.5b-instruct"
