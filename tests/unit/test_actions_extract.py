@@ -3,6 +3,8 @@ it leaves, and the plans and edits made from that. Real tree-sitter grammars, no
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import threading
 
 import pytest
@@ -416,3 +418,25 @@ def test_super_calls_and_foreign_nonlocals_are_refused():
           "        n += 1\n"
           "    return bump, items\n")
     assert "nonlocal n" in refusal(py, "python", "items = []", "n += 1")
+
+
+@pytest.mark.skipif(shutil.which("rustc") is None, reason="rustc is not installed")
+def test_rust_extraction_compiles_and_computes_the_same(tmp_path):
+    src = ("fn cost(price: u32, qty: u32) -> u32 {\n"
+           "    let base: u32 = price * qty;\n"
+           "    let mut total: u32 = base;\n"
+           "    total += base / 10;\n"
+           "    total\n"
+           "}\n\n"
+           "fn main() {\n    println!(\"{}\", cost(3, 7));\n}\n")
+    after = extracted(src, "rust", "let base", "let mut total: u32 = base;")
+
+    def run(code: str, name: str) -> str:
+        path = tmp_path / f"{name}.rs"
+        path.write_text(code)
+        subprocess.run(["rustc", "-o", str(tmp_path / name), str(path)], check=True,
+                       capture_output=True, timeout=120)
+        return subprocess.run([str(tmp_path / name)], capture_output=True, text=True,
+                              timeout=30).stdout
+
+    assert run(after, "after") == run(src, "before") == "23\n"
