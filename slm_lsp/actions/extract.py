@@ -11,13 +11,13 @@ function before the enclosing top-level definition). The model only proposes the
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 import attrs
 
 from ..syntax.tree import ancestors
 from . import flow
+from .extract_types import declared_types, is_copy, param_types
 from .flow import FAMILY, FUNCTIONS, LOOPS, Flow
 
 if TYPE_CHECKING:
@@ -33,11 +33,6 @@ ROOTS = {"module", "program", "source_file"}
 _STRINGS = {"string", "template_string", "raw_string_literal", "string_literal",
             "interpreted_string_literal"}
 # Expressions that can be named (extract variable), by family.
-_RUST_COPY = re.compile(r"^(&.*|[iu](8|16|32|64|128|size)|f32|f64|bool|char|\(\))$")
-_GO_LITERAL_TYPES = {"int_literal": "int", "float_literal": "float64",
-                     "interpreted_string_literal": "string", "raw_string_literal": "string",
-                     "rune_literal": "rune", "true": "bool", "false": "bool"}
-
 
 class Refused(ValueError):
     """The selection cannot be extracted safely; the message says why, for the user."""
@@ -179,7 +174,7 @@ def scope_locals(scope: Scope, language_id: str, a: int, b: int
         params, body = flow.function_locals(fn, language_id)
         bound |= set(params)
         before |= set(params)
-        types.update(_param_types(fn, family))
+        types.update(param_types(fn, family))
         for u in body.uses:
             if a <= u.byte < b:
                 continue
@@ -190,57 +185,8 @@ def scope_locals(scope: Scope, language_id: str, a: int, b: int
             if u.read:
                 reads.append(u)
         if i == 0 and fn.child_by_field_name("body") is not None:
-            types.update(_declared_types(fn.child_by_field_name("body"), family))
+            types.update(declared_types(fn.child_by_field_name("body"), family))
     return bound, before, reads, types, set()
-
-
-def _param_types(fn: Node, family: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    params = fn.child_by_field_name("parameters")
-    groups = [params] if params is not None else []
-    if family == "go" and fn.child_by_field_name("receiver") is not None:
-        groups.append(fn.child_by_field_name("receiver"))
-    for group in groups:
-        for p in group.named_children:
-            kind = p.child_by_field_name("type")
-            if kind is None:
-                continue
-            if family == "go":
-                for name in p.children_by_field_name("name"):
-                    out[_text(name)] = _text(kind)
-            else:
-                pattern = p.child_by_field_name("pattern")
-                if pattern is not None and pattern.type == "identifier":
-                    out[_text(pattern)] = _text(kind).lstrip(":").strip()
-    return out
-
-
-def _declared_types(body: Node, family: str) -> dict[str, str]:
-    """``var x T`` / ``let x: T`` / ``let x: T = ...`` / ``x := 0`` (Go literal defaults)."""
-    out: dict[str, str] = {}
-    stack = [body]
-    while stack:
-        n = stack.pop()
-        if n.type in FUNCTIONS[family]:
-            continue
-        if family == "go" and n.type == "var_spec" and n.child_by_field_name("type"):
-            for name in n.children_by_field_name("name"):
-                out[_text(name)] = _text(n.child_by_field_name("type"))
-        elif family == "go" and n.type == "short_var_declaration":
-            left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
-            if left is not None and right is not None and \
-                    len(left.named_children) == len(right.named_children):
-                for name, value in zip(left.named_children, right.named_children, strict=False):
-                    literal = _GO_LITERAL_TYPES.get(value.type)
-                    if literal and name.type == "identifier":
-                        out.setdefault(_text(name), literal)
-        elif family in ("rust", "js") and n.type in ("let_declaration", "variable_declarator"):
-            pattern = n.child_by_field_name("pattern") or n.child_by_field_name("name")
-            kind = n.child_by_field_name("type")
-            if pattern is not None and pattern.type == "identifier" and kind is not None:
-                out[_text(pattern)] = _text(kind).lstrip(":").strip()
-        stack.extend(n.named_children)
-    return out
 
 
 def _loop_around(node: Node, function: Node | None, family: str) -> Node | None:
@@ -469,7 +415,7 @@ def _check_types(plan: Plan, f: Flow, family: str) -> None:
         if n not in types:
             raise Refused(f"the type of `{n}` is not written in the code; declare it to "
                           "extract")
-        if family == "rust" and n in plan.params and not _RUST_COPY.match(types[n]):
+        if family == "rust" and n in plan.params and not is_copy(types[n]):
             raise Refused(f"passing `{n}: {types[n]}` to a function would move it")
     if plan.declare == "mixed":
         raise Refused("the selection both declares and assigns the values used after it")
