@@ -170,8 +170,9 @@ def scope_locals(scope: Scope, language_id: str, a: int, b: int
     before: set[str] = set()
     reads: list[flow.Use] = []
     types: dict[str, str] = {}
+    cache: dict = {}
     for i, fn in enumerate(scope.functions):
-        params, body = flow.function_locals(fn, language_id)
+        params, body = flow.function_locals(fn, language_id, cache)
         bound |= set(params)
         before |= set(params)
         types.update(param_types(fn, family))

@@ -313,4 +313,6 @@ def compute_extract(text: str, language_id: str, a: int, b: int, kind: str,
                                   name)]
     except ex.Refused as exc:
         return Outcome(refusal=str(exc))
+    except RecursionError:
+        return Outcome(refusal="the code is nested too deeply to analyse")
     return _outcome(text, language_id, changes, ok)

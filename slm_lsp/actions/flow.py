@@ -21,7 +21,7 @@ from .flow_python import PythonRules
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-MAX_DEPTH = 300
+MAX_DEPTH = 120  # nesting levels walked (each costs a few Python frames)
 
 FAMILY = {"python": "python", "javascript": "js", "javascriptreact": "js", "typescript": "js",
           "typescriptreact": "js", "go": "go", "rust": "rust"}
@@ -127,14 +127,17 @@ class _Ctx:
     switches: int = 0  # switch/select statements inside the region around here
     labels: frozenset[str] = frozenset()
     declare: str = ""
-    depth: int = 0
 
 
 class _Walker(PythonRules, JsRules, GoRules, RustRules):
     """Walks a region in evaluation order; the language rules come from the mixins."""
 
-    def __init__(self, family: str):
+    def __init__(self, family: str, cache: dict | None = None):
         self.family = family
+        # Sub-walks (a nested function's locals, an if's branches) by node id: a function
+        # nested in others is walked once for its locals, not once per enclosing function.
+        self.cache: dict = {} if cache is None else cache
+        self.depth = 0
         self.uses: list[Use] = []
         self.escapes: list[str] = []
         self.problems: list[str] = []
@@ -194,10 +197,16 @@ class _Walker(PythonRules, JsRules, GoRules, RustRules):
             self.visit(child, ctx)
 
     def visit(self, node: Node, ctx: _Ctx) -> None:
-        if ctx.depth > MAX_DEPTH:
+        if self.depth > MAX_DEPTH:
             self.problems.append("the code is nested too deeply")
             return
-        ctx = attrs.evolve(ctx, depth=ctx.depth + 1)
+        self.depth += 1
+        try:
+            self._visit(node, ctx)
+        finally:
+            self.depth -= 1
+
+    def _visit(self, node: Node, ctx: _Ctx) -> None:
         t = node.type
         if t == "comment" or t == "line_comment" or t == "block_comment":
             return
@@ -274,10 +283,14 @@ class _Walker(PythonRules, JsRules, GoRules, RustRules):
         for branch in branches:
             if branch is None:
                 return
-            sub = _Walker(self.family)
-            sub.visit(branch, _Ctx())
-            sure = {u.name for u in sub.uses if u.write and u.sure and not u.nested and (
-                self.family == "python" or u.declare in ("", "var"))}
+            key = ("sure", branch.id)
+            if key not in self.cache:
+                sub = _Walker(self.family, self.cache)
+                sub.visit(branch, _Ctx())
+                self.cache[key] = {u.name for u in sub.uses if u.write and u.sure and
+                                   not u.nested and (self.family == "python" or
+                                                     u.declare in ("", "var"))}
+            sure = self.cache[key]
             common = sure if common is None else common & sure
         for name in sorted(common or ()):
             self.add(name, node.end_byte, ctx, write=True)
@@ -372,12 +385,18 @@ class _Walker(PythonRules, JsRules, GoRules, RustRules):
 
     def locals_of(self, body: Node) -> set[str]:
         """Names a nested function's body binds for itself."""
-        collector = _Walker(self.family)
+        key = ("locals", body.id)
+        if key in self.cache:
+            return self.cache[key]
+        collector = _Walker(self.family, self.cache)
         collector.visit(body, _Ctx())
         if self.family == "python":
-            free = collector.declared_free
-            return {u.name for u in collector.uses if u.write and not u.nested} - free
-        return {u.name for u in collector.uses if u.declare and not u.nested}
+            found = {u.name for u in collector.uses if u.write and not u.nested} - \
+                collector.declared_free
+        else:
+            found = {u.name for u in collector.uses if u.declare and not u.nested}
+        self.cache[key] = found
+        return found
 
     def param_names_of_target(self, node: Node) -> list[str]:
         """The names an assignment target (or a pattern) binds."""
@@ -427,22 +446,24 @@ class _Walker(PythonRules, JsRules, GoRules, RustRules):
             self.visit(node, ctx)
 
 
-def analyze(nodes: list[Node], language_id: str) -> Flow:
-    """The flow of a region: a run of sibling statements, or one expression."""
+def analyze(nodes: list[Node], language_id: str, cache: dict | None = None) -> Flow:
+    """The flow of a region: a run of sibling statements, or one expression. Walks of one
+    tree may share a ``cache``."""
     family = FAMILY.get(language_id)
     if family is None:
         return Flow(problems=(f"{language_id} is not supported",))
-    return _Walker(family).run(nodes)
+    return _Walker(family, cache).run(nodes)
 
 
-def function_locals(function: Node, language_id: str) -> tuple[list[str], Flow]:
+def function_locals(function: Node, language_id: str, cache: dict | None = None
+                    ) -> tuple[list[str], Flow]:
     """A function's parameters and the flow of its body (every local it binds or reads)."""
     family = FAMILY[language_id]
-    walker = _Walker(family)
+    walker = _Walker(family, cache)
     params = walker.param_names(function.child_by_field_name("parameters"))
     if family == "go":
         receiver = function.child_by_field_name("receiver")
         params = walker.param_names(receiver) + params
     body = function.child_by_field_name("body")
-    flow = analyze([body], language_id) if body is not None else Flow()
+    flow = analyze([body], language_id, walker.cache) if body is not None else Flow()
     return params, flow

@@ -22,6 +22,14 @@ def offers(tree: Tree, data: bytes, a: int, b: int, language_id: str
     Cheap enough for listing: the tree only, never the model."""
     if language_id not in FAMILY:
         return []
+    try:
+        return _offers(tree, data, a, b, language_id)
+    except RecursionError:  # pathologically nested code: nothing to offer
+        return []
+
+
+def _offers(tree: Tree, data: bytes, a: int, b: int, language_id: str
+            ) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     check = len(data) <= CHECK_LIMIT
     if selected_statements(tree, data, a, b, language_id) is not None:

@@ -440,3 +440,16 @@ def test_rust_extraction_compiles_and_computes_the_same(tmp_path):
                               timeout=30).stdout
 
     assert run(after, "after") == run(src, "before") == "23\n"
+
+
+def test_pathologically_nested_code_is_refused_not_a_crash():
+    from slm_lsp.actions import refactor
+
+    src = "def f(a):\n    x = " + "(" * 2000 + "a" + ")" * 2000 + "\n    return x\n"
+    tree, data = parse(src, "python")
+    a, b = sel(src, "x = ", ")\n")
+    reason = "cannot extract: the code is nested too deeply"
+    assert refactor.offers(tree, data, a, b, "python") == [("extract_function", reason)]
+    out = ee.compute_extract(src, "python", len(src[:a]), len(src[:b]), "extract_function",
+                             Drafter(None, None, threading.Event()))
+    assert out.refusal == reason and not out.changes
