@@ -236,6 +236,7 @@ def plan_function(tree: Tree, data: bytes, a: int, b: int, language_id: str, *,
         raise Refused(f"cannot extract: {f.problems[0]}")
     scope = scope_of(stmts[0], language_id)
     fn = scope.function
+    _refuse_class_body(stmts[0], fn)
     if fn is None and family in ("go", "rust"):
         raise Refused("select statements inside a function")
     if fn is not None and family == "python" and fn.type == "lambda":
@@ -300,6 +301,16 @@ def plan_function(tree: Tree, data: bytes, a: int, b: int, language_id: str, *,
     return plan
 
 
+def _refuse_class_body(node: Node, function: Node | None) -> None:
+    """Statements of a Python class body bind class attributes: they cannot move into a
+    function."""
+    for n in ancestors(node.parent):
+        if n == function or n.type in ROOTS:
+            return
+        if n.type == "class_definition":
+            raise Refused("the selection is in a class body; extract from a method instead")
+
+
 def _placement(scope: Scope, f: Flow, params: list[str], data: bytes, start: int,
                language_id: str) -> tuple[str, bool, int, str]:
     """Method or function, and where its definition goes: (receiver, static, the line it is
@@ -307,16 +318,19 @@ def _placement(scope: Scope, f: Flow, params: list[str], data: bytes, start: int
     family = FAMILY[language_id]
     fn = scope.function
     receiver, static = "", False
+    # Python's `super()` with no arguments works only in a method of the class.
+    needs_method = family == "python" and "super" in f.reads()
     if fn is not None:
         cls = _class_of_method(fn, family)
         if family == "python" and cls is not None:
             own = flow.function_locals(fn, language_id)[0]
             decorators = _decorators(fn)
             first = own[0] if own and "staticmethod" not in decorators else ""
-            if first and first in params:
+            if first and (first in params or needs_method):
                 receiver = first
                 static = "classmethod" in decorators
-                params.remove(first)
+                if first in params:
+                    params.remove(first)
         elif family == "js" and f.this:
             holder = next((g for g in scope.functions if g.type != "arrow_function"), None)
             if holder is None or _class_of_method(holder, family) is None:
@@ -326,6 +340,8 @@ def _placement(scope: Scope, f: Flow, params: list[str], data: bytes, start: int
             static = any(c.type == "static" for c in holder.children)
         elif f.this:
             raise Refused("the selection uses `self`; extract it inside the impl by hand")
+    if needs_method and not receiver:
+        raise Refused("the selection calls `super()`, which needs the method's class")
     if receiver:
         anchor = fn.parent if fn.parent is not None and \
             fn.parent.type == "decorated_definition" else fn

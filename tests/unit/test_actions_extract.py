@@ -453,3 +453,22 @@ def test_pathologically_nested_code_is_refused_not_a_crash():
     out = ee.compute_extract(src, "python", len(src[:a]), len(src[:b]), "extract_function",
                              Drafter(None, None, threading.Event()))
     assert out.refusal == reason and not out.changes
+
+
+def test_python_class_bodies_and_super_calls():
+    src = ("class A(B):\n"
+           "    x = 1\n"
+           "    y = x + 1\n\n"
+           "    def run(self, n):\n"
+           "        total = super().run(n)\n"
+           "        return total\n\n\n"
+           "def free(n):\n"
+           "    total = super().run(n)\n"
+           "    return total\n")
+    assert "class body" in refusal(src, "python", "y = x + 1")
+    p = plan(src, "python", "total = super().run(n)")
+    assert p.receiver == "self" and p.params == ("n",)
+    second = src.index("total = super().run(n)", src.index("def free"))
+    tree, data = parse(src, "python")
+    with pytest.raises(ex.Refused, match="super"):
+        ex.plan_function(tree, data, second, second + len("total = super().run(n)"), "python")
