@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..syntax.tree import ancestors
 from .extract import Refused, plan_expression_function, plan_function, selected_statements
 from .extract_variable import plan_variable, selected_expression
 from .flow import FAMILY
@@ -12,7 +13,9 @@ if TYPE_CHECKING:
     from tree_sitter import Tree
 
 TITLES = {"extract_function": "Extract function", "extract_variable": "Extract variable"}
-CHECK_LIMIT = 300_000  # bytes: larger modules are checked when the action is resolved
+# Bytes of the top-level definition around the selection (or of the selection) up to which
+# listing checks the extraction in full; larger ones are checked when the action is resolved.
+CHECK_LIMIT = 60_000
 
 
 def offers(tree: Tree, data: bytes, a: int, b: int, language_id: str
@@ -31,7 +34,13 @@ def offers(tree: Tree, data: bytes, a: int, b: int, language_id: str
 def _offers(tree: Tree, data: bytes, a: int, b: int, language_id: str
             ) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
-    check = len(data) <= CHECK_LIMIT
+    top = None
+    for n in ancestors(tree.root_node.named_descendant_for_byte_range(a, a)):
+        if n.parent is None:
+            break
+        top = n
+    check = b - a <= CHECK_LIMIT and (top is None or top.end_byte - top.start_byte <=
+                                      CHECK_LIMIT)
     if selected_statements(tree, data, a, b, language_id) is not None:
         try:
             if check:
