@@ -157,7 +157,9 @@ class Plan:
     types: tuple[tuple[str, str], ...] = ()  # Go/Rust/TS: name -> type, as written
     mutable: tuple[str, ...] = ()  # Rust: parameters the body assigns
     return_declares: tuple[str, ...] = ()  # each returned name's declaring keyword, or ""
-    multiline_strings: bool = False  # re-indenting the body would change a string
+    # Offsets into the selected lines (counted from the first) that are inside a multi-line
+    # string: they keep their text when the body is re-indented.
+    verbatim_lines: tuple[int, ...] = ()
     expression: bool = False  # one expression: the function returns it, the call replaces it
 
 
@@ -295,7 +297,7 @@ def plan_function(tree: Tree, data: bytes, a: int, b: int, language_id: str, *,
                 tuple(sorted(types.items())),
                 tuple(n for n in params if any(u.name == n and u.write for u in f.uses)),
                 tuple(f.declared(n) for n in returns),
-                any(_multiline_string(s) for s in stmts))
+                _string_lines(stmts))
     if family in ("go", "rust"):
         _check_types(plan, f, family)
     return plan
@@ -372,12 +374,13 @@ def _bound_around(node: Node, function: Node | None) -> set[str]:
 def plan_expression_function(tree: Tree, data: bytes, expr: Node, language_id: str) -> Plan:
     """The extraction of one expression into a function that returns it; the call takes its
     place, so it is evaluated exactly when it was. Raises ``Refused``."""
-    from .extract_variable import check_read, statement_of
+    from .extract_variable import check_not_target, check_read, statement_of
 
     family = FAMILY[language_id]
     if family in ("go", "rust"):
         raise Refused("the type of the expression is not written in the code")
     check_read(expr, statement_of(expr, language_id), language_id)
+    check_not_target(expr)
     f = flow.analyze([expr], language_id)
     if f.escapes:
         raise Refused(escape_reason(f))
@@ -396,16 +399,20 @@ def plan_expression_function(tree: Tree, data: bytes, expr: Node, language_id: s
                 receiver, static, insert_at, base, expression=True)
 
 
-def _multiline_string(node: Node) -> bool:
-    stack = [node]
+def _string_lines(stmts: list[Node]) -> tuple[int, ...]:
+    """The selected lines (offsets from the first) that begin inside a multi-line string."""
+    first = stmts[0].start_point.row
+    rows: set[int] = set()
+    stack = list(stmts)
     while stack:
         n = stack.pop()
         if n.start_point.row == n.end_point.row:
             continue
         if n.type in _STRINGS:
-            return True
+            rows.update(range(n.start_point.row + 1 - first, n.end_point.row + 1 - first))
+            continue
         stack.extend(n.children)
-    return False
+    return tuple(sorted(rows))
 
 
 def _declaration(f: Flow, returns: list[str], family: str) -> str:

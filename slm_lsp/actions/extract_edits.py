@@ -29,10 +29,14 @@ def _named(text: str) -> bool:
     return re.match(r"\s*[A-Za-z_][A-Za-z0-9_]*[^A-Za-z0-9_]", text) is not None
 
 
-def _reindent(body: str, old: str, new: str) -> str:
+def _reindent(body: str, old: str, new: str, keep: tuple[int, ...] = ()) -> str:
+    """``body`` with its indentation ``old`` replaced by ``new``; the lines ``keep`` (inside
+    multi-line strings) keep their text."""
     out = []
-    for line in body.split("\n"):
-        if not line.strip():
+    for i, line in enumerate(body.split("\n")):
+        if i in keep:
+            out.append(line)
+        elif not line.strip():
             out.append("")
         elif line.startswith(old):
             out.append(new + line[len(old):])
@@ -74,8 +78,6 @@ def definition(plan: ex.Plan, name: str, data: bytes, unit: str) -> str:
     family = FAMILY[plan.language_id]
     old = ex.indent_at(data, plan.start)
     inner = plan.base_indent + unit
-    if old != inner and plan.multiline_strings:
-        raise ex.Refused("re-indenting the selection would change a multi-line string")
     if plan.expression:
         # The expression's own later lines keep their text: they are inside its brackets.
         value = _value(data, plan.start, plan.end, family)
@@ -83,7 +85,7 @@ def definition(plan: ex.Plan, name: str, data: bytes, unit: str) -> str:
         body = f"{inner}return {value}{semi}"
     else:
         body = _reindent(data[ex.line_start(data, plan.start):plan.end].decode(
-            "utf-8", "surrogatepass"), old, inner).rstrip()
+            "utf-8", "surrogatepass"), old, inner, plan.verbatim_lines).rstrip()
     params = _param_list(plan, family, plan.language_id)
     rets = list(plan.returns)
     base = plan.base_indent
@@ -158,7 +160,8 @@ def call(plan: ex.Plan, name: str, data: bytes) -> str:
     if plan.declare == "mixed":
         fresh = [r for r, d in zip(rets, plan.return_declares, strict=False) if d]
         indent = ex.indent_at(data, plan.start)
-        return f"let {', '.join(fresh)}{semi}\n{indent}{bound} = {expr}{semi}"
+        lead = "" if semi else ";"  # `[a, b] = ...` must not join the line above
+        return f"let {', '.join(fresh)}{semi}\n{indent}{lead}{bound} = {expr}{semi}"
     if plan.declare:
         return f"{plan.declare} {bound} = {expr}{semi}"
     lead = "" if semi or len(rets) == 1 else ";"  # `[a, b] = ...` must not join the line above

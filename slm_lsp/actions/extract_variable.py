@@ -141,6 +141,29 @@ def statement_of(expr: Node, language_id: str) -> Node:
     return child
 
 
+def check_not_target(expr: Node) -> None:
+    """An expression that is assigned to (``a.b = 1``, ``a[i] += 1``, ``x++``, ``del a.b``)
+    cannot become a value."""
+    parent = expr.parent
+    if parent is None:
+        return
+    for i, c in enumerate(parent.children):
+        if c.id == expr.id:
+            field = parent.field_name_for_child(i)
+            break
+    else:
+        return
+    if (parent.type in _TARGET_PARENTS and field in ("left", "argument")) or \
+            parent.type == "delete_statement":
+        raise Refused("the expression is assigned to")
+
+
+_TARGET_PARENTS = {"assignment", "augmented_assignment", "assignment_expression",
+                   "augmented_assignment_expression", "assignment_statement",
+                   "compound_assignment_expr", "update_expression", "for_in_statement",
+                   "for_statement", "inc_statement", "dec_statement"}
+
+
 def _check_evaluated_once(parent: Node, child: Node, family: str) -> None:
     """Moving ``child`` before the statement is safe only if it is evaluated once, first."""
     field = None

@@ -472,3 +472,20 @@ def test_python_class_bodies_and_super_calls():
     tree, data = parse(src, "python")
     with pytest.raises(ex.Refused, match="super"):
         ex.plan_function(tree, data, second, second + len("total = super().run(n)"), "python")
+
+
+def test_multi_line_strings_keep_their_text_when_the_body_moves():
+    src = ('class Report:\n'
+           '    def render(self, rows):\n'
+           '        head = """Title\n'
+           '        ---\n'
+           '"""\n'
+           '        text = head + "\\n".join(rows)\n'
+           '        return text\n')
+    after = extracted(src, "python", 'head = """', 'join(rows)')
+    assert '\n    head = """Title\n        ---\n"""\n' in after  # the string is unchanged
+    scope: dict = {}
+    exec(src, scope)
+    before = scope["Report"]().render(["a", "b"])
+    exec(after, scope)
+    assert scope["Report"]().render(["a", "b"]) == before
