@@ -46,6 +46,11 @@ class CompletionSettings:
     disabled_languages: list[str] = attrs.Factory(list)
     speculative: bool = True
     cache: bool = True
+    # At a place whose prompt is not cached, answer first from a window that evaluates in
+    # about this long, and evaluate the full window in the background (0: always full).
+    first_answer_ms: int = 1000
+    # Prompt lookup decoding: draft tokens verified with each generated token (0: off).
+    draft_tokens: int = 0
 
 
 @attrs.define
@@ -84,6 +89,9 @@ class Settings:
     n_ctx: int = 2048
     n_batch: int = 256
     kv_reuse: bool = True
+    # The KV cache's memory: the live context plus the recent places kept (see engine/places.py).
+    kv_cache_mb: int = 1024
+    kv_cache_type: Literal["f16", "q8_0"] = "f16"
     backend: BackendSettings = attrs.Factory(BackendSettings)
     completion: CompletionSettings = attrs.Factory(CompletionSettings)
     context: ContextSettings = attrs.Factory(ContextSettings)
@@ -128,11 +136,14 @@ RANGES: dict[str, tuple[float, float]] = {
     "nThreads": (0, 256),
     "nCtx": (256, 1 << 20),
     "nBatch": (8, 1 << 16),
+    "kvCacheMb": (0, 1 << 20),
     "backend.timeoutMs": (100, 600_000),
     "backend.retries": (0, 10),
     "completion.maxTokens": (1, 4096),
     "completion.maxLines": (1, 1000),
     "completion.timeBudgetMs": (50, 600_000),
+    "completion.firstAnswerMs": (0, 600_000),
+    "completion.draftTokens": (0, 64),
     "completion.confidenceThreshold": (0.0, 1.0),
     "context.prefixTokens": (16, 1 << 20),
     "context.suffixTokens": (0, 1 << 20),

@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 # up; decoding has its own budget (`completion.timeBudgetMs`) from its first token.
 PROMPT_DEADLINE_S = 30.0
 AUTOMATIC_EVAL_BATCH = 8
+# The smallest window a first answer at a new place is given (see `first_answer_tokens`).
+FIRST_ANSWER_MIN_TOKENS = 64
+WARM_EVAL_BATCH = 32  # a cancel loses at most this much of a background evaluation
 
 
 # A document longer than this (code points) without a tree is seen through a window of
@@ -95,21 +98,27 @@ class Completion:
     dropped: str = ""  # why a model answer was discarded, for logs and benchmarks
     build_ms: float = 0.0  # building the prompt
     post_ms: float = 0.0  # the filters after the model
+    # "short": a first answer from a short window; the full one is evaluated in idle time.
+    window: str = "full"
 
 
 def build_prompt(snap: Snapshot, fmt: PromptFormat, engine: Engine, settings: Settings,
-                 line_tokens: LineTokens | None = None, anchors: Anchors | None = None
-                 ) -> Prompt:
+                 line_tokens: LineTokens | None = None, anchors: Anchors | None = None,
+                 budget: int | None = None) -> Prompt:
     """The exact prompt for a snapshot (what `slm-lsp prompt` prints). With ``anchors``, the
-    window's head stays where this document's previous prompt had it, while it fits."""
+    window's head stays where this document's previous prompt had it, while it fits. With
+    ``budget``, a short window of about that many tokens and no cross-file snippets."""
     ctx = settings.context
     counter = line_tokens or LineTokens(engine.count_tokens)
+    prefix, suffix = ctx.prefix_tokens, ctx.suffix_tokens
+    if budget is not None:
+        prefix, suffix = min(prefix, budget * 3 // 4), min(suffix, budget // 4)
     window = build_window(snap.text, snap.offset, counter,
-                          ctx.prefix_tokens, ctx.suffix_tokens if fmt.is_fim else 0,
+                          prefix, suffix if fmt.is_fim else 0,
                           hint=anchors.get(snap.uri) if anchors is not None else None)
     if anchors is not None:
         anchors.set(snap.uri, window.first_line)
-    snippets = snap.snippets if ctx.cross_file else ()
+    snippets = snap.snippets if ctx.cross_file and budget is None else ()
     return render(fmt, window, language_id=snap.language_id, path=snap.path, snippets=snippets)
 
 
@@ -189,6 +198,34 @@ class CompletionService:
         self.markers = tuple(fmt.markers)
         self.line_tokens = LineTokens(engine.count_tokens)
         self.anchors = Anchors()
+        self.short_anchors = Anchors()  # the heads of first answers' short windows
+
+    def first_answer_tokens(self, request: GenerationRequest) -> int | None:
+        """The window for a first answer when ``request``'s prompt is not cached and would take
+        longer than ``completion.firstAnswerMs`` to evaluate (None: evaluate it whole).
+
+        The engine knows what it has cached (its live context and the places it keeps) and how
+        fast it evaluates prompts here, so the window is sized to the model and the machine."""
+        ms = self.settings.completion.first_answer_ms
+        estimate = getattr(self.engine, "estimate", None)
+        if ms <= 0 or estimate is None:
+            return None
+        todo, rate = estimate(request)
+        if rate <= 0:
+            return None
+        allowed = max(FIRST_ANSWER_MIN_TOKENS, int(rate * ms / 1000))
+        return allowed if todo > allowed else None
+
+    def warm(self, snap: Snapshot, cancel: threading.Event) -> None:
+        """Evaluate the full prompt at ``snap`` (in idle time, after a first answer from a short
+        window), so the next request there only evaluates what changed."""
+        if cancel.is_set():
+            return
+        prompt = build_prompt(snap, self.fmt, self.engine, self.settings, self.line_tokens,
+                              self.anchors)
+        self.engine.generate(GenerationRequest(
+            prompt=prompt.text, parts=prompt.parts, max_tokens=0,
+            deadline=time.monotonic() + PROMPT_DEADLINE_S, eval_batch=WARM_EVAL_BATCH), cancel)
 
     def cached(self, snap: Snapshot) -> str | None:
         if not self.settings.completion.cache:
@@ -227,11 +264,20 @@ class CompletionService:
             # batch in flight: small batches keep what was evaluated before the next key.
             eval_batch=AUTOMATIC_EVAL_BATCH if automatic else 0,
             require_text=mode is Mode.BLOCK and not snap.trigger.line_prefix.strip(),
+            draft_tokens=settings.completion.draft_tokens,
         )
+        window = "full"
+        short = None if speculative else self.first_answer_tokens(request)
+        if short is not None:
+            prompt = build_prompt(snap, self.fmt, self.engine, settings, self.line_tokens,
+                                  self.short_anchors, budget=short)
+            request = attrs.evolve(request, prompt=prompt.text, parts=prompt.parts)
+            window = "short"
+            build_ms = (time.perf_counter() - t0) * 1000
         gen = self.engine.generate(request, cancel)
         if gen.stop_reason == "cancelled":
             return Completion("", "model", mode, gen, prompt, dropped="cancelled",
-                              build_ms=build_ms)
+                              build_ms=build_ms, window=window)
         t1 = time.perf_counter()
         raw = gen.text
         if gen.stop_reason in ("time", "length") and "\n" in raw:
@@ -244,4 +290,4 @@ class CompletionService:
             self.cache.remember(snap.uri, snap.prefix, snap.suffix, mode.value, text,
                                 shown=not speculative)
         return Completion(text, "model", mode, gen, prompt, dropped, build_ms,
-                          (time.perf_counter() - t1) * 1000)
+                          (time.perf_counter() - t1) * 1000, window)

@@ -29,9 +29,11 @@ class Scheduler:
         self.records: deque[dict[str, Any]] = deque(maxlen=RECORDS)
         self._seq = 0
         self._speculation = Cancel()
+        self._warming = Cancel()
         self._spec_task: asyncio.Task | None = None
+        self._warm_task: asyncio.Task | None = None
         self.stats = {"requests": 0, "preempted": 0, "cancelled": 0, "cache": 0,
-                      "speculated": 0}
+                      "speculated": 0, "warmed": 0}
 
     def _preempt(self, uri: str) -> Cancel:
         """A new request pre-empts every older one: one user, one cursor, one suggestion shown.
@@ -41,6 +43,7 @@ class Scheduler:
                 event.set()
                 self.stats["preempted"] += 1
         self._speculation.set()
+        self._warming.set()
         cancel = Cancel()
         self._running[uri] = cancel
         return cancel
@@ -92,6 +95,8 @@ class Scheduler:
                 del self._running[snap.uri]
         if cancel.is_set() and result is not None and result.dropped == "cancelled":
             return None
+        if result is not None and result.window == "short":
+            self.warm(service, snap)
         return result
 
     @staticmethod
@@ -102,9 +107,11 @@ class Scheduler:
         if gen is not None:
             rec.update(stopReason=gen.stop_reason, promptTokens=gen.prompt_tokens,
                        evaluatedTokens=gen.evaluated_tokens, tokens=gen.tokens,
-                       promptMs=round(gen.prompt_ms, 2), decodeMs=round(gen.decode_ms, 2))
+                       promptMs=round(gen.prompt_ms, 2), decodeMs=round(gen.decode_ms, 2),
+                       drafted=gen.drafted, accepted=gen.accepted)
         if result is not None:
-            rec.update(buildMs=round(result.build_ms, 2), postMs=round(result.post_ms, 2))
+            rec.update(buildMs=round(result.build_ms, 2), postMs=round(result.post_ms, 2),
+                       window=result.window)
         if result is not None and result.dropped:
             rec["dropped"] = result.dropped
         if cancel.set_at is not None:
@@ -117,6 +124,7 @@ class Scheduler:
         for event in self._running.values():
             event.set()
         self._speculation.set()
+        self._warming.set()
 
     def document_changed(self, uri: str) -> None:
         """The document moved on: whatever runs for it now answers text that is gone."""
@@ -124,6 +132,7 @@ class Scheduler:
         if running is not None:
             running.set()
         self._speculation.set()
+        self._warming.set()
 
     def document_closed(self, uri: str) -> None:
         self.document_changed(uri)
@@ -148,6 +157,27 @@ class Scheduler:
                 log.debug("speculation failed", exc_info=True)
 
         self._spec_task = asyncio.get_running_loop().create_task(run())
+
+    def warm(self, service: CompletionService, snap: Snapshot) -> None:
+        """In idle time, evaluate the full prompt of a place that got a first answer from a
+        short window. Any request pre-empts it; what it evaluated stays cached."""
+        self._warming.set()
+        self._warming = cancel = Cancel()
+
+        def job() -> None:
+            if cancel.is_set() or any(not e.is_set() for e in self._running.values()):
+                return
+            service.warm(snap, cancel)
+            if not cancel.is_set():
+                self.stats["warmed"] += 1
+
+        async def run() -> None:
+            try:
+                await self.host.run(job)
+            except Exception:  # noqa: BLE001 - warming is best effort
+                log.debug("warming failed", exc_info=True)
+
+        self._warm_task = asyncio.get_running_loop().create_task(run())
 
     def _speculate(self, service: CompletionService, snap: Snapshot,
                    cancel: threading.Event) -> None:

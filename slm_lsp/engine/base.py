@@ -99,6 +99,10 @@ class GenerationRequest:
     logprobs: bool = True
     # Keep the KV cache of this prompt (False for speculative work that must not evict it).
     keep_cache: bool = True
+    # Prompt lookup: up to this many tokens that followed the last generated tokens where they
+    # occur earlier in the prompt are verified in the batch of each new token (0: off). The
+    # greedy output is the same; a continuation that repeats the context decodes faster.
+    draft_tokens: int = 0
 
 
 @attrs.define
@@ -114,6 +118,8 @@ class Generation:
     evaluated_tokens: int = 0  # prompt tokens actually evaluated (the rest came from the KV cache)
     prompt_ms: float = 0.0
     decode_ms: float = 0.0
+    drafted: int = 0  # prompt lookup: draft tokens verified, and how many were right
+    accepted: int = 0
 
 
 @attrs.define

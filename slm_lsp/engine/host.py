@@ -52,7 +52,8 @@ def make_engine(settings: Settings) -> tuple[Engine, PromptFormat, ModelChoice |
     engine = LocalEngine(str(choice.path), choice.format, name=choice.id,
                          n_ctx=settings.n_ctx, n_threads=settings.n_threads,
                          n_batch=settings.n_batch, kv_reuse=settings.kv_reuse,
-                         detect_format=choice.detect)
+                         detect_format=choice.detect,
+                         kv_cache_mb=settings.kv_cache_mb, kv_cache_type=settings.kv_cache_type)
     return engine, choice.format, choice
 
 
@@ -73,7 +74,7 @@ class EngineHost:
     @staticmethod
     def _key_of(settings: Settings) -> Any:
         return (settings.model, settings.n_ctx, settings.n_threads, settings.n_batch,
-                settings.kv_reuse,
+                settings.kv_reuse, settings.kv_cache_mb, settings.kv_cache_type,
                 attrs.astuple(settings.backend))
 
     def needs_reload(self, settings: Settings) -> bool:

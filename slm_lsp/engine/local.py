@@ -19,6 +19,7 @@ import numpy as np
 from ..models.registry import PromptFormat
 from .base import Generation, GenerationRequest, ModelInfo, ModelLoadError
 from .native import AbortFlag, new_llama, physical_cores, route_logs
+from .places import MIN_TOKENS, Places, common_prefix
 
 _CONTROL = 1 << 3  # LLAMA_TOKEN_ATTR_CONTROL
 CANCEL_BATCH = 64
@@ -31,7 +32,8 @@ class LocalEngine:
 
     def __init__(self, path: str, fmt: PromptFormat, *, name: str = "", n_ctx: int = 2048,
                  n_threads: int = 0, n_batch: int = 256, kv_reuse: bool = True,
-                 detect_format: bool = False):
+                 detect_format: bool = False, kv_cache_mb: int = 1024,
+                 kv_cache_type: str = "f16"):
         self.path = path
         self.fmt = fmt
         # True: ``fmt`` is only a guess (a user's file); the vocabulary decides at load.
@@ -41,6 +43,12 @@ class LocalEngine:
         self.n_threads = n_threads or physical_cores()
         self.n_batch = n_batch
         self.kv_reuse = kv_reuse  # off: every request evaluates its whole prompt
+        # The KV cache's memory: the live context's cells, and the rest for the places kept.
+        self.kv_cache_mb = kv_cache_mb
+        self.kv_cache_type = kv_cache_type
+        self.places = Places(0)
+        self.kv_bytes_per_token = 0
+        self.prompt_rate = 0.0  # prompt tokens evaluated per second, a running average
         self.info = ModelInfo(name=name or os.path.basename(path), path=path, n_ctx=n_ctx)
         self._llm = None
         self._cached: list[int] = []  # tokens whose KV is in the context, in order
@@ -67,10 +75,16 @@ class LocalEngine:
             progress(0.05)
         try:
             route_logs(self._abort)
+            kv = {}
+            if self.kv_cache_type == "q8_0":  # a quantized V cache needs flash attention
+                import llama_cpp
+
+                kv = {"type_k": llama_cpp.GGML_TYPE_Q8_0, "type_v": llama_cpp.GGML_TYPE_Q8_0,
+                      "flash_attn": True}
             self._llm = new_llama(
                 model_path=self.path, n_ctx=self.n_ctx, n_threads=self.n_threads,
                 n_threads_batch=self.n_threads, n_batch=self.n_batch, n_ubatch=self.n_batch,
-                use_mmap=True, logits_all=False, verbose=False,
+                use_mmap=True, logits_all=False, verbose=False, **kv,
             )
         except Exception as exc:  # llama.cpp raises ValueError/RuntimeError for bad files
             raise ModelLoadError(f"could not load {self.path}: {exc}") from exc
@@ -82,10 +96,29 @@ class LocalEngine:
         self.info.special_tokens = {m: self._marker_id(m) for m in self.fmt.markers}
         self.info.size_bytes = os.path.getsize(self.path)
         self.info.n_ctx = self._llm.n_ctx()
+        self._size_places()
         self._breaking_tokens()
         self._warm_up()
         if progress:
             progress(1.0)
+
+    def _size_places(self) -> None:
+        """The places kept get what the budget leaves after the live context's cells."""
+        import llama_cpp
+
+        model = self._llm._model.model
+        layers = llama_cpp.llama_model_n_layer(model)
+        heads = max(1, llama_cpp.llama_model_n_head(model))
+        kv_dim = llama_cpp.llama_model_n_embd(model) // heads * llama_cpp.llama_model_n_head_kv(
+            model)
+        per_value = 34 / 32 if self.kv_cache_type == "q8_0" else 2
+        self.kv_bytes_per_token = int(2 * layers * kv_dim * per_value)
+        live = self.kv_bytes_per_token * self.info.n_ctx
+        budget = self.kv_cache_mb * 2**20 if self.kv_reuse else 0
+        self.places = Places(budget - live)
+        log.info("KV cache %s: %.0f KB per token; live context %d tokens (%.0f MB), "
+                 "%.0f MB for places kept", self.kv_cache_type, self.kv_bytes_per_token / 1024,
+                 self.info.n_ctx, live / 2**20, max(0, budget - live) / 2**20)
 
     def load_vocab(self) -> None:
         """Load only the vocabulary (for counting tokens and checking the format)."""
@@ -124,16 +157,17 @@ class LocalEngine:
                  self.format_reason)
 
     def _warm_up(self) -> None:
-        """Evaluate a short prompt so the first real request does not pay for cold pages."""
+        """Evaluate a short prompt so the first real request does not pay for cold pages, and
+        a first measure of the prompt evaluation speed."""
         try:
-            self.generate(GenerationRequest(prompt="def main():\n", max_tokens=2),
-                          threading.Event())
+            self.generate(GenerationRequest(prompt=_WARM_UP, max_tokens=2), threading.Event())
         except Exception:  # noqa: BLE001 - warm-up is best effort
             log.debug("warm-up failed", exc_info=True)
 
     def close(self) -> None:
         llm, self._llm = self._llm, None
         self._cached = []
+        self.places.clear()
         if llm is not None:
             llm.close()
 
@@ -183,6 +217,17 @@ class LocalEngine:
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text))
+
+    def estimate(self, request: GenerationRequest) -> tuple[int, float]:
+        """(prompt tokens that are not in any cache, prompt tokens per second): what evaluating
+        ``request`` would cost now."""
+        if self._llm is None:
+            return 0, 0.0
+        tokens = self._prompt_tokens(request)
+        if not self.kv_reuse:
+            return len(tokens), self.prompt_rate
+        cached = max(common_prefix(self._cached, tokens), self.places.best(tokens)[1])
+        return len(tokens) - cached, self.prompt_rate
 
     def _prompt_tokens(self, request: GenerationRequest) -> list[int]:
         llm = self._llm
@@ -247,18 +292,30 @@ class LocalEngine:
         return self._breaking
 
     def _reuse(self, tokens: list[int]) -> int:
-        """Drop the KV cache after the longest common prefix; returns its length."""
+        """Make the KV cache hold the longest cached prefix of ``tokens``; returns its length.
+
+        The live context's prefix, or a kept place's when that shares clearly more (see
+        ``places``). A move that would drop many cached tokens keeps them as a place first.
+        """
         llm = self._llm
-        common = 0
         if not self.kv_reuse:
             self._cached.clear()
             llm._ctx.kv_cache_seq_rm(-1, 0, -1)
             llm.n_tokens = 0
             return 0
-        for a, b in zip(self._cached, tokens, strict=False):
-            if a != b:
-                break
-            common += 1
+        common = common_prefix(self._cached, tokens)
+        place, kept = self.places.best(tokens)
+        if place is not None and kept >= common + MIN_TOKENS:
+            self._keep_live(common)
+            llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+            self._cached = []
+            if self.places.restore(place, llm._ctx.ctx, 0):
+                self._cached = list(place.tokens)
+                common = kept
+            else:
+                common = 0
+        else:
+            self._keep_live(common)
         if common == len(tokens):
             common -= 1  # re-evaluate the last token to get fresh logits
         common = max(common, 0)
@@ -267,6 +324,11 @@ class LocalEngine:
             del self._cached[common:]
         llm.n_tokens = common
         return common
+
+    def _keep_live(self, common: int) -> None:
+        """Keep the live cache as a place when the next prompt would drop much of it."""
+        if len(self._cached) - common >= MIN_TOKENS:
+            self.places.keep(self._llm._ctx.ctx, 0, self._cached)
 
     def _eval(self, tokens: list[int], cancel: threading.Event,
               deadline: float | None = None, batch: int = 0) -> bool:
@@ -296,6 +358,35 @@ class LocalEngine:
             i += step
         return True
 
+    def _drop_tail(self, n: int) -> None:
+        """Remove the last ``n`` tokens from the KV cache."""
+        keep = len(self._cached) - n
+        self._llm._ctx.kv_cache_seq_rm(-1, keep, -1)
+        del self._cached[keep:]
+        self._llm.n_tokens = keep
+
+    def _eval_all(self, tokens: list[int], cancel: threading.Event) -> list[np.ndarray] | None:
+        """Evaluate ``tokens`` in one batch; the logits after each (copies), or None when
+        cancelled (the batch is then dropped whole)."""
+        llm = self._llm
+        n_vocab = llm.n_vocab()
+        while True:
+            if cancel.is_set():
+                return None
+            llm._batch.set_batch(batch=tokens, n_past=llm.n_tokens, logits_all=True)
+            try:
+                llm._ctx.decode(llm._batch)
+            except RuntimeError:
+                if not self._abort.raised:
+                    raise
+                self._abort.clear()
+                continue
+            break
+        self._cached.extend(tokens)
+        llm.n_tokens += len(tokens)
+        return [np.ctypeslib.as_array(llm._ctx.get_logits_ith(i), shape=(n_vocab,)).copy()
+                for i in range(len(tokens))]
+
     def _generate(self, request: GenerationRequest, cancel: threading.Event) -> Generation:
         llm = self._llm
         t0 = time.perf_counter()
@@ -304,6 +395,10 @@ class LocalEngine:
         todo = tokens[common:]
         ok = self._eval(todo, cancel, request.deadline, request.eval_batch)
         t1 = time.perf_counter()
+        if ok and len(todo) >= 32:
+            rate = len(todo) / max(t1 - t0, 1e-6)
+            self.prompt_rate = rate if not self.prompt_rate else (
+                0.7 * self.prompt_rate + 0.3 * rate)
         gen = Generation(text="", stop_reason="cancelled", prompt_tokens=len(tokens),
                          evaluated_tokens=len(todo), prompt_ms=(t1 - t0) * 1000)
         if not ok:
@@ -320,6 +415,12 @@ class LocalEngine:
         deadline = request.deadline
         if request.decode_budget_s is not None:
             deadline = time.monotonic() + request.decode_budget_s
+        logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(n_vocab,))
+        lookup = Lookup(tokens) if request.draft_tokens > 0 else None
+        # Draft tokens evaluated beyond the output, each with the logits that follow it: the
+        # next token is always the argmax of the logits after the tokens really chosen, and a
+        # draft token is only taken when it is that argmax.
+        ahead: list[tuple[int, np.ndarray]] = []
         for _ in range(request.max_tokens):
             if cancel.is_set():
                 reason = "cancelled"
@@ -327,7 +428,6 @@ class LocalEngine:
             if deadline is not None and time.monotonic() > deadline:
                 reason = "time"
                 break
-            logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(n_vocab,))
             if request.require_text and gen.tokens == 0:
                 logits = logits.copy()
                 logits[self._breaking_tokens()] = -np.inf
@@ -351,13 +451,77 @@ class LocalEngine:
             if request.should_stop is not None and request.should_stop(text):
                 reason = "stop"  # this token ends the answer: no need to evaluate it
                 break
-            if not self._eval([tok], cancel):
-                reason = "cancelled"
-                break
+            if ahead and ahead[0][0] == tok:  # the draft was right: already evaluated
+                logits = ahead.pop(0)[1]
+                gen.accepted += 1
+                lookup.add(tok)
+                continue
+            if ahead:
+                self._drop_tail(len(ahead))
+                ahead = []
+            draft = lookup.draft(tok, request.draft_tokens) if lookup is not None else []
+            if not draft:
+                if not self._eval([tok], cancel):
+                    reason = "cancelled"
+                    break
+                logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(n_vocab,))
+            else:
+                after = self._eval_all([tok, *draft], cancel)
+                if after is None:
+                    reason = "cancelled"
+                    break
+                logits = after[0]
+                ahead = list(zip(draft, after[1:], strict=True))
+                gen.drafted += len(draft)
+            if lookup is not None:
+                lookup.add(tok)
+        if ahead:  # what the draft guessed beyond the answer is not kept
+            self._drop_tail(len(ahead))
         gen.text = text if reason != "length" else out.decode("utf-8", "ignore")
         gen.stop_reason = reason
         gen.decode_ms = (time.perf_counter() - t1) * 1000
         return gen
+
+
+class Lookup:
+    """Drafts from the context: the tokens that followed the latest earlier occurrence of the
+    last few tokens (prompt lookup decoding). Code repeats itself: names, calls, whole lines."""
+
+    NGRAMS = (3, 2)
+
+    def __init__(self, context: list[int]):
+        self.tokens = list(context)
+        self._last: dict[tuple[int, ...], int] = {}  # n-gram -> where its latest copy ends
+        for i in range(len(self.tokens)):
+            self._index(i + 1)
+
+    def _index(self, end: int) -> None:
+        for n in self.NGRAMS:
+            if end >= n:
+                self._last[tuple(self.tokens[end - n:end])] = end
+
+    def add(self, tok: int) -> None:
+        self.tokens.append(tok)
+        self._index(len(self.tokens))
+
+    def draft(self, tok: int, limit: int) -> list[int]:
+        """What followed the last n-gram ending in ``tok`` (not yet added), at most ``limit``."""
+        seq = self.tokens
+        for n in self.NGRAMS:
+            if len(seq) < n - 1:
+                continue
+            key = (*seq[len(seq) - (n - 1):], tok) if n > 1 else (tok,)
+            end = self._last.get(key)
+            if end is not None and end < len(seq):
+                return seq[end:end + limit]
+        return []
+
+
+_WARM_UP = (
+    "import os\nimport sys\n\n\ndef main(argv):\n    \"\"\"Print each argument's length.\"\"\"\n"
+    "    for arg in argv[1:]:\n        print(arg, len(arg), os.path.exists(arg))\n"
+    "    return 0\n\n\nif __name__ == \"__main__\":\n    sys.exit(main(sys.argv))\n"
+)
 
 
 def _first_stop(text: str, stops: tuple[str, ...]) -> int | None:
