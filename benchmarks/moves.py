@@ -2,7 +2,8 @@
 place left a few stops ago, in one run, beside the same server without the kept places.
 
     python benchmarks/moves.py [--model ID|PATH|realsize:NAME] [--threads N] [--rounds 3]
-                               [--chars 3] [--max-tokens 16] [--configs on,off]
+                               [--chars 3] [--pause-ms 500] [--max-tokens 16]
+                               [--configs on,full,off]
 
 Two files are open: a large one (``semver.js``) with places in several functions, and a second
 one (``text_document.py``). At each place a line's code after its indentation is cut out, as if
@@ -10,15 +11,17 @@ the user were about to write it. The editor then moves between places in groups 
 (two functions of the large file and one of the other file), ``--rounds`` times around each
 group: at each stop it types the line's next character and sends an Invoked inline completion,
 waits for the answer, and types ``--chars`` more characters, each followed by an Invoked request
-answered before the next key. The first request of a stop is a *new place* (first visit) or a
-*return* (the place was left two stops ago); the others are *in place*.
+answered before the next key; ``--pause-ms`` passes after each answer (the user reads, types).
+The first request of a stop is a *new place* (first visit) or a *return* (the place was left
+two stops ago); the others are *in place*.
 
 Printed per configuration: p50 of each kind, the ratios to in-place p50, in-place answers over
 the raw decode floor of as many tokens (llama-cpp-python in this process, after a prompt of the
 median prompt size), and the server's peak RSS beside the model size and the cache budget.
 
-Configurations: ``on`` (the defaults: kept places, fast first answer) and ``off``
-(``kvCacheMb`` 0 and ``completion.firstAnswerMs`` 0: only the live cache). Both run with the
+Configurations: ``on`` (the defaults: kept places, a first answer from a short window),
+``full`` (kept places, always the full window: ``completion.firstAnswerMs`` 0) and ``off``
+(``kvCacheMb`` 0 too: only the live cache). Both run with the
 completion cache and speculation off, so that every answer is the model's. ``realsize:NAME``
 builds or reuses a random-weight model of a real shape (``benchmarks/realsize.py``).
 """
@@ -58,6 +61,7 @@ GROUPS = (((0, 0.35), (0, 0.70), (1, 0.45)),
 
 CONFIGS = {
     "on": {},
+    "full": {"completion": {"firstAnswerMs": 0}},
     "off": {"kvCacheMb": 0, "completion": {"firstAnswerMs": 0}},
 }
 
@@ -178,8 +182,10 @@ async def run_config(config: str, args, texts: list[str], log_dir: Path) -> Resu
                     msg_id, ms = await type_and_ask(server, config, place, version)
                     result.samples.append(Sample(kind, ms, msg_id, pid))
                     for _ in range(args.chars):
+                        await asyncio.sleep(args.pause_ms / 1000)
                         msg_id, ms = await type_and_ask(server, config, place, version)
                         result.samples.append(Sample("in-place", ms, msg_id, pid))
+                    await asyncio.sleep(args.pause_ms / 1000)
                     print(f"[{config}] place {pid} {kind}: "
                           + " ".join(f"{s.latency_ms:.0f}" for s in result.samples[
                               -(args.chars + 1):]) + " ms", flush=True)
@@ -196,6 +202,8 @@ def summarize(res: Result, ms_tok: float) -> dict:
     p50 = {k: percentile([s.latency_ms for s in v], 50) for k, v in by.items()}
     evaluated = {k: percentile([res.records.get(s.id, {}).get("evaluatedTokens", float("nan"))
                                 for s in v], 50) for k, v in by.items()}
+    short = {k: sum((res.records.get(s.id) or {}).get("window") == "short" for s in v)
+             for k, v in by.items()}
     # In-place answers that decoded tokens, over the raw decode of as many tokens.
     ratios, tokens = [], []
     for s in by["in-place"]:
@@ -204,6 +212,7 @@ def summarize(res: Result, ms_tok: float) -> dict:
             ratios.append(s.latency_ms / (rec["tokens"] * ms_tok))
             tokens.append(rec["tokens"])
     return {"p50": p50, "n": {k: len(v) for k, v in by.items()}, "evaluated": evaluated,
+            "short": short,
             "floor_ratio": percentile(ratios, 50), "tokens": percentile(tokens, 50),
             "prompt": percentile([r.get("promptTokens", 0) for r in res.records.values()], 50),
             "rss": res.rss_mb}
@@ -240,6 +249,8 @@ async def main_async(args) -> int:
         ("new place / in-place", lambda s: _x(s["p50"]["new"], s["p50"]["in-place"])),
         ("evaluated tokens p50 in-place/return/new", lambda s: "/".join(
             fmt_ms(s["evaluated"][k]) for k in ("in-place", "return", "new"))),
+        ("short-window answers in-place/return/new", lambda s: "/".join(
+            str(s["short"][k]) for k in ("in-place", "return", "new"))),
         ("in-place / decode floor p50 (tokens)", lambda s: f"{s['floor_ratio']:.2f}x "
                                                            f"({fmt_ms(s['tokens'])})"),
         ("prompt tokens p50", lambda s: fmt_ms(s["prompt"])),
@@ -258,11 +269,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--rounds", type=int, default=3, help="visits of each group's places")
     p.add_argument("--chars", type=int, default=3, help="keys typed in place after arriving")
+    p.add_argument("--pause-ms", type=float, default=500,
+                   help="after each answer, before the next key (the user reads, types)")
     p.add_argument("--max-tokens", type=int, default=16)
     p.add_argument("--n-ctx", type=int, default=2048)
     p.add_argument("--kv-cache-mb", type=int, default=1024,
                    help="the server's default budget, for the RSS bound printed")
-    p.add_argument("--configs", default="on,off")
+    p.add_argument("--configs", default="on,full,off")
     p.add_argument("--log-dir", default=str(Path(tempfile.gettempdir()) / "slm-lsp-bench"))
     args = p.parse_args(argv)
     return asyncio.run(main_async(args))

@@ -214,7 +214,11 @@ class CompletionService:
         if rate <= 0:
             return None
         allowed = max(FIRST_ANSWER_MIN_TOKENS, int(rate * ms / 1000))
-        return allowed if todo > allowed else None
+        if todo <= allowed:
+            return None
+        # A power of two: the measured speed wanders, and a window that changed size at each
+        # request would change its head and never be found in the cache again.
+        return 1 << (allowed.bit_length() - 1)
 
     def warm(self, snap: Snapshot, cancel: threading.Event) -> None:
         """Evaluate the full prompt at ``snap`` (in idle time, after a first answer from a short
@@ -225,7 +229,7 @@ class CompletionService:
                               self.anchors)
         self.engine.generate(GenerationRequest(
             prompt=prompt.text, parts=prompt.parts, max_tokens=0,
-            deadline=time.monotonic() + PROMPT_DEADLINE_S, eval_batch=WARM_EVAL_BATCH), cancel)
+            eval_batch=WARM_EVAL_BATCH), cancel)  # no deadline: any request pre-empts it
 
     def cached(self, snap: Snapshot) -> str | None:
         if not self.settings.completion.cache:

@@ -1,0 +1,67 @@
+"""A first answer at a new place comes from a short window when the full prompt would take too
+long; the full window is then evaluated in the background, and the next request there uses it
+and evaluates only what changed. Real model (the embedded SmolLM2), real tree-sitter."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from slm_lsp.completion.pipeline import CompletionService, Snapshot
+from slm_lsp.documents import Document
+from slm_lsp.models.registry import choose_model
+from slm_lsp.settings import resolve
+
+pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
+
+SOURCE = (Path(__file__).resolve().parents[2] / "slm_lsp" / "engine" / "local.py").read_text(
+    encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def service():
+    from slm_lsp.engine.local import LocalEngine
+
+    choice = choose_model("")
+    engine = LocalEngine(str(choice.path), choice.format, n_ctx=2048)
+    engine.load()
+    settings, problems = resolve({"completion": {"firstAnswerMs": 1000, "maxTokens": 4},
+                                  "context": {"prefixTokens": 384}})
+    assert not problems
+    yield CompletionService(engine, choice.format, settings)
+    engine.close()
+
+
+def _snap(text: str, offset: int) -> Snapshot:
+    doc = Document(uri="file:///w/local.py", text=text, version=1, language_id="python")
+    return Snapshot.of(doc, offset, invoked=True, path="local.py")
+
+
+def test_a_slow_prompt_gets_a_short_window_first_then_the_full_one(service) -> None:
+    engine = service.engine
+    # Where a model evaluates 100 prompt tokens a second (a 1.3B model on a busy laptop), a
+    # second of prompt is about 100 tokens: the 384-token window does not fit.
+    engine.prompt_rate = 100.0
+    offset = SOURCE.index("    def _eval(") + len("    def _e")
+    first = service.complete(_snap(SOURCE, offset), threading.Event())
+    assert first is not None and first.window == "short"
+    assert first.generation.prompt_tokens <= 100
+    assert first.generation.evaluated_tokens <= 100
+
+    service.warm(_snap(SOURCE, offset), threading.Event())  # what the scheduler does when idle
+    engine.prompt_rate = 100.0
+    typed = SOURCE[:offset] + "v" + SOURCE[offset:]
+    nxt = service.complete(_snap(typed, offset + 1), threading.Event())
+    assert nxt is not None and nxt.window == "full"
+    assert nxt.generation.prompt_tokens > 2 * first.generation.prompt_tokens
+    assert nxt.generation.evaluated_tokens <= 8
+
+
+def test_a_prompt_that_fits_in_time_is_evaluated_whole(service) -> None:
+    service.engine.prompt_rate = 100_000.0
+    offset = SOURCE.index("    def _reuse(") + len("    def _r")
+    result = service.complete(_snap(SOURCE, offset), threading.Event())
+    assert result is not None and result.window == "full"
+    assert result.generation.prompt_tokens > 150
