@@ -326,8 +326,10 @@ class LocalEngine:
         return common
 
     def _keep_live(self, common: int) -> None:
-        """Keep the live cache as a place when the next prompt would drop much of it."""
-        if len(self._cached) - common >= MIN_TOKENS:
+        """Keep the live cache as a place when the next prompt goes elsewhere: it would drop
+        most of it (typing in place drops only the cursor's line and the last answer)."""
+        dropped = len(self._cached) - common
+        if dropped >= MIN_TOKENS and common < len(self._cached) // 2:
             self.places.keep(self._llm._ctx.ctx, 0, self._cached)
 
     def _eval(self, tokens: list[int], cancel: threading.Event,

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 # A move that would drop at least this many cached tokens keeps them as a place first;
 # a kept place is restored when it shares at least this many more tokens than the live cache.
-MIN_TOKENS = 48
+MIN_TOKENS = 16
 MAX_PLACES = 32
 
 
