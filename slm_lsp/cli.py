@@ -124,7 +124,7 @@ def _setup_logs(args: argparse.Namespace, default: str) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .server import create_server
+    from .setup import create_server
     from .transport import serve_stdio
 
     _setup_logs(args, "info")

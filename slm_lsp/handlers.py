@@ -8,7 +8,6 @@ import uuid
 from lsprotocol import types
 from pygls.capabilities import get_capability
 
-from .actions.handlers import register as register_actions
 from .completion.items import classic_item, completion_list, supports_edit_range_default
 from .logs import ClientLogHandler
 from .server import SlmServer
@@ -48,7 +47,7 @@ def register(server: SlmServer) -> None:
         problems = ls.apply_settings()
         if options is not None and not isinstance(options, dict):
             problems.append("initializationOptions must be an object")
-        ls._init_problems = problems  # reported once the client can show messages
+        ls.init_problems = problems
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: SlmServer, params: types.InitializedParams) -> None:
@@ -57,7 +56,7 @@ def register(server: SlmServer) -> None:
         handler = ClientLogHandler(ls.log_to_client, asyncio.get_running_loop())
         handler.setFormatter(logging.Formatter("%(message)s"))
         logging.getLogger("slm_lsp").addHandler(handler)
-        _report(ls, getattr(ls, "_init_problems", []))
+        _report(ls, ls.init_problems)
         ls.start_index()
         ls.run_task(_start(ls))
 
@@ -186,7 +185,6 @@ def register(server: SlmServer) -> None:
         ls.scheduler.cancel_all()
         ls.host.shutdown()
 
-    register_actions(server)
 
 
 async def _pull_configuration(ls: SlmServer) -> dict | None:

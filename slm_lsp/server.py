@@ -1,7 +1,8 @@
-"""The language server: registers features and translates between LSP and the pipeline.
+"""The language server's state: settings, documents, the engine and the completion pipeline.
 
-No completion logic lives here; handlers copy what they need from the documents, hand it to the
-pipeline on the inference thread, and turn the answer into LSP types in the client's encoding.
+``setup.create_server`` builds it and registers the handlers. No completion logic lives here;
+handlers copy what they need from the documents, hand it to the pipeline on the inference
+thread, and turn the answer into LSP types in the client's encoding.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ class SlmServer(LanguageServer):
         self.scheduler = Scheduler(self.host)
         self.service: CompletionService | None = None
         self.index: SymbolIndex | None = None
-        self.actions: Actions  # set by actions.handlers.register()
+        self.actions: Actions  # set by setup.create_server()
+        self.init_problems: list[str] = []  # reported once the client can show messages
         self._tasks: set[asyncio.Task] = set()
         self._hinted = False
         self._root_refused = False
@@ -270,13 +272,4 @@ class SlmServer(LanguageServer):
         if now - self._last_retry >= REMOTE_RETRY_S:
             self._last_retry = now
             self.run_task(self.load_model(quiet=True))
-
-
-def create_server(*, cli_model: str | None = None, cli_layer: dict | None = None) -> SlmServer:
-    """A fresh server with every feature registered."""
-    from .handlers import register
-
-    server = SlmServer(cli_model=cli_model, cli_layer=cli_layer)
-    register(server)
-    return server
 

@@ -9,7 +9,6 @@ import asyncio
 from lsprotocol import types
 
 from ..server import SlmServer
-from .feature import Actions
 from .lsp import (
     COMMAND,
     KIND_DOCSTRING,
@@ -38,8 +37,7 @@ def _cancel_with_request(ls: SlmServer) -> None:
 
 
 def register(server: SlmServer) -> None:
-    """Add the code actions to ``server`` (its state lives in ``server.actions``)."""
-    server.actions = Actions(server)
+    """Add the code actions to ``server`` (their state lives in ``server.actions``)."""
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
         code_action_kinds=[KIND_FIX, KIND_DOCSTRING, KIND_TESTS, KIND_EXTRACT_FUNCTION,

@@ -27,24 +27,9 @@ ECHO_SERVER = [sys.executable, str(Path(__file__).with_name("echo_server.py"))]
 REAL_SERVER = [sys.executable, "-m", "slm_lsp"]
 
 
-def real_server_available() -> bool:
-    """True once ``slm_lsp/server.py`` exists and defines ``create_server``."""
-    path = REPO / "slm_lsp" / "server.py"
-    if not path.exists() or not (REPO / "slm_lsp" / "__main__.py").exists():
-        return False
-    return "def create_server" in path.read_text(encoding="utf-8")
-
-
 SERVERS = [
     pytest.param(ECHO_SERVER, id="echo"),
-    pytest.param(
-        REAL_SERVER,
-        id="slm_lsp",
-        marks=pytest.mark.skipif(
-            not real_server_available(),
-            reason="slm_lsp.server.create_server is not there yet",
-        ),
-    ),
+    pytest.param(REAL_SERVER, id="slm_lsp"),
 ]
 
 
