@@ -42,7 +42,7 @@ def make_engine(settings: Settings) -> tuple[Engine, PromptFormat, ModelChoice |
     """Build (not load) the engine the settings ask for."""
     backend = settings.backend
     if backend.type != "local":
-        from .remote import make_remote_engine, remote_format
+        from .factory import make_remote_engine, remote_format
 
         fmt = remote_format(backend, settings.model)
         return make_remote_engine(backend, fmt), fmt, None

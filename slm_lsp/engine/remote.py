@@ -1,6 +1,6 @@
 """Remote backends: the Engine protocol over HTTP, for a team's shared inference server.
 
-``make_remote_engine(settings.backend, fmt)`` returns the engine for ``backend.type``:
+``factory.make_remote_engine(settings.backend, fmt)`` returns the engine for ``backend.type``:
 
 - ``llama-server`` (llama.cpp's server): ``/infill`` with the structured prefix, suffix and
   snippets, so the server renders FIM with its own model's tokens; ``/completion`` with our
@@ -32,13 +32,12 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import PurePosixPath
 from typing import Any
 
 import attrs
 
-from ..models.registry import PromptFormat, Registry, format_from_name, load_registry
-from ..settings import BackendSettings, Settings
+from ..models.registry import PromptFormat
+from ..settings import BackendSettings
 from .base import EngineError, Generation, GenerationRequest, ModelInfo, StopReason
 from .http import HttpClient, Response, snippet
 
@@ -311,47 +310,3 @@ def _cut_pieces(pieces: list[str], length: int) -> list[str]:
         out.append(piece)
         used += len(piece)
     return out
-
-
-def make_remote_engine(backend: BackendSettings, fmt: PromptFormat) -> RemoteEngine:
-    """The engine for ``backend.type`` (``llama-server``, ``openai`` or ``ollama``).
-
-    Nothing is contacted until ``load()`` (a health check) or ``generate()``. An empty
-    ``backend.url`` means the server type's usual local address (``DEFAULT_URLS``)."""
-    if backend.type == "llama-server":
-        from .llama_server import LlamaServerEngine as cls
-    elif backend.type == "openai":
-        from .openai import OpenAIEngine as cls
-    elif backend.type == "ollama":
-        from .ollama import OllamaEngine as cls
-    else:
-        raise EngineError(f"backend.type {backend.type!r} is not a remote backend "
-                          "(llama-server, openai or ollama)")
-    return cls(backend, fmt)
-
-
-def remote_format(backend: BackendSettings, model: str = "",
-                  registry: Registry | None = None) -> PromptFormat:
-    """The prompt format of the server's model: ``model`` (``settings.model``) when it is a
-    ``models.toml`` id, else guessed from ``backend.model``'s name (``qwen2.5-coder:1.5b-base``,
-    ``Qwen/Qwen2.5-Coder-1.5B``, ``deepseek-coder-1.3b-base.Q4_K_M.gguf`` ...), else ``plain``.
-    (llama-server renders FIM itself through ``/infill``, whatever this says.)"""
-    registry = registry or load_registry()
-    if model in registry.models:
-        return registry.format_of(model)
-    for name in (backend.model, model):
-        if name:
-            guess = format_from_name(PurePosixPath(name.replace(":", "-")).name, registry)
-            return guess or registry.formats["plain"]
-    return registry.formats["plain"]
-
-
-def remote_engine_for(settings: Settings) -> RemoteEngine | None:
-    """The engine ``settings.backend`` asks for, not yet loaded; None when it is ``local``.
-
-    The server calls this whenever the ``backend`` settings change, closes the old engine, then
-    runs ``engine.load(progress)`` in a worker thread (a health check; ``EngineError`` says what
-    is wrong in one line)."""
-    if settings.backend.type == "local":
-        return None
-    return make_remote_engine(settings.backend, remote_format(settings.backend, settings.model))

@@ -9,14 +9,10 @@ import time
 import pytest
 
 from slm_lsp.engine.base import EngineError
+from slm_lsp.engine.factory import make_remote_engine, remote_format
+from slm_lsp.engine.host import make_engine
 from slm_lsp.engine.http import HttpClient
-from slm_lsp.engine.remote import (
-    first_stop,
-    make_remote_engine,
-    remote_engine_for,
-    remote_format,
-    sse_events,
-)
+from slm_lsp.engine.remote import first_stop, sse_events
 
 from .backend_helpers import backend, fim_request
 from .real_server import free_port
@@ -112,16 +108,16 @@ def test_remote_format(settings_model, server_model, family):
     assert fmt.name == family
 
 
-def test_remote_engine_for_settings():
+def test_the_engine_factory_builds_the_backend_the_settings_name():
     from slm_lsp.settings import resolve
 
     settings, problems = resolve({"backend": {"type": "ollama", "url": "http://10.0.0.5:11434",
                                               "model": "qwen2.5-coder:1.5b-base"}})
     assert not problems
-    eng = remote_engine_for(settings)
-    assert eng is not None and eng.type == "ollama" and eng.fmt.name == "qwen"
+    eng, fmt, choice = make_engine(settings)
+    assert eng.type == "ollama" and eng.fmt.name == "qwen" and fmt.name == "qwen"
     assert eng.client.url == "http://10.0.0.5:11434"
-    assert remote_engine_for(resolve()[0]) is None
+    assert choice is None  # no local model is chosen for a remote backend
 
 
 def test_token_budgets_do_not_wait_for_a_server_that_is_down(llama_double, qwen):

@@ -9,8 +9,9 @@ import attrs
 import pytest
 
 from slm_lsp.engine.base import EngineError, GenerationRequest, Snippet
+from slm_lsp.engine.factory import make_remote_engine
 from slm_lsp.engine.llama_server import LlamaServerEngine
-from slm_lsp.engine.remote import CALIBRATION_SAMPLES, make_remote_engine
+from slm_lsp.engine.remote import CALIBRATION_SAMPLES
 
 from .backend_helpers import backend, cancel_after, cancel_once_text_came, fim_request
 

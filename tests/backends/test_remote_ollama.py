@@ -8,8 +8,9 @@ import time
 import pytest
 
 from slm_lsp.engine.base import EngineError
+from slm_lsp.engine.factory import make_remote_engine
 from slm_lsp.engine.ollama import OllamaEngine
-from slm_lsp.engine.remote import CHARS_PER_TOKEN, make_remote_engine
+from slm_lsp.engine.remote import CHARS_PER_TOKEN
 
 from .backend_helpers import OLLAMA_MODEL, backend, cancel_once_text_came, fim_request
 

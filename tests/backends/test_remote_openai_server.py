@@ -9,8 +9,8 @@ import time
 import pytest
 
 from slm_lsp.engine.base import EngineError, GenerationRequest
+from slm_lsp.engine.factory import make_remote_engine
 from slm_lsp.engine.openai import OpenAIEngine
-from slm_lsp.engine.remote import make_remote_engine
 
 from .backend_helpers import backend, cancel_after
 from .real_server import RealServer
