@@ -2,7 +2,7 @@
 
 Each model file present is checked as the server would load it: a complete GGUF, the pinned
 size and SHA-256 where ``models.toml`` has them, and its prompt format against its vocabulary
-(``models.vocab``, the check the engine runs at load).
+(``models.format_check``, the check the engine runs at load).
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ def check_model_file(label: str, path: Path, fmt: PromptFormat | None,
     ``fmt`` None: the format comes from the vocabulary (a user's file named by path).
     """
     from .engine.base import ModelLoadError
-    from .models import gguf_check, vocab
+    from .models import gguf_check
+    from .models.format_check import check_file
 
     again = (f"slm-lsp models remove {spec.id} && slm-lsp models pull {spec.id}"
              if spec is not None and spec.repo else "")
@@ -64,7 +65,7 @@ def check_model_file(label: str, path: Path, fmt: PromptFormat | None,
         _line(None, f"{label}: not verified (models.toml pins no SHA-256 for this file, and "
               "it was not pulled by slm-lsp)", again and f"to have it verified: {again}")
     try:
-        found = vocab.check_file(str(path), fmt, model=spec.id if spec else "")
+        found = check_file(str(path), fmt, model=spec.id if spec else "")
     except ModelLoadError as exc:
         fix = again or "name the model's own format: slm-lsp models add PATH --format FORMAT"
         if spec is not None and spec.repo:
@@ -101,7 +102,7 @@ def _pulling() -> None:
 def run_doctor(settings: Settings) -> int:
     """Print one line per check; exit 1 if something needed for completions is broken."""
     from .models.recommend import for_this_machine
-    from .models.store import user_models
+    from .models.registry import user_models
 
     failed = False
     _line(sys.version_info >= (3, 10), f"Python {sys.version.split()[0]}",

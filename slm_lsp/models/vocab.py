@@ -171,26 +171,3 @@ def resolve(path: str, fmt: PromptFormat | None, tokenize: Tokenize,
         reason += ("; its vocabulary lacks the repository markers "
                    f"{_quoted(repo_markers(fmt))}, so snippets go in comments")
     return FormatChoice(narrowed, reason)
-
-
-def check_file(path: str, fmt: PromptFormat | None, model: str = "") -> FormatChoice:
-    """Load the vocabulary of the GGUF at ``path`` exactly as the engine does (llama.cpp,
-    ``vocab_only``) and resolve its format: ``fmt`` checked, or detected when None.
-
-    For ``doctor`` and ``models add``. Raises ``ModelLoadError`` (``FormatMismatch`` when the
-    format does not fit) with a one-line message.
-    """
-    try:
-        from ..engine.local import LocalEngine
-    except ImportError as exc:
-        raise ModelLoadError(f"cannot read the vocabulary of {path}: {exc}") from None
-    plain = load_registry().formats["plain"]
-    engine = LocalEngine(str(path), fmt or plain, name=model or PurePath(path).name,
-                         detect_format=fmt is None)
-    try:
-        engine.load_vocab()
-        return FormatChoice(engine.fmt, engine.format_reason)
-    except ImportError as exc:
-        raise ModelLoadError(f"cannot read the vocabulary of {path}: {exc}") from None
-    finally:
-        engine.close()

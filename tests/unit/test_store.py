@@ -18,7 +18,7 @@ import pytest
 
 from slm_lsp.engine.base import ModelLoadError
 from slm_lsp.models import commands, gguf_check, recommend, store
-from slm_lsp.models.registry import ModelSpec, embedded_model_path, load_registry
+from slm_lsp.models.registry import ModelSpec, embedded_model_path, load_registry, user_models
 
 SMOL = embedded_model_path()
 SMOL_SPEC = load_registry().models["smollm2-135m"]
@@ -375,11 +375,11 @@ def test_a_users_gguf_is_added_listed_and_forgotten(tmp_path):
     spec, why = store.add(SMOL, "plain", id="my-smol")
     assert why == "named for this model"
     assert spec.file == str(SMOL.resolve()) and spec.context == 8192
-    assert store.user_models()["my-smol"] == spec
+    assert user_models()["my-smol"] == spec
     assert store.path(spec) == SMOL.resolve()
     assert store.find("my-smol") == spec
     assert store.remove(spec) == [] and SMOL.exists()
-    assert "my-smol" not in store.user_models()
+    assert "my-smol" not in user_models()
 
 
 def test_a_gguf_without_the_formats_fim_tokens_is_refused(tmp_path):
@@ -391,14 +391,14 @@ def test_a_gguf_without_the_formats_fim_tokens_is_refused(tmp_path):
         store.add(_copy(SMOL, tmp_path / "half.gguf", 49_000_000), "plain")
     with pytest.raises(store.AddError, match="built-in"):
         store.add(SMOL, "plain", id="deepseek-coder-1.3b-base")
-    assert store.user_models() == {}
+    assert user_models() == {}
 
 
 def test_a_users_gguf_without_a_format_gets_the_one_its_vocabulary_shows():
     pytest.importorskip("llama_cpp")
     spec, why = store.add(SMOL)
     assert spec.format == "plain" and "none of the FIM markers" in why
-    assert store.user_models()[spec.id] == spec
+    assert user_models()[spec.id] == spec
 
 
 @pytest.mark.parametrize(("ram", "cores", "expected"), [

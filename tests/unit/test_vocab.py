@@ -11,6 +11,7 @@ import pytest
 
 from slm_lsp.engine.base import ModelLoadError
 from slm_lsp.models import vocab
+from slm_lsp.models.format_check import check_file
 from slm_lsp.models.registry import load_registry
 
 FORMATS = load_registry().formats
@@ -112,22 +113,22 @@ def neutral(tmp_path):
 ])
 def test_real_vocabularies_under_neutral_names_get_their_fim_format(neutral, name, file_name,
                                                                    expected, markers):
-    choice = vocab.check_file(str(neutral(name, file_name)), None)
+    choice = check_file(str(neutral(name, file_name)), None)
     assert choice.fmt.name == expected
     assert (choice.fmt.fim_prefix, choice.fmt.fim_suffix, choice.fmt.fim_middle) == markers
     assert "as single special tokens" in choice.reason or "metadata" in choice.reason
 
 
 def test_a_vocabulary_without_fim_markers_gets_plain(neutral):
-    choice = vocab.check_file(str(neutral("llama-spm", "model.gguf")), None)
+    choice = check_file(str(neutral("llama-spm", "model.gguf")), None)
     assert choice.fmt.name == "plain"
 
 
 def test_a_named_format_is_checked_against_the_real_vocabulary(neutral):
     path = neutral("deepseek-coder", "model.gguf")
-    assert vocab.check_file(str(path), FORMATS["deepseek"]).fmt.name == "deepseek"
+    assert check_file(str(path), FORMATS["deepseek"]).fmt.name == "deepseek"
     with pytest.raises(vocab.FormatMismatch, match="'<fim_prefix>'.*'deepseek' format"):
-        vocab.check_file(str(path), FORMATS["starcoder2"], model="starcoder2-3b")
+        check_file(str(path), FORMATS["starcoder2"], model="starcoder2-3b")
 
 
 def test_fim_token_ids_in_a_real_ggufs_metadata_are_read(neutral, tmp_path):
@@ -146,6 +147,6 @@ def test_fim_token_ids_in_a_real_ggufs_metadata_are_read(neutral, tmp_path):
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
-    choice = vocab.check_file(str(out), None)
+    choice = check_file(str(out), None)
     assert choice.fmt.name == "starcoder2"
     assert choice.reason.startswith("its GGUF metadata names the FIM tokens '<fim_prefix>'")
