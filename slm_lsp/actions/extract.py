@@ -1,4 +1,4 @@
-"""Extract function, decided by the syntax tree (and the helpers extract variable shares).
+"""Extract function, decided by the syntax tree.
 
 Pure: the document's bytes and tree in, a ``Plan`` (or the reason there is none) out; the edits
 for a name are ``extract_edits``. The tree decides everything that can be decided: which
@@ -17,51 +17,25 @@ import attrs
 
 from ..syntax.tree import ancestors
 from . import flow
+from .extract_basics import BLOCKS, Refused, escape_reason, indent_at, line_start, trim
 from .extract_types import declared_types, is_copy, param_types
 from .flow import FAMILY, FUNCTIONS, LOOPS, Flow
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Tree
 
-BLOCKS = {
-    "python": {"module", "block"},
-    "js": {"program", "statement_block", "switch_case", "switch_default"},
-    "go": {"source_file", "statement_list"},
-    "rust": {"source_file", "block"},
-}
 ROOTS = {"module", "program", "source_file"}
 _STRINGS = {"string", "template_string", "raw_string_literal", "string_literal",
             "interpreted_string_literal"}
-# Expressions that can be named (extract variable), by family.
-
-class Refused(ValueError):
-    """The selection cannot be extracted safely; the message says why, for the user."""
 
 
 def _text(node: Node | None) -> str:
     return node.text.decode("utf-8", "replace") if node is not None and node.text else ""
 
 
-def line_start(data: bytes, byte: int) -> int:
-    return data.rfind(b"\n", 0, byte) + 1
-
-
-def indent_at(data: bytes, byte: int) -> str:
-    start = line_start(data, byte)
-    line = data[start:byte]
-    return line[: len(line) - len(line.lstrip(b" \t"))].decode()
-
-
-def trim(data: bytes, a: int, b: int) -> tuple[int, int]:
-    """The selection without the white space around it."""
-    while a < b and data[a:a + 1] in (b" ", b"\t", b"\n", b"\r"):
-        a += 1
-    while b > a and data[b - 1:b] in (b" ", b"\t", b"\n", b"\r"):
-        b -= 1
-    return a, b
-
-
 # -- what the selection holds ------------------------------------------------------------------
+
+
 def selected_statements(tree: Tree, data: bytes, a: int, b: int, language_id: str
                         ) -> list[Node] | None:
     """The run of sibling statements that the selection covers exactly (comments around them
@@ -201,14 +175,6 @@ def _loop_around(node: Node, function: Node | None, family: str) -> Node | None:
         if n.type in LOOPS[family]:
             found = n
     return found
-
-
-def escape_reason(f: Flow) -> str:
-    words = {"return": "`return`", "yield": "`yield`", "break": "`break`",
-             "continue": "`continue`", "?": "the `?` operator", "goto": "`goto`",
-             "fallthrough": "`fallthrough`"}
-    what = ", ".join(words.get(e, e) for e in f.escapes)
-    return f"the selection contains {what}, which would leave the new function instead"
 
 
 def plan_function(tree: Tree, data: bytes, a: int, b: int, language_id: str, *,

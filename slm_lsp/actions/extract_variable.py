@@ -12,7 +12,7 @@ import attrs
 
 from ..syntax.tree import ancestors
 from . import flow
-from .extract import BLOCKS, Refused, escape_reason, indent_at, line_start, trim
+from .extract_basics import BLOCKS, Refused, escape_reason, indent_at, line_start, trim
 from .flow import FAMILY
 
 if TYPE_CHECKING:
