@@ -101,7 +101,6 @@ class Document:
     tree: Tree | None = None
     _line_starts: list[int] = attrs.Factory(list)
     _parser: object | None = None
-    _data: bytes = b""
 
     def __attrs_post_init__(self) -> None:
         self._parser = new_parser(self.language_id)
@@ -227,14 +226,11 @@ class Document:
     def _parse(self, old_tree: Tree | None) -> None:
         if self._parser is None or len(self.text) > MAX_PARSE_BYTES:
             self.tree = None  # (each code point is at least one UTF-8 byte)
-            self._data = b""
             return
         data = self.text.encode("utf-8", "surrogatepass")
         if len(data) > MAX_PARSE_BYTES:
             self.tree = None
-            self._data = b""
             return
-        self._data = data
         try:
             self.tree = (
                 self._parser.parse(data, old_tree) if old_tree else self._parser.parse(data)

@@ -66,11 +66,6 @@ class Chunk:
     usage: dict[str, float] = attrs.Factory(dict)  # Generation fields the server reported
 
 
-def estimate_tokens(text: str) -> int:
-    """The token count guessed from the length, for servers without a tokenizer endpoint."""
-    return math.ceil(len(text) / CHARS_PER_TOKEN)
-
-
 def want_logprobs(request: GenerationRequest) -> bool:
     """Whether to ask the server for logprobs: they cost (2.3x the decode time on
     llama-cpp-python's server), so a request may say it does not need them (``logprobs``)."""

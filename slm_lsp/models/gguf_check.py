@@ -255,18 +255,6 @@ def context_length(metadata: dict[str, Any]) -> int:
     return int(value) if isinstance(value, int) else 0
 
 
-def read_vocabulary(path: str | os.PathLike[str]) -> tuple[list[str], list[int]]:
-    """The token strings and token types (1 normal, 3 control, 4 user-defined...) of a GGUF."""
-    header = read_header(path, keep_arrays=("tokenizer.ggml.tokens", "tokenizer.ggml.token_type"))
-    tokens = header.metadata.get("tokenizer.ggml.tokens")
-    types = header.metadata.get("tokenizer.ggml.token_type")
-    if not isinstance(tokens, list):
-        return [], []
-    if not isinstance(types, list) or len(types) != len(tokens):
-        types = [1] * len(tokens)
-    return tokens, types
-
-
 def check_gguf(
     path: str | os.PathLike[str], expected_size: int = 0, expected_sha256: str = ""
 ) -> None:

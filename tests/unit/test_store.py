@@ -66,8 +66,6 @@ def test_metadata_gives_architecture_ids_and_context():
     assert meta["tokenizer.ggml.bos_token_id"] == 1
     assert meta["tokenizer.ggml.eos_token_id"] == 2
     assert gguf_check.context_length(meta) == 8192
-    tokens, types = gguf_check.read_vocabulary(SMOL)
-    assert len(tokens) == 49152 and tokens[0] == "<|endoftext|>" and types[0] == 3
 
 
 @pytest.mark.parametrize("keep", [1000, 1_000_000, 60_000_000, SMOL_SPEC.size - 1])
