@@ -11,14 +11,12 @@ import re
 
 import attrs
 
-from ..completion import postprocess as pp
+from ..completion import postprocess
 from ..documents import char_offset, utf8_offset
 from ..syntax.languages import LINE_COMMENT, new_parser
-from . import docstring as ds
-from . import fix as fx
-from . import scaffold as sc
+from . import docstring, fix, scaffold
 from .drafter import Drafter
-from .targets import Definition, definition_at, definitions
+from .targets import ActionTarget, definition_at, definitions
 
 MAX_MODEL_TESTS = 4
 
@@ -63,7 +61,7 @@ def _parse(text: str, language_id: str):
 
 def _errors(text: str, language_id: str) -> int:
     parser = new_parser(language_id)
-    return pp.error_count(parser, text) if parser is not None else 0
+    return postprocess.error_count(parser, text) if parser is not None else 0
 
 
 # -- fix ---------------------------------------------------------------------------------------
@@ -92,7 +90,7 @@ def compute_fix(text: str, language_id: str, a: int, b: int, message: str,
                 drafter: Drafter) -> Outcome:
     """A rewrite of the statement around ``[a, b)`` that addresses ``message``."""
     tree, _ = _parse(text, language_id)
-    block = fx.find_block(text, tree, a, b)
+    block = fix.find_block(text, tree, a, b)
     original = block.text_of(text)
     if not drafter.available:
         return Outcome(refusal="no safe fix found: the model is not available")
@@ -104,16 +102,16 @@ def compute_fix(text: str, language_id: str, a: int, b: int, message: str,
             return False
         done = full[:full.rfind("\n")]
         return done.count("\n") + 1 >= limit or \
-            len(pp.cut_block(done, "", limit).rstrip()) < len(done.rstrip())
+            len(postprocess.cut_block(done, "", limit).rstrip()) < len(done.rstrip())
 
     if drafter.is_fim:
-        head, tail = fx.fim_parts(text, block, message, language_id)
+        head, tail = fix.fim_parts(text, block, message, language_id)
         raw = drafter.draft(head, tail, max_tokens=16 + 3 * len(original) // 2)
     else:
-        raw = drafter.draft(fx.plain_prompt(text, block, message, language_id), None,
+        raw = drafter.draft(fix.plain_prompt(text, block, message, language_id), None,
                             max_tokens=16 + 3 * len(original) // 2, should_stop=leaves_block)
-    candidate = fx.shape(raw, block, original, drafter.fmt.markers if drafter.fmt else ())
-    reason = fx.check(text, tree, block, candidate, language_id)
+    candidate = fix.shape(raw, block, original, drafter.fmt.markers if drafter.fmt else ())
+    reason = fix.check(text, tree, block, candidate, language_id)
     if not reason and _mostly_comments(candidate, language_id):
         reason = "the model wrote comments, not code"
     if reason:
@@ -134,16 +132,16 @@ def compute_docstring(text: str, language_id: str, offset: int, drafter: Drafter
     if language_id == "python" and d.one_line:
         return Outcome(refusal=f"{d.name} has its body on the signature's line")
     body, start = char_offset(data, d.body_byte), char_offset(data, d.start_byte)
-    style = ds.detect_style(text) if language_id == "python" else "google"
-    unit = pp.detect_indent_unit(text[:20000])
-    head, tail = ds.opening(d, language_id, text=text, body_offset=body, start_offset=start)
+    style = docstring.detect_style(text) if language_id == "python" else "google"
+    unit = postprocess.detect_indent_unit(text[:20000])
+    head, tail = docstring.opening(d, language_id, text=text, body_offset=body, start_offset=start)
     raw = drafter.draft(head, tail if drafter.is_fim else None,
-                        stops=ds.stops_for(language_id), max_tokens=64)
-    summary = ds.clean_summary(raw)
+                        stops=docstring.stops_for(language_id), max_tokens=64)
+    summary = docstring.clean_summary(raw)
     baseline = _errors(text, language_id)
     for attempt in ((summary, "model"), ("", "skeleton")) if summary else (("", "skeleton"),):
-        ins = ds.render(d, language_id, attempt[0], text=text, body_offset=body,
-                        start_offset=start, style=style, unit=unit)
+        ins = docstring.render(d, language_id, attempt[0], text=text, body_offset=body,
+                               start_offset=start, style=style, unit=unit)
         after = text[:ins.offset] + ins.text + text[ins.offset:]
         if _errors(after, language_id) <= baseline:
             return Outcome(changes=(TextChange(ins.offset, ins.offset, ins.text),),
@@ -152,20 +150,20 @@ def compute_docstring(text: str, language_id: str, offset: int, drafter: Drafter
 
 
 # -- tests ---------------------------------------------------------------------------------------
-def _test_head(d: Definition, p: sc.TestPlan, source: str, names: list[str]) -> str:
+def _test_head(d: ActionTarget, p: scaffold.TestPlan, source: str, names: list[str]) -> str:
     """What a plain model continues: the code under test, then the test's opening."""
-    opening = sc.wrap_test(d, p, "\x00").split("\x00", 1)[0]
-    imports = sc.header(p, names) if p.framework != "rust" else ""
+    opening = scaffold.wrap_test(d, p, "\x00").split("\x00", 1)[0]
+    imports = scaffold.header(p, names) if p.framework != "rust" else ""
     if p.framework == "rust":
         opening = f"#[cfg(test)]\nmod tests {{\n    use super::*;\n\n{opening}"
-    return f"{source.rstrip()}\n\n\n{imports}\n{opening}{sc.body_indent(p)}"
+    return f"{source.rstrip()}\n\n\n{imports}\n{opening}{scaffold.body_indent(p)}"
 
 
-def _accept_body(raw: str, d: Definition, p: sc.TestPlan) -> str:
+def _accept_body(raw: str, d: ActionTarget, p: scaffold.TestPlan) -> str:
     """The model's test body, indented and checked, or "" when it is not usable."""
-    indent = sc.body_indent(p)
+    indent = scaffold.body_indent(p)
     lines = (indent + raw.replace("\r", "").lstrip(" \t")).split("\n")
-    body = pp.cut_block("\n".join(lines), "", 12).rstrip()
+    body = postprocess.cut_block("\n".join(lines), "", 12).rstrip()
     if p.language_id != "python":
         body = "\n".join(ln for ln in body.split("\n") if ln.startswith(indent) or
                          not ln.strip())
@@ -184,7 +182,7 @@ def _parses(text: str, language_id: str, baseline: int = 0) -> bool:
     return _errors(text, language_id) <= baseline
 
 
-def compute_tests(text: str, language_id: str, offset: int | None, plan: sc.TestPlan,
+def compute_tests(text: str, language_id: str, offset: int | None, plan: scaffold.TestPlan,
                   existing: str | None, drafter: Drafter) -> Outcome:
     """Tests for the definition at ``offset`` (or every public one of the module when None)."""
     tree, data = _parse(text, language_id)
@@ -193,7 +191,7 @@ def compute_tests(text: str, language_id: str, offset: int | None, plan: sc.Test
                           language_id)
         targets = [d] if d is not None else []
     else:
-        targets = sc.public(definitions(tree, language_id), language_id)
+        targets = scaffold.public(definitions(tree, language_id), language_id)
     if not targets:
         return Outcome(refusal="no public function or class to test")
     if plan.framework == "go":
@@ -211,21 +209,21 @@ def compute_tests(text: str, language_id: str, offset: int | None, plan: sc.Test
                                 should_stop=lambda t: t.count("\n") >= 12)
             body = _accept_body(raw, d, plan)
             if body:
-                candidate = sc.assemble(plan, [sc.wrap_test(d, plan, body)], names)
+                candidate = scaffold.assemble(plan, [scaffold.wrap_test(d, plan, body)], names)
                 if not _parses(candidate, plan.language_id):
                     body = ""
         from_model += bool(body)
-        tests.append(sc.wrap_test(d, plan, body or sc.skeleton_body(d, plan.language_id,
-                                                                     sc.body_indent(plan))))
+        tests.append(scaffold.wrap_test(d, plan, body or scaffold.skeleton_body(d, plan.language_id,
+                                                                     scaffold.body_indent(plan))))
     mods = text if plan.same_file else ""
-    out = sc.assemble(plan, tests, names, existing_text if existing is not None or
-                      plan.same_file else "", mods)
+    out = scaffold.assemble(plan, tests, names, existing_text if existing is not None or
+                            plan.same_file else "", mods)
     baseline = _errors(existing_text, plan.language_id) if existing_text else 0
     if not _parses(existing_text + out, plan.language_id, baseline):
-        skeletons = [sc.wrap_test(d, plan, sc.skeleton_body(d, plan.language_id,
-                                                             sc.body_indent(plan)))
+        skeletons = [scaffold.wrap_test(d, plan, scaffold.skeleton_body(d, plan.language_id,
+                                                             scaffold.body_indent(plan)))
                      for d in targets]
-        out = sc.assemble(plan, skeletons, names, existing_text, mods)
+        out = scaffold.assemble(plan, skeletons, names, existing_text, mods)
         from_model = 0
         if not _parses(existing_text + out, plan.language_id, baseline):
             return Outcome(refusal="the generated tests do not parse")

@@ -12,7 +12,7 @@ import re
 
 import attrs
 
-from .targets import Definition
+from .targets import ActionTarget as Definition
 
 Style = str  # "google", "numpy", "sphinx" (Python only)
 

@@ -10,12 +10,10 @@ from __future__ import annotations
 import re
 import textwrap
 
-from ..completion import postprocess as pp
+from ..completion import postprocess
 from ..documents import char_offset, utf8_offset
 from ..syntax.languages import LINE_COMMENT, new_parser
-from . import extract as ex
-from . import extract_names as nm
-from . import extract_variable as xv
+from . import extract, extract_names, extract_variable
 from .compute import Outcome, TextChange
 from .drafter import Drafter
 from .flow import FAMILY
@@ -58,7 +56,7 @@ def _semicolon(data: bytes, plan_end: int) -> str:
     return ";" if data[:plan_end].rstrip().endswith(b";") else ""
 
 
-def _param_list(plan: ex.Plan, family: str, language_id: str) -> str:
+def _param_list(plan: extract.Plan, family: str, language_id: str) -> str:
     types = dict(plan.types)
     params = list(plan.params)
     if family == "python":
@@ -73,10 +71,10 @@ def _param_list(plan: ex.Plan, family: str, language_id: str) -> str:
     return ", ".join(params)
 
 
-def definition(plan: ex.Plan, name: str, data: bytes, unit: str) -> str:
+def definition(plan: extract.Plan, name: str, data: bytes, unit: str) -> str:
     """The new function's text (with the blank lines that separate it from what follows)."""
     family = FAMILY[plan.language_id]
-    old = ex.indent_at(data, plan.start)
+    old = extract.indent_at(data, plan.start)
     inner = plan.base_indent + unit
     if plan.expression:
         # The expression's own later lines keep their text: they are inside its brackets.
@@ -84,7 +82,7 @@ def definition(plan: ex.Plan, name: str, data: bytes, unit: str) -> str:
         semi = ";" if family == "js" and _statement_semicolons(data, plan.start) else ""
         body = f"{inner}return {value}{semi}"
     else:
-        body = _reindent(data[ex.line_start(data, plan.start):plan.end].decode(
+        body = _reindent(data[extract.line_start(data, plan.start):plan.end].decode(
             "utf-8", "surrogatepass"), old, inner, plan.verbatim_lines).rstrip()
     params = _param_list(plan, family, plan.language_id)
     rets = list(plan.returns)
@@ -125,7 +123,7 @@ def definition(plan: ex.Plan, name: str, data: bytes, unit: str) -> str:
             f"{{\n{body}{tail}\n{base}}}\n\n")
 
 
-def call(plan: ex.Plan, name: str, data: bytes) -> str:
+def call(plan: extract.Plan, name: str, data: bytes) -> str:
     """The statement that replaces the selection."""
     family = FAMILY[plan.language_id]
     args = ", ".join(plan.params)
@@ -159,7 +157,7 @@ def call(plan: ex.Plan, name: str, data: bytes) -> str:
     bound = rets[0] if len(rets) == 1 else f"[{', '.join(rets)}]"
     if plan.declare == "mixed":
         fresh = [r for r, d in zip(rets, plan.return_declares, strict=False) if d]
-        indent = ex.indent_at(data, plan.start)
+        indent = extract.indent_at(data, plan.start)
         lead = "" if semi else ";"  # `[a, b] = ...` must not join the line above
         return f"let {', '.join(fresh)}{semi}\n{indent}{lead}{bound} = {expr}{semi}"
     if plan.declare:
@@ -168,7 +166,7 @@ def call(plan: ex.Plan, name: str, data: bytes) -> str:
     return f"{lead}{bound} = {expr}{semi}"
 
 
-def variable(plan: xv.VariablePlan, name: str, data: bytes) -> str:
+def variable(plan: extract_variable.VariablePlan, name: str, data: bytes) -> str:
     """The declaration inserted before the statement."""
     family = FAMILY[plan.language_id]
     expr = _value(data, plan.start, plan.end, family)
@@ -192,7 +190,7 @@ def _statement_semicolons(data: bytes, at: int) -> bool:
 
 
 # -- naming ------------------------------------------------------------------------------------
-def propose_function_name(drafter: Drafter, plan: ex.Plan, text: str, data: bytes,
+def propose_function_name(drafter: Drafter, plan: extract.Plan, text: str, data: bytes,
                           unit: str) -> str:
     """The model's proposal for the function's name ("" when there is no model)."""
     if not drafter.available:
@@ -209,7 +207,7 @@ def propose_function_name(drafter: Drafter, plan: ex.Plan, text: str, data: byte
                             stops=_NAME_STOPS, max_tokens=8, should_stop=_named)
     else:
         mark = LINE_COMMENT.get(plan.language_id, "#")
-        code = textwrap.dedent(data[ex.line_start(data, plan.start):plan.end].decode(
+        code = textwrap.dedent(data[extract.line_start(data, plan.start):plan.end].decode(
             "utf-8", "surrogatepass"))
         prompt = (f"{code}\n\n{mark} The code above, as a function with a short descriptive "
                   f"name:\n{keyword.strip()}")
@@ -217,7 +215,7 @@ def propose_function_name(drafter: Drafter, plan: ex.Plan, text: str, data: byte
     return raw
 
 
-def propose_variable_name(drafter: Drafter, plan: xv.VariablePlan, text: str,
+def propose_variable_name(drafter: Drafter, plan: extract_variable.VariablePlan, text: str,
                           data: bytes) -> str:
     if not drafter.available:
         return ""
@@ -249,7 +247,7 @@ def noun(proposal: str) -> str:
     m = re.match(r"\s*([A-Za-z_][A-Za-z0-9_]*)", proposal or "")
     if not m:
         return ""
-    words = nm.style(m.group(1), "python").split("_")
+    words = extract_names.style(m.group(1), "python").split("_")
     if len(words) > 1 and words[0] in _VERBS:
         words = words[1:]
     return "_".join(words)
@@ -258,7 +256,7 @@ def noun(proposal: str) -> str:
 # -- computing ---------------------------------------------------------------------------------
 def _errors(text: str, language_id: str) -> int:
     parser = new_parser(language_id)
-    return pp.error_count(parser, text) if parser is not None else 0
+    return postprocess.error_count(parser, text) if parser is not None else 0
 
 
 def _merged(changes: list[TextChange]) -> list[TextChange]:
@@ -293,13 +291,13 @@ def compute_extract(text: str, language_id: str, a: int, b: int, kind: str,
     data = text.encode("utf-8", "surrogatepass")
     tree = parser.parse(data)
     sa, sb = utf8_offset(text, a), utf8_offset(text, b)
-    unit = pp.detect_indent_unit(text[:20000])
-    taken = nm.names_in(tree)
+    unit = postprocess.detect_indent_unit(text[:20000])
+    taken = extract_names.names_in(tree)
     try:
         if kind == "extract_function":
-            plan = ex.plan_function(tree, data, sa, sb, language_id)
-            name, ok = nm.fresh_name(propose_function_name(drafter, plan, text, data, unit),
-                                     taken, language_id)
+            plan = extract.plan_function(tree, data, sa, sb, language_id)
+            name, ok = extract_names.fresh_name(
+                propose_function_name(drafter, plan, text, data, unit), taken, language_id)
             changes = [
                 TextChange(char_offset(data, plan.insert_at), char_offset(data, plan.insert_at),
                            definition(plan, name, data, unit)),
@@ -307,14 +305,14 @@ def compute_extract(text: str, language_id: str, a: int, b: int, kind: str,
                            call(plan, name, data)),
             ]
         else:
-            vplan = xv.plan_variable(tree, data, sa, sb, language_id)
-            name, ok = nm.fresh_name(propose_variable_name(drafter, vplan, text, data), taken,
-                                     language_id)
+            vplan = extract_variable.plan_variable(tree, data, sa, sb, language_id)
+            name, ok = extract_names.fresh_name(
+                propose_variable_name(drafter, vplan, text, data), taken, language_id)
             at = char_offset(data, vplan.insert_at)
             changes = [TextChange(at, at, variable(vplan, name, data)),
                        TextChange(char_offset(data, vplan.start), char_offset(data, vplan.end),
                                   name)]
-    except ex.Refused as exc:
+    except extract.Refused as exc:
         return Outcome(refusal=str(exc))
     except RecursionError:
         return Outcome(refusal="the code is nested too deeply to analyse")

@@ -24,9 +24,7 @@ from ..documents import char_offset
 from ..engine.base import Cancel
 from ..syntax.diagnostics import syntax_problems
 from ..syntax.languages import grammar
-from . import compute, extract_edits, refactor
-from . import rewrite as rw
-from . import scaffold as sc
+from . import compute, extract_edits, refactor, rewrite, scaffold
 from .drafter import Cancelled, Drafter
 from .lsp import (
     COMMAND,
@@ -62,7 +60,7 @@ class Actions:
         self.server = server
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._published: set[str] = set()
-        self.rewriter = rw.RewriteModels(server)
+        self.rewriter = rewrite.RewriteModels(server)
 
     # -- syntax diagnostics ---------------------------------------------------------------
     def document_changed(self, doc: Document) -> None:
@@ -154,7 +152,7 @@ class Actions:
                 doc.language_id == "python" and target.one_line):
             title = f"Generate docstring for `{target.name}`"
             wanted.append(("docstring", title, data("docstring", r, title=title), None))
-        if settings.tests and doc.language_id in sc.SUPPORTED:
+        if settings.tests and doc.language_id in scaffold.SUPPORTED:
             if target is not None:
                 title = f"Generate tests for `{target.name}`"
                 wanted.append(("tests", title, data("tests", r, title=title), None))
@@ -289,10 +287,10 @@ class Actions:
             source = paths.path_of_uri(data.uri)
             try:
                 if source is None:
-                    raise sc.ScaffoldRefused("the document is not a file: save it first")
-                plan = sc.plan(self._root(), source, lang)
+                    raise scaffold.ScaffoldRefused("the document is not a file: save it first")
+                plan = scaffold.plan(self._root(), source, lang)
                 existing, file_version = self._existing(plan.path)
-            except sc.ScaffoldRefused as exc:
+            except scaffold.ScaffoldRefused as exc:
                 return compute.Outcome(refusal=f"no tests generated: {exc}"), None
         outcome = await self._run(data, text, lang, a, b, plan, existing)
         current = self.server.documents.get(data.uri)
@@ -326,15 +324,15 @@ class Actions:
         try:
             data = paths.read_bytes(path, MAX_TEST_FILE_BYTES, root=self._root())
         except paths.Skipped as exc:
-            raise sc.ScaffoldRefused(f"{name} is not appended to: {exc.reason}") from None
+            raise scaffold.ScaffoldRefused(f"{name} is not appended to: {exc.reason}") from None
         try:
             return data.decode("utf-8"), None
         except UnicodeDecodeError:
-            raise sc.ScaffoldRefused(f"{name} is not UTF-8 text; open it in the editor "
-                                     "to append tests to it") from None
+            raise scaffold.ScaffoldRefused(f"{name} is not UTF-8 text; open it in the editor "
+                                           "to append tests to it") from None
 
     async def _run(self, data: ActionData, text: str, lang: str, a: int, b: int,
-                   plan: sc.TestPlan | None, existing: str | None) -> compute.Outcome:
+                   plan: scaffold.TestPlan | None, existing: str | None) -> compute.Outcome:
         loaded = await self.server.host.wait_ready(timeout=60)
         cancel = Cancel()
         settings = self.server.settings.actions

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ..completion import postprocess as pp
+from ..completion import postprocess
 from ..documents import char_offset, utf8_offset
 from ..syntax.languages import LINE_COMMENT, new_parser
 from .targets import enclosing_statement, error_nodes_outside
@@ -55,7 +55,8 @@ def find_block(text: str, tree: Tree | None, a: int, b: int) -> Block:
     else:
         start, end = _line_bounds(text, a, b)
     first = text[start:end].split("\n", 1)[0]
-    return Block(start, end, utf8_offset(text, start), utf8_offset(text, end), pp.indent_of(first))
+    return Block(start, end, utf8_offset(text, start), utf8_offset(text, end),
+                 postprocess.indent_of(first))
 
 
 def plain_prompt(text: str, block: Block, message: str, language_id: str) -> str:
@@ -81,12 +82,12 @@ def fim_parts(text: str, block: Block, message: str, language_id: str) -> tuple[
 
 def shape(raw: str, block: Block, original: str, markers: tuple[str, ...] = ()) -> str:
     """The model's text cut to a block at the original's indentation, ending in a newline."""
-    text = pp.cut_markers(raw, markers)
-    text = pp.trim_trailing_space(text.replace("\r", ""))
+    text = postprocess.cut_markers(raw, markers)
+    text = postprocess.trim_trailing_space(text.replace("\r", ""))
     lines = text.split("\n")
     limit = max(3, 2 * original.count("\n") + 2)
-    body = pp.cut_block(block.indent + lines[0].lstrip(" \t") + "\n" + "\n".join(lines[1:]),
-                        "", limit)
+    body = postprocess.cut_block(
+        block.indent + lines[0].lstrip(" \t") + "\n" + "\n".join(lines[1:]), "", limit)
     body = body.rstrip()
     if not body.strip():
         return ""
@@ -114,7 +115,7 @@ def check(text: str, tree: Tree | None, block: Block, candidate: str, language_i
     if parser is not None:
         new_text = text[:block.start] + candidate + text[block.end:]
         allowed = error_nodes_outside(tree, block.start_byte, block.end_byte)
-        if pp.error_count(parser, new_text) > allowed:
+        if postprocess.error_count(parser, new_text) > allowed:
             return "the rewrite does not parse"
     return ""
 

@@ -15,12 +15,11 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from ..completion import postprocess as pp
+from ..completion import postprocess
 from ..documents import utf8_offset
 from ..engine.base import GenerationRequest
 from ..syntax.languages import new_parser
-from . import extract as ex
-from . import flow
+from . import extract, flow
 from .compute import Outcome, TextChange
 from .drafter import Cancelled
 
@@ -97,7 +96,7 @@ def shape(candidate: str, text: str, a: int, b: int) -> str:
     lines = textwrap.dedent(candidate.expandtabs(8) if "\t" not in selected else candidate
                             ).split("\n")
     if lead.strip():  # the selection starts mid-line: later lines get the line's indentation
-        base = pp.indent_of(lead)
+        base = postprocess.indent_of(lead)
         first_pad = ""
     else:
         inner = selected[: len(selected) - len(selected.lstrip(" \t"))]
@@ -112,7 +111,7 @@ def shape(candidate: str, text: str, a: int, b: int) -> str:
 
 def _errors(text: str, language_id: str) -> int:
     parser = new_parser(language_id)
-    return pp.error_count(parser, text) if parser is not None else 0
+    return postprocess.error_count(parser, text) if parser is not None else 0
 
 
 def compute_rewrite(text: str, language_id: str, a: int, b: int, instruction: str,
@@ -186,14 +185,14 @@ def _outside_names(tree, start: int, end: int) -> set[str]:
 def _needed_after(tree, data: bytes, start: int, end: int, language_id: str) -> set[str]:
     """Names the selected statements assign that the code after them (in their function, or a
     closure) reads: a rewrite must still assign them."""
-    stmts = ex.selected_statements(tree, data, start, end, language_id)
+    stmts = extract.selected_statements(tree, data, start, end, language_id)
     if not stmts:
         return set()
-    scope = ex.scope_of(stmts[0], language_id)
+    scope = extract.scope_of(stmts[0], language_id)
     if scope.function is None:
         return set()
     last = stmts[-1].end_byte
-    reads = ex.scope_locals(scope, language_id, stmts[0].start_byte, last)[2]
+    reads = extract.scope_locals(scope, language_id, stmts[0].start_byte, last)[2]
     return {n for n in flow.analyze(stmts, language_id).writes()
             if any(u.name == n and (u.byte >= last or u.nested) for u in reads)}
 
@@ -209,10 +208,10 @@ def broken_contract(before: str, after: str, language_id: str, a: int, b: int, b
     again = (_defined(new, na, nb) - _defined(old, sa, sb)) & _outside_names(old, sa, sb)
     if again:
         return f"the model wrote `{sorted(again)[0]}` again instead of rewriting the selection"
-    before_stmts = ex.selected_statements(old, old_data, sa, sb, language_id)
+    before_stmts = extract.selected_statements(old, old_data, sa, sb, language_id)
     if not before_stmts:
         return ""  # part of an expression: parsing in place is the check
-    stmts = ex.selected_statements(new, new_data, na, nb, language_id)
+    stmts = extract.selected_statements(new, new_data, na, nb, language_id)
     if not stmts:
         return "the rewrite is not whole statements, as the selection was"
     was, now = flow.analyze(before_stmts, language_id), flow.analyze(stmts, language_id)

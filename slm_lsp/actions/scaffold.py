@@ -19,7 +19,7 @@ from pathlib import Path
 import attrs
 
 from .. import paths
-from .targets import Definition
+from .targets import ActionTarget as Definition
 
 SUPPORTED = {"python", "javascript", "javascriptreact", "typescript", "typescriptreact", "go",
              "rust"}

@@ -39,7 +39,7 @@ _BLOCK_PARENTS = {"module", "program", "source_file", "block", "statement_block"
 
 
 @attrs.frozen
-class Definition:
+class ActionTarget:
     """A function, method or class: where it starts and the facts a docstring or test needs."""
 
     kind: str  # "function", "method" or "class"
@@ -152,7 +152,7 @@ def _outer(node: Node) -> Node:
     return outer
 
 
-def definition_of(node: Node, language_id: str) -> Definition | None:
+def definition_of(node: Node, language_id: str) -> ActionTarget | None:
     """The facts of a definition node (or of a `const f = () => ...` declarator)."""
     fn = _arrow_in_variable(node)
     head = fn if fn is not None else node
@@ -192,7 +192,7 @@ def definition_of(node: Node, language_id: str) -> Definition | None:
     outer = _outer(node) if language_id != "python" else (
         node.parent if node.parent is not None and node.parent.type == "decorated_definition"
         else node)
-    return Definition(
+    return ActionTarget(
         kind=kind, name=name,
         params=_param_names(params, language_id) if kind != "class" else (),
         returns=returns and kind != "class",
@@ -209,7 +209,7 @@ def _is_definition(node: Node, language_id: str) -> bool:
         and _arrow_in_variable(node) is not None)
 
 
-def definition_at(tree: Tree | None, byte: int, language_id: str) -> Definition | None:
+def definition_at(tree: Tree | None, byte: int, language_id: str) -> ActionTarget | None:
     """The innermost definition whose declaration contains ``byte``."""
     if tree is None:
         return None
@@ -222,11 +222,11 @@ def definition_at(tree: Tree | None, byte: int, language_id: str) -> Definition 
 
 
 def definitions(tree: Tree | None, language_id: str, *, top_level: bool = True
-                ) -> list[Definition]:
+                ) -> list[ActionTarget]:
     """All definitions in document order (only the module's own when ``top_level``)."""
     if tree is None:
         return []
-    found: list[Definition] = []
+    found: list[ActionTarget] = []
     stack = [tree.root_node]
     while stack:
         node = stack.pop()

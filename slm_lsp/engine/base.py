@@ -1,7 +1,10 @@
 """The engine interface: one small protocol that the local and remote backends implement.
 
-An engine turns a rendered prompt into generated text. It knows nothing of LSP, documents or
-prompt formats beyond the special-token strings it is handed.
+An engine turns a rendered prompt into generated text. It knows nothing of LSP or documents.
+Each engine holds the model's prompt format (``PromptFormat`` from ``models.toml``, as
+``engine.fmt``): the local engine checks it against the model's vocabulary at load (and picks it
+when the file's name does not tell) and looks up the ids of its markers; the remote engines add
+its stop strings to each request. Rendering the prompt stays in ``prompts/``.
 """
 
 from __future__ import annotations

@@ -11,24 +11,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from .languages import family
+from .tree import descendants
+
 if TYPE_CHECKING:
     from tree_sitter import Node, Tree
 
 
-_FAMILY = {"javascriptreact": "javascript", "typescriptreact": "typescript"}
 _BRACE = {"javascript", "typescript", "go", "rust", "java", "c", "cpp"}
 
 
 def _text(data: bytes, a: int, b: int) -> str:
     return data[a:b].decode("utf-8", "replace")
-
-
-def _walk(node: Node) -> Iterator[Node]:
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(reversed(n.named_children))
 
 
 def _name(node: Node | None) -> str:
@@ -81,7 +75,7 @@ def _brace_imports(root: Node, data: bytes, lang: str) -> Iterator[str]:
             if source is not None:
                 yield _string_content(source, data)
         elif t in ("lexical_declaration", "variable_declaration", "expression_statement"):
-            for call in _walk(node):
+            for call in descendants(node):
                 fn = call.child_by_field_name("function") if call.type == "call_expression" \
                     else None
                 if fn is not None and fn.text in (b"require", b"import"):
@@ -103,7 +97,7 @@ def extract_imports(tree: Tree | None, data: bytes, language_id: str) -> tuple[s
     """Only the import specifiers of a file (cheap: top-level nodes only)."""
     if tree is None:
         return ()
-    lang = _FAMILY.get(language_id, language_id)
+    lang = family(language_id)
     root = tree.root_node
     if lang == "python":
         return tuple(dict.fromkeys(_py_imports(root, data)))

@@ -77,3 +77,11 @@ def new_parser(language_id: str) -> Parser | None:
 
 def supported_languages() -> list[str]:
     return sorted(_GRAMMARS)
+
+
+_FAMILY = {"javascriptreact": "javascript", "typescriptreact": "typescript"}
+
+
+def family(language_id: str) -> str:
+    """The grammar family of a languageId (``typescriptreact`` reads as ``typescript``)."""
+    return _FAMILY.get(language_id, language_id)

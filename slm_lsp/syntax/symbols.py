@@ -2,10 +2,10 @@
 
 ``extract`` returns what the workspace index keeps of a file: each top-level definition
 (functions, classes, methods grouped under their type, constants, types) with the text a model
-should see of it, and the file's import specifiers as written (resolved to files by
-``context.index``). A definition's text is its whole source when it is small, else its
-signature: the header up to the body, the first docstring line (Python), and the signatures of
-its members (classes, traits, impls, interfaces).
+should see of it, and the file's import specifiers as written (``syntax.imports``; resolved to
+workspace files by ``context.snippets.resolve_imports``). A definition's text is its whole
+source when it is small, else its signature: the header up to the body, the first docstring line
+(Python), and the signatures of its members (classes, traits, impls, interfaces).
 
 Only the top level is read (plus namespaces, Rust modules, C preprocessor conditionals and
 export wrappers), so extraction costs a walk over a few hundred nodes even for large files.
@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 import attrs
 
 from .imports import extract_imports
+from .languages import family
+from .tree import descendants
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Tree
@@ -198,7 +200,6 @@ _BRACE_DEFS: dict[str, dict[str, str]] = {
           "preproc_def": "macro", "preproc_function_def": "macro", "declaration": "function"},
 }
 _BRACE_DEFS["cpp"] = {**_BRACE_DEFS["c"], "class_specifier": "class"}
-_FAMILY = {"javascriptreact": "javascript", "typescriptreact": "typescript"}
 
 # Containers whose children are read as if they were top level.
 _TRANSPARENT = {"export_statement", "preproc_ifdef", "preproc_if", "preproc_else",
@@ -271,22 +272,12 @@ def _brace_name(node: Node) -> str:
         return _name(node.child_by_field_name("type"))
     if node.type == "method_declaration" and node.child_by_field_name("receiver") is not None:
         # Go methods are grouped with their receiver's type.
-        for ident in _walk(node.child_by_field_name("receiver")):
+        for ident in descendants(node.child_by_field_name("receiver")):
             if ident.type == "type_identifier":
                 return _name(ident)
     if node.type == "type_definition":
         return _name(node.child_by_field_name("declarator"))
     return _name(node.child_by_field_name("name") or node.child_by_field_name("declarator"))
-
-
-def _walk(node: Node | None) -> Iterator[Node]:
-    if node is None:
-        return
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(reversed(n.named_children))
 
 
 def _brace(root: Node, data: bytes, lang: str) -> Iterator[Definition]:
@@ -324,7 +315,7 @@ def _brace(root: Node, data: bytes, lang: str) -> Iterator[Definition]:
         if kind is None:
             continue
         if node.type == "declaration":  # C prototypes only
-            if not any(n.type == "function_declarator" for n in _walk(
+            if not any(n.type == "function_declarator" for n in descendants(
                     node.child_by_field_name("declarator"))):
                 continue
         if node.type in ("struct_specifier", "union_specifier", "enum_specifier",
@@ -336,11 +327,6 @@ def _brace(root: Node, data: bytes, lang: str) -> Iterator[Definition]:
         if name:
             text = _signature(node, data, outer)
             yield Definition(name, kind, outer.start_point[0], _doc_comment(outer, data) + text)
-
-
-def family(language_id: str) -> str:
-    """The grammar family of a languageId (``typescriptreact`` reads as ``typescript``)."""
-    return _FAMILY.get(language_id, language_id)
 
 
 def extract(tree: Tree | None, data: bytes, language_id: str) -> FileSymbols:

@@ -1,4 +1,4 @@
-"""Walking up a tree-sitter tree safely.
+"""Walking a tree-sitter tree: down through every named node, and up safely.
 
 ``Node.parent`` costs time proportional to the node's depth (tree-sitter finds parents by
 walking down from the root), so walking up from a node in pathologically deep code (a fuzzer's
@@ -25,3 +25,15 @@ def ancestors(node: Node | None, limit: int = MAX_ANCESTORS) -> Iterator[Node]:
             return
         yield node
         node = node.parent
+
+
+def descendants(node: Node | None) -> Iterator[Node]:
+    """``node`` and every named node under it, in document order (an explicit stack: deep code
+    does not hit the recursion limit)."""
+    if node is None:
+        return
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(n.named_children))

@@ -7,8 +7,7 @@ import threading
 
 import pytest
 
-from slm_lsp.actions import compute
-from slm_lsp.actions import scaffold as sc
+from slm_lsp.actions import compute, scaffold
 from slm_lsp.actions.drafter import Cancelled, Drafter
 from slm_lsp.models.registry import load_registry
 from tests.actions.fake_engine import FakeEngine
@@ -108,7 +107,7 @@ def test_documented_function_is_refused():
 def test_tests_for_a_module_use_model_bodies_that_parse_and_skeletons_otherwise(tmp_path):
     src = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"
     root = tmp_path
-    plan = sc.plan(str(root), str(root / "src" / "calc" / "ops.py"), "python")
+    plan = scaffold.plan(str(root), str(root / "src" / "calc" / "ops.py"), "python")
     d, engine = drafter([
         {"match": "def test_add():", "text": "assert add(1, 2) == 3\n\n\ndef other():\n"},
         {"match": "def test_sub():", "text": "sub(((\n"},
@@ -128,7 +127,7 @@ def test_tests_for_a_module_use_model_bodies_that_parse_and_skeletons_otherwise(
 
 def test_tests_append_to_an_existing_file_and_keep_it_parsing(tmp_path):
     existing = "from calc.ops import add\n\n\ndef test_old():\n    assert add(1, 1) == 2\n"
-    plan = sc.plan(str(tmp_path), str(tmp_path / "calc" / "ops.py"), "python")
+    plan = scaffold.plan(str(tmp_path), str(tmp_path / "calc" / "ops.py"), "python")
     d, _ = drafter([])
     src = "def add(a, b):\n    return a + b\n"
     out = compute.compute_tests(src, "python", 0, plan, existing, d)
@@ -139,7 +138,7 @@ def test_tests_append_to_an_existing_file_and_keep_it_parsing(tmp_path):
 
 def test_rust_tests_append_a_test_module_to_the_same_file(tmp_path):
     src = "pub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n"
-    plan = sc.plan(str(tmp_path), str(tmp_path / "src" / "lib.rs"), "rust")
+    plan = scaffold.plan(str(tmp_path), str(tmp_path / "src" / "lib.rs"), "rust")
     d, _ = drafter([{"match": "fn test_add()", "text": "assert_eq!(add(1, 2), 3);\n    }\n"}])
     out = compute.compute_tests(src, "rust", None, plan, None, d)
     (change,) = out.changes
@@ -152,7 +151,7 @@ def test_rust_tests_append_a_test_module_to_the_same_file(tmp_path):
 
 def test_go_tests_use_the_files_package(tmp_path):
     src = "package calc\n\nfunc Add(a, b int) int { return a + b }\n"
-    plan = sc.plan(str(tmp_path), str(tmp_path / "calc" / "add.go"), "go")
+    plan = scaffold.plan(str(tmp_path), str(tmp_path / "calc" / "add.go"), "go")
     d, _ = drafter([])
     out = compute.compute_tests(src, "go", None, plan, None, d)
     assert out.file.text.startswith("package calc\n")

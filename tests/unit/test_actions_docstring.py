@@ -6,7 +6,7 @@ import ast
 
 import pytest
 
-from slm_lsp.actions import docstring as ds
+from slm_lsp.actions import docstring
 from slm_lsp.actions.targets import definition_at
 from slm_lsp.syntax.languages import new_parser
 
@@ -28,7 +28,7 @@ def target(text: str, lang: str, needle: str):
 ])
 def test_style_is_detected_from_the_files_docstrings(doc, style):
     text = f"def other(a):\n    {doc}\n    return a\n"
-    assert ds.detect_style(text) == style
+    assert docstring.detect_style(text) == style
 
 
 @pytest.mark.parametrize("name,summary", [
@@ -38,7 +38,7 @@ def test_style_is_detected_from_the_files_docstrings(doc, style):
 ])
 def test_summary_from_name(name, summary):
     d, _, _ = target(f"def {name}():\n    pass\n", "python", name)
-    assert ds.summary_from_name(d) == summary
+    assert docstring.summary_from_name(d) == summary
 
 
 @pytest.mark.parametrize("style,expect", [
@@ -49,8 +49,8 @@ def test_summary_from_name(name, summary):
 def test_python_skeleton_lists_the_real_parameters_in_the_style(style, expect):
     text = 'x = "é😋"\n\nclass C:\n    def area(self, radius):\n        return radius\n'
     d, body, start = target(text, "python", "area")
-    ins = ds.render(d, "python", "", text=text, body_offset=body, start_offset=start,
-                    style=style)
+    ins = docstring.render(d, "python", "", text=text, body_offset=body, start_offset=start,
+                           style=style)
     after = text[:ins.offset] + ins.text + text[ins.offset:]
     tree = ast.parse(after)
     fn = tree.body[1].body[0]
@@ -64,8 +64,8 @@ def test_python_skeleton_lists_the_real_parameters_in_the_style(style, expect):
 def test_model_summary_is_kept_and_sections_still_come_from_the_signature():
     text = "def scale(v, k):\n    return v * k\n"
     d, body, start = target(text, "python", "scale")
-    ins = ds.render(d, "python", "Multiply a vector by a factor.", text=text,
-                    body_offset=body, start_offset=start)
+    ins = docstring.render(d, "python", "Multiply a vector by a factor.", text=text,
+                           body_offset=body, start_offset=start)
     assert ins.text.startswith('    """Multiply a vector by a factor.\n')
     assert "v: The v." in ins.text and "k: The k." in ins.text
 
@@ -79,7 +79,7 @@ def test_model_summary_is_kept_and_sections_still_come_from_the_signature():
     (" * Adds things up and returns\n * the total */", "Adds things up and returns the total."),
 ])
 def test_clean_summary_keeps_prose_and_drops_code(raw, summary):
-    assert ds.clean_summary(raw) == summary
+    assert docstring.clean_summary(raw) == summary
 
 
 @pytest.mark.parametrize("lang,text,needle,first_line", [
@@ -91,7 +91,7 @@ def test_clean_summary_keeps_prose_and_drops_code(raw, summary):
 ])
 def test_comment_conventions_go_above_the_declaration(lang, text, needle, first_line):
     d, body, start = target(text, lang, needle)
-    ins = ds.render(d, lang, "", text=text, body_offset=body, start_offset=start)
+    ins = docstring.render(d, lang, "", text=text, body_offset=body, start_offset=start)
     assert ins.text.startswith(first_line)
     line_start = text.rfind("\n", 0, start) + 1
     assert ins.offset == line_start
@@ -103,6 +103,6 @@ def test_comment_conventions_go_above_the_declaration(lang, text, needle, first_
 def test_opening_for_a_plain_model_ends_inside_the_docstring():
     text = "def f(a, b):\n    return a\n"
     d, body, start = target(text, "python", "f(")
-    head, tail = ds.opening(d, "python", text=text, body_offset=body, start_offset=start)
+    head, tail = docstring.opening(d, "python", text=text, body_offset=body, start_offset=start)
     assert head == 'def f(a, b):\n    """'
     assert tail.startswith('"""\n    return a')

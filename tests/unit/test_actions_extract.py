@@ -9,11 +9,7 @@ import threading
 
 import pytest
 
-from slm_lsp.actions import extract as ex
-from slm_lsp.actions import extract_edits as ee
-from slm_lsp.actions import extract_names as nm
-from slm_lsp.actions import extract_variable as xv
-from slm_lsp.actions import flow
+from slm_lsp.actions import extract, extract_edits, extract_names, extract_variable, flow
 from slm_lsp.actions.drafter import Drafter
 from slm_lsp.syntax.languages import new_parser
 
@@ -33,24 +29,24 @@ def sel(src: str, first: str, last: str | None = None) -> tuple[int, int]:
 def region_flow(src: str, lang: str, first: str, last: str | None = None) -> flow.Flow:
     tree, data = parse(src, lang)
     a, b = sel(src, first, last)
-    stmts = ex.selected_statements(tree, data, a, b, lang)
+    stmts = extract.selected_statements(tree, data, a, b, lang)
     if stmts is None:
-        expr = xv.selected_expression(tree, data, a, b, lang)
+        expr = extract_variable.selected_expression(tree, data, a, b, lang)
         assert expr is not None, "selection is neither statements nor an expression"
         stmts = [expr]
     return flow.analyze(stmts, lang)
 
 
-def plan(src: str, lang: str, first: str, last: str | None = None) -> ex.Plan:
+def plan(src: str, lang: str, first: str, last: str | None = None) -> extract.Plan:
     tree, data = parse(src, lang)
-    return ex.plan_function(tree, data, *sel(src, first, last), lang)
+    return extract.plan_function(tree, data, *sel(src, first, last), lang)
 
 
 def refusal(src: str, lang: str, first: str, last: str | None = None,
             kind: str = "function") -> str:
     tree, data = parse(src, lang)
-    fn = ex.plan_function if kind == "function" else xv.plan_variable
-    with pytest.raises(ex.Refused) as info:
+    fn = extract.plan_function if kind == "function" else extract_variable.plan_variable
+    with pytest.raises(extract.Refused) as info:
         fn(tree, data, *sel(src, first, last), lang)
     return str(info.value)
 
@@ -59,8 +55,8 @@ def extracted(src: str, lang: str, first: str, last: str | None = None,
               kind: str = "extract_function") -> str:
     a, b = sel(src, first, last)
     text_a, text_b = len(src.encode()[:a].decode()), len(src.encode()[:b].decode())
-    out = ee.compute_extract(src, lang, text_a, text_b, kind,
-                             Drafter(None, None, threading.Event()))
+    out = extract_edits.compute_extract(src, lang, text_a, text_b, kind,
+                                        Drafter(None, None, threading.Event()))
     assert not out.refusal, out.refusal
     after = src
     for c in sorted(out.changes, key=lambda c: c.start, reverse=True):
@@ -179,12 +175,12 @@ def test_python_extract_variable_keeps_the_statement_indentation():
 
 def test_fresh_names():
     taken = {"extracted", "total"}
-    assert nm.fresh_name("totalCost(", taken, "python") == ("total_cost", True)
-    assert nm.fresh_name("total_cost", taken, "javascript") == ("totalCost", True)
-    assert nm.fresh_name("total", taken, "python") == ("extracted_1", False)
-    assert nm.fresh_name("class", set(), "python") == ("extracted", False)
-    assert nm.fresh_name("len", set(), "python") == ("extracted", False)  # a builtin
-    assert nm.fresh_name("", taken, "javascript") == ("extracted1", False)
+    assert extract_names.fresh_name("totalCost(", taken, "python") == ("total_cost", True)
+    assert extract_names.fresh_name("total_cost", taken, "javascript") == ("totalCost", True)
+    assert extract_names.fresh_name("total", taken, "python") == ("extracted_1", False)
+    assert extract_names.fresh_name("class", set(), "python") == ("extracted", False)
+    assert extract_names.fresh_name("len", set(), "python") == ("extracted", False)  # a builtin
+    assert extract_names.fresh_name("", taken, "javascript") == ("extracted1", False)
 
 
 # -- JavaScript / TypeScript -----------------------------------------------------------------
@@ -399,8 +395,8 @@ def test_a_multi_line_python_expression_keeps_its_brackets():
 def test_a_module_level_selection_is_one_edit_where_the_definition_goes():
     src = "import os\n\nNAMES = sorted(os.listdir('.'))\nprint(NAMES)\n"
     a, b = sel(src, "NAMES = sorted(os.listdir('.'))")
-    out = ee.compute_extract(src, "python", a, b, "extract_function",
-                             Drafter(None, None, threading.Event()))
+    out = extract_edits.compute_extract(src, "python", a, b, "extract_function",
+                                        Drafter(None, None, threading.Event()))
     (change,) = out.changes  # the definition and the call, not two edits at one position
     after = src[:change.start] + change.text + src[change.end:]
     assert after == ("import os\n\ndef extracted():\n    NAMES = sorted(os.listdir('.'))\n"
@@ -450,8 +446,8 @@ def test_pathologically_nested_code_is_refused_not_a_crash():
     a, b = sel(src, "x = ", ")\n")
     reason = "cannot extract: the code is nested too deeply"
     assert refactor.offers(tree, data, a, b, "python") == [("extract_function", reason)]
-    out = ee.compute_extract(src, "python", len(src[:a]), len(src[:b]), "extract_function",
-                             Drafter(None, None, threading.Event()))
+    out = extract_edits.compute_extract(src, "python", len(src[:a]), len(src[:b]),
+                                        "extract_function", Drafter(None, None, threading.Event()))
     assert out.refusal == reason and not out.changes
 
 
@@ -470,8 +466,8 @@ def test_python_class_bodies_and_super_calls():
     assert p.receiver == "self" and p.params == ("n",)
     second = src.index("total = super().run(n)", src.index("def free"))
     tree, data = parse(src, "python")
-    with pytest.raises(ex.Refused, match="super"):
-        ex.plan_function(tree, data, second, second + len("total = super().run(n)"), "python")
+    with pytest.raises(extract.Refused, match="super"):
+        extract.plan_function(tree, data, second, second + len("total = super().run(n)"), "python")
 
 
 def test_multi_line_strings_keep_their_text_when_the_body_moves():

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from slm_lsp.actions import rewrite as rw
+from slm_lsp.actions.rewrite import compute_rewrite
 
 SRC = ("def doubled(values):\n"
        "    out = []\n"
@@ -31,7 +31,7 @@ class Answer:
 
 def rewrite(answer: str, text: str = SRC, a: int = A, b: int = B, lang: str = "python"):
     chat = Answer(answer)
-    out = rw.compute_rewrite(text, lang, a, b, "use a list comprehension", chat)
+    out = compute_rewrite(text, lang, a, b, "use a list comprehension", chat)
     return out, chat
 
 
@@ -93,9 +93,9 @@ def test_javascript_rewrites_are_checked_with_their_grammar():
 
 
 def test_nothing_to_ask_is_refused_before_the_model():
-    assert "no instruction" in rw.compute_rewrite(SRC, "python", A, B, "  ", Answer("x")).refusal
-    assert "select the code" in rw.compute_rewrite(SRC, "python", A, A, "x", Answer("x")).refusal
-    assert "cannot be checked" in rw.compute_rewrite("x", "plaintext", 0, 1, "x",
+    assert "no instruction" in compute_rewrite(SRC, "python", A, B, "  ", Answer("x")).refusal
+    assert "select the code" in compute_rewrite(SRC, "python", A, A, "x", Answer("x")).refusal
+    assert "cannot be checked" in compute_rewrite("x", "plaintext", 0, 1, "x",
                                                      Answer("x")).refusal
 
 

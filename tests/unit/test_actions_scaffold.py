@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from slm_lsp.actions import scaffold as sc
+from slm_lsp.actions import scaffold
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "actions"
 
@@ -19,7 +19,7 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "actions"
     ("tool.py", "tool", "tests/test_tool.py"),
 ])
 def test_python_test_path_and_import_path(tmp_path, rel, module, test):
-    p = sc.plan(str(tmp_path), str(tmp_path / rel), "python")
+    p = scaffold.plan(str(tmp_path), str(tmp_path / rel), "python")
     assert p.module == module
     assert p.path == str(tmp_path / test)
     assert p.framework == "pytest"
@@ -28,15 +28,15 @@ def test_python_test_path_and_import_path(tmp_path, rel, module, test):
 @pytest.mark.parametrize("source", ["/elsewhere/x.py", "{root}/../x.py", "{root}/a/../../x.py"])
 def test_a_source_outside_the_workspace_is_refused(tmp_path, source):
     root = tmp_path / "root"
-    with pytest.raises(sc.ScaffoldRefused, match="outside the workspace"):
-        sc.plan(str(root), source.format(root=root), "python")
+    with pytest.raises(scaffold.ScaffoldRefused, match="outside the workspace"):
+        scaffold.plan(str(root), source.format(root=root), "python")
 
 
 def test_no_root_or_unimportable_module_is_refused(tmp_path):
-    with pytest.raises(sc.ScaffoldRefused, match="no workspace root"):
-        sc.plan(None, "/x/y.py", "python")
-    with pytest.raises(sc.ScaffoldRefused, match="not importable"):
-        sc.plan(str(tmp_path), str(tmp_path / "my-scripts" / "run.py"), "python")
+    with pytest.raises(scaffold.ScaffoldRefused, match="no workspace root"):
+        scaffold.plan(None, "/x/y.py", "python")
+    with pytest.raises(scaffold.ScaffoldRefused, match="not importable"):
+        scaffold.plan(str(tmp_path), str(tmp_path / "my-scripts" / "run.py"), "python")
 
 
 def test_js_uses_the_framework_package_json_names(tmp_path):
@@ -44,30 +44,30 @@ def test_js_uses_the_framework_package_json_names(tmp_path):
     (root / "package.json").write_text(json.dumps({"devDependencies": {"vitest": "1"},
                                                    "type": "module"}))
     (root / "lib").mkdir()
-    p = sc.plan(str(root), str(root / "lib" / "math.ts"), "typescript")
+    p = scaffold.plan(str(root), str(root / "lib" / "math.ts"), "typescript")
     assert (p.path, p.framework, p.module) == (str(root / "lib" / "math.test.ts"), "vitest",
                                                "./math")
     (root / "package.json").write_text(json.dumps({"devDependencies": {"jest": "29"}}))
-    p = sc.plan(str(root), str(root / "lib" / "math.js"), "javascript")
+    p = scaffold.plan(str(root), str(root / "lib" / "math.js"), "javascript")
     assert (p.framework, p.commonjs, p.module) == ("jest", True, "./math")
 
 
 def test_go_and_rust_conventions(tmp_path):
-    p = sc.plan(str(tmp_path), str(tmp_path / "calc" / "add.go"), "go")
+    p = scaffold.plan(str(tmp_path), str(tmp_path / "calc" / "add.go"), "go")
     assert p.path == str(tmp_path / "calc" / "add_test.go")
-    p = sc.plan(str(tmp_path), str(tmp_path / "src" / "lib.rs"), "rust")
+    p = scaffold.plan(str(tmp_path), str(tmp_path / "src" / "lib.rs"), "rust")
     assert p.same_file and p.path == str(tmp_path / "src" / "lib.rs")
 
 
 def test_header_skips_imports_the_file_already_has():
-    p = sc.TestPlan("/r/tests/test_m.py", "python", "m", "pytest")
-    assert sc.header(p, ["f"], "import pytest\nfrom m import f\n") == ""
-    assert sc.header(p, ["f"], "") == "import pytest\nfrom m import f\n"
+    p = scaffold.TestPlan("/r/tests/test_m.py", "python", "m", "pytest")
+    assert scaffold.header(p, ["f"], "import pytest\nfrom m import f\n") == ""
+    assert scaffold.header(p, ["f"], "") == "import pytest\nfrom m import f\n"
 
 
 def test_rust_module_name_avoids_an_existing_tests_module():
-    p = sc.TestPlan("/r/lib.rs", "rust", "", "rust", same_file=True)
-    out = sc.assemble(p, ["    #[test]\n    fn t() {}\n"], [], "fn a() {}\n",
-                      "mod tests { }\n")
+    p = scaffold.TestPlan("/r/lib.rs", "rust", "", "rust", same_file=True)
+    out = scaffold.assemble(p, ["    #[test]\n    fn t() {}\n"], [], "fn a() {}\n",
+                            "mod tests { }\n")
     assert "mod generated_tests" in out
-    assert "mod tests " in sc.assemble(p, ["    #[test]\n    fn t() {}\n"], [], "", "")
+    assert "mod tests " in scaffold.assemble(p, ["    #[test]\n    fn t() {}\n"], [], "", "")

@@ -4,91 +4,95 @@ from __future__ import annotations
 
 import pytest
 
-from slm_lsp.completion import postprocess as pp
+from slm_lsp.completion import postprocess
 
 
 def test_cut_markers():
-    assert pp.cut_markers("return x<|endoftext|>junk", ["<|endoftext|>"]) == "return x"
-    assert pp.cut_markers("a<fim_middle>b<file_sep>", ["<file_sep>", "<fim_middle>"]) == "a"
+    assert postprocess.cut_markers("return x<|endoftext|>junk", ["<|endoftext|>"]) == "return x"
+    assert postprocess.cut_markers("a<fim_middle>b<file_sep>",
+                                   ["<file_sep>", "<fim_middle>"]) == "a"
 
 
 def test_realign_drops_the_extra_space_bpe_models_add_after_indentation():
     text = ' """Doc."""\n     if n:\n         return 1'
-    assert pp.realign(text, "    ") == '"""Doc."""\n    if n:\n        return 1'
-    assert pp.realign("x = 1", "    ") == "x = 1"
+    assert postprocess.realign(text, "    ") == '"""Doc."""\n    if n:\n        return 1'
+    assert postprocess.realign("x = 1", "    ") == "x = 1"
     # A line that leaves the block is left for the block filter.
-    assert pp.realign(' y = 1\n     z = 2\n\ndef g(', "    ") == 'y = 1\n    z = 2\n\ndef g('
+    assert (postprocess.realign(' y = 1\n     z = 2\n\ndef g(', "    ")
+            == 'y = 1\n    z = 2\n\ndef g(')
     # Later lines already on the indentation grid were written at their true indentation.
-    assert pp.realign(' if x:\n        return y', "    ") == 'if x:\n        return y'
+    assert postprocess.realign(' if x:\n        return y', "    ") == 'if x:\n        return y'
     # At column 0, a single stray space before code goes.
-    assert pp.realign(' function f() {', "") == 'function f() {'
-    assert pp.realign('    return 1', "") == '    return 1'
+    assert postprocess.realign(' function f() {', "") == 'function f() {'
+    assert postprocess.realign('    return 1', "") == '    return 1'
 
 
 def test_cut_repetition_stops_loops_but_keeps_one_repeat():
     looping = "if (a) {\n  if (a) {\n    if (a) {\n      x();"
-    assert pp.cut_repetition(looping) == "if (a) {\n  if (a) {"
+    assert postprocess.cut_repetition(looping) == "if (a) {\n  if (a) {"
     pairs = "a = false;\nb = false;\na = false;\nb = false;"
-    assert pp.cut_repetition(pairs) == "a = false;\nb = false;"
+    assert postprocess.cut_repetition(pairs) == "a = false;\nb = false;"
     ok = "if n < 2:\n    return False\nfor i in r:\n    return False\nreturn True"
-    assert pp.cut_repetition(ok) == ok
+    assert postprocess.cut_repetition(ok) == ok
 
 
 def test_cut_at_outer_closer():
-    assert pp.cut_at_outer_closer("0) {", " && b) {") == "0"
-    assert pp.cut_at_outer_closer("g(1), 2", ")") == "g(1), 2"
-    assert pp.cut_at_outer_closer("x]", " + 1") == "x]"  # the rest does not close it
+    assert postprocess.cut_at_outer_closer("0) {", " && b) {") == "0"
+    assert postprocess.cut_at_outer_closer("g(1), 2", ")") == "g(1), 2"
+    assert postprocess.cut_at_outer_closer("x]", " + 1") == "x]"  # the rest does not close it
 
-    assert pp.realign(" x", "foo(") == " x"  # not after whitespace: left alone
+    assert postprocess.realign(" x", "foo(") == " x"  # not after whitespace: left alone
 
 
 def test_first_line():
-    assert pp.first_line("a + b\nc", ")") == "a + b"
-    assert pp.first_line("\n    next()\nmore", "") == "\n    next()"
-    assert pp.first_line("\n\n", "") == ""
+    assert postprocess.first_line("a + b\nc", ")") == "a + b"
+    assert postprocess.first_line("\n    next()\nmore", "") == "\n    next()"
+    assert postprocess.first_line("\n\n", "") == ""
 
 
 def test_cut_block_stops_at_a_dedent():
     text = "if n < 2:\n        return n\n    return f(n - 1)\nprint(1)"
-    assert pp.cut_block(text, "    ", 10) == "if n < 2:\n        return n\n    return f(n - 1)"
+    assert (postprocess.cut_block(text, "    ", 10)
+            == "if n < 2:\n        return n\n    return f(n - 1)")
 
 
 def test_cut_block_on_an_indented_empty_line_uses_its_indent():
-    assert pp.cut_block("\ndef other():\n    pass", "    ", 10) == ""
-    assert pp.cut_block("x = 1\n    y = 2\nz = 3", "    ", 10) == "x = 1\n    y = 2"
+    assert postprocess.cut_block("\ndef other():\n    pass", "    ", 10) == ""
+    assert postprocess.cut_block("x = 1\n    y = 2\nz = 3", "    ", 10) == "x = 1\n    y = 2"
 
 
 def test_cut_block_stops_at_a_closer_of_the_enclosing_block():
     text = "total += v;\n  }\n  return total;\n}"
-    assert pp.cut_block(text, "    ", 10) == "total += v;"
+    assert postprocess.cut_block(text, "    ", 10) == "total += v;"
 
 
 def test_cut_block_caps_lines():
-    assert pp.cut_block("a\nb\nc\nd", "", 2) == "a\nb"
+    assert postprocess.cut_block("a\nb\nc\nd", "", 2) == "a\nb"
 
 
 def test_drop_suffix_overlap_on_the_line():
-    assert pp.drop_suffix_overlap("a, b)", ")", []) == "a, b"
-    assert pp.drop_suffix_overlap('name"]', '"]', []) == "name"
-    assert pp.drop_suffix_overlap("a + b", ")", []) == "a + b"
+    assert postprocess.drop_suffix_overlap("a, b)", ")", []) == "a, b"
+    assert postprocess.drop_suffix_overlap('name"]', '"]', []) == "name"
+    assert postprocess.drop_suffix_overlap("a + b", ")", []) == "a + b"
 
 
 def test_an_answer_that_starts_with_the_next_line_is_dropped():
-    assert pp.drop_suffix_overlap("walker = walker.next\n    acc = f(acc)", "",
-                                  ["    walker = walker.next", "  }"]) == ""
-    assert pp.drop_suffix_overlap("x = 1\n    // insertion", "", ["    // insertion"]) == "x = 1"
-    assert pp.drop_suffix_overlap("}\n", "", ["}"]) == "}\n"  # too short to say it repeats
+    assert postprocess.drop_suffix_overlap("walker = walker.next\n    acc = f(acc)", "",
+                                           ["    walker = walker.next", "  }"]) == ""
+    assert postprocess.drop_suffix_overlap("x = 1\n    // insertion", "",
+                                           ["    // insertion"]) == "x = 1"
+    assert postprocess.drop_suffix_overlap("}\n", "", ["}"]) == "}\n"  # too short to say it repeats
 
 
 def test_drop_suffix_overlap_of_next_lines():
     text = "x = 1\n    y = 2\n    return x + y"
-    assert pp.drop_suffix_overlap(text, "", ["    return x + y", ""]) == "x = 1\n    y = 2"
+    assert postprocess.drop_suffix_overlap(text, "", ["    return x + y", ""]) == "x = 1\n    y = 2"
 
 
 def test_balance_closers_never_duplicates_the_suffix_closer():
-    assert pp.balance_closers("len(x))", ")") == "len(x)"
-    assert pp.balance_closers("len(x)", ")") == "len(x)"
-    assert pp.balance_closers("a]", "") == "a]"  # the suffix has no closer: keep
+    assert postprocess.balance_closers("len(x))", ")") == "len(x)"
+    assert postprocess.balance_closers("len(x)", ")") == "len(x)"
+    assert postprocess.balance_closers("a]", "") == "a]"  # the suffix has no closer: keep
 
 
 @pytest.mark.parametrize(("src", "unit"), [
@@ -97,31 +101,31 @@ def test_balance_closers_never_duplicates_the_suffix_closer():
     ("func f() {\n\treturn 1\n}\n", "\t"),
 ])
 def test_detect_indent_unit(src, unit):
-    assert pp.detect_indent_unit(src) == unit
+    assert postprocess.detect_indent_unit(src) == unit
 
 
 def test_normalize_indent_to_tabs():
-    assert pp.normalize_indent("if x {\n    y()\n}", "\t") == "if x {\n\ty()\n}"
+    assert postprocess.normalize_indent("if x {\n    y()\n}", "\t") == "if x {\n\ty()\n}"
 
 
 def test_keep_parsing_rejects_a_completion_that_breaks_a_parse_that_held():
     prefix, suffix = "def f(x):\n    return ", "\n\nprint(f(1))\n"
-    assert pp.keep_parsing("x + 1", prefix, suffix, "python") == "x + 1"
-    assert pp.keep_parsing("x + (1", prefix, suffix, "python") == ""
+    assert postprocess.keep_parsing("x + 1", prefix, suffix, "python") == "x + 1"
+    assert postprocess.keep_parsing("x + (1", prefix, suffix, "python") == ""
 
 
 def test_keep_parsing_keeps_the_longest_head_that_parses():
     prefix, suffix = "def f(x):\n    ", "\n"
     cand = "y = x * 2\n    return y\n    z = (("
-    assert pp.keep_parsing(cand, prefix, suffix, "python") == "y = x * 2\n    return y"
+    assert postprocess.keep_parsing(cand, prefix, suffix, "python") == "y = x * 2\n    return y"
 
 
 def test_keep_parsing_ignores_languages_without_a_grammar():
-    assert pp.keep_parsing("((", "a", "b", "plaintext") == "(("
+    assert postprocess.keep_parsing("((", "a", "b", "plaintext") == "(("
 
 
 def test_is_empty():
-    assert pp.is_empty(" \n\t") and not pp.is_empty(" x")
+    assert postprocess.is_empty(" \n\t") and not postprocess.is_empty(" x")
 
 
 @pytest.mark.parametrize(("lang", "path", "comment"), [
@@ -144,19 +148,20 @@ def test_the_incremental_parse_check_counts_what_a_fresh_parse_counts(lang: str,
     for _ in range(60):
         offset = rng.randrange(len(text))
         prefix, suffix = text[:offset], text[offset:]
-        tree = parser.parse(pp._utf8(prefix + suffix))
-        base = pp.tree_error_count(tree)
+        tree = parser.parse(postprocess._utf8(prefix + suffix))
+        base = postprocess.tree_error_count(tree)
         end = tree.root_node.end_point
         first = rng.randrange(len(lines) - 3)
         candidate = "\n".join(lines[first:first + rng.randint(1, 3)]) + rng.choice(
             ["", "é)", "𝔘 {"])
-        fresh = pp.error_count(parser, prefix + candidate + suffix)
-        incremental = pp._insertion_errors(parser, pp._utf8(prefix), candidate,
-                                           pp._utf8(suffix), tree)
+        fresh = postprocess.error_count(parser, prefix + candidate + suffix)
+        incremental = postprocess._insertion_errors(parser, postprocess._utf8(prefix), candidate,
+                                           postprocess._utf8(suffix), tree)
         assert incremental == fresh, (offset, candidate)
         # The check edited a copy, not the document's tree.
-        assert (pp.tree_error_count(tree), tree.root_node.end_point) == (base, end)
-        assert pp.keep_parsing(candidate, prefix, suffix, lang, base, tree) == pp.keep_parsing(
+        assert (postprocess.tree_error_count(tree), tree.root_node.end_point) == (base, end)
+        assert postprocess.keep_parsing(
+            candidate, prefix, suffix, lang, base, tree) == postprocess.keep_parsing(
             candidate, prefix, suffix, lang, base)
         differ += fresh > base
     assert 10 < differ < 60  # the cases both break and keep the parse

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ast
 
-from slm_lsp.actions import scaffold as sc
+from slm_lsp.actions import scaffold
 
-PLAN = sc.TestPlan("/ws/tests/test_calc.py", "python", "calc", "pytest")
+PLAN = scaffold.TestPlan("/ws/tests/test_calc.py", "python", "calc", "pytest")
 EXISTING = ("import pytest\nfrom calc import (\n    add,\n    mul as times,\n)\n\n\n"
             "def test_add():\n    assert add(1, 2) == 3\n")
 
@@ -17,30 +17,30 @@ def py_test(name: str) -> str:
 
 def test_an_existing_test_name_gets_a_new_one():
     tests = [py_test(name) for name in ("test_add", "test_sub", "test_add")]
-    out = sc.assemble(PLAN, tests, ["add", "sub"], EXISTING)
+    out = scaffold.assemble(PLAN, tests, ["add", "sub"], EXISTING)
     tree = ast.parse(EXISTING + out)
     names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
     assert names == ["test_add", "test_add_2", "test_sub", "test_add_3"]
 
 
 def test_imports_are_merged_not_repeated():
-    out = sc.assemble(PLAN, [py_test("test_sub")], ["add", "times", "sub"],
-                      EXISTING)
+    out = scaffold.assemble(PLAN, [py_test("test_sub")], ["add", "times", "sub"],
+                            EXISTING)
     assert "import pytest" not in out
     assert "from calc import sub\n" in out and "add" not in out.split("def ")[0]
-    out = sc.assemble(PLAN, [py_test("test_mul")], ["add"], EXISTING)
+    out = scaffold.assemble(PLAN, [py_test("test_mul")], ["add"], EXISTING)
     assert "import" not in out
 
 
 def test_go_tests_are_renamed_and_testing_imported_once():
-    plan = sc.TestPlan("/ws/add_test.go", "go", "calc", "go")
+    plan = scaffold.TestPlan("/ws/add_test.go", "go", "calc", "go")
     existing = 'package calc\n\nimport "testing"\n\nfunc TestAdd(t *testing.T) {}\n'
-    out = sc.assemble(plan, ["func TestAdd(t *testing.T) {\n}\n"], ["Add"], existing)
+    out = scaffold.assemble(plan, ["func TestAdd(t *testing.T) {\n}\n"], ["Add"], existing)
     assert "func TestAdd2(" in out and "import" not in out
 
 
 def test_js_named_imports_are_merged():
-    plan = sc.TestPlan("/ws/m.test.js", "javascript", "./m", "jest", commonjs=True)
+    plan = scaffold.TestPlan("/ws/m.test.js", "javascript", "./m", "jest", commonjs=True)
     existing = 'const { add } = require("./m");\n\ntest("x", () => {});\n'
-    out = sc.assemble(plan, ['describe("sub", () => {});\n'], ["add", "sub"], existing)
+    out = scaffold.assemble(plan, ['describe("sub", () => {});\n'], ["add", "sub"], existing)
     assert 'const { sub } = require("./m");' in out
