@@ -79,7 +79,7 @@ def register(server: SlmServer) -> None:
         doc = ls.documents.open(item.uri, item.text, item.version, item.language_id)
         if ls.index is not None:
             ls.index.update_document(doc)
-        ls.actions.document_changed(ls.documents.get(item.uri))
+        ls.diagnostics.document_changed(ls.documents.get(item.uri))
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: SlmServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -99,14 +99,14 @@ def register(server: SlmServer) -> None:
         ls.scheduler.document_changed(doc.uri)
         if ls.index is not None:
             ls.index.update_document(doc)
-        ls.actions.document_changed(doc)
+        ls.diagnostics.document_changed(doc)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: SlmServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.documents.close(params.text_document.uri)
         if ls.index is not None:
             ls.index.close_document(params.text_document.uri)
-        ls.actions.document_closed(params.text_document.uri)
+        ls.diagnostics.document_closed(params.text_document.uri)
         ls.scheduler.document_closed(params.text_document.uri)
         if ls.service is not None:
             ls.service.cache.forget(params.text_document.uri)

@@ -23,6 +23,7 @@ from .completion.scheduler import Scheduler
 from .completion.trigger import Mode
 from .context.index import SymbolIndex
 from .context.snippets import select_snippets
+from .diagnostics import SyntaxDiagnostics
 from .documents import DocumentStore
 from .engine.base import EngineError
 from .engine.host import EngineHost
@@ -59,6 +60,7 @@ class SlmServer(LanguageServer):
         self.service: CompletionService | None = None
         self.index: SymbolIndex | None = None
         self.actions: Actions  # set by setup.create_server()
+        self.diagnostics = SyntaxDiagnostics(self)
         self.init_problems: list[str] = []  # reported once the client can show messages
         self._tasks: set[asyncio.Task] = set()
         self._hinted = False
