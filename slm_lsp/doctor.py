@@ -38,7 +38,7 @@ def check_model_file(label: str, path: Path, fmt: PromptFormat | None,
     ``fmt`` None: the format comes from the vocabulary (a user's file named by path).
     """
     from .engine.base import ModelLoadError
-    from .models import gguf_check
+    from .models import digests, gguf_check
     from .models.format_check import check_file
 
     again = (f"slm-lsp models remove {spec.id} && slm-lsp models pull {spec.id}"
@@ -52,14 +52,14 @@ def check_model_file(label: str, path: Path, fmt: PromptFormat | None,
     _line(True, f"{label}: complete GGUF, {size / 1e6:,.0f} MB, at {path}")
     ok = True
     if spec is not None and spec.sha256:
-        digest = gguf_check.file_sha256(path)
+        digest = digests.file_sha256(path)
         if digest == spec.sha256.lower():
             _line(True, f"{label}: SHA-256 matches models.toml")
         else:
             ok = False
             _line(False, f"{label}: SHA-256 {digest} is not the {spec.sha256.lower()} that "
                   "models.toml pins: the file is corrupt or another model", again)
-    elif source := gguf_check.verified_by(path):
+    elif source := digests.verified_by(path):
         _line(True, f"{label}: SHA-256 verified against {source} when pulled")
     else:
         _line(None, f"{label}: not verified (models.toml pins no SHA-256 for this file, and "

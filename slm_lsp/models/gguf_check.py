@@ -9,15 +9,12 @@ load to tell a truncated download from a good file. The layout (versions 2 and 3
     tensor_count x  (string name, u32 n_dims, n_dims x u64 dim, u32 ggml_type, u64 offset)
     padding to general.alignment (default 32) | tensor data
 
-A file is complete when it reaches the end of the tensor that ends last. SHA-256 digests are
-costly (seconds per GB), so verified digests are remembered by (path, size, mtime) in
-``verified.json`` inside the models directory.
+A file is complete when it reaches the end of the tensor that ends last. Its SHA-256, when
+one is expected, comes from ``models.digests`` (remembered across runs).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import mmap
 import os
 import struct
@@ -28,10 +25,10 @@ from typing import Any
 import attrs
 
 from slm_lsp.engine.base import ModelLoadError
+from slm_lsp.models.digests import file_sha256
 
 MAGIC = b"GGUF"
 DEFAULT_ALIGNMENT = 32
-DIGEST_CACHE = "verified.json"
 
 # ggml tensor types: (elements per block, bytes per block), as in ggml's type traits.
 GGML_BLOCKS: dict[int, tuple[int, int]] = {
@@ -281,80 +278,3 @@ def check_gguf(
                 path, f"{path} has SHA-256 {digest}, expected {expected_sha256.lower()}: the file "
                 "is corrupt or not the one the models list names; download it again"
             )
-
-
-# --- SHA-256, remembered by (path, size, mtime) -------------------------------------------------
-
-
-def _cache_file() -> Path:
-    from slm_lsp.models.registry import models_dir
-
-    return models_dir() / DIGEST_CACHE
-
-
-def _stamp(path: Path) -> dict[str, Any]:
-    st = path.stat()
-    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
-
-
-def _load_cache() -> dict[str, Any]:
-    try:
-        data = json.loads(_cache_file().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def cached_sha256(path: Path) -> str | None:
-    """The remembered digest of ``path`` if the file has not changed since, else None."""
-    entry = _load_cache().get(str(Path(path).resolve()))
-    if isinstance(entry, dict) and entry.get("stamp") == _stamp(path):
-        digest = entry.get("sha256")
-        return digest if isinstance(digest, str) else None
-    return None
-
-
-def verified_by(path: Path) -> str:
-    """What the file's digest was verified against when it was pulled ("the hub"), if it has
-    not changed since; else ""."""
-    entry = _load_cache().get(str(Path(path).resolve()))
-    if isinstance(entry, dict) and entry.get("stamp") == _stamp(path):
-        source = entry.get("verified_by")
-        return source if isinstance(source, str) else ""
-    return ""
-
-
-def remember_sha256(path: Path, digest: str, verified_by: str = "") -> None:
-    """Record the digest of ``path`` as it is now, and what it was checked against, if
-    anything (best effort: a read-only cache is fine)."""
-    cache = _load_cache()
-    key = str(Path(path).resolve())
-    cache = {k: v for k, v in cache.items() if k == key or Path(k).exists()}
-    cache[key] = {"stamp": _stamp(path), "sha256": digest}
-    if verified_by:
-        cache[key]["verified_by"] = verified_by
-    target = _cache_file()
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(cache, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, target)
-    except OSError:
-        pass
-
-
-def file_sha256(path: str | os.PathLike[str], use_cache: bool = True) -> str:
-    """The SHA-256 of a file, from the digest cache when the file is unchanged."""
-    path = Path(path)
-    if use_cache:
-        known = cached_sha256(path)
-        if known:
-            return known
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    hexdigest = digest.hexdigest()
-    if use_cache:
-        remember_sha256(path, hexdigest)
-    return hexdigest

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from slm_lsp.engine.base import ModelLoadError
-from slm_lsp.models import gguf_check
+from slm_lsp.models import digests, gguf_check
 from slm_lsp.models.format_check import check_file
 from slm_lsp.models.registry import (
     ModelSpec,
@@ -166,7 +166,7 @@ def pull(
     meta.unlink(missing_ok=True)
     if expected_sha:
         source = "models.toml's pinned SHA-256" if spec.sha256 else "the hub's SHA-256"
-        gguf_check.remember_sha256(dest, expected_sha, verified_by=source)
+        digests.remember_sha256(dest, expected_sha, verified_by=source)
     return dest
 
 
@@ -304,7 +304,7 @@ def _verify_part(spec: ModelSpec, part: Path, meta: Path, size: int, sha256: str
     try:
         gguf_check.check_gguf(part, expected_size=size)
         if sha256:
-            digest = gguf_check.file_sha256(part, use_cache=False)
+            digest = digests.file_sha256(part, use_cache=False)
             if digest != sha256:
                 raise gguf_check.ChecksumMismatch(
                     part, f"SHA-256 {digest} is not the expected {sha256}"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from slm_lsp.engine.base import ModelLoadError
-from slm_lsp.models import commands, gguf_check, recommend, store
+from slm_lsp.models import commands, digests, gguf_check, recommend, store
 from slm_lsp.models.registry import ModelSpec, embedded_model_path, load_registry, user_models
 
 SMOL = embedded_model_path()
@@ -103,7 +103,7 @@ def test_size_and_digest_mismatches_are_reported():
 def test_digests_are_cached_by_size_and_mtime(tmp_path, models_dir):
     copy = _copy(SMOL, tmp_path / "copy.gguf")
     gguf_check.check_gguf(copy, expected_sha256=SMOL_SPEC.sha256)
-    cache = json.loads((models_dir / gguf_check.DIGEST_CACHE).read_text())
+    cache = json.loads((models_dir / digests.DIGEST_CACHE).read_text())
     assert cache[str(copy.resolve())]["sha256"] == SMOL_SPEC.sha256
     stat = copy.stat()
     with open(copy, "r+b") as fh:  # one tensor byte changed, same size
@@ -235,8 +235,8 @@ def test_pull_downloads_verifies_and_reports_progress(hub, models_dir):
     seen: list[tuple[int, int | None]] = []
     dest = store.pull(_spec(), lambda done, total: seen.append((done, total)))
     assert dest == models_dir / SMOL.name and store.path(_spec()) == dest
-    assert gguf_check.verified_by(dest) == "models.toml's pinned SHA-256"
-    assert gguf_check.file_sha256(dest, use_cache=False) == SMOL_SPEC.sha256
+    assert digests.verified_by(dest) == "models.toml's pinned SHA-256"
+    assert digests.file_sha256(dest, use_cache=False) == SMOL_SPEC.sha256
     assert seen[-1] == (SMOL_SPEC.size, SMOL_SPEC.size)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
     assert not list((models_dir / store.PARTIAL_DIR).glob("*"))
@@ -267,7 +267,7 @@ def test_an_interrupted_pull_is_resumed_by_the_next_one(hub, models_dir):
     dest = store.pull(_spec())
     assert hub.gets()[-1][2] == "bytes=30000000-"
     assert hub.sent == SMOL_SPEC.size - 30_000_000
-    assert gguf_check.file_sha256(dest, use_cache=False) == SMOL_SPEC.sha256
+    assert digests.file_sha256(dest, use_cache=False) == SMOL_SPEC.sha256
 
 
 def test_a_broken_transfer_is_resumed_within_the_same_pull(hub):
@@ -275,7 +275,7 @@ def test_a_broken_transfer_is_resumed_within_the_same_pull(hub):
     hub.break_after = 10_000_000
     dest = store.pull(_spec())
     assert [r[2] for r in hub.gets()] == [None, "bytes=10000000-"]
-    assert gguf_check.file_sha256(dest, use_cache=False) == SMOL_SPEC.sha256
+    assert digests.file_sha256(dest, use_cache=False) == SMOL_SPEC.sha256
 
 
 def test_a_corrupt_partial_download_is_never_trusted(hub, models_dir):
@@ -296,8 +296,8 @@ def test_a_corrupt_partial_download_is_never_trusted(hub, models_dir):
 def test_without_a_pinned_digest_the_pull_is_verified_against_the_hubs_digest(hub, models_dir):
     hub.serve(REPO, SMOL)
     dest = store.pull(_spec(sha256="", size=0))
-    assert gguf_check.file_sha256(dest, use_cache=False) == SMOL_SPEC.sha256
-    assert gguf_check.verified_by(dest) == "the hub's SHA-256"  # doctor says so
+    assert digests.file_sha256(dest, use_cache=False) == SMOL_SPEC.sha256
+    assert digests.verified_by(dest) == "the hub's SHA-256"  # doctor says so
 
 
 def test_without_any_digest_the_pull_is_refused_unless_no_verify(hub, models_dir):
@@ -308,7 +308,7 @@ def test_without_any_digest_the_pull_is_refused_unless_no_verify(hub, models_dir
     assert spec.url in str(err.value) and str(models_dir / SMOL.name) in str(err.value)
     assert not (models_dir / SMOL.name).exists()
     dest = store.pull(spec, verify=False)  # accepted on size and GGUF structure
-    assert gguf_check.file_sha256(dest, use_cache=False) == SMOL_SPEC.sha256
+    assert digests.file_sha256(dest, use_cache=False) == SMOL_SPEC.sha256
 
 
 def test_no_verify_still_rejects_bytes_that_do_not_match_the_hubs_digest(hub, models_dir):
