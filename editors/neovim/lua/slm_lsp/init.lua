@@ -100,7 +100,7 @@ local function on_attach(bufnr, client_id)
   else
     module.attach(bufnr, client_id)
   end
-  require('slm_lsp.inline').set_keymaps(bufnr, options.keymaps, module)
+  require('slm_lsp.keymaps').set(bufnr, options.keymaps, module)
 end
 
 --- Define `:SlmLsp`. plugin/slm_lsp.lua calls it at start-up and setup() calls it again, so

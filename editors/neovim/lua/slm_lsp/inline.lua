@@ -1,4 +1,4 @@
----@mod slm_lsp.inline Built-in inline completion (Neovim 0.12+) and the insert-mode keymaps
+---@mod slm_lsp.inline Built-in inline completion (Neovim 0.12+)
 
 local text = require('slm_lsp.text')
 
@@ -113,50 +113,6 @@ function M.trigger(bufnr)
   local c = completor(buf(bufnr))
   if c and c.request then
     c:request(INVOKED)
-  end
-end
-
-local DESCRIPTIONS = {
-  accept = 'slm-lsp: accept the suggestion',
-  accept_word = 'slm-lsp: accept the next word',
-  accept_word_alt = 'slm-lsp: accept the next word',
-  accept_line = 'slm-lsp: accept the next line',
-  next = 'slm-lsp: next suggestion',
-  prev = 'slm-lsp: previous suggestion',
-  dismiss = 'slm-lsp: dismiss the suggestion',
-  trigger = 'slm-lsp: ask for a suggestion',
-}
-
---- Set the buffer-local insert-mode keymaps of {keymaps} for the inline path {impl} (this
---- module or slm_lsp.fallback). Accept and dismiss fall through to the key itself when no
---- suggestion is shown, so `<Tab>` still inserts a tab.
----@param bufnr integer
----@param keymaps slm_lsp.Keymaps
----@param impl table
-function M.set_keymaps(bufnr, keymaps, impl)
-  local actions = {
-    accept = function() return impl.accept(bufnr, 'all') end,
-    accept_word = function() return impl.accept(bufnr, 'word') end,
-    accept_word_alt = function() return impl.accept(bufnr, 'word') end,
-    accept_line = function() return impl.accept(bufnr, 'line') end,
-    next = function() return impl.cycle(bufnr, 1) end,
-    prev = function() return impl.cycle(bufnr, -1) end,
-    dismiss = function() return impl.dismiss(bufnr) end,
-    trigger = function()
-      vim.schedule(function() impl.trigger(bufnr) end)
-      return true
-    end,
-  }
-  for name, action in pairs(actions) do
-    local key = keymaps[name]
-    if key then
-      vim.keymap.set('i', key, function()
-        if action() then
-          return ''
-        end
-        return key
-      end, { buffer = bufnr, expr = true, silent = true, desc = DESCRIPTIONS[name] })
-    end
   end
 end
 
