@@ -1,6 +1,6 @@
 """Typing replay: an editor with automatic inline completion, driven over stdio.
 
-Pure parts (unit-tested in ``tests/unit/test_replay.py``): the keystrokes that type a span of a
+Pure parts (unit-tested in ``tests/harness/test_replay.py``): the keystrokes that type a span of a
 real file, positions in UTF-16 units, percentiles, and the type-through rule. The rest is a
 small raw JSON-RPC client (:class:`LspProcess`) that timestamps every answer where it arrives,
 and :func:`replay`, which types one span as an editor does: per key a ``$/cancelRequest`` for
