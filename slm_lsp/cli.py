@@ -205,10 +205,10 @@ def cmd_complete(args: argparse.Namespace) -> int:
     path, doc, offset = _document_at(args.position)
     _setup_logs(args, "warning")
     settings = _settings(args)
-    engine, fmt, choice = make_engine(settings)
+    engine, _, choice = make_engine(settings)
     t0 = time.perf_counter()
     engine.load()
-    fmt = getattr(engine, "fmt", fmt)
+    fmt = engine.fmt
     t1 = time.perf_counter()
     rel, snippets = _snippets(path, doc, offset, settings, engine)
     snap = Snapshot.of(doc, offset, invoked=not args.automatic, path=rel, snippets=snippets)
@@ -242,12 +242,9 @@ def cmd_prompt(args: argparse.Namespace) -> int:
     path, doc, offset = _document_at(args.position)
     _setup_logs(args, "warning")
     settings = _settings(args)
-    engine, fmt, choice = make_engine(settings)
-    if hasattr(engine, "load_vocab"):
-        engine.load_vocab()
-    else:
-        engine.load()
-    fmt = getattr(engine, "fmt", fmt)
+    engine, _, choice = make_engine(settings)
+    engine.load_vocab()
+    fmt = engine.fmt
     rel, snippets = _snippets(path, doc, offset, settings, engine)
     snap = Snapshot.of(doc, offset, invoked=True, path=rel, snippets=snippets)
     prompt = build_prompt(snap, fmt, engine, settings)
@@ -255,9 +252,8 @@ def cmd_prompt(args: argparse.Namespace) -> int:
     name = choice.id if choice else engine.info.name
     print(f"# model: {name}  format: {fmt.name}  trigger: {snap.trigger.mode.value} "
           f"({snap.trigger.reason})")
-    why = getattr(engine, "format_reason", "")
-    if why:
-        print(f"# format {fmt.name}: {why}")
+    if engine.format_reason:
+        print(f"# format {fmt.name}: {engine.format_reason}")
     if fmt.is_fim:
         print(f"# FIM markers: {fmt.fim_prefix} {fmt.fim_suffix} {fmt.fim_middle}")
     for section in prompt.sections:

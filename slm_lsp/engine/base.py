@@ -12,9 +12,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import attrs
+
+if TYPE_CHECKING:
+    from ..models.registry import PromptFormat
 
 StopReason = Literal["stop", "length", "time", "cancelled", "error"]
 
@@ -143,9 +146,16 @@ class Engine(Protocol):
     token."""
 
     info: ModelInfo
+    # The model's prompt format; after ``load``/``load_vocab`` the one the vocabulary fits.
+    fmt: PromptFormat
+    format_reason: str  # why it has that format, for the user ("" when nothing was checked)
 
     def load(self, progress: Callable[[float], None] | None = None) -> None:
         """Load the model (blocking); ``progress`` gets fractions in [0, 1]."""
+
+    def load_vocab(self) -> None:
+        """Load only what counting tokens needs (the vocabulary; for a remote server, the
+        health check): enough for ``count_tokens``, ``tokenize`` and ``fmt``."""
 
     def count_tokens(self, text: str) -> int:
         """How many tokens ``text`` is (special tokens parsed)."""

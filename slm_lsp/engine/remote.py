@@ -85,6 +85,7 @@ class RemoteEngine:
     open response and a parser of its chunks) and optionally ``_remote_tokenize``."""
 
     type: str = "remote"
+    format_reason: str = ""  # the format is the settings' or the model name's; nothing checks it
 
     def __init__(self, backend: BackendSettings, fmt: PromptFormat,
                  client: HttpClient | None = None):
@@ -115,6 +116,10 @@ class RemoteEngine:
         report(1.0)
         log.info("remote model %s at %s (n_ctx %d)", self.info.name, self.client.url,
                  self.info.n_ctx)
+
+    def load_vocab(self) -> None:
+        """The server holds the vocabulary: the same as ``load``."""
+        self.load()
 
     def close(self) -> None:
         self.client.close()

@@ -23,8 +23,11 @@ from slm_lsp.models.registry import PromptFormat, load_registry
 class FakeEngine:
     """Implements the Engine protocol from a script."""
 
+    format_reason = ""
+
     def __init__(self, script: dict, log_path: str | None = None):
         self.script = script
+        self.fmt = load_registry().formats[script.get("format", "plain")]
         self.rules = script.get("rules", [])
         self.log_path = log_path or script.get("log") or os.environ.get("SLM_LSP_FAKE_LOG")
         self.info = ModelInfo(name="fake", path="", n_ctx=4096)
@@ -37,6 +40,9 @@ class FakeEngine:
     def load(self, progress=None) -> None:
         if progress:
             progress(1.0)
+
+    def load_vocab(self) -> None:
+        pass
 
     def count_tokens(self, text: str) -> int:
         return max(1, len(text) // 4)
@@ -80,5 +86,4 @@ class FakeEngine:
 def make_fake_engine(script_path: str) -> tuple[FakeEngine, PromptFormat, None]:
     """What ``make_engine`` returns when ``SLM_LSP_FAKE_ENGINE`` names a script."""
     engine = FakeEngine.from_file(script_path)
-    fmt = load_registry().formats[engine.script.get("format", "plain")]
-    return engine, fmt, None
+    return engine, engine.fmt, None
