@@ -11,14 +11,14 @@ sends a ping request and waits for its answer. It prints: messages sent,
 requests answered (of the well-formed ones sent), pings answered, crashes (the
 process died; it is restarted), hangs (a ping unanswered after ``--timeout``),
 exit code after shutdown/exit, and wall time. It talks to its child only over
-pipes, and stops by itself (``--wall-limit`` caps the whole run).
+pipes (the protocol tests' ``RawClient``), and stops by itself (``--wall-limit`` caps the whole
+run).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import queue
 import random
 import shlex
@@ -29,6 +29,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from protocol.rawclient import RawClient, frame  # noqa: E402
+
 URIS = [
     "file:///tmp/fuzz/a.py",
     "file:///tmp/fuzz/b.ts",
@@ -40,70 +44,22 @@ URIS = [
 METHODS = ["textDocument/completion", "textDocument/inlineCompletion", "textDocument/hover"]
 
 
-def frame(body: bytes) -> bytes:
-    """Frame a body with a correct Content-Length header."""
-    return b"Content-Length: %d\r\n\r\n" % len(body) + body
-
-
 def encode(message: object) -> bytes:
     """JSON-encode with lone surrogates kept as escapes."""
     return json.dumps(message).encode("ascii")
 
 
-class Server:
-    """The child process, with a thread collecting the ids of its responses."""
+def send(server: RawClient, data: bytes) -> bool:
+    """Write to the server's stdin; False once the process is gone."""
+    try:
+        server.send(data)
+        return True
+    except (BrokenPipeError, OSError, ValueError):
+        return False
 
-    def __init__(self, argv: list[str]) -> None:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
-        self.proc = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
-        )
-        self.answered: queue.Queue[object] = queue.Queue()
-        self.corrupt = 0
-        threading.Thread(target=self._read, daemon=True).start()
 
-    def _read(self) -> None:
-        out = self.proc.stdout
-        assert out is not None
-        while True:
-            length = None
-            while True:
-                line = out.readline()
-                if not line:
-                    return
-                if line == b"\r\n":
-                    break
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            if length is None:
-                self.corrupt += 1
-                continue
-            try:
-                message = json.loads(out.read(length))
-            except ValueError:
-                self.corrupt += 1
-                continue
-            if (
-                isinstance(message, dict)
-                and "method" not in message
-                and message.get("id") is not None
-            ):
-                self.answered.put(message["id"])
-
-    def send(self, data: bytes) -> bool:
-        """Write to stdin; False once the process is gone."""
-        try:
-            assert self.proc.stdin is not None
-            self.proc.stdin.write(data)
-            self.proc.stdin.flush()
-            return True
-        except (BrokenPipeError, OSError, ValueError):
-            return False
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
+def alive(server: RawClient) -> bool:
+    return server.proc.poll() is None
 
 
 class Fuzzer:
@@ -273,25 +229,30 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     }
     expected: set[object] = set()
 
-    def collect(server: Server, until_id: object | None, timeout: float) -> bool:
+    def collect(server: RawClient, until_id: object | None, timeout: float) -> bool:
         end = min(time.monotonic() + timeout, deadline)
         while True:
             try:
-                got = server.answered.get(timeout=max(0.0, min(0.2, end - time.monotonic())))
+                message = server.messages.get(
+                    timeout=max(0.0, min(0.2, end - time.monotonic())))
             except queue.Empty:
-                if time.monotonic() >= end or not server.alive():
+                if time.monotonic() >= end or not alive(server):
                     return False
                 continue
+            if not isinstance(message, dict) or "method" in message:
+                continue
+            got = message.get("id")
             if got in expected:
                 expected.discard(got)
                 stats["requests answered"] += 1
             if got == until_id:
                 return True
 
-    def start() -> Server:
-        server = Server(argv)
+    def start() -> RawClient:
+        server = RawClient(argv)
         init_id = "init"
-        server.send(
+        send(
+            server,
             frame(
                 encode(
                     {
@@ -304,7 +265,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             )
         )
         collect(server, init_id, 120)
-        server.send(frame(encode({"jsonrpc": "2.0", "method": "initialized", "params": {}})))
+        send(server, frame(encode({"jsonrpc": "2.0", "method": "initialized", "params": {}})))
         return server
 
     server = start()
@@ -327,12 +288,13 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             data = fuzz.notification()
         else:
             data = fuzz.junk()
-        ok = server.send(data)
+        ok = send(server, data)
         stats["messages sent"] += 1
         if (n + 1) % args.ping_every == 0 or not ok:
             ping = f"ping-{n}"
             stats["pings sent"] += 1
-            server.send(
+            send(
+                server,
                 frame(
                     encode(
                         {
@@ -346,27 +308,27 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             )
             if collect(server, ping, args.timeout):
                 stats["pings answered"] += 1
-            elif server.alive():
+            elif alive(server):
                 stats["hangs"] += 1
                 print(f"hang: ping after message {n + 1} unanswered in {args.timeout} s",
                       file=sys.stderr)
             if args.progress:
                 print(f"{n + 1} sent, {time.monotonic() - started:.0f} s", file=sys.stderr)
-            if not server.alive():
+            if not alive(server):
                 stats["crashes"] += 1
-                stats["corrupt output frames"] += server.corrupt
+                stats["corrupt output frames"] += len(server.stdout_errors)
                 expected.clear()
                 server = current[0] = start()
     collect(server, None, 2.0)
-    server.send(frame(encode({"jsonrpc": "2.0", "id": "bye", "method": "shutdown"})))
+    send(server, frame(encode({"jsonrpc": "2.0", "id": "bye", "method": "shutdown"})))
     collect(server, "bye", args.timeout)
-    server.send(frame(encode({"jsonrpc": "2.0", "method": "exit"})))
+    send(server, frame(encode({"jsonrpc": "2.0", "method": "exit"})))
     try:
         code: object = server.proc.wait(5)
     except subprocess.TimeoutExpired:
         server.proc.kill()
         code = "did not exit"
-    stats["corrupt output frames"] += server.corrupt
+    stats["corrupt output frames"] += len(server.stdout_errors)
     stats["exit code"] = code
     stats["wall time (s)"] = round(time.monotonic() - started, 1)
     return stats
