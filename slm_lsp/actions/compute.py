@@ -172,9 +172,8 @@ def _accept_body(raw: str, d: Definition, p: sc.TestPlan) -> str:
     body = body.rstrip()
     if not body.strip() or d.name not in body:
         return ""
-    checks = {"python": r"\bassert\b", "go": r"\bt\.(Error|Fatal|Fail)", "rust": r"assert"}
-    if not re.search(checks.get(p.language_id, r"\bexpect\("), body):
-        return ""
+    if not sc.has_assertion(body, p):
+        return ""  # a test that cannot fail is not offered as the model's
     if re.search(r"^\s*(import |from \S+ import |def |class |func |fn |describe\()", body, re.M):
         return ""
     return body + "\n"
@@ -215,16 +214,13 @@ def compute_tests(text: str, language_id: str, offset: int | None, plan: sc.Test
                 if not _parses(candidate, plan.language_id):
                     body = ""
         from_model += bool(body)
-        tests.append(sc.wrap_test(d, plan, body or sc.skeleton_body(d, plan.language_id,
-                                                                     sc.body_indent(plan))))
+        tests.append(sc.wrap_test(d, plan, body) if body else sc.skeleton_test(d, plan))
     mods = text if plan.same_file else ""
     out = sc.assemble(plan, tests, names, existing_text if existing is not None or
                       plan.same_file else "", mods)
     baseline = _errors(existing_text, plan.language_id) if existing_text else 0
     if not _parses(existing_text + out, plan.language_id, baseline):
-        skeletons = [sc.wrap_test(d, plan, sc.skeleton_body(d, plan.language_id,
-                                                             sc.body_indent(plan)))
-                     for d in targets]
+        skeletons = [sc.skeleton_test(d, plan) for d in targets]
         out = sc.assemble(plan, skeletons, names, existing_text, mods)
         from_model = 0
         if not _parses(existing_text + out, plan.language_id, baseline):
