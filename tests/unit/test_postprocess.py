@@ -160,3 +160,43 @@ def test_the_incremental_parse_check_counts_what_a_fresh_parse_counts(lang: str,
             candidate, prefix, suffix, lang, base)
         differ += fresh > base
     assert 10 < differ < 60  # the cases both break and keep the parse
+
+
+def test_cut_repetition_cuts_a_line_that_repeats_the_one_before():
+    text = "await self._flush()\nawait self._close()\nawait self._close()\nreturn None"
+    assert pp.cut_repetition(text) == "await self._flush()\nawait self._close()"
+    near = "values.append(item.name)\nvalues.append(item.name);\nreturn values"
+    assert pp.cut_repetition(near) == "values.append(item.name)"
+    one_char = "result = compute_total(items, 1)\nresult = compute_total(items, 2)"
+    assert pp.cut_repetition(one_char) == "result = compute_total(items, 1)"
+    distinct = "self.a = a\nself.b = b\nself.c = c\n}\n}"
+    assert pp.cut_repetition(distinct) == distinct
+
+
+def test_cut_at_construct_end_python_dedent_leaves_the_function():
+    prefix = "def f(x):\n    "
+    suffix = "\n\n\ndef g():\n    return 2\n"
+    text = "y = x + 1\n    return y\nprint(f(1))"
+    assert pp.cut_at_construct_end(text, prefix, suffix, "python") == (
+        "y = x + 1\n    return y")
+    inside = "y = x + 1\n    if y:\n        y -= 1\n    return y"
+    assert pp.cut_at_construct_end(inside, prefix, suffix, "python") == inside
+
+
+def test_cut_at_construct_end_brace_the_suffix_already_closes():
+    prefix = "function total(xs) {\n  "
+    suffix = "\n}\n"
+    text = "return xs.length;\n}\n\nfunction other() {\n  return 1;"
+    assert pp.cut_at_construct_end(text, prefix, suffix, "javascript") == "return xs.length;"
+    # Wrongly indented, but the tree knows where the body closes.
+    text = "let s = 0;\nfor (const x of xs) s += x;\nreturn s; }\nfoo();"
+    assert pp.cut_at_construct_end(text, prefix, suffix, "javascript") == (
+        "let s = 0;\nfor (const x of xs) s += x;\nreturn s;")
+    whole = "let s = 0;\n  return s;"
+    assert pp.cut_at_construct_end(whole, prefix, suffix, "javascript") == whole
+
+
+def test_cut_at_construct_end_without_a_closer_in_the_suffix_keeps_the_closing_line():
+    prefix = "function total(xs) {\n  "
+    text = "return xs.length;\n}\n\nconsole.log(total([]));"
+    assert pp.cut_at_construct_end(text, prefix, "\n", "javascript") == "return xs.length;\n}"
