@@ -161,8 +161,9 @@ def to_edit(outcome: Outcome, *, uri: str, version: int, text: str, encoding: En
                 caps, "workspace.workspace_edit.change_annotation_support", None) is not None:
             for change in doc_changes:
                 if isinstance(change, types.TextDocumentEdit):
-                    change.edits = [types.AnnotatedTextEdit(e.range, e.new_text, "slm-lsp")
-                                    for e in change.edits]
+                    change.edits = [types.AnnotatedTextEdit(
+                        range=e.range, new_text=e.new_text, annotation_id="slm-lsp")
+                        for e in change.edits]
             return types.WorkspaceEdit(document_changes=doc_changes, change_annotations={
                 "slm-lsp": types.ChangeAnnotation(label=annotation, needs_confirmation=False,
                                                   description=annotation)})
