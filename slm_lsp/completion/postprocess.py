@@ -331,7 +331,8 @@ def cut_at_construct_end(text: str, prefix: str, suffix: str, language_id: str,
     the syntax tree of the completed text (not only from indentation).
 
     The construct is the smallest node that begins before the cursor and holds the
-    completion's first code (a function, an ``if``, a ``{...}`` block, an argument list). When
+    completion's first code (a function, an ``if``, a ``{...}`` block, an argument list), or,
+    at the top level, the statement the completion begins. When
     it ends inside the completion, the completion ends there too: before its closing bracket
     when the suffix brings that bracket, else at the end of the line that closes it. ``tree``
     is the document's parse (prefix + suffix), for an incremental parse.
@@ -343,9 +344,16 @@ def cut_at_construct_end(text: str, prefix: str, suffix: str, language_id: str,
     done = _parse_insertion(parser, pre, text, suf, tree)
     start = len(pre) + len(ins) - len(ins.lstrip())
     node = done.root_node.descendant_for_byte_range(start, start)
-    while node is not None and node.start_byte >= len(pre):
+    while node is not None and node.parent is not None and node.start_byte >= len(pre):
         node = node.parent
-    if node is None or node.parent is None or node.type == "ERROR" or node.has_error:
+    if node is not None and node.parent is None:
+        # At the top level the construct is the statement the completion begins (a comment
+        # before it belongs to it): one function, one class, one declaration.
+        node = next((c for c in node.named_children if c.end_byte > start and
+                     c.type != "comment"), None)
+        if node is None or node.start_byte < start:
+            return text
+    if node is None or node.type == "ERROR" or node.has_error:
         return text
     end = node.end_byte - len(pre)  # where the construct ends, in the completion's bytes
     if end >= len(ins.rstrip()):

@@ -200,3 +200,13 @@ def test_cut_at_construct_end_without_a_closer_in_the_suffix_keeps_the_closing_l
     prefix = "function total(xs) {\n  "
     text = "return xs.length;\n}\n\nconsole.log(total([]));"
     assert pp.cut_at_construct_end(text, prefix, "\n", "javascript") == "return xs.length;\n}"
+
+
+def test_cut_at_construct_end_top_level_keeps_the_statement_it_begins():
+    text = ("const invalidStep = (step, options) => {\n  return step;\n};\n\n"
+            "const other = () => {\n  return 1;\n};")
+    assert pp.cut_at_construct_end(text, "", "\nmodule.exports = x;\n", "javascript") == (
+        "const invalidStep = (step, options) => {\n  return step;\n};")
+    text = "# the helper\ndef helper():\n    return 1\n\n\ndef more():\n    pass"
+    assert pp.cut_at_construct_end(text, "import os\n\n", "\n", "python") == (
+        "# the helper\ndef helper():\n    return 1")
