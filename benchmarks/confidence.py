@@ -1,5 +1,6 @@
 """completion.confidenceThreshold: what gating as-you-type completions does to exact match and
-to how often nothing is shown, across thresholds, on each model.
+to how often nothing is shown, across thresholds, on each model; and which of an Invoked
+request's candidates to offer first.
 
     python benchmarks/confidence.py [--split dev] [--tasks 36] [--model smollm2-135m,gemma3-270m]
         [--thresholds 0,0.2,0.3,0.4,0.5,0.6]
@@ -25,7 +26,10 @@ from benchmarks import bench_models, quality, tasks  # noqa: E402
 
 
 def run(model: str, task_list: list[tasks.Task], thresholds: list[float], threads: int,
-        progress) -> dict[float, list[dict]]:
+        progress) -> tuple[dict[float, list[dict]], dict[str, list[dict]]]:
+    """Per threshold, the automatic completion's scores; per ranking of an Invoked request's
+    candidates ("logprob": by mean log-probability, "greedy": the greedy one first), the first
+    item's scores. One generation per task (the greedy answer plus its alternatives)."""
     from slm_lsp.completion import pipeline
     from slm_lsp.completion.trigger import Mode
     from slm_lsp.documents import Document
@@ -40,28 +44,50 @@ def run(model: str, task_list: list[tasks.Task], thresholds: list[float], thread
     engine = LocalEngine(str(choice.path), choice.format, n_threads=threads)
     engine.load()
     service = pipeline.CompletionService(engine, choice.format, settings)
-    out: dict[float, list[dict]] = {t: [] for t in thresholds}
+    gated: dict[float, list[dict]] = {t: [] for t in thresholds}
+    ranked: dict[str, list[dict]] = {"logprob": [], "greedy": []}
+
+    def finish(gen, snap) -> str:
+        return pipeline.clean(pipeline.complete_lines(gen), snap, choice.format, settings,
+                              service.markers)
+
     try:
         for i, task in enumerate(task_list):
             doc = Document(uri=f"file:///bench/{task.path}", text=task.holed,
                            language_id=task.language)
-            snap = pipeline.Snapshot.of(doc, task.offset, invoked=False, path=task.path)
-            gen = None
-            if snap.trigger.mode is not Mode.NONE:
-                prompt = pipeline.build_prompt(snap, choice.format, engine, settings,
-                                               service.line_tokens)
-                request = service.request(snap, prompt, automatic=True)
-                gen = engine.generate(request, threading.Event())
+            auto = pipeline.Snapshot.of(doc, task.offset, invoked=False, path=task.path)
+            asked = pipeline.Snapshot.of(doc, task.offset, invoked=True, path=task.path,
+                                         candidates=True)
+            prompt = pipeline.build_prompt(asked, choice.format, engine, settings,
+                                           service.line_tokens)
+            gen = engine.generate(service.request(asked, prompt), threading.Event())
+            greedy = finish(gen, asked)
+            order = pipeline.rank_candidates(
+                [(greedy, gen)] + [(finish(alt, asked), alt) for alt in gen.alternatives])
+            first = {"logprob": order[0] if order else "",
+                     "greedy": greedy or (order[0] if order else "")}
+            for name, text in first.items():
+                ranked[name].append({**quality.score(task, text), "latency_ms": 0.0})
+            if auto.trigger.mode is not asked.trigger.mode:
+                auto_gen = None
+                if auto.trigger.mode is not Mode.NONE:
+                    prompt = pipeline.build_prompt(auto, choice.format, engine, settings,
+                                                   service.line_tokens)
+                    auto_gen = engine.generate(service.request(auto, prompt, automatic=True),
+                                               threading.Event())
+            else:
+                auto_gen = gen
             for t in thresholds:
                 text = ""
-                if gen is not None:
-                    raw = pipeline.gate_confidence(gen, pipeline.complete_lines(gen), t)
-                    text = pipeline.clean(raw, snap, choice.format, settings, service.markers)
-                out[t].append({**quality.score(task, text), "latency_ms": 0.0})
+                if auto_gen is not None:
+                    raw = pipeline.gate_confidence(auto_gen, pipeline.complete_lines(auto_gen),
+                                                   t)
+                    text = pipeline.clean(raw, auto, choice.format, settings, service.markers)
+                gated[t].append({**quality.score(task, text), "latency_ms": 0.0})
             progress(f"{model} {i + 1}/{len(task_list)} {task.id}")
     finally:
         engine.close()
-    return out
+    return gated, ranked
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,8 +115,12 @@ def main(argv: list[str] | None = None) -> int:
     for model in [m for m in args.model.split(",") if m]:
         from slm_lsp.engine.native import physical_cores
 
-        results = run(model, task_list, thresholds, args.threads or physical_cores(),
-                      progress)
+        results, ranked = run(model, task_list, thresholds, args.threads or physical_cores(),
+                              progress)
+        for name, rows in ranked.items():
+            s = quality.summarize(rows)
+            print(f"{model:<14}{'invoked, first item ranked by ' + name:<40}{s['exact']:>9.1%}"
+                  f"{s['edit_sim']:>9.3f}{s['empty']:>7.0%}")
         for t in thresholds:
             s = quality.summarize(results[t])
             shown = 1 - s["empty"]

@@ -178,7 +178,8 @@ async def run_server(task_list: list[Task], model: str, threads: int, extra: dic
             uri = f"file:///bench/{task.path}"
             ans = await client.complete(uri, task.language, task.holed, task.line,
                                         task.column_utf16)
-            out.append({"answer": ans.text, "latency_ms": ans.latency_ms, "error": ans.error})
+            out.append({"answer": ans.text, "latency_ms": ans.latency_ms, "error": ans.error,
+                        "items": ans.items})
             progress(f"slm-lsp {i + 1}/{len(task_list)} {task.id} {ans.latency_ms:.0f}ms")
     finally:
         await client.stop()
@@ -207,6 +208,17 @@ def run_baselines(task_list: list[Task], model: str, threads: int, progress
     finally:
         runner.close()
     return out
+
+
+def earlier_baselines(path: Path, model: str, task_list: list[Task]) -> dict[str, list[dict]]:
+    """The baselines' rows of an earlier run's JSON, checked to be for the same tasks."""
+    earlier = json.loads(path.read_text())["models"][model]["tasks"]
+    if [(t["id"], t["offset"], t["expected"]) for t in earlier] != [
+            (t.id, t.offset, t.expected) for t in task_list]:
+        raise SystemExit(f"{path} holds other tasks than this run's")
+    keep = ("answer", "latency_ms", "error")
+    return {name: [{k: t["results"][name][k] for k in keep} for t in earlier]
+            for name in baselines.BASELINES}
 
 
 # -- report ---------------------------------------------------------------------------------
@@ -305,7 +317,10 @@ def side_by_side(per_model: dict[str, tuple[list[Task], dict[str, list[dict]]]])
             lines.append(f"{model:<14}{name:<10}{s['exact']:>9.1%}{s['edit_sim']:>9.3f}"
                          f"{b:>9.3f}{s['empty']:>7.0%}{s['dup_suffix']:>8.1%}"
                          f"{s['syntax_break']:>8.1%}{s['leak']:>6.0%}{s['p50_ms']:>8.0f}")
-        checks += [f"{model}:", *targets(overall, block)]
+        items = [r.get("items", 0) for r in results["slm-lsp"]]
+        several = sum(n > 1 for n in items) / len(items) if items else 0.0
+        checks += [f"{model}: slm-lsp offered more than one item on {several:.0%} of the tasks",
+                   *targets(overall, block)]
     return "\n".join(lines + ([""] + checks if checks else []))
 
 
@@ -330,6 +345,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="write every per-task result here")
     ap.add_argument("--server-log", type=Path, help="write the server's stderr here")
     ap.add_argument("--no-baselines", action="store_true", help="run slm-lsp only")
+    ap.add_argument("--baselines-from", type=Path, help="take the baselines' answers from an "
+                    "earlier run's --json (same tasks and models; they do not depend on "
+                    "slm-lsp, and greedy decoding gives the same text) instead of running them")
     ap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = ap.parse_args(argv)
 
@@ -360,7 +378,9 @@ def main(argv: list[str] | None = None) -> int:
         results = {"slm-lsp": asyncio.run(run_server(task_list, model, args.threads,
                                                      args.settings, args.server_log,
                                                      progress))}
-        if not args.no_baselines:
+        if args.baselines_from:
+            results.update(earlier_baselines(args.baselines_from, model, task_list))
+        elif not args.no_baselines:
             results.update(run_baselines(task_list, model, args.threads, progress))
         for rows in results.values():
             for task, row in zip(task_list, rows, strict=True):

@@ -237,6 +237,8 @@ def clean(raw: str, snap: Snapshot, fmt: PromptFormat, settings: Settings,
     else:
         text = pp.cut_block(text, trig.line_prefix, settings.completion.max_lines)
         text = pp.cut_repetition(text)
+        if snap.language_id == "python":
+            text = pp.drop_dangling_header(pp.cut_bad_dedent(text, trig.line_prefix))
     next_lines = snap.suffix.split("\n")[1:6]
     text = pp.drop_suffix_overlap(text, trig.line_suffix, next_lines)
     text = pp.balance_closers(text, trig.line_suffix)
@@ -245,6 +247,8 @@ def clean(raw: str, snap: Snapshot, fmt: PromptFormat, settings: Settings,
     if trig.mode is Mode.BLOCK and not pp.is_empty(text):
         text = pp.cut_at_construct_end(text, snap.prefix, snap.suffix, snap.language_id,
                                        snap.tree)
+        if pp.only_comments(text, snap.language_id):
+            return ""  # a block of comments writes no code (and fills no empty body)
     if pp.is_empty(text):
         return ""
     return pp.keep_parsing(text, snap.prefix, snap.suffix, snap.language_id,

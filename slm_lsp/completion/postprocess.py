@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..syntax.diagnostics import outer_error_nodes
-from ..syntax.languages import new_parser
+from ..syntax.languages import LINE_COMMENT, new_parser
 
 if TYPE_CHECKING:
     from tree_sitter import Parser, Tree
@@ -180,6 +180,40 @@ def cut_block(text: str, line_prefix: str, max_lines: int) -> str:
     while kept and not kept[-1].strip():
         kept.pop()
     return "\n".join(kept)
+
+
+def cut_bad_dedent(text: str, line_prefix: str) -> str:
+    """Python: stop at a line whose indentation matches no open level (``unindent does not
+    match any outer indentation level``: tree-sitter forgives it, Python does not)."""
+    lines = text.split("\n")
+    head = line_prefix + lines[0]
+    stack = [_width(indent_of(head))] if head.strip() else [_width(line_prefix)]
+    for i, line in enumerate(lines[1:], 1):
+        if not line.strip():
+            continue
+        width = _width(indent_of(line))
+        if width > stack[-1]:
+            stack.append(width)
+            continue
+        while stack and stack[-1] > width:
+            stack.pop()
+        if stack and stack[-1] != width:
+            return "\n".join(lines[:i]).rstrip()
+        if not stack:
+            stack.append(width)  # left the block: cut_block decides about that
+    return text
+
+
+def drop_dangling_header(text: str) -> str:
+    """Python: a block's last line that opens a block of its own (``for x in xs:``) has no body
+    (decoding stopped there); it goes, unless it is all the completion has."""
+    lines = text.rstrip().split("\n")
+    while len([ln for ln in lines if ln.strip()]) > 1 and \
+            lines[-1].split("#", 1)[0].rstrip().endswith(":"):
+        lines.pop()
+        while lines and not lines[-1].strip():
+            lines.pop()
+    return "\n".join(lines)
 
 
 def drop_suffix_overlap(text: str, line_suffix: str, next_lines: list[str]) -> str:
@@ -397,6 +431,13 @@ def keep_parsing(candidate: str, prefix: str, suffix: str, language_id: str,
                                               tree) <= baseline_errors:
             return head
     return ""
+
+
+def only_comments(text: str, language_id: str) -> bool:
+    """Every line of ``text`` is blank or a line comment (no code: it fills no block)."""
+    mark = LINE_COMMENT.get(language_id)
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    return bool(mark) and bool(lines) and all(line.startswith(mark) for line in lines)
 
 
 _WS_ONLY = re.compile(r"^\s*$")

@@ -42,6 +42,21 @@ def _parses(text: str, item: types.InlineCompletionItem) -> None:
     ast.parse(apply_inline(text, item, "utf-16"))
 
 
+def _parses_or_awaits_a_body(text: str, item: types.InlineCompletionItem) -> None:
+    """The document with the item parses, or would once the block header the item ends with
+    (``for x in xs:``, the user's next line to write) has a body."""
+    done = apply_inline(text, item, "utf-16")
+    try:
+        ast.parse(done)
+    except SyntaxError:
+        last = item.insert_text.rstrip().split("\n")[-1]
+        assert last.rstrip().endswith(":"), item.insert_text
+        indent = len(last) - len(last.lstrip()) + (len(text.split("\n")[item.range.start.line])
+                                                   if "\n" not in item.insert_text else 0)
+        ast.parse(done.replace(item.insert_text, item.insert_text + "\n" + " " * (indent + 4)
+                               + "pass", 1))
+
+
 async def test_invoked_in_an_empty_function_body_answers(client: LanguageClient):
     uri = "file:///work/home.py"
     open_doc(client, uri, HOME)
@@ -65,9 +80,10 @@ async def test_invoked_requests_offer_several_items_automatic_ones_one(client: L
         invoked = await inline(client, uri, line, col)
         assert invoked is not None
         counts.append(len(invoked.items))
+        texts = [item.insert_text for item in invoked.items]
+        assert all(t.strip() for t in texts) and len(set(texts)) == len(texts), texts
         for item in invoked.items:
-            assert item.insert_text.strip()
-            _parses(text, item)
+            _parses_or_awaits_a_body(text, item)
         automatic = await inline(client, uri, line, col, invoked=False)
         assert automatic is None or len(automatic.items) <= 1
     assert max(counts) > 1, f"no Invoked request offered more than one item: {counts}"

@@ -210,3 +210,25 @@ def test_cut_at_construct_end_top_level_keeps_the_statement_it_begins():
     text = "# the helper\ndef helper():\n    return 1\n\n\ndef more():\n    pass"
     assert pp.cut_at_construct_end(text, "import os\n\n", "\n", "python") == (
         "# the helper\ndef helper():\n    return 1")
+
+
+def test_only_comments():
+    assert pp.only_comments("# This is a non-functional function.\n# more", "python")
+    assert not pp.only_comments("# the sum\nreturn a + b", "python")
+    assert pp.only_comments("  // todo", "javascript")
+    assert not pp.only_comments("", "python") and not pp.only_comments("x", "plaintext")
+
+
+def test_cut_bad_dedent_stops_where_python_would_refuse_the_indentation():
+    text = ("if isinstance(width, int):\n            raise ValueError('int')\n"
+            "         self.width = width\n        self.height = height")
+    assert pp.cut_bad_dedent(text, "        ") == (
+        "if isinstance(width, int):\n            raise ValueError('int')")
+    good = "if a:\n        b()\n    else:\n        c()\n    d()"
+    assert pp.cut_bad_dedent(good, "    ") == good
+
+
+def test_drop_dangling_header():
+    assert pp.drop_dangling_header("sum = 0.0\nfor i in range(n):") == "sum = 0.0"
+    assert pp.drop_dangling_header("if x:  # when\n\n") == "if x:  # when"
+    assert pp.drop_dangling_header("a = 1\nif a:\n    b = 2") == "a = 1\nif a:\n    b = 2"
