@@ -42,7 +42,7 @@ _DEFINES = {
 }
 
 
-def places(task: Task) -> list[tuple[str, str, int]]:
+def places(task: Task) -> list[tuple[str, str, int | None]]:
     """(path, text, line) of the definitions of names used around the hole, outside the
     window, most recently visited last."""
     pre = task.prefix.split("\n")
@@ -75,15 +75,20 @@ async def run(task_list: list[Task], model: str, recent_tokens: int, progress) -
     from benchmarks.lspclient import BenchClient
 
     client = BenchClient({"model": bench_models.resolve(model),
-                          "context": {"recentTokens": recent_tokens}})
+                          "context": {"recentTokens": recent_tokens},
+                          "completion": {"timeBudgetMs": 20000}})
     await client.start()
     lsp = client.client
     out = []
     version = 0
     try:
         for i, task in enumerate(task_list):
-            opened = []
-            for path, text, line in places(task):
+            task_uri = f"file:///bench/{task.path}"
+            opened: list[str] = []
+            replay = places(task)
+            if not any(path == task.path for path, _, _ in replay):
+                replay.append((task.path, task.holed, None))  # open it last, no edit
+            for path, text, line in replay:
                 uri = f"file:///bench/{path}"
                 if uri not in opened:
                     version += 1
@@ -91,6 +96,8 @@ async def run(task_list: list[Task], model: str, recent_tokens: int, progress) -
                         types.TextDocumentItem(uri=uri, language_id=task.language,
                                                version=version, text=text)))
                     opened.append(uri)
+                if line is None:
+                    continue
                 for new, end in ((" ", 0), ("", 1)):  # type a space, delete it
                     version += 1
                     at = types.Position(line, 0)
@@ -98,19 +105,21 @@ async def run(task_list: list[Task], model: str, recent_tokens: int, progress) -
                         types.VersionedTextDocumentIdentifier(uri=uri, version=version),
                         [types.TextDocumentContentChangePartial(
                             range=types.Range(at, types.Position(line, end)), text=new)]))
+            t0 = time.perf_counter()
+            result = await lsp.text_document_inline_completion_async(
+                types.InlineCompletionParams(
+                    text_document=types.TextDocumentIdentifier(uri=task_uri),
+                    position=types.Position(task.line, task.column_utf16),
+                    context=types.InlineCompletionContext(
+                        trigger_kind=types.InlineCompletionTriggerKind.Invoked)))
+            ms = (time.perf_counter() - t0) * 1000
             for uri in opened:
-                if uri != f"file:///bench/{task.path}":
-                    continue
                 lsp.text_document_did_close(types.DidCloseTextDocumentParams(
                     types.TextDocumentIdentifier(uri=uri)))
-            ans = await client.complete(f"file:///bench/{task.path}", task.language,
-                                        task.holed, task.line, task.column_utf16)
-            for uri in opened:
-                if uri != f"file:///bench/{task.path}":
-                    lsp.text_document_did_close(types.DidCloseTextDocumentParams(
-                        types.TextDocumentIdentifier(uri=uri)))
-            out.append({"answer": ans.text, "latency_ms": ans.latency_ms, "places":
-                        len(places(task))})
+            items = result.items if result is not None else []
+            answer = items[0].insert_text if items else ""
+            out.append({"answer": answer if isinstance(answer, str) else answer.value,
+                        "latency_ms": ms})
             progress(f"recent={recent_tokens} {i + 1}/{len(task_list)} {task.id}")
     finally:
         await client.stop()

@@ -1,5 +1,5 @@
 """Recent places as context: a bounded ring of code chunks from where the user last edited or
-asked for a completion, in any open file.
+asked for a completion, in any open file (a document's chunks leave when it is closed).
 
 As in llama.vim's ring buffer, a chunk is a run of whole lines around a place, taken when the
 user leaves that place (so it holds what they wrote there), and the ring changes only then: the
@@ -88,10 +88,10 @@ class RecentPlaces:
             self._ring.popleft()
 
     def forget(self, uri: str) -> None:
-        """A closed document leaves the current place (its chunks stay: they are recent)."""
+        """A closed document leaves the ring: its chunks are of a file no longer open."""
         if self._here is not None and self._here.uri == uri:
-            self._push(self._here)
             self._here = None
+        self._ring = deque(c for c in self._ring if c.uri != uri)
 
     def chunks(self) -> tuple[Chunk, ...]:
         """The ring, oldest first (a snapshot, for the inference thread)."""

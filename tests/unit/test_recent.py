@@ -56,3 +56,15 @@ def test_select_keeps_the_language_the_budget_and_skips_the_window():
     # Over budget: the newest that fits.
     picked = select(r.chunks(), "file:///c.py", "python", 0, 5, 35, words)
     assert len(picked) == 1 and "a80 = 80" in picked[0].text
+
+
+def test_closing_a_document_drops_its_chunks():
+    r, _ = ring()
+    r.visit("file:///a.py", "a.py", "python", 10)
+    r.visit("file:///b.js", "b.js", "javascript", 10)
+    r.visit("file:///c.py", "c.py", "python", 0)
+    r.forget("file:///a.py")
+    assert [c.uri for c in r.chunks()] == ["file:///b.js"]
+    r.forget("file:///c.py")  # the current place: nothing to push
+    r.visit("file:///b.js", "b.js", "javascript", 90)
+    assert [c.uri for c in r.chunks()] == ["file:///b.js"]
