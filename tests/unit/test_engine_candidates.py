@@ -29,7 +29,8 @@ def engine():
 def test_alternatives_start_with_other_tokens_and_are_less_likely(engine) -> None:
     plain = engine.generate(GenerationRequest(prompt=PROMPT, max_tokens=8), Cancel())
     assert not plain.alternatives  # not asked for: one greedy answer
-    gen = engine.generate(GenerationRequest(prompt=PROMPT, max_tokens=8, alternatives=3),
+    gen = engine.generate(GenerationRequest(prompt=PROMPT, max_tokens=8, alternatives=3,
+                                            decode_budget_s=600),
                           Cancel())
     assert gen.text == plain.text
     assert len(gen.alternatives) == 3
