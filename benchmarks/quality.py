@@ -394,9 +394,10 @@ def main(argv: list[str] | None = None) -> int:
             "tasks": [{**t.summary(), "results": {name: results[name][i] for name in results}}
                       for i, t in enumerate(task_list)],
         }
+        if args.json:  # after each model: a long run's finished part is kept
+            args.json.write_text(json.dumps(data, indent=1, ensure_ascii=False))
     print(side_by_side(per_model))
     if args.json:
-        args.json.write_text(json.dumps(data, indent=1, ensure_ascii=False))
         progress(f"per-task results: {args.json}")
     return 0
 
