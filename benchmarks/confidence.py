@@ -62,10 +62,12 @@ def run(model: str, task_list: list[tasks.Task], thresholds: list[float], thread
                                            service.line_tokens)
             gen = engine.generate(service.request(asked, prompt), threading.Event())
             greedy = finish(gen, asked)
-            order = pipeline.rank_candidates(
-                [(greedy, gen)] + [(finish(alt, asked), alt) for alt in gen.alternatives])
-            first = {"logprob": order[0] if order else "",
-                     "greedy": greedy or (order[0] if order else "")}
+            all_ = [(greedy, gen)] + [(finish(alt, asked), alt) for alt in gen.alternatives]
+            by_logprob = sorted((c for c in all_ if c[0].strip()),
+                                key=lambda c: -pipeline.kept_logprob(c[1], c[0]))
+            order = pipeline.rank_candidates(all_)  # the server's: greedy first
+            first = {"logprob": by_logprob[0][0] if by_logprob else "",
+                     "greedy": order[0] if order else ""}
             for name, text in first.items():
                 ranked[name].append({**quality.score(task, text), "latency_ms": 0.0})
             if auto.trigger.mode is not asked.trigger.mode:
