@@ -263,7 +263,7 @@ class SlmServer(LanguageServer):
         if result.source == "model":
             self.scheduler.speculate(self.service, snap, result.text)
         start = types.Position(*current.position_at(snap.base + snap.offset))
-        return result.text, types.Range(start, start)
+        return result.items, types.Range(start, start)
 
     def _engine_failed(self, message: str) -> None:
         """An engine error (a remote server down): said once, until the engine works again."""
