@@ -25,6 +25,7 @@ class Answer:
     text: str
     latency_ms: float
     error: str = ""
+    items: int = 0  # how many items the list had (candidates of an Invoked request)
 
 
 class BenchClient:
@@ -120,7 +121,7 @@ class BenchClient:
         if items:
             insert = items[0].insert_text
             text_out = insert if isinstance(insert, str) else insert.value
-        return Answer(text_out, ms, error)
+        return Answer(text_out, ms, error, len(items))
 
     async def stop(self) -> None:
         try:

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import baselines, tasks  # noqa: E402
+from benchmarks import baselines, bench_models, tasks  # noqa: E402
 from benchmarks.tasks import Task  # noqa: E402
 
 SYSTEMS = ("slm-lsp", *baselines.BASELINES)
@@ -164,6 +164,7 @@ async def run_server(task_list: list[Task], model: str, threads: int, extra: dic
                      log_path: Path | None, progress) -> list[dict]:
     from benchmarks.lspclient import BenchClient
 
+    model = bench_models.resolve(model) if model else model
     settings: dict = {**extra, "model": model} if model else dict(extra)
     if threads:
         settings["nThreads"] = threads
@@ -177,7 +178,8 @@ async def run_server(task_list: list[Task], model: str, threads: int, extra: dic
             uri = f"file:///bench/{task.path}"
             ans = await client.complete(uri, task.language, task.holed, task.line,
                                         task.column_utf16)
-            out.append({"answer": ans.text, "latency_ms": ans.latency_ms, "error": ans.error})
+            out.append({"answer": ans.text, "latency_ms": ans.latency_ms, "error": ans.error,
+                        "items": ans.items})
             progress(f"slm-lsp {i + 1}/{len(task_list)} {task.id} {ans.latency_ms:.0f}ms")
     finally:
         await client.stop()
@@ -188,7 +190,7 @@ def run_baselines(task_list: list[Task], model: str, threads: int, progress
                   ) -> dict[str, list[dict]]:
     from slm_lsp.models.registry import choose_model
 
-    choice = choose_model(model)
+    choice = choose_model(bench_models.resolve(model))
     runner = baselines.Runner(str(choice.path), choice.format, n_threads=threads)
     out: dict[str, list[dict]] = {name: [] for name in baselines.BASELINES}
     try:
@@ -206,6 +208,17 @@ def run_baselines(task_list: list[Task], model: str, threads: int, progress
     finally:
         runner.close()
     return out
+
+
+def earlier_baselines(path: Path, model: str, task_list: list[Task]) -> dict[str, list[dict]]:
+    """The baselines' rows of an earlier run's JSON, checked to be for the same tasks."""
+    earlier = json.loads(path.read_text())["models"][model]["tasks"]
+    if [(t["id"], t["offset"], t["expected"]) for t in earlier] != [
+            (t.id, t.offset, t.expected) for t in task_list]:
+        raise SystemExit(f"{path} holds other tasks than this run's")
+    keep = ("answer", "latency_ms", "error")
+    return {name: [{k: t["results"][name][k] for k in keep} for t in earlier]
+            for name in baselines.BASELINES}
 
 
 # -- report ---------------------------------------------------------------------------------
@@ -260,13 +273,66 @@ def report(task_list: list[Task], results: dict[str, list[dict]]) -> str:
     return "\n\n".join(parts)
 
 
+def targets(summaries: dict[str, dict], block: dict[str, dict]) -> list[str]:
+    """The quality targets, checked: exact@1 >= 1.3x and edit-sim >= 1.1x the best baseline,
+    block edit-sim >= naive's, syntax breaks <= half the best baseline's, duplicated suffixes
+    <= 1%, no leaked special token."""
+    ours = summaries["slm-lsp"]
+    base = {k: v for k, v in summaries.items() if k != "slm-lsp"}
+    if not base:
+        return []
+    best_exact = max(v["exact"] for v in base.values())
+    best_sim = max(v["edit_sim"] for v in base.values())
+    best_brk = min(v["syntax_break"] for v in base.values())
+    checks = [
+        ("exact@1 >= 1.3x best baseline", ours["exact"] >= 1.3 * best_exact,
+         f"{ours['exact']:.1%} vs {best_exact:.1%}"),
+        ("edit-sim >= 1.1x best baseline", ours["edit_sim"] >= 1.1 * best_sim,
+         f"{ours['edit_sim']:.3f} vs {best_sim:.3f}"),
+        ("syn-brk <= half the best baseline's", ours["syntax_break"] <= best_brk / 2,
+         f"{ours['syntax_break']:.1%} vs {best_brk:.1%}"),
+        ("dup-sfx <= 1%", ours["dup_suffix"] <= 0.01, f"{ours['dup_suffix']:.1%}"),
+        ("no leaked special token", ours["leak"] == 0, f"{ours['leak']:.1%}"),
+    ]
+    if block.get("naive"):
+        checks.insert(2, ("block edit-sim >= naive's",
+                          block["slm-lsp"]["edit_sim"] >= block["naive"]["edit_sim"],
+                          f"{block['slm-lsp']['edit_sim']:.3f} vs "
+                          f"{block['naive']['edit_sim']:.3f}"))
+    return [f"  [{'met' if ok else 'NOT met'}] {name}: {detail}" for name, ok, detail in checks]
+
+
+def side_by_side(per_model: dict[str, tuple[list[Task], dict[str, list[dict]]]]) -> str:
+    """Every model's overall and block figures in one table, and the targets checked."""
+    lines = ["== side by side (overall; block edit-sim)",
+             f"{'model':<14}{'system':<10}{'exact@1':>9}{'edit-sim':>9}{'blk-sim':>9}"
+             f"{'empty':>7}{'dup-sfx':>8}{'syn-brk':>8}{'leak':>6}{'p50 ms':>8}"]
+    checks = []
+    for model, (task_list, results) in per_model.items():
+        blocks = [i for i, t in enumerate(task_list) if t.kind == "block"]
+        overall = {name: summarize(rows) for name, rows in results.items()}
+        block = {name: summarize([rows[i] for i in blocks]) for name, rows in results.items()}
+        for name, s in overall.items():
+            b = block[name].get("edit_sim", float("nan"))
+            lines.append(f"{model:<14}{name:<10}{s['exact']:>9.1%}{s['edit_sim']:>9.3f}"
+                         f"{b:>9.3f}{s['empty']:>7.0%}{s['dup_suffix']:>8.1%}"
+                         f"{s['syntax_break']:>8.1%}{s['leak']:>6.0%}{s['p50_ms']:>8.0f}")
+        items = [r.get("items", 0) for r in results["slm-lsp"]]
+        several = sum(n > 1 for n in items) / len(items) if items else 0.0
+        checks += [f"{model}: slm-lsp offered more than one item on {several:.0%} of the tasks",
+                   *targets(overall, block)]
+    return "\n".join(lines + ([""] + checks if checks else []))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tasks", type=int, default=60, help="total tasks, split evenly over "
                     "(language, kind) cells (default 60)")
     ap.add_argument("--kinds", default=",".join(tasks.KINDS))
     ap.add_argument("--langs", default=",".join(tasks.LANGUAGES))
-    ap.add_argument("--model", default="smollm2-135m", help="a models.toml id or a GGUF path")
+    ap.add_argument("--model", default=f"smollm2-135m,{bench_models.GEMMA_ID}",
+                    help="models.toml ids or GGUF paths, comma-separated, each run in turn "
+                    f"(default: the embedded smollm2-135m and {bench_models.GEMMA_ID})")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0,
                     help="llama.cpp threads for the server and the baselines (default: the "
@@ -279,6 +345,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="write every per-task result here")
     ap.add_argument("--server-log", type=Path, help="write the server's stderr here")
     ap.add_argument("--no-baselines", action="store_true", help="run slm-lsp only")
+    ap.add_argument("--baselines-from", type=Path, help="take the baselines' answers from an "
+                    "earlier run's --json (same tasks and models; they do not depend on "
+                    "slm-lsp, and greedy decoding gives the same text) instead of running them")
     ap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = ap.parse_args(argv)
 
@@ -298,28 +367,37 @@ def main(argv: list[str] | None = None) -> int:
         if not args.quiet:
             print(msg, file=sys.stderr, flush=True)
 
-    progress(f"{len(task_list)} tasks ({per_cell} per language and kind, split {args.split}, "
-             f"seed {args.seed}), model {args.model}")
-    t0 = time.perf_counter()
-    results = {"slm-lsp": asyncio.run(run_server(task_list, args.model, args.threads,
-                                                 args.settings, args.server_log, progress))}
-    if not args.no_baselines:
-        results.update(run_baselines(task_list, args.model, args.threads, progress))
-    for rows in results.values():
-        for task, row in zip(task_list, rows, strict=True):
-            row.update(score(task, row["answer"]))
-    print(f"slm-lsp quality benchmark: model {args.model}, {len(task_list)} tasks, split "
-          f"{args.split}, seed {args.seed}, {time.perf_counter() - t0:.0f}s\n")
-    print(report(task_list, results))
-    if args.json:
-        data = {
-            "model": args.model, "seed": args.seed, "split": args.split,
-            "settings": args.settings, "threads": args.threads,
+    models = [m for m in args.model.split(",") if m]
+    per_model: dict[str, tuple[list[Task], dict[str, list[dict]]]] = {}
+    data: dict = {"seed": args.seed, "split": args.split, "settings": args.settings,
+                  "threads": args.threads, "models": {}}
+    for model in models:
+        progress(f"{len(task_list)} tasks ({per_cell} per language and kind, split "
+                 f"{args.split}, seed {args.seed}), model {model}")
+        t0 = time.perf_counter()
+        results = {"slm-lsp": asyncio.run(run_server(task_list, model, args.threads,
+                                                     args.settings, args.server_log,
+                                                     progress))}
+        if args.baselines_from:
+            results.update(earlier_baselines(args.baselines_from, model, task_list))
+        elif not args.no_baselines:
+            results.update(run_baselines(task_list, model, args.threads, progress))
+        for rows in results.values():
+            for task, row in zip(task_list, rows, strict=True):
+                row.update(score(task, row["answer"]))
+        print(f"slm-lsp quality benchmark: model {model}, {len(task_list)} tasks, split "
+              f"{args.split}, seed {args.seed}, {time.perf_counter() - t0:.0f}s\n")
+        print(report(task_list, results) + "\n", flush=True)
+        per_model[model] = (task_list, results)
+        data["models"][model] = {
             "summary": {name: summarize(rows) for name, rows in results.items()},
             "tasks": [{**t.summary(), "results": {name: results[name][i] for name in results}}
                       for i, t in enumerate(task_list)],
         }
-        args.json.write_text(json.dumps(data, indent=1, ensure_ascii=False))
+        if args.json:  # after each model: a long run's finished part is kept
+            args.json.write_text(json.dumps(data, indent=1, ensure_ascii=False))
+    print(side_by_side(per_model))
+    if args.json:
         progress(f"per-task results: {args.json}")
     return 0
 

@@ -96,6 +96,9 @@ def register(server: SlmServer) -> None:
             else:
                 doc.apply_change(change.text, None, None)
         doc.version = params.text_document.version
+        last = params.content_changes[-1] if params.content_changes else None
+        if isinstance(last, types.TextDocumentContentChangePartial):
+            ls.visited(doc.uri, doc.language_id, last.range.start.line)
         ls.scheduler.document_changed(doc.uri)
         if ls.index is not None:
             ls.index.update_document(doc)
@@ -103,6 +106,7 @@ def register(server: SlmServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: SlmServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.recent.forget(params.text_document.uri)
         ls.documents.close(params.text_document.uri)
         if ls.index is not None:
             ls.index.close_document(params.text_document.uri)
@@ -115,13 +119,14 @@ def register(server: SlmServer) -> None:
     async def inline_completion(ls: SlmServer, params: types.InlineCompletionParams
                                 ) -> types.InlineCompletionList | None:
         invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
+        # The user asked: several candidates (the editors' cycle keys show them).
         answer = await ls.completion_for(params.text_document.uri, params.position,
-                                         invoked=invoked)
+                                         invoked=invoked, candidates=invoked)
         if answer is None:
             return types.InlineCompletionList(items=[])
-        text, rng = answer
+        texts, rng = answer
         return types.InlineCompletionList(
-            items=[types.InlineCompletionItem(insert_text=text, range=rng)])
+            items=[types.InlineCompletionItem(insert_text=text, range=rng) for text in texts])
 
     @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(
         trigger_characters=[".", "(", " "], resolve_provider=False))
@@ -134,7 +139,8 @@ def register(server: SlmServer) -> None:
                                          invoked=invoked)
         if answer is None:
             return types.CompletionList(is_incomplete=True, items=[])
-        text, rng = answer
+        texts, rng = answer
+        text = texts[0]
         doc = ls.documents.get(params.text_document.uri)
         if doc is None:
             return types.CompletionList(is_incomplete=True, items=[])

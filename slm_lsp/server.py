@@ -22,6 +22,7 @@ from .completion.pipeline import CompletionService, Snapshot
 from .completion.scheduler import Scheduler
 from .completion.trigger import Mode
 from .context.index import SymbolIndex
+from .context.recent import RecentPlaces
 from .context.snippets import select_snippets
 from .diagnostics import SyntaxDiagnostics
 from .documents import DocumentStore
@@ -55,6 +56,7 @@ class SlmServer(LanguageServer):
         self.client_settings: dict[str, Any] | None = None
         self.settings, _ = resolve(self.cli_layer, cli_model=cli_model)
         self.documents = DocumentStore()
+        self.recent = RecentPlaces(self._text_of)
         self.host = EngineHost(self.send_status)
         self.scheduler = Scheduler(self.host)
         self.service: CompletionService | None = None
@@ -154,16 +156,27 @@ class SlmServer(LanguageServer):
             self._hinted = True
             self.show(types.MessageType.Info, f"slm-lsp: {embedded_hint()}")
 
+    def _text_of(self, uri: str) -> str | None:
+        doc = self.documents.get(uri)
+        return doc.text if doc is not None else None
+
+    def visited(self, uri: str, language_id: str, line: int) -> None:
+        """The user edits or completes at ``line`` of ``uri`` (recent places as context)."""
+        path = paths.path_of_uri(uri)
+        shown = self.relative(path) if path else uri.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+        self.recent.visit(uri, shown, language_id, line)
+
     @property
     def client_capabilities(self) -> types.ClientCapabilities:
         return self.protocol.client_capabilities
 
-    async def snapshot(self, uri: str, position: types.Position, *, invoked: bool
-                       ) -> Snapshot | None:
+    async def snapshot(self, uri: str, position: types.Position, *, invoked: bool,
+                       candidates: bool = False) -> Snapshot | None:
         doc = self.documents.get(uri)
         if doc is None:
             return None
         offset = doc.offset_at(position.line, position.character)
+        self.visited(uri, doc.language_id, position.line)
         path = paths.path_of_uri(uri)
         snippets = ()
         if self.index is not None and self.service is not None and \
@@ -172,7 +185,8 @@ class SlmServer(LanguageServer):
                                        path or uri, self.settings.context.snippet_tokens,
                                        self.service.engine.count_tokens, tree=doc.tree)
         shown = self.relative(path) if path else uri.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
-        return Snapshot.of(doc, offset, invoked=invoked, path=shown, snippets=snippets)
+        return Snapshot.of(doc, offset, invoked=invoked, path=shown, snippets=snippets,
+                           candidates=candidates, recent=self.recent.chunks())
 
     def workspace_root(self) -> str | None:
         """The real path of the workspace folder, None without one (or for ``/`` or $HOME)."""
@@ -205,12 +219,14 @@ class SlmServer(LanguageServer):
                     return path[len(base) + 1:]
         return path.rsplit("/", 1)[-1]
 
-    async def completion_for(self, uri: str, position: types.Position, *, invoked: bool):
-        """The completion text and the range it replaces, or None."""
+    async def completion_for(self, uri: str, position: types.Position, *, invoked: bool,
+                             candidates: bool = False):
+        """The completions (best first: several when ``candidates``, else one) and the range
+        they replace, or None."""
         request_id = self.protocol.msg_id
         started = time.perf_counter()
         try:
-            return await self._completion_for(uri, position, invoked, request_id)
+            return await self._completion_for(uri, position, invoked, request_id, candidates)
         finally:
             for rec in reversed(self.scheduler.records):
                 if rec.get("id") == request_id and request_id is not None:
@@ -218,7 +234,7 @@ class SlmServer(LanguageServer):
                     break
 
     async def _completion_for(self, uri: str, position: types.Position, invoked: bool,
-                              request_id):
+                              request_id, candidates: bool = False):
         settings = self.settings.completion
         doc = self.documents.get(uri)
         if doc is None or not settings.enable or doc.language_id in settings.disabled_languages:
@@ -226,7 +242,8 @@ class SlmServer(LanguageServer):
         if not invoked and not settings.automatic:
             return None
         t0 = time.perf_counter()
-        snap = await self.snapshot(uri, position, invoked=invoked)
+        snap = await self.snapshot(uri, position, invoked=invoked,
+                                   candidates=candidates and invoked)
         snapshot_ms = (time.perf_counter() - t0) * 1000
         if snap is None or snap.trigger.mode is Mode.NONE:
             return None
@@ -250,7 +267,7 @@ class SlmServer(LanguageServer):
         if result.source == "model":
             self.scheduler.speculate(self.service, snap, result.text)
         start = types.Position(*current.position_at(snap.base + snap.offset))
-        return result.text, types.Range(start, start)
+        return result.items, types.Range(start, start)
 
     def _engine_failed(self, message: str) -> None:
         """An engine error (a remote server down): said once, until the engine works again."""

@@ -60,6 +60,7 @@ class ContextSettings:
     prefix_tokens: int = 384
     suffix_tokens: int = 128
     snippet_tokens: int = 384
+    recent_tokens: int = 256
     cross_file: bool = True
     max_index_files: int = 5000
 
@@ -148,6 +149,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "context.prefixTokens": (16, 1 << 20),
     "context.suffixTokens": (0, 1 << 20),
     "context.snippetTokens": (0, 1 << 20),
+    "context.recentTokens": (0, 1 << 20),
     "context.maxIndexFiles": (1, 1_000_000),
     "actions.maxTokens": (1, 8192),
 }

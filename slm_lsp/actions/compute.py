@@ -170,9 +170,8 @@ def _accept_body(raw: str, d: ActionTarget, p: scaffold.TestPlan) -> str:
     body = body.rstrip()
     if not body.strip() or d.name not in body:
         return ""
-    checks = {"python": r"\bassert\b", "go": r"\bt\.(Error|Fatal|Fail)", "rust": r"assert"}
-    if not re.search(checks.get(p.language_id, r"\bexpect\("), body):
-        return ""
+    if not scaffold.has_assertion(body, p):
+        return ""  # a test that cannot fail is not offered as the model's
     if re.search(r"^\s*(import |from \S+ import |def |class |func |fn |describe\()", body, re.M):
         return ""
     return body + "\n"
@@ -213,16 +212,13 @@ def compute_tests(text: str, language_id: str, offset: int | None, plan: scaffol
                 if not _parses(candidate, plan.language_id):
                     body = ""
         from_model += bool(body)
-        tests.append(scaffold.wrap_test(d, plan, body or scaffold.skeleton_body(d, plan.language_id,
-                                                                     scaffold.body_indent(plan))))
+        tests.append(scaffold.wrap_test(d, plan, body) if body else scaffold.skeleton_test(d, plan))
     mods = text if plan.same_file else ""
     out = scaffold.assemble(plan, tests, names, existing_text if existing is not None or
                             plan.same_file else "", mods)
     baseline = _errors(existing_text, plan.language_id) if existing_text else 0
     if not _parses(existing_text + out, plan.language_id, baseline):
-        skeletons = [scaffold.wrap_test(d, plan, scaffold.skeleton_body(d, plan.language_id,
-                                                             scaffold.body_indent(plan)))
-                     for d in targets]
+        skeletons = [scaffold.skeleton_test(d, plan) for d in targets]
         out = scaffold.assemble(plan, skeletons, names, existing_text, mods)
         from_model = 0
         if not _parses(existing_text + out, plan.language_id, baseline):

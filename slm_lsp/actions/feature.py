@@ -31,6 +31,7 @@ from .lsp import (
     REWRITE_COMMAND,
     ActionData,
     RewriteArgs,
+    credit,
     matches_only,
     resolve_supported,
 )
@@ -158,6 +159,9 @@ class Actions:
             self.server.show(types.MessageType.Warning, f"slm-lsp: {reason}")
             return action
         action.edit = edit
+        note = credit(outcome, data.kind)
+        if note:
+            action.title = f"{action.title} ({note})"
         return action
 
     async def apply(self, data: ActionData) -> dict:
@@ -167,9 +171,11 @@ class Actions:
             reason = outcome.refusal or "nothing to do"
             self.server.show(types.MessageType.Warning, f"slm-lsp: {reason}")
             return {"applied": False, "reason": reason}
+        note = credit(outcome, data.kind)
+        label = data.title or "slm-lsp"
         try:
             result = await self.server.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
-                edit=edit, label=data.title or "slm-lsp"))
+                edit=edit, label=f"{label} ({note})" if note else label))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - an editor may answer a declined edit with an error
@@ -223,7 +229,7 @@ class Actions:
             try:
                 if source is None:
                     raise scaffold.ScaffoldRefused("the document is not a file: save it first")
-                plan = scaffold.plan(self._root(), source, lang)
+                plan = scaffold.plan(self._root(), source, lang, text=doc.text)
                 existing, file_version = self._existing(plan.path)
             except scaffold.ScaffoldRefused as exc:
                 return compute.Outcome(refusal=f"no tests generated: {exc}"), None
@@ -236,7 +242,7 @@ class Actions:
         try:
             edit = to_edit(outcome, uri=data.uri, version=version, text=text,
                            encoding=doc.encoding, caps=self.server.client_capabilities,
-                           file_version=file_version)
+                           file_version=file_version, annotation=credit(outcome, data.kind))
         except EditRefused as exc:
             return compute.Outcome(refusal=str(exc)), None
         return outcome, edit

@@ -86,6 +86,18 @@ class RewriteArgs:
     version: int | None = None
 
 
+def credit(outcome: Outcome, kind: str) -> str:
+    """What wrote an outcome's text, when it was not (only) the model: said in the action's
+    title and the edit's label, so the user knows a skeleton is not the model's answer."""
+    if kind == "docstring" and outcome.source == "skeleton":
+        return "skeleton: the model's text was unusable"
+    if kind == "tests" and outcome.source == "skeleton":
+        return "placeholders: the model wrote no usable test"
+    if kind == "tests" and outcome.source == "mixed":
+        return "some placeholders: the model's other tests were unusable"
+    return ""
+
+
 def position(text: str, offset: int, encoding: Encoding) -> types.Position:
     """The client position of a code-point offset of ``text``."""
     offset = max(0, min(offset, len(text)))
@@ -113,10 +125,11 @@ class EditRefused(ValueError):
 
 
 def to_edit(outcome: Outcome, *, uri: str, version: int, text: str, encoding: Encoding,
-            caps: types.ClientCapabilities, file_version: int | None = None
-            ) -> types.WorkspaceEdit:
+            caps: types.ClientCapabilities, file_version: int | None = None,
+            annotation: str = "") -> types.WorkspaceEdit:
     """The WorkspaceEdit for an outcome. ``file_version`` is the test file's version when it
-    is open in the editor."""
+    is open in the editor. ``annotation`` labels the edits (a change annotation) for clients
+    that show them."""
     doc_changes: list[Any] = []
     changes: dict[str, list[types.TextEdit]] = {}
     if outcome.changes:
@@ -144,6 +157,16 @@ def to_edit(outcome: Outcome, *, uri: str, version: int, text: str, encoding: En
         changes[target] = [insert]
     creates = any(isinstance(c, types.CreateFile) for c in doc_changes)
     if creates or _uses_document_changes(caps):
+        if annotation and get_capability(
+                caps, "workspace.workspace_edit.change_annotation_support", None) is not None:
+            for change in doc_changes:
+                if isinstance(change, types.TextDocumentEdit):
+                    change.edits = [types.AnnotatedTextEdit(
+                        range=e.range, new_text=e.new_text, annotation_id="slm-lsp")
+                        for e in change.edits]
+            return types.WorkspaceEdit(document_changes=doc_changes, change_annotations={
+                "slm-lsp": types.ChangeAnnotation(label=annotation, needs_confirmation=False,
+                                                  description=annotation)})
         return types.WorkspaceEdit(document_changes=doc_changes)
     return types.WorkspaceEdit(changes=changes)
 

@@ -93,8 +93,27 @@ def js_framework(package: dict) -> str:
     return "jest"
 
 
-def plan(root: str | None, source: str, language_id: str) -> TestPlan:
-    """Where the tests for ``source`` go. Raises ``ScaffoldRefused`` when it is not safe."""
+_ESM_STATEMENT = re.compile(r"^\s*(import\s*[\w{*\"']|import\s*$|export\s)", re.M)
+_CJS_STATEMENT = re.compile(r"\brequire\s*\(|\bmodule\.exports\b|\bexports\.\w+\s*=")
+
+
+def es_module(text: str) -> bool | None:
+    """What a JavaScript file's own statements say: True for an ES module (``import``/
+    ``export`` statements), False for CommonJS (``require``, ``module.exports``), None when
+    they say nothing."""
+    if _ESM_STATEMENT.search(text):
+        return True
+    if _CJS_STATEMENT.search(text):
+        return False
+    return None
+
+
+def plan(root: str | None, source: str, language_id: str, text: str | None = None
+         ) -> TestPlan:
+    """Where the tests for ``source`` go. Raises ``ScaffoldRefused`` when it is not safe.
+
+    ``text``, the source's contents, decides a JavaScript file's module system when its
+    statements say (``export`` makes an ES module whatever ``package.json`` says)."""
     if language_id not in SUPPORTED:
         raise ScaffoldRefused(f"no test convention for {language_id}")
     if not root:
@@ -111,8 +130,12 @@ def plan(root: str | None, source: str, language_id: str) -> TestPlan:
         package = _package_json(src.parent, Path(os.path.normpath(root)))
         stem = src.stem
         target = str(src.with_name(f"{stem}.test{src.suffix or _JS_EXT[language_id]}"))
-        commonjs = language_id.startswith("javascript") and package.get("type") != "module" \
-            and src.suffix != ".mjs"
+        esm = es_module(text) if text is not None else None
+        if src.suffix in (".mjs", ".cjs"):
+            esm = src.suffix == ".mjs"
+        elif esm is None:
+            esm = package.get("type") == "module"
+        commonjs = language_id.startswith("javascript") and not esm
         spec = f"./{stem}" if language_id.startswith("typescript") or commonjs else \
             f"./{src.name}"
         result = TestPlan(target, language_id, spec, js_framework(package), commonjs=commonjs)
@@ -152,16 +175,59 @@ def call_of(d: Definition) -> str:
     return f"{d.name}({args})"
 
 
+# A check each framework counts as one: a test body without one can never fail.
+_ASSERTION = {
+    "pytest": re.compile(r"^\s*assert\b|\bpytest\.(raises|approx|fail)\b", re.M),
+    "go": re.compile(r"\bt\.(Error|Errorf|Fatal|Fatalf|Fail|FailNow)\("),
+    "rust": re.compile(r"\b(assert|assert_eq|assert_ne|debug_assert\w*)!\s*\(|#\[should_panic"),
+}
+# expect(...) followed by a matcher call: `.toBe(`, `.not.toEqual(`, `.resolves.toThrow(`.
+_JS_MATCHER = re.compile(r"\s*\)\s*(\.\s*(not|resolves|rejects)\s*)*\.\s*to[A-Z]\w*\s*\(")
+
+
+def _expect_calls(body: str) -> list[bool]:
+    """For each ``expect(...)`` in a JS body: is it followed by a matcher call?"""
+    found = []
+    for m in re.finditer(r"\bexpect\s*\(", body):
+        depth, i = 1, m.end()
+        while i < len(body) and depth:
+            depth += (body[i] in "([{") - (body[i] in ")]}")
+            i += 1
+        found.append(bool(_JS_MATCHER.match(body, i - 1)) if not depth else False)
+    return found
+
+
+def has_assertion(body: str, p: TestPlan) -> bool:
+    """Does a test body check something its framework recognises? (``assert``,
+    ``expect(...).toBe(...)``, ``t.Errorf``, ``assert_eq!``). A JS ``expect(...)`` without a
+    matcher checks nothing, so one such call disqualifies the body."""
+    if p.framework in _ASSERTION:
+        return bool(_ASSERTION[p.framework].search(body))
+    calls = _expect_calls(body)
+    return bool(calls) and all(calls)
+
+
 def skeleton_body(d: Definition, language_id: str, indent: str) -> str:
-    """A test body that says what to write and does not pretend to pass."""
+    """A test body that says what to write and cannot pass silently (JS: see
+    ``skeleton_test``, a ``todo`` test without a body)."""
     if language_id == "python":
         what = f"{d.name}(...)" if d.kind == "class" else call_of(d)
-        return f'{indent}# TODO: check {what}\n{indent}pytest.skip("test not written yet")\n'
+        return f'{indent}# TODO: check {what}\n{indent}pytest.skip("write the assertion")\n'
     if language_id == "go":
-        return f'{indent}// TODO: check {call_of(d)}\n{indent}t.Skip("test not written yet")\n'
+        return f'{indent}// TODO: check {call_of(d)}\n{indent}t.Skip("write the assertion")\n'
     if language_id == "rust":
-        return f'{indent}// TODO: check {call_of(d)}\n{indent}todo!("test not written yet");\n'
-    return f"{indent}// TODO: check {call_of(d)}\n{indent}expect({d.name}).toBeDefined();\n"
+        return f'{indent}// TODO: check {call_of(d)}\n{indent}todo!("write the assertion");\n'
+    return f'{indent}throw new Error("write the assertion for {call_of(d)}");\n'
+
+
+def skeleton_test(d: Definition, p: TestPlan) -> str:
+    """A placeholder test the runner reports as not written: ``pytest.skip``, ``t.Skip``,
+    ``todo!`` and, for jest and vitest, ``it.todo``."""
+    if p.language_id in _JS_EXT:
+        what = call_of(d).replace('"', "'")
+        return (f'describe("{test_name(d, p.language_id)}", () => {{\n'
+                f'  it.todo("check {what}");\n}});\n')
+    return wrap_test(d, p, skeleton_body(d, p.language_id, body_indent(p)))
 
 
 _PY_FROM = re.compile(r"^from\s+([\w.]+)\s+import\s+(\([^)]*\)|[^\n#;]*)", re.M)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from ..context.recent import Chunk, select
 from ..context.window import Anchors, LineTokens, build_window
 from ..documents import Document, window_around
 from ..engine.base import Engine, Generation, GenerationRequest, Snippet
@@ -36,6 +37,10 @@ AUTOMATIC_EVAL_BATCH = 8
 # The smallest window a first answer at a new place is given (see `first_answer_tokens`).
 FIRST_ANSWER_MIN_TOKENS = 64
 WARM_EVAL_BATCH = 32  # a cancel loses at most this much of a background evaluation
+# Invoked requests: the greedy answer and the continuations of the next few first tokens go
+# through the filters; up to ``MAX_ITEMS`` different survivors are offered, best first.
+INVOKED_ALTERNATIVES = 3
+MAX_ITEMS = 3
 
 
 # A document longer than this (code points) without a tree is seen through a window of
@@ -59,13 +64,18 @@ class Snapshot:
     trigger: Trigger
     snippets: tuple[Snippet, ...] = ()
     baseline_errors: int | None = None  # syntax errors in the document as it is
+    # The user asked for candidates (an Invoked inline completion): several, computed afresh;
+    # otherwise one greedy answer.
+    candidates: bool = False
+    recent: tuple[Chunk, ...] = ()  # the ring of recently edited places, oldest first
     # The document's parse, a copy of its own (trees are not shared across threads).
     tree: Tree | None = attrs.field(default=None, eq=False)
     base: int = 0  # offset of ``text`` in the document (a large document's window)
 
     @classmethod
     def of(cls, doc: Document, offset: int, *, invoked: bool, path: str = "",
-           snippets: tuple[Snippet, ...] = ()) -> Snapshot:
+           snippets: tuple[Snippet, ...] = (), candidates: bool = False,
+           recent: tuple[Chunk, ...] = ()) -> Snapshot:
         tree = doc.tree.copy() if doc.tree is not None else None
         errors = pp.tree_error_count(tree) if tree is not None else None
         trigger = decide(doc, offset, invoked=invoked)
@@ -75,7 +85,7 @@ class Snapshot:
             # so that nothing after this costs time in proportion to the document.
             text, base = window_around(text, offset, WINDOW_BEFORE, WINDOW_AFTER)
         return cls(doc.uri, doc.version, text, offset - base, doc.language_id, path,
-                   trigger, snippets, errors, tree, base)
+                   trigger, snippets, errors, candidates, recent, tree, base)
 
     @property
     def prefix(self) -> str:
@@ -100,6 +110,12 @@ class Completion:
     post_ms: float = 0.0  # the filters after the model
     # "short": a first answer from a short window; the full one is evaluated in idle time.
     window: str = "full"
+    more: tuple[str, ...] = ()  # further candidates after ``text``, best first (Invoked)
+
+    @property
+    def items(self) -> list[str]:
+        """Every candidate to offer, best first (none when ``text`` is empty)."""
+        return [self.text, *self.more] if self.text else []
 
 
 def build_prompt(snap: Snapshot, fmt: PromptFormat, engine: Engine, settings: Settings,
@@ -119,6 +135,13 @@ def build_prompt(snap: Snapshot, fmt: PromptFormat, engine: Engine, settings: Se
     if anchors is not None:
         anchors.set(snap.uri, window.first_line)
     snippets = snap.snippets if ctx.cross_file and budget is None else ()
+    if snap.recent and ctx.recent_tokens > 0:
+        # Recent places first: they change only when the user moves, so the head stays put.
+        cursor_line = window.first_line + window.before_line.count("\n")
+        snippets = select(snap.recent, snap.uri, snap.language_id, window.first_line,
+                          cursor_line + window.suffix.count("\n"), ctx.recent_tokens,
+                          lambda text: sum(counter(line) for line in text.split("\n"))
+                          ) + snippets
     return render(fmt, window, language_id=snap.language_id, path=snap.path, snippets=snippets)
 
 
@@ -139,6 +162,47 @@ def _block_stop(line_prefix: str, max_lines: int):
         return len(pp.cut_block(done, line_prefix, max_lines).rstrip()) < len(done.rstrip())
 
     return stop
+
+
+def complete_lines(gen: Generation) -> str:
+    """The generated text; cut off by the time or token limit, only its complete lines."""
+    raw = gen.text
+    if gen.stop_reason in ("time", "length") and "\n" in raw:
+        raw = raw[: raw.rfind("\n")]
+    return raw
+
+
+def kept_logprob(gen: Generation, text: str) -> float:
+    """The mean log-probability of the tokens that wrote ``text`` (the head of the generated
+    text the filters kept): the tokens up to where their text covers it."""
+    need = len(text.strip())
+    if not need:
+        return float("-inf")
+    probs: list[float] = []
+    seen = 0
+    for piece, lp in zip(gen.pieces, gen.logprobs, strict=False):
+        seen += len(piece if probs else piece.lstrip())  # the filters drop leading space
+        probs.append(lp)
+        if seen >= need:
+            break
+    return sum(probs) / len(probs) if probs else float("-inf")
+
+
+def rank_candidates(candidates: list[tuple[str, Generation]]) -> list[str]:
+    """Filtered candidates: empty ones and duplicates dropped; the first (the greedy answer)
+    stays first when it survived the filters, the others follow by the mean log-probability
+    of their kept tokens. (Measured on the dev split: ranking the greedy answer among the
+    others by log-probability lost edit similarity on Gemma 3 270M and gained nothing on
+    SmolLM2; see benchmarks/confidence.py.)"""
+    scored: dict[str, tuple[float, str]] = {}
+    for i, (text, gen) in enumerate(candidates):
+        key = "\n".join(line.rstrip() for line in text.strip("\n").split("\n")).strip()
+        if not key:
+            continue
+        score = float("inf") if i == 0 else kept_logprob(gen, text)
+        if key not in scored or score > scored[key][0]:
+            scored[key] = (score, text)
+    return [text for _, text in sorted(scored.values(), key=lambda st: -st[0])]
 
 
 def gate_confidence(gen: Generation, text: str, threshold: float) -> str:
@@ -176,11 +240,18 @@ def clean(raw: str, snap: Snapshot, fmt: PromptFormat, settings: Settings,
     else:
         text = pp.cut_block(text, trig.line_prefix, settings.completion.max_lines)
         text = pp.cut_repetition(text)
+        if snap.language_id == "python":
+            text = pp.drop_dangling_header(pp.cut_bad_dedent(text, trig.line_prefix))
     next_lines = snap.suffix.split("\n")[1:6]
     text = pp.drop_suffix_overlap(text, trig.line_suffix, next_lines)
     text = pp.balance_closers(text, trig.line_suffix)
     text = pp.normalize_indent(text, unit)
     text = pp.trim_trailing_space(text)
+    if trig.mode is Mode.BLOCK and not pp.is_empty(text):
+        text = pp.cut_at_construct_end(text, snap.prefix, snap.suffix, snap.language_id,
+                                       snap.tree)
+        if pp.only_comments(text, snap.language_id):
+            return ""  # a block of comments writes no code (and fills no empty body)
     if pp.is_empty(text):
         return ""
     return pp.keep_parsing(text, snap.prefix, snap.suffix, snap.language_id,
@@ -232,9 +303,37 @@ class CompletionService:
             eval_batch=WARM_EVAL_BATCH), cancel)  # no deadline: any request pre-empts it
 
     def cached(self, snap: Snapshot) -> str | None:
-        if not self.settings.completion.cache:
+        # The user asked: candidates are computed afresh (the cache holds one answer, and an
+        # empty one must not answer an explicit request again and again).
+        if not self.settings.completion.cache or snap.candidates:
             return None
         return self.cache.lookup(snap.uri, snap.prefix, snap.suffix, snap.trigger.mode.value)
+
+    def request(self, snap: Snapshot, prompt: Prompt, *, automatic: bool = False,
+                speculative: bool = False) -> GenerationRequest:
+        """What to ask the engine for a snapshot's prompt."""
+        settings = self.settings
+        mode = snap.trigger.mode
+        budget = settings.completion.time_budget_ms / 1000
+        max_tokens = settings.completion.max_tokens if mode is Mode.BLOCK else min(
+            settings.completion.max_tokens, 48)
+        return GenerationRequest(
+            prompt=prompt.text, parts=prompt.parts, max_tokens=max_tokens,
+            stop=tuple(self.fmt.stop), deadline=time.monotonic() + PROMPT_DEADLINE_S,
+            decode_budget_s=budget,
+            prefix=snap.prefix, suffix=snap.suffix, snippets=snap.snippets,
+            should_stop=_line_stop if mode is Mode.LINE else _block_stop(
+                snap.trigger.line_prefix, settings.completion.max_lines),
+            keep_cache=not speculative,
+            logprobs=automatic and settings.completion.confidence_threshold > 0,
+            # As-you-type requests are pre-empted all the time, and a cancel throws away the
+            # batch in flight: small batches keep what was evaluated before the next key.
+            eval_batch=AUTOMATIC_EVAL_BATCH if automatic else 0,
+            require_text=mode is Mode.BLOCK and not snap.trigger.line_prefix.strip(),
+            draft_tokens=settings.completion.draft_tokens,
+            alternatives=INVOKED_ALTERNATIVES if snap.candidates and not automatic and
+            not speculative else 0,
+        )
 
     def complete(self, snap: Snapshot, cancel: threading.Event, *, automatic: bool = False,
                  speculative: bool = False) -> Completion | None:
@@ -269,6 +368,8 @@ class CompletionService:
             eval_batch=AUTOMATIC_EVAL_BATCH if automatic else 0,
             require_text=mode is Mode.BLOCK and not snap.trigger.line_prefix.strip(),
             draft_tokens=settings.completion.draft_tokens,
+            alternatives=INVOKED_ALTERNATIVES if snap.candidates and not automatic and
+            not speculative else 0,
         )
         window = "full"
         short = None if speculative else self.first_answer_tokens(request)
@@ -283,15 +384,20 @@ class CompletionService:
             return Completion("", "model", mode, gen, prompt, dropped="cancelled",
                               build_ms=build_ms, window=window)
         t1 = time.perf_counter()
-        raw = gen.text
-        if gen.stop_reason in ("time", "length") and "\n" in raw:
-            raw = raw[: raw.rfind("\n")]  # only what is complete at a line boundary
+        raw = complete_lines(gen)
         if automatic:
             raw = gate_confidence(gen, raw, settings.completion.confidence_threshold)
         text = clean(raw, snap, self.fmt, settings, self.markers)
         dropped = "" if text else ("empty after filters" if raw.strip() else "empty answer")
+        more: tuple[str, ...] = ()
+        if gen.alternatives:
+            ranked = rank_candidates([(text, gen)] + [
+                (clean(complete_lines(alt), snap, self.fmt, settings, self.markers), alt)
+                for alt in gen.alternatives])
+            if ranked:
+                text, more, dropped = ranked[0], tuple(ranked[1:MAX_ITEMS]), ""
         if settings.completion.cache:
             self.cache.remember(snap.uri, snap.prefix, snap.suffix, mode.value, text,
                                 shown=not speculative)
         return Completion(text, "model", mode, gen, prompt, dropped, build_ms,
-                          (time.perf_counter() - t1) * 1000, window)
+                          (time.perf_counter() - t1) * 1000, window, more)

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..syntax.diagnostics import outer_error_nodes
-from ..syntax.languages import new_parser
+from ..syntax.languages import LINE_COMMENT, new_parser
 
 if TYPE_CHECKING:
     from tree_sitter import Parser, Tree
@@ -73,16 +73,37 @@ def realign(text: str, line_prefix: str, unit: str = "    ") -> str:
     return first[len(extra):] + nl + "\n".join(shifted)
 
 
+def _same_line(a: str, b: str) -> bool:
+    """Two lines that say the same: equal but for whitespace and a trailing ``;``/``,``, or,
+    for long lines, a single character apart."""
+    a, b = "".join(a.split()).rstrip(";,"), "".join(b.split()).rstrip(";,")
+    if a == b:
+        return True
+    if min(len(a), len(b)) < 20 or abs(len(a) - len(b)) > 1:
+        return False
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    return a[i + 1:] == b[i + 1:] or a[i + 1:] == b[i:] or a[i:] == b[i + 1:]
+
+
 def cut_repetition(text: str) -> str:
-    """Stop a looping answer: at the third occurrence of a line, or where a pair of lines
+    """Stop a looping answer: at a line that repeats the one before it (identical or nearly:
+    ``await self._close()`` twice), at the third occurrence of a line, or where a pair of lines
     repeats an earlier pair (small models fall into such loops)."""
     lines = text.split("\n")
     seen: dict[str, int] = {}
     pairs: set[tuple[str, str]] = set()
+    prev = ""
     for i, line in enumerate(lines):
         key = line.strip()
         if len(key) < 4:
+            if key:
+                prev = key
             continue
+        if prev and sum(ch.isalnum() for ch in key) >= 4 and _same_line(prev, key):
+            return "\n".join(lines[:i]).rstrip()
+        prev = key
         seen[key] = seen.get(key, 0) + 1
         if seen[key] >= 3:
             return "\n".join(lines[:i]).rstrip()
@@ -159,6 +180,40 @@ def cut_block(text: str, line_prefix: str, max_lines: int) -> str:
     while kept and not kept[-1].strip():
         kept.pop()
     return "\n".join(kept)
+
+
+def cut_bad_dedent(text: str, line_prefix: str) -> str:
+    """Python: stop at a line whose indentation matches no open level (``unindent does not
+    match any outer indentation level``: tree-sitter forgives it, Python does not)."""
+    lines = text.split("\n")
+    head = line_prefix + lines[0]
+    stack = [_width(indent_of(head))] if head.strip() else [_width(line_prefix)]
+    for i, line in enumerate(lines[1:], 1):
+        if not line.strip():
+            continue
+        width = _width(indent_of(line))
+        if width > stack[-1]:
+            stack.append(width)
+            continue
+        while stack and stack[-1] > width:
+            stack.pop()
+        if stack and stack[-1] != width:
+            return "\n".join(lines[:i]).rstrip()
+        if not stack:
+            stack.append(width)  # left the block: cut_block decides about that
+    return text
+
+
+def drop_dangling_header(text: str) -> str:
+    """Python: a block's last line that opens a block of its own (``for x in xs:``) has no body
+    (decoding stopped there); it goes, unless it is all the completion has."""
+    lines = text.rstrip().split("\n")
+    while len([ln for ln in lines if ln.strip()]) > 1 and \
+            lines[-1].split("#", 1)[0].rstrip().endswith(":"):
+        lines.pop()
+        while lines and not lines[-1].strip():
+            lines.pop()
+    return "\n".join(lines)
 
 
 def drop_suffix_overlap(text: str, line_suffix: str, next_lines: list[str]) -> str:
@@ -276,9 +331,9 @@ def _utf8(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
-def _insertion_errors(parser: Parser, prefix: bytes, insert: str, suffix: bytes,
-                      tree: Tree | None) -> int:
-    """ERROR and MISSING nodes once ``insert`` goes between ``prefix`` and ``suffix``.
+def _parse_insertion(parser: Parser, prefix: bytes, insert: str, suffix: bytes,
+                     tree: Tree | None) -> Tree:
+    """The parse of ``prefix + insert + suffix``.
 
     With ``tree`` (the parse of prefix + suffix) the parse is incremental: only the edited
     region is parsed again, a tenth of the time of a fresh parse of a large file.
@@ -286,7 +341,7 @@ def _insertion_errors(parser: Parser, prefix: bytes, insert: str, suffix: bytes,
     ins = _utf8(insert)
     source = prefix + ins + suffix
     if tree is None:
-        return tree_error_count(parser.parse(source))
+        return parser.parse(source)
     row = prefix.count(b"\n")
     col = len(prefix) - (prefix.rfind(b"\n") + 1)
     lines = ins.count(b"\n")
@@ -295,7 +350,55 @@ def _insertion_errors(parser: Parser, prefix: bytes, insert: str, suffix: bytes,
     edited.edit(start_byte=len(prefix), old_end_byte=len(prefix),
                 new_end_byte=len(prefix) + len(ins), start_point=(row, col),
                 old_end_point=(row, col), new_end_point=(row + lines, end_col))
-    return tree_error_count(parser.parse(source, edited))
+    return parser.parse(source, edited)
+
+
+def _insertion_errors(parser: Parser, prefix: bytes, insert: str, suffix: bytes,
+                      tree: Tree | None) -> int:
+    """ERROR and MISSING nodes once ``insert`` goes between ``prefix`` and ``suffix``."""
+    return tree_error_count(_parse_insertion(parser, prefix, insert, suffix, tree))
+
+
+def cut_at_construct_end(text: str, prefix: str, suffix: str, language_id: str,
+                         tree: Tree | None = None) -> str:
+    """Block mode: end the completion where the construct around the cursor closes, read from
+    the syntax tree of the completed text (not only from indentation).
+
+    The construct is the smallest node that begins before the cursor and holds the
+    completion's first code (a function, an ``if``, a ``{...}`` block, an argument list), or,
+    at the top level, the statement the completion begins. When
+    it ends inside the completion, the completion ends there too: before its closing bracket
+    when the suffix brings that bracket, else at the end of the line that closes it. ``tree``
+    is the document's parse (prefix + suffix), for an incremental parse.
+    """
+    parser = new_parser(language_id)
+    if parser is None or not text.strip():
+        return text
+    pre, suf, ins = _utf8(prefix), _utf8(suffix), _utf8(text)
+    done = _parse_insertion(parser, pre, text, suf, tree)
+    start = len(pre) + len(ins) - len(ins.lstrip())
+    node = done.root_node.descendant_for_byte_range(start, start)
+    while node is not None and node.parent is not None and node.start_byte >= len(pre):
+        node = node.parent
+    if node is not None and node.parent is None:
+        # At the top level the construct is the statement the completion begins (a comment
+        # before it belongs to it): one function, one class, one declaration.
+        node = next((c for c in node.named_children if c.end_byte > start and
+                     c.type != "comment"), None)
+        if node is None or node.start_byte < start:
+            return text
+    if node is None or node.type == "ERROR" or node.has_error:
+        return text
+    end = node.end_byte - len(pre)  # where the construct ends, in the completion's bytes
+    if end >= len(ins.rstrip()):
+        return text
+    closer = ins[end - 1:end].decode("latin-1")
+    if closer in _CLOSE and suffix.lstrip().startswith(closer):
+        head = ins[:end - 1]
+    else:
+        nl = ins.find(b"\n", end)
+        head = ins if nl < 0 else ins[:nl]
+    return head.decode("utf-8", "ignore").rstrip()
 
 
 def tree_error_count(tree: Tree | None) -> int:
@@ -328,6 +431,13 @@ def keep_parsing(candidate: str, prefix: str, suffix: str, language_id: str,
                                               tree) <= baseline_errors:
             return head
     return ""
+
+
+def only_comments(text: str, language_id: str) -> bool:
+    """Every line of ``text`` is blank or a line comment (no code: it fills no block)."""
+    mark = LINE_COMMENT.get(language_id)
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    return bool(mark) and bool(lines) and all(line.startswith(mark) for line in lines)
 
 
 _WS_ONLY = re.compile(r"^\s*$")

@@ -147,7 +147,8 @@ class Scheduler:
         from ..documents import Document
 
         doc = Document(uri=snap.uri, text=text, language_id=snap.language_id)
-        nxt = Snapshot.of(doc, offset, invoked=False, path=snap.path, snippets=snap.snippets)
+        nxt = Snapshot.of(doc, offset, invoked=False, path=snap.path, snippets=snap.snippets,
+                          recent=snap.recent)
         self._speculation = cancel = Cancel()
 
         async def run() -> None:

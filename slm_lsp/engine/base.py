@@ -109,6 +109,10 @@ class GenerationRequest:
     # occur earlier in the prompt are verified in the batch of each new token (0: off). The
     # greedy output is the same; a continuation that repeats the context decodes faster.
     draft_tokens: int = 0
+    # Candidates: also continue this many other first tokens, the next most likely after the
+    # greedy one, each greedily (``Generation.alternatives``). An engine that cannot answers
+    # with none.
+    alternatives: int = 0
 
 
 @attrs.define
@@ -126,6 +130,14 @@ class Generation:
     decode_ms: float = 0.0
     drafted: int = 0  # prompt lookup: draft tokens verified, and how many were right
     accepted: int = 0
+    # The other candidates asked for with ``GenerationRequest.alternatives``, in the order of
+    # their first token's probability (each with its own text, pieces and logprobs).
+    alternatives: list[Generation] = attrs.Factory(list)
+
+    @property
+    def mean_logprob(self) -> float:
+        """The mean log-probability of the generated tokens (-inf for none)."""
+        return sum(self.logprobs) / len(self.logprobs) if self.logprobs else float("-inf")
 
 
 @attrs.define

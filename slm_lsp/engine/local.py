@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 
+import attrs
 import numpy as np
 
 from ..models.registry import PromptFormat
@@ -389,10 +390,12 @@ class LocalEngine:
         return [np.ctypeslib.as_array(llm._ctx.get_logits_ith(i), shape=(n_vocab,)).copy()
                 for i in range(len(tokens))]
 
-    def _generate(self, request: GenerationRequest, cancel: threading.Event) -> Generation:
+    def _generate(self, request: GenerationRequest, cancel: threading.Event,
+                  after: tuple[int, ...] = ()) -> Generation:
+        """Greedy decoding of ``request`` (``after``: tokens the answer is to continue)."""
         llm = self._llm
         t0 = time.perf_counter()
-        tokens = self._prompt_tokens(request)
+        tokens = self._prompt_tokens(request) + list(after)
         common = self._reuse(tokens)
         todo = tokens[common:]
         ok = self._eval(todo, cancel, request.deadline, request.eval_batch)
@@ -406,6 +409,7 @@ class LocalEngine:
         if not ok:
             gen.stop_reason = "cancelled" if cancel.is_set() else "time"
             return gen
+        first = self._first_logits(request) if request.alternatives > 0 else None
         n_vocab = llm.n_vocab()
         vocab = llm._model
         out = bytearray()
@@ -482,7 +486,60 @@ class LocalEngine:
         gen.text = text if reason != "length" else out.decode("utf-8", "ignore")
         gen.stop_reason = reason
         gen.decode_ms = (time.perf_counter() - t1) * 1000
+        if first is not None and reason != "cancelled":
+            self._alternatives(request, cancel, gen, first)
         return gen
+
+    def _first_logits(self, request: GenerationRequest) -> np.ndarray:
+        """A copy of the logits for the first generated token, as decoding sees them."""
+        llm = self._llm
+        logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1),
+                                       shape=(llm.n_vocab(),)).copy()
+        if request.require_text:
+            logits[self._breaking_tokens()] = -np.inf
+        return logits
+
+    def _alternatives(self, request: GenerationRequest, cancel: threading.Event,
+                      gen: Generation, logits: np.ndarray) -> None:
+        """Candidates: the next most likely first tokens after the greedy one, each continued
+        greedily (the prompt's KV cache is reused: only the token itself is evaluated), all
+        of them within twice the decoding budget."""
+        llm = self._llm
+        vocab = llm._model
+        top = float(np.max(logits))
+        norm = top + float(np.log(np.sum(np.exp(logits - top))))
+        greedy = int(np.argmax(logits))
+        order = np.argsort(-logits)[: 4 * request.alternatives + 8]
+        firsts = [int(t) for t in order if int(t) != greedy and np.isfinite(logits[t])
+                  and not vocab.token_get_attr(int(t)) & _CONTROL
+                  and int(t) != llm.token_eos()][: request.alternatives]
+        budget = request.decode_budget_s if request.decode_budget_s is not None else 30.0
+        end_by = time.monotonic() + 2 * budget
+        for tok in firsts:
+            left = end_by - time.monotonic()
+            if cancel.is_set() or left <= 0:
+                break
+            piece = self._piece(tok).decode("utf-8", "ignore")
+            should_stop = request.should_stop
+            rest = attrs.evolve(
+                request, alternatives=0, require_text=False, decode_budget_s=left,
+                max_tokens=max(request.max_tokens - 1, 0),
+                should_stop=(lambda t, s=should_stop, p=piece: s(p + t)) if should_stop
+                else None)
+            cut = _first_stop(piece, request.stop)
+            if cut is not None or (should_stop is not None and should_stop(piece)):
+                alt = Generation(text=piece[:cut] if cut is not None else piece,
+                                 stop_reason="stop")
+            else:
+                alt = self._generate(rest, cancel, after=(tok,))
+                if alt.stop_reason == "cancelled":
+                    break
+                alt.text = piece + alt.text
+            alt.tokens += 1
+            alt.pieces.insert(0, piece)
+            alt.logprobs.insert(0, float(logits[tok]) - norm)
+            gen.alternatives.append(alt)
+
 
 
 class Lookup:

@@ -121,7 +121,7 @@ def test_tests_for_a_module_use_model_bodies_that_parse_and_skeletons_otherwise(
     names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
     assert names == ["test_add", "test_sub"]
     assert "assert add(1, 2) == 3" in text
-    assert 'pytest.skip("test not written yet")' in text
+    assert 'pytest.skip("write the assertion")' in text
     assert "def other" not in text
 
 
@@ -165,3 +165,37 @@ def test_cancel_stops_the_draft():
     timer.start()
     with pytest.raises(Cancelled):
         compute.compute_docstring(DOC_SRC, "python", DOC_SRC.index("mean"), d)
+
+
+JS_SRC = "export function perimeter(w, h) {\n  return 2 * (w + h);\n}\n"
+
+
+@pytest.mark.parametrize("body, kept", [
+    ("expect(perimeter(1, 1)) === 2;\n", False),  # no matcher: it can never fail
+    ("expect(perimeter(1, 1)).toBe(4);\n", True),
+    ("expect(perimeter(1, 1)).not.toEqual(3);\n", True),
+    ("expect(perimeter(1, 1)).toBe(4);\n    expect(perimeter(2, 1));\n", False),
+    ("const p = perimeter(1, 1);\n", False),
+])
+def test_a_js_test_body_needs_a_matcher(tmp_path, body, kept):
+    plan = scaffold.plan(str(tmp_path), str(tmp_path / "shapes.js"), "javascript", text=JS_SRC)
+    d, _ = drafter([{"match": 'it("works"', "text": body + "  });\n});\n"}])
+    out = compute.compute_tests(JS_SRC, "javascript", None, plan, None, d)
+    text = out.file.text
+    assert ('import { perimeter } from "./shapes.js";' in text) and "require(" not in text
+    if kept:
+        assert out.source == "model" and body.strip().split("\n")[0] in text
+    else:
+        assert out.source == "skeleton" and "=== 2" not in text
+        assert 'it.todo("check perimeter(w, h)");' in text and "it(" not in text
+
+
+def test_a_python_test_without_assert_becomes_a_skip(tmp_path):
+    src = "def add(a, b):\n    return a + b\n"
+    plan = scaffold.plan(str(tmp_path), str(tmp_path / "ops.py"), "python")
+    d, _ = drafter([{"match": "def test_add():", "text": "add(1, 2)\n    print(add(2, 3))\n"}])
+    out = compute.compute_tests(src, "python", None, plan, None, d)
+    assert out.source == "skeleton"
+    assert 'pytest.skip("write the assertion")' in out.file.text
+    assert "print(" not in out.file.text
+    ast.parse(out.file.text)

@@ -71,3 +71,38 @@ def test_rust_module_name_avoids_an_existing_tests_module():
                             "mod tests { }\n")
     assert "mod generated_tests" in out
     assert "mod tests " in scaffold.assemble(p, ["    #[test]\n    fn t() {}\n"], [], "", "")
+
+
+@pytest.mark.parametrize("source, text, commonjs", [
+    ("shapes.js", "export function area() {}\n", False),
+    ("shapes.js", "import fs from 'fs';\nfunction area() {}\n", False),
+    ("shapes.js", "function area() {}\nmodule.exports = { area };\n", True),
+    ("shapes.js", "function area() {}\n", True),  # nothing says: package.json decides
+    ("shapes.mjs", "function area() {}\n", False),
+    ("shapes.cjs", "export function area() {}\n", True),
+])
+def test_js_module_system_follows_the_file(tmp_path, source, text, commonjs):
+    p = scaffold.plan(str(tmp_path), str(tmp_path / source), "javascript", text=text)
+    assert p.commonjs is commonjs
+    line = scaffold.header(p, ["area"])
+    if commonjs:
+        assert 'const { area } = require("./shapes");' in line
+    else:
+        assert f'import {{ area }} from "./{source}";' in line
+
+
+@pytest.mark.parametrize("framework, body, ok", [
+    ("pytest", "    assert add(1, 2) == 3\n", True),
+    ("pytest", "    with pytest.raises(ValueError):\n        add(None, 1)\n", True),
+    ("pytest", "    add(1, 2)\n", False),
+    ("go", "\tif Add(1, 2) != 3 {\n\t\tt.Errorf(\"bad\")\n\t}\n", True),
+    ("go", "\tAdd(1, 2)\n", False),
+    ("rust", "        assert_eq!(add(1, 2), 3);\n", True),
+    ("rust", "        let _ = add(1, 2);\n", False),
+    ("jest", "    expect(add(1, 2)).toBe(3);\n", True),
+    ("jest", "    expect(add(1, 2)) === 3;\n", False),
+])
+def test_has_assertion_knows_each_framework(framework, body, ok):
+    lang = {"pytest": "python", "go": "go", "rust": "rust", "jest": "javascript"}[framework]
+    p = scaffold.TestPlan("/x", lang, "", framework)
+    assert scaffold.has_assertion(body, p) is ok

@@ -165,3 +165,78 @@ def test_the_incremental_parse_check_counts_what_a_fresh_parse_counts(lang: str,
             candidate, prefix, suffix, lang, base)
         differ += fresh > base
     assert 10 < differ < 60  # the cases both break and keep the parse
+
+
+def test_cut_repetition_cuts_a_line_that_repeats_the_one_before():
+    text = "await self._flush()\nawait self._close()\nawait self._close()\nreturn None"
+    assert postprocess.cut_repetition(text) == "await self._flush()\nawait self._close()"
+    near = "values.append(item.name)\nvalues.append(item.name);\nreturn values"
+    assert postprocess.cut_repetition(near) == "values.append(item.name)"
+    one_char = "result = compute_total(items, 1)\nresult = compute_total(items, 2)"
+    assert postprocess.cut_repetition(one_char) == "result = compute_total(items, 1)"
+    distinct = "self.a = a\nself.b = b\nself.c = c\n}\n}"
+    assert postprocess.cut_repetition(distinct) == distinct
+
+
+def test_cut_at_construct_end_python_dedent_leaves_the_function():
+    prefix = "def f(x):\n    "
+    suffix = "\n\n\ndef g():\n    return 2\n"
+    text = "y = x + 1\n    return y\nprint(f(1))"
+    assert postprocess.cut_at_construct_end(text, prefix, suffix, "python") == (
+        "y = x + 1\n    return y")
+    inside = "y = x + 1\n    if y:\n        y -= 1\n    return y"
+    assert postprocess.cut_at_construct_end(inside, prefix, suffix, "python") == inside
+
+
+def test_cut_at_construct_end_brace_the_suffix_already_closes():
+    prefix = "function total(xs) {\n  "
+    suffix = "\n}\n"
+    text = "return xs.length;\n}\n\nfunction other() {\n  return 1;"
+    cut = postprocess.cut_at_construct_end(text, prefix, suffix, "javascript")
+    assert cut == "return xs.length;"
+    # Wrongly indented, but the tree knows where the body closes.
+    text = "let s = 0;\nfor (const x of xs) s += x;\nreturn s; }\nfoo();"
+    assert postprocess.cut_at_construct_end(text, prefix, suffix, "javascript") == (
+        "let s = 0;\nfor (const x of xs) s += x;\nreturn s;")
+    whole = "let s = 0;\n  return s;"
+    assert postprocess.cut_at_construct_end(whole, prefix, suffix, "javascript") == whole
+
+
+def test_cut_at_construct_end_without_a_closer_in_the_suffix_keeps_the_closing_line():
+    prefix = "function total(xs) {\n  "
+    text = "return xs.length;\n}\n\nconsole.log(total([]));"
+    cut = postprocess.cut_at_construct_end(text, prefix, "\n", "javascript")
+    assert cut == "return xs.length;\n}"
+
+
+def test_cut_at_construct_end_top_level_keeps_the_statement_it_begins():
+    text = ("const invalidStep = (step, options) => {\n  return step;\n};\n\n"
+            "const other = () => {\n  return 1;\n};")
+    assert postprocess.cut_at_construct_end(text, "", "\nmodule.exports = x;\n", "javascript") == (
+        "const invalidStep = (step, options) => {\n  return step;\n};")
+    text = "# the helper\ndef helper():\n    return 1\n\n\ndef more():\n    pass"
+    assert postprocess.cut_at_construct_end(text, "import os\n\n", "\n", "python") == (
+        "# the helper\ndef helper():\n    return 1")
+
+
+def test_only_comments():
+    assert postprocess.only_comments("# This is a non-functional function.\n# more", "python")
+    assert not postprocess.only_comments("# the sum\nreturn a + b", "python")
+    assert postprocess.only_comments("  // todo", "javascript")
+    assert not postprocess.only_comments("", "python")
+    assert not postprocess.only_comments("x", "plaintext")
+
+
+def test_cut_bad_dedent_stops_where_python_would_refuse_the_indentation():
+    text = ("if isinstance(width, int):\n            raise ValueError('int')\n"
+            "         self.width = width\n        self.height = height")
+    assert postprocess.cut_bad_dedent(text, "        ") == (
+        "if isinstance(width, int):\n            raise ValueError('int')")
+    good = "if a:\n        b()\n    else:\n        c()\n    d()"
+    assert postprocess.cut_bad_dedent(good, "    ") == good
+
+
+def test_drop_dangling_header():
+    assert postprocess.drop_dangling_header("sum = 0.0\nfor i in range(n):") == "sum = 0.0"
+    assert postprocess.drop_dangling_header("if x:  # when\n\n") == "if x:  # when"
+    assert postprocess.drop_dangling_header("a = 1\nif a:\n    b = 2") == "a = 1\nif a:\n    b = 2"

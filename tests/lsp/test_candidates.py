@@ -1,0 +1,89 @@
+"""Candidates when the user asks: the real server over stdio, the embedded model.
+
+An Invoked inline completion offers up to three different items, each through the filters (so
+each parses), best first; an automatic one stays a single greedy answer.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import pytest_lsp
+from conftest import server_command, server_env
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from .helpers import apply_inline, capabilities, inline, open_doc, prepare
+
+HOME = "def home():\n    \n"
+
+SOURCES = {
+    "views.py": ("from flask import Flask, render_template\n\napp = Flask(__name__)\n\n\n"
+                 "@app.route(\"/\")\ndef home():\n    \n", 7, 4),
+    "shapes.py": ("class Rectangle:\n    def __init__(self, width, height):\n"
+                  "        self.width = width\n        \n", 3, 8),
+    "stats.py": ("def mean(values):\n    total = 0\n    for v in values:\n        \n", 3, 8),
+}
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=server_command(), server_env=server_env()),
+)
+async def client(lsp_client: LanguageClient):
+    prepare(lsp_client)
+    await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=capabilities("utf-16"),
+        initialization_options={"completion": {"timeBudgetMs": 60000}}))
+    yield
+    await lsp_client.shutdown_session()
+
+
+def _parses(text: str, item: types.InlineCompletionItem) -> None:
+    ast.parse(apply_inline(text, item, "utf-16"))
+
+
+def _parses_or_awaits_a_body(text: str, item: types.InlineCompletionItem) -> None:
+    """The document with the item parses, or would once the block header the item ends with
+    (``for x in xs:``, the user's next line to write) has a body."""
+    done = apply_inline(text, item, "utf-16")
+    try:
+        ast.parse(done)
+    except SyntaxError:
+        last = item.insert_text.rstrip().split("\n")[-1]
+        assert last.rstrip().endswith(":"), item.insert_text
+        indent = len(last) - len(last.lstrip()) + (len(text.split("\n")[item.range.start.line])
+                                                   if "\n" not in item.insert_text else 0)
+        ast.parse(done.replace(item.insert_text, item.insert_text + "\n" + " " * (indent + 4)
+                               + "pass", 1))
+
+
+async def test_invoked_in_an_empty_function_body_answers(client: LanguageClient):
+    uri = "file:///work/home.py"
+    open_doc(client, uri, HOME)
+    for _ in range(2):  # and again: an explicit request is never answered from an empty cache
+        result = await inline(client, uri, 1, 4)
+        assert result is not None and result.items, "an Invoked request answered nothing"
+        assert 1 <= len(result.items) <= 3
+        texts = [item.insert_text for item in result.items]
+        assert all(t.strip() for t in texts)
+        assert len(set(texts)) == len(texts), texts
+        for item in result.items:
+            assert item.range.start == types.Position(1, 4) == item.range.end
+            _parses(HOME, item)
+
+
+async def test_invoked_requests_offer_several_items_automatic_ones_one(client: LanguageClient):
+    counts = []
+    for name, (text, line, col) in SOURCES.items():
+        uri = f"file:///work/{name}"
+        open_doc(client, uri, text)
+        invoked = await inline(client, uri, line, col)
+        assert invoked is not None
+        counts.append(len(invoked.items))
+        texts = [item.insert_text for item in invoked.items]
+        assert all(t.strip() for t in texts) and len(set(texts)) == len(texts), texts
+        for item in invoked.items:
+            _parses_or_awaits_a_body(text, item)
+        automatic = await inline(client, uri, line, col, invoked=False)
+        assert automatic is None or len(automatic.items) <= 1
+    assert max(counts) > 1, f"no Invoked request offered more than one item: {counts}"
