@@ -351,26 +351,7 @@ class CompletionService:
         prompt = build_prompt(snap, self.fmt, self.engine, settings, self.line_tokens,
                               self.anchors)
         build_ms = (time.perf_counter() - t0) * 1000
-        budget = settings.completion.time_budget_ms / 1000
-        max_tokens = settings.completion.max_tokens if mode is Mode.BLOCK else min(
-            settings.completion.max_tokens, 48)
-        request = GenerationRequest(
-            prompt=prompt.text, parts=prompt.parts, max_tokens=max_tokens,
-            stop=tuple(self.fmt.stop), deadline=time.monotonic() + PROMPT_DEADLINE_S,
-            decode_budget_s=budget,
-            prefix=snap.prefix, suffix=snap.suffix, snippets=snap.snippets,
-            should_stop=_line_stop if mode is Mode.LINE else _block_stop(
-                snap.trigger.line_prefix, settings.completion.max_lines),
-            keep_cache=not speculative,
-            logprobs=automatic and settings.completion.confidence_threshold > 0,
-            # As-you-type requests are pre-empted all the time, and a cancel throws away the
-            # batch in flight: small batches keep what was evaluated before the next key.
-            eval_batch=AUTOMATIC_EVAL_BATCH if automatic else 0,
-            require_text=mode is Mode.BLOCK and not snap.trigger.line_prefix.strip(),
-            draft_tokens=settings.completion.draft_tokens,
-            alternatives=INVOKED_ALTERNATIVES if snap.candidates and not automatic and
-            not speculative else 0,
-        )
+        request = self.request(snap, prompt, automatic=automatic, speculative=speculative)
         window = "full"
         short = None if speculative else self.first_answer_tokens(request)
         if short is not None:
