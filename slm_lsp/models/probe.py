@@ -11,60 +11,30 @@ a "cannot load" message naming llama.cpp's last words; a probe that passes is re
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
+from .stamped import StampedRecords
 from .validate import ModelCannotLoad
 
 log = logging.getLogger(__name__)
 
 CACHE = "loadable.json"
+_RECORDS = StampedRecords(CACHE)
 PROBE_CTX = 256
 TIMEOUT_S = 300.0
 
 
-def _cache_file() -> Path:
-    from .registry import models_dir
-
-    return models_dir() / CACHE
-
-
-def _stamp(path: Path) -> dict[str, int]:
-    st = path.stat()
-    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
-
-
-def _load() -> dict[str, Any]:
-    try:
-        data = json.loads(_cache_file().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def known_loadable(path: Path) -> bool:
-    entry = _load().get(str(path.resolve()))
-    return isinstance(entry, dict) and entry == _stamp(path)
+    return _RECORDS.get(path) is not None
 
 
 def _remember(path: Path) -> None:
-    key = str(path.resolve())
-    cache = {k: v for k, v in _load().items() if k == key or Path(k).exists()}
-    cache[key] = _stamp(path)
-    target = _cache_file()
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(cache, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, target)
-    except OSError:
-        pass  # a read-only cache: the probe runs again next time
+    _RECORDS.put(path)  # best effort: with a read-only cache the probe runs again next time
 
 
 def _last_words(stderr: bytes) -> str:
