@@ -21,11 +21,8 @@ def init_params(caps: types.ClientCapabilities, root: Path = PROJECT, **options
         initialization_options=options or None)
 
 
-def record_apply_edit(client) -> list[types.ApplyWorkspaceEditParams]:
-    """Make the test client answer as editors do: workspace/applyEdit (recorded), dynamic
-    registration and the server's status notifications."""
-    applied: list[types.ApplyWorkspaceEditParams] = []
-
+def answer_notices(client) -> None:
+    """Answer the server's dynamic registrations and status notifications as editors do."""
     @client.feature(types.CLIENT_REGISTER_CAPABILITY)
     def register(params: types.RegistrationParams) -> None:
         return None
@@ -33,6 +30,13 @@ def record_apply_edit(client) -> list[types.ApplyWorkspaceEditParams]:
     @client.feature("slmLsp/status")
     def status(params) -> None:
         return None
+
+
+def record_apply_edit(client) -> list[types.ApplyWorkspaceEditParams]:
+    """Make the test client answer as editors do: workspace/applyEdit (recorded), dynamic
+    registration and the server's status notifications."""
+    applied: list[types.ApplyWorkspaceEditParams] = []
+    answer_notices(client)
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def on_apply(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:

@@ -28,6 +28,7 @@ from pytest_lsp.client import captured_exception_key
 from .common import (
     DATA,
     PROJECT,
+    answer_notices,
     by_title,
     code_actions,
     diagnostics_of,
@@ -263,13 +264,7 @@ async def test_a_client_without_resolve_gets_the_command_and_an_apply_edit(
 def declining(client: LanguageClient, how: str) -> None:
     """Answer workspace/applyEdit as an editor whose user declined the edit: eglot answers with
     an error, others with ``applied: false``."""
-    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
-    def register(params: types.RegistrationParams) -> None:
-        return None
-
-    @client.feature("slmLsp/status")
-    def status(params) -> None:
-        return None
+    answer_notices(client)
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def on_apply(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
