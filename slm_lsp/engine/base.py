@@ -1,18 +1,22 @@
-"""The engine interface: one small protocol that the local and remote backends implement.
+"""The engine interface: one small base class that the local and remote backends implement.
 
 An engine turns a rendered prompt into generated text. It knows nothing of LSP or documents.
 Each engine holds the model's prompt format (``PromptFormat`` from ``models.toml``, as
 ``engine.fmt``): the local engine checks it against the model's vocabulary at load (and picks it
 when the file's name does not tell) and looks up the ids of its markers; the remote engines add
 its stop strings to each request. Rendering the prompt stays in ``prompts/``.
+
+``Engine`` declares everything its callers use; what only some engines can tell (a cost
+estimate, what the load changed, the tokens held in the KV cache) has a default that says
+"nothing to tell", so callers call it plainly.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Literal, Protocol
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 
@@ -152,7 +156,7 @@ class ModelInfo:
     size_bytes: int = 0
 
 
-class Engine(Protocol):
+class Engine:
     """A model that completes prompts. Implementations must be safe to call from one worker
     thread at a time; ``cancel`` may be set from any thread and must stop generation within a
     token."""
@@ -160,23 +164,42 @@ class Engine(Protocol):
     info: ModelInfo
     # The model's prompt format; after ``load``/``load_vocab`` the one the vocabulary fits.
     fmt: PromptFormat
-    format_reason: str  # why it has that format, for the user ("" when nothing was checked)
+    format_reason: str = ""  # why it has that format, for the user ("" when nothing was checked)
+    # What the load changed and the user should hear of (a context length capped...).
+    load_warnings: tuple[str, ...] = ()
 
     def load(self, progress: Callable[[float], None] | None = None) -> None:
         """Load the model (blocking); ``progress`` gets fractions in [0, 1]."""
+        raise NotImplementedError
 
     def load_vocab(self) -> None:
         """Load only what counting tokens needs (the vocabulary; for a remote server, the
         health check): enough for ``count_tokens``, ``tokenize`` and ``fmt``."""
+        raise NotImplementedError
 
     def count_tokens(self, text: str) -> int:
         """How many tokens ``text`` is (special tokens parsed)."""
+        raise NotImplementedError
 
     def tokenize(self, text: str) -> list[int]:
         """The token ids of ``text`` (special tokens parsed, no BOS)."""
+        raise NotImplementedError
 
     def generate(self, request: GenerationRequest, cancel: threading.Event) -> Generation:
         """Generate greedily until a stop, the token cap, the deadline or ``cancel``."""
+        raise NotImplementedError
+
+    def estimate(self, request: GenerationRequest) -> tuple[int, float]:
+        """What evaluating ``request``'s prompt would cost now: (prompt tokens not in any
+        cache, prompt tokens evaluated per second here). A rate of 0 means unknown (an engine
+        that does not measure it; the first answer then never comes from a short window)."""
+        return 0, 0.0
+
+    @property
+    def cached_tokens(self) -> Sequence[int]:
+        """The tokens whose KV the engine holds, in order (a read-only view; empty when it
+        keeps none, or cannot tell)."""
+        return ()
 
     def close(self) -> None:
         """Release the model."""

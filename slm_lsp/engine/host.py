@@ -97,7 +97,7 @@ class EngineHost:
         def work() -> Loaded:
             if old is not None:
                 old.engine.close()
-            engine, fmt, choice = make_engine(settings)
+            engine, _, choice = make_engine(settings)
 
             def report(frac: float) -> None:
                 pct = int(frac * 100)
@@ -111,7 +111,7 @@ class EngineHost:
             engine.load(report)
             model_id = choice.id if choice else engine.info.name
             # The engine may narrow the format to what the model's vocabulary has.
-            return Loaded(engine, getattr(engine, "fmt", fmt), model_id,
+            return Loaded(engine, engine.fmt, model_id,
                           bool(choice and choice.embedded))
 
         try:

@@ -18,7 +18,7 @@ import attrs
 import numpy as np
 
 from ..models.registry import PromptFormat
-from .base import Generation, GenerationRequest, ModelInfo, ModelLoadError
+from .base import Engine, Generation, GenerationRequest, ModelInfo, ModelLoadError
 from .native import AbortFlag, new_llama, physical_cores, route_logs
 from .places import MIN_TOKENS, Places, common_prefix
 
@@ -28,7 +28,7 @@ CANCEL_BATCH = 64
 log = logging.getLogger(__name__)
 
 
-class LocalEngine:
+class LocalEngine(Engine):
     """A GGUF model run in process."""
 
     def __init__(self, path: str, fmt: PromptFormat, *, name: str = "", n_ctx: int = 2048,
@@ -218,6 +218,10 @@ class LocalEngine:
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text))
+
+    @property
+    def cached_tokens(self) -> tuple[int, ...]:
+        return tuple(self._cached)
 
     def estimate(self, request: GenerationRequest) -> tuple[int, float]:
         """(prompt tokens that are not in any cache, prompt tokens per second): what evaluating

@@ -38,7 +38,7 @@ import attrs
 
 from ..models.registry import PromptFormat
 from ..settings import BackendSettings
-from .base import EngineError, Generation, GenerationRequest, ModelInfo, StopReason
+from .base import Engine, EngineError, Generation, GenerationRequest, ModelInfo, StopReason
 from .http import HttpClient, Response, snippet
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def first_stop(text: str, stops: tuple[str, ...], start: int = 0) -> int | None:
     return min(found) if found else None
 
 
-class RemoteEngine:
+class RemoteEngine(Engine):
     """What the three server types share: the generation loop, token counting, lifecycle.
 
     Subclasses implement ``_health``, ``_model_info``, ``_start`` (send the request, return the

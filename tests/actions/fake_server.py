@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from slm_lsp.engine import host  # noqa: E402
-from tests.actions.fake_engine import make_fake_engine  # noqa: E402
+from tests.support.fake_engine import make_fake_engine  # noqa: E402
 
 if __name__ == "__main__":
     script = os.environ["SLM_LSP_FAKE_ENGINE"]

@@ -10,7 +10,7 @@ import pytest
 from slm_lsp.actions import compute, scaffold
 from slm_lsp.actions.drafter import Cancelled, Drafter
 from slm_lsp.models.registry import load_registry
-from tests.actions.fake_engine import FakeEngine
+from tests.support.fake_engine import FakeEngine
 
 FORMATS = load_registry().formats
 

@@ -45,7 +45,7 @@ def test_cancel_stops_a_large_batch_part_way_and_the_cache_stays_valid(engines, 
     head = SOURCE.read_text(encoding="utf-8")[:2600]
     first = _request(head[:300], 0)
     engine.generate(first, Cancel())
-    kept = len(engine._cached)
+    kept = len(engine.cached_tokens)
     long = _request(head, 1024)  # the rest of the prompt is one batch of hundreds of tokens
     n_prompt = engine.count_tokens(head)
     assert n_prompt - kept > 400
@@ -70,7 +70,7 @@ def test_cancel_stops_a_large_batch_part_way_and_the_cache_stays_valid(engines, 
     assert gen.stop_reason == "cancelled" and gen.tokens == 0
     # The batch in flight was dropped whole: the cache ends where the previous request's
     # common prefix did, not after the batch.
-    assert len(engine._cached) <= kept < n_prompt
+    assert len(engine.cached_tokens) <= kept < n_prompt
     assert not [r for r in caplog.records if r.levelno >= logging.INFO]
 
     # The interrupted engine predicts what one that never was predicts, given the same history

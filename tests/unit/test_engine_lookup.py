@@ -76,8 +76,8 @@ def test_the_cache_holds_only_the_answer_after_drafts() -> None:
         prompt = eng._prompt_tokens(GenerationRequest(prompt=PROMPTS[0]))
         # The prompt, then the evaluated answer tokens (the last one is not evaluated when
         # the answer ends on a stop): no draft token beyond them.
-        assert eng._cached[:len(prompt)] == prompt
-        assert len(eng._cached) - len(prompt) <= gen.tokens
+        assert list(eng.cached_tokens[:len(prompt)]) == prompt
+        assert len(eng.cached_tokens) - len(prompt) <= gen.tokens
     finally:
         eng.close()
 

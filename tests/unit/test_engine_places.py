@@ -87,21 +87,22 @@ def test_places_keep_within_budget_least_recently_used_first(engines) -> None:
     engine = engines["places"]
     ctx = engine._llm._ctx.ctx
     engine.generate(_req(FILE_A[:2400], 1), Cancel())
-    size = len(engine._cached)
+    cached = list(engine.cached_tokens)
+    size = len(cached)
     places = Places(budget_bytes=10**9)
-    assert places.keep(ctx, 0, engine._cached)
+    assert places.keep(ctx, 0, cached)
     one = places.nbytes
     assert one > 0
     small = Places(budget_bytes=int(one * 2.5))
     for i in range(4):  # four different places (their token lists differ from the start)
-        tokens = [i + 1] + engine._cached[1:]
+        tokens = [i + 1] + cached[1:]
         assert small.keep(ctx, 0, tokens)
     assert len(small) == 2 and small.nbytes <= small.budget_bytes
     assert small.stats["dropped"] == 2
-    best, n = small.best([4] + engine._cached[1:size])
+    best, n = small.best([4] + cached[1:size])
     assert best is not None and n == size
     # An updated copy of the same place supersedes the older one.
-    small.keep(ctx, 0, [4] + engine._cached[1:])
+    small.keep(ctx, 0, [4] + cached[1:])
     assert len(small) == 2
 
 

@@ -16,14 +16,12 @@ import threading
 import time
 from pathlib import Path
 
-from slm_lsp.engine.base import Generation, GenerationRequest, ModelInfo
+from slm_lsp.engine.base import Engine, Generation, GenerationRequest, ModelInfo
 from slm_lsp.models.registry import PromptFormat, load_registry
 
 
-class FakeEngine:
-    """Implements the Engine protocol from a script."""
-
-    format_reason = ""
+class FakeEngine(Engine):
+    """An ``Engine`` that answers from a script."""
 
     def __init__(self, script: dict, log_path: str | None = None):
         self.script = script
