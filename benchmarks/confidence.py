@@ -6,7 +6,7 @@ request's candidates to offer first.
         [--thresholds 0,0.2,0.3,0.4,0.5,0.6]
 
 Each task (see ``tasks.py``) is completed once as an automatic request through the server's own
-pipeline in this process (trigger, prompt, engine, filters; no LSP), with token
+stages in this process (trigger, prompt, engine, filters; no LSP), with token
 log-probabilities; every threshold is then applied to that same generation, so the figures
 differ only by the gate. A task the trigger declines (inside a word) counts as empty.
 """
@@ -30,8 +30,17 @@ def run(model: str, task_list: list[tasks.Task], thresholds: list[float], thread
     """Per threshold, the automatic completion's scores; per ranking of an Invoked request's
     candidates ("logprob": by mean log-probability, "greedy": the greedy one first), the first
     item's scores. One generation per task (the greedy answer plus its alternatives)."""
-    from slm_lsp.completion import pipeline
-    from slm_lsp.completion.trigger import Mode
+    from slm_lsp.completion.filters import (
+        clean,
+        complete_lines,
+        gate_confidence,
+        kept_logprob,
+        rank_candidates,
+    )
+    from slm_lsp.completion.prompt import build_prompt
+    from slm_lsp.completion.service import ModelCompleter
+    from slm_lsp.completion.snapshot import Snapshot
+    from slm_lsp.completion.trigger import Mode, decide
     from slm_lsp.documents import Document
     from slm_lsp.engine.local import LocalEngine
     from slm_lsp.models.registry import choose_model
@@ -43,29 +52,28 @@ def run(model: str, task_list: list[tasks.Task], thresholds: list[float], thread
     settings.completion.time_budget_ms = 60_000  # the figures are about the gate, not speed
     engine = LocalEngine(str(choice.path), choice.format, n_threads=threads)
     engine.load()
-    service = pipeline.CompletionService(engine, choice.format, settings)
+    service = ModelCompleter(engine, choice.format, settings)
     gated: dict[float, list[dict]] = {t: [] for t in thresholds}
     ranked: dict[str, list[dict]] = {"logprob": [], "greedy": []}
 
     def finish(gen, snap) -> str:
-        return pipeline.clean(pipeline.complete_lines(gen), snap, choice.format, settings,
-                              service.markers)
+        return clean(complete_lines(gen), snap, choice.format, settings, service.markers)
 
     try:
         for i, task in enumerate(task_list):
             doc = Document(uri=f"file:///bench/{task.path}", text=task.holed,
                            language_id=task.language)
-            auto = pipeline.Snapshot.of(doc, task.offset, invoked=False, path=task.path)
-            asked = pipeline.Snapshot.of(doc, task.offset, invoked=True, path=task.path,
-                                         candidates=True)
-            prompt = pipeline.build_prompt(asked, choice.format, engine, settings,
-                                           service.line_tokens)
+            auto = Snapshot.of(doc, task.offset, decide(doc, task.offset, invoked=False),
+                               path=task.path)
+            asked = Snapshot.of(doc, task.offset, decide(doc, task.offset, invoked=True),
+                                path=task.path, candidates=True)
+            prompt = build_prompt(asked, choice.format, engine, settings, service.line_tokens)
             gen = engine.generate(service.request(asked, prompt), threading.Event())
             greedy = finish(gen, asked)
             all_ = [(greedy, gen)] + [(finish(alt, asked), alt) for alt in gen.alternatives]
             by_logprob = sorted((c for c in all_ if c[0].strip()),
-                                key=lambda c: -pipeline.kept_logprob(c[1], c[0]))
-            order = pipeline.rank_candidates(all_)  # the server's: greedy first
+                                key=lambda c: -kept_logprob(c[1], c[0]))
+            order = rank_candidates(all_)  # the server's: greedy first
             first = {"logprob": by_logprob[0][0] if by_logprob else "",
                      "greedy": order[0] if order else ""}
             for name, text in first.items():
@@ -73,8 +81,8 @@ def run(model: str, task_list: list[tasks.Task], thresholds: list[float], thread
             if auto.trigger.mode is not asked.trigger.mode:
                 auto_gen = None
                 if auto.trigger.mode is not Mode.NONE:
-                    prompt = pipeline.build_prompt(auto, choice.format, engine, settings,
-                                                   service.line_tokens)
+                    prompt = build_prompt(auto, choice.format, engine, settings,
+                                          service.line_tokens)
                     auto_gen = engine.generate(service.request(auto, prompt, automatic=True),
                                                threading.Event())
             else:
@@ -82,9 +90,8 @@ def run(model: str, task_list: list[tasks.Task], thresholds: list[float], thread
             for t in thresholds:
                 text = ""
                 if auto_gen is not None:
-                    raw = pipeline.gate_confidence(auto_gen, pipeline.complete_lines(auto_gen),
-                                                   t)
-                    text = pipeline.clean(raw, auto, choice.format, settings, service.markers)
+                    raw = gate_confidence(auto_gen, complete_lines(auto_gen), t)
+                    text = clean(raw, auto, choice.format, settings, service.markers)
                 gated[t].append({**quality.score(task, text), "latency_ms": 0.0})
             progress(f"{model} {i + 1}/{len(task_list)} {task.id}")
     finally:

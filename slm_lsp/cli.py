@@ -199,7 +199,9 @@ def cmd_complete(args: argparse.Namespace) -> int:
     import threading
     import time
 
-    from .completion.pipeline import CompletionService, Snapshot
+    from .completion.service import ModelCompleter
+    from .completion.snapshot import Snapshot
+    from .completion.trigger import decide
     from .engine.host import make_engine
 
     path, doc, offset = _document_at(args.position)
@@ -211,9 +213,10 @@ def cmd_complete(args: argparse.Namespace) -> int:
     fmt = engine.fmt
     t1 = time.perf_counter()
     rel, snippets = _snippets(path, doc, offset, settings, engine)
-    snap = Snapshot.of(doc, offset, invoked=not args.automatic, path=rel, snippets=snippets)
-    service = CompletionService(engine, fmt, settings)
-    result = service.complete(snap, threading.Event(), automatic=args.automatic)
+    trigger = decide(doc, offset, invoked=not args.automatic)
+    snap = Snapshot.of(doc, offset, trigger, path=rel, snippets=snippets)
+    completer = ModelCompleter(engine, fmt, settings)
+    result = completer.complete(snap, threading.Event(), automatic=args.automatic)
     t2 = time.perf_counter()
     name = choice.id if choice else engine.info.name
     engine.close()
@@ -236,7 +239,9 @@ def cmd_complete(args: argparse.Namespace) -> int:
 
 
 def cmd_prompt(args: argparse.Namespace) -> int:
-    from .completion.pipeline import Snapshot, build_prompt
+    from .completion.prompt import build_prompt
+    from .completion.snapshot import Snapshot
+    from .completion.trigger import decide
     from .engine.host import make_engine
 
     path, doc, offset = _document_at(args.position)
@@ -246,7 +251,8 @@ def cmd_prompt(args: argparse.Namespace) -> int:
     engine.load_vocab()
     fmt = engine.fmt
     rel, snippets = _snippets(path, doc, offset, settings, engine)
-    snap = Snapshot.of(doc, offset, invoked=True, path=rel, snippets=snippets)
+    snap = Snapshot.of(doc, offset, decide(doc, offset, invoked=True), path=rel,
+                       snippets=snippets)
     prompt = build_prompt(snap, fmt, engine, settings)
     ctx = settings.context
     name = choice.id if choice else engine.info.name

@@ -99,7 +99,7 @@ def register(server: SlmServer) -> None:
         last = params.content_changes[-1] if params.content_changes else None
         if isinstance(last, types.TextDocumentContentChangePartial):
             ls.visited(doc.uri, doc.language_id, last.range.start.line)
-        ls.scheduler.document_changed(doc.uri)
+        ls.completions.document_changed(doc.uri)
         if ls.index is not None:
             ls.index.update_document(doc)
         ls.diagnostics.document_changed(doc)
@@ -111,9 +111,7 @@ def register(server: SlmServer) -> None:
         if ls.index is not None:
             ls.index.close_document(params.text_document.uri)
         ls.diagnostics.document_closed(params.text_document.uri)
-        ls.scheduler.document_closed(params.text_document.uri)
-        if ls.service is not None:
-            ls.service.cache.forget(params.text_document.uri)
+        ls.completions.document_closed(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(ls: SlmServer, params: types.InlineCompletionParams
@@ -177,18 +175,19 @@ def register(server: SlmServer) -> None:
         stopped the work."""
         since = getattr(params, "since", 0) if params is not None else 0
         since = since if isinstance(since, int) else 0
-        engine = ls.service.engine if ls.service is not None else None
-        return {"counters": dict(ls.scheduler.stats),
-                "model": ls.host.loaded.model_id if ls.host.loaded else "",
-                "cachedTokens": len(getattr(engine, "_cached", ())),
-                "seq": ls.scheduler.records[-1]["seq"] if ls.scheduler.records else 0,
-                "recent": [r for r in ls.scheduler.records if r["seq"] > since]}
+        stats = ls.completions.stats
+        loaded = ls.host.loaded
+        return {"counters": dict(stats.counters),
+                "model": loaded.model_id if loaded else "",
+                "cachedTokens": len(loaded.engine.cached_tokens) if loaded else 0,
+                "seq": stats.seq,
+                "recent": stats.since(since)}
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: SlmServer, *args) -> None:
         if ls.index is not None:
             ls.index.stop()
-        ls.scheduler.cancel_all()
+        ls.completions.cancel_all()
         ls.host.shutdown()
 
 

@@ -1,8 +1,10 @@
-"""The language server's state: settings, documents, the engine and the completion pipeline.
+"""The language server's state: settings, documents, the engine host and the completion
+service.
 
-``setup.create_server`` builds it and registers the handlers. No completion logic lives here;
-handlers copy what they need from the documents, hand it to the pipeline on the inference
-thread, and turn the answer into LSP types in the client's encoding.
+``setup.create_server`` builds it and registers the handlers. No completion logic lives here:
+a request's position is converted to an offset, the completion service
+(``completion/service.py``) does the rest, and its answer is converted back into LSP types in
+the client's encoding.
 """
 
 from __future__ import annotations
@@ -18,12 +20,9 @@ from pygls.capabilities import get_capability
 from pygls.lsp.server import LanguageServer
 
 from . import __version__, logs, paths
-from .completion.pipeline import CompletionService, Snapshot
-from .completion.scheduler import Scheduler
-from .completion.trigger import Mode
+from .completion.service import CompletionService
 from .context.index import SymbolIndex
 from .context.recent import RecentPlaces
-from .context.snippets import select_snippets
 from .diagnostics import SyntaxDiagnostics
 from .documents import DocumentStore
 from .engine.base import EngineError
@@ -41,7 +40,7 @@ REMOTE_RETRY_S = 5.0
 
 
 class SlmServer(LanguageServer):
-    """State of one server: settings, documents, the engine and the completion pipeline."""
+    """State of one server: settings, documents, the engine host and the completion service."""
 
     def __init__(self, *, cli_model: str | None = None, cli_layer: dict | None = None, **kw):
         from .protocol import SlmProtocol
@@ -58,8 +57,8 @@ class SlmServer(LanguageServer):
         self.documents = DocumentStore()
         self.recent = RecentPlaces(self._text_of)
         self.host = EngineHost(self.send_status)
-        self.scheduler = Scheduler(self.host)
-        self.service: CompletionService | None = None
+        self.completions = CompletionService(self.settings, self.host, self.documents,
+                                             self.recent)
         self.index: SymbolIndex | None = None
         self.actions: Actions  # set by setup.create_server()
         self.diagnostics = SyntaxDiagnostics(self)
@@ -105,8 +104,7 @@ class SlmServer(LanguageServer):
                                      cli_model=self.cli_model)
         self.settings = settings
         logs.set_level(settings.log_level)
-        if self.service is not None:
-            self.service.settings = settings
+        self.completions.settings = settings
         return problems
 
     async def reload_if_needed(self) -> None:
@@ -140,16 +138,14 @@ class SlmServer(LanguageServer):
         if loaded is None and not self.host.error:
             return  # replaced by a newer load (the settings changed while loading)
         if loaded is None:
-            self.service = None
             if quiet:
                 log.info("model still unavailable: %s", self.host.error)
             else:
                 self.show(types.MessageType.Error, f"slm-lsp: completion is disabled: "
                           f"{self.host.error}")
             return
-        self.service = CompletionService(loaded.engine, loaded.fmt, self.settings)
         log.info("model ready: %s, prompt format %s", loaded.model_id, loaded.fmt.name)
-        for warning in getattr(loaded.engine, "load_warnings", ()):
+        for warning in loaded.engine.load_warnings:
             log.warning("%s", warning)
             self.show(types.MessageType.Warning, f"slm-lsp: {warning}")
         if loaded.embedded and not self._hinted:
@@ -162,31 +158,16 @@ class SlmServer(LanguageServer):
 
     def visited(self, uri: str, language_id: str, line: int) -> None:
         """The user edits or completes at ``line`` of ``uri`` (recent places as context)."""
+        self.recent.visit(uri, self.shown_path(uri), language_id, line)
+
+    def shown_path(self, uri: str) -> str:
+        """The document's name as prompts show it: relative to the workspace folder."""
         path = paths.path_of_uri(uri)
-        shown = self.relative(path) if path else uri.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
-        self.recent.visit(uri, shown, language_id, line)
+        return self.relative(path) if path else uri.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
 
     @property
     def client_capabilities(self) -> types.ClientCapabilities:
         return self.protocol.client_capabilities
-
-    async def snapshot(self, uri: str, position: types.Position, *, invoked: bool,
-                       candidates: bool = False) -> Snapshot | None:
-        doc = self.documents.get(uri)
-        if doc is None:
-            return None
-        offset = doc.offset_at(position.line, position.character)
-        self.visited(uri, doc.language_id, position.line)
-        path = paths.path_of_uri(uri)
-        snippets = ()
-        if self.index is not None and self.service is not None and \
-                self.settings.context.cross_file:
-            snippets = select_snippets(self.index, doc.text, offset, doc.language_id,
-                                       path or uri, self.settings.context.snippet_tokens,
-                                       self.service.engine.count_tokens, tree=doc.tree)
-        shown = self.relative(path) if path else uri.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
-        return Snapshot.of(doc, offset, invoked=invoked, path=shown, snippets=snippets,
-                           candidates=candidates, recent=self.recent.chunks())
 
     def workspace_root(self) -> str | None:
         """The real path of the workspace folder, None without one (or for ``/`` or $HOME)."""
@@ -206,6 +187,7 @@ class SlmServer(LanguageServer):
         root = self.workspace_root()
         if root and self.index is None and self.settings.context.cross_file:
             self.index = SymbolIndex(root, self.settings)
+            self.completions.index = self.index
             self.index.start()
             for doc in self.documents:
                 self.index.update_document(doc)
@@ -220,53 +202,30 @@ class SlmServer(LanguageServer):
         return path.rsplit("/", 1)[-1]
 
     async def completion_for(self, uri: str, position: types.Position, *, invoked: bool,
-                             candidates: bool = False):
+                             candidates: bool = False
+                             ) -> tuple[list[str], types.Range] | None:
         """The completions (best first: several when ``candidates``, else one) and the range
         they replace, or None."""
-        request_id = self.protocol.msg_id
-        started = time.perf_counter()
-        try:
-            return await self._completion_for(uri, position, invoked, request_id, candidates)
-        finally:
-            for rec in reversed(self.scheduler.records):
-                if rec.get("id") == request_id and request_id is not None:
-                    rec["handlerMs"] = round((time.perf_counter() - started) * 1000, 2)
-                    break
-
-    async def _completion_for(self, uri: str, position: types.Position, invoked: bool,
-                              request_id, candidates: bool = False):
-        settings = self.settings.completion
         doc = self.documents.get(uri)
-        if doc is None or not settings.enable or doc.language_id in settings.disabled_languages:
+        if doc is None:
             return None
-        if not invoked and not settings.automatic:
-            return None
-        t0 = time.perf_counter()
-        snap = await self.snapshot(uri, position, invoked=invoked,
-                                   candidates=candidates and invoked)
-        snapshot_ms = (time.perf_counter() - t0) * 1000
-        if snap is None or snap.trigger.mode is Mode.NONE:
-            return None
-        loaded = await self.host.wait_ready()
-        if loaded is None or self.service is None:
-            self._retry_remote_load()
-            return None  # a failed load was reported once, when it failed
+        offset = doc.offset_at(position.line, position.character)
+        self.visited(uri, doc.language_id, position.line)
         try:
-            result = await self.scheduler.complete(self.service, snap, automatic=not invoked,
-                                                   request_id=request_id,
-                                                   snapshot_ms=snapshot_ms)
+            result = await self.completions.complete(
+                doc, offset, invoked=invoked, candidates=candidates,
+                path=self.shown_path(uri), request_id=self.protocol.msg_id)
         except EngineError as exc:
             self._engine_failed(str(exc))
             return None
-        self._engine_recovered()
-        if result is None or not result.text:
+        if self.host.loaded is None:
+            self._retry_remote_load()  # a failed load was reported once, when it failed
             return None
         current = self.documents.get(uri)
-        if current is None or current.version != snap.version:
-            return None  # the document moved on: this answer is for text that is gone
-        if result.source == "model":
-            self.scheduler.speculate(self.service, snap, result.text)
-        start = types.Position(*current.position_at(snap.base + snap.offset))
+        if result is None or current is None:
+            return None
+        self._engine_recovered()
+        start = types.Position(*current.position_at(offset))
         return result.items, types.Range(start, start)
 
     def _engine_failed(self, message: str) -> None:

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from slm_lsp.completion.pipeline import CompletionService, Snapshot
+from slm_lsp.completion.service import ModelCompleter
+from slm_lsp.completion.snapshot import Snapshot
+from slm_lsp.completion.trigger import decide
 from slm_lsp.documents import Document
 from slm_lsp.models.registry import choose_model
 from slm_lsp.settings import resolve
@@ -30,13 +32,13 @@ def service():
     settings, problems = resolve({"completion": {"firstAnswerMs": 1000, "maxTokens": 4},
                                   "context": {"prefixTokens": 384}})
     assert not problems
-    yield CompletionService(engine, choice.format, settings)
+    yield ModelCompleter(engine, choice.format, settings)
     engine.close()
 
 
 def _snap(text: str, offset: int) -> Snapshot:
     doc = Document(uri="file:///w/local.py", text=text, version=1, language_id="python")
-    return Snapshot.of(doc, offset, invoked=True, path="local.py")
+    return Snapshot.of(doc, offset, decide(doc, offset, invoked=True), path="local.py")
 
 
 def test_a_slow_prompt_gets_a_short_window_first_then_the_full_one(service) -> None:
@@ -50,7 +52,7 @@ def test_a_slow_prompt_gets_a_short_window_first_then_the_full_one(service) -> N
     assert first.generation.prompt_tokens <= 100
     assert first.generation.evaluated_tokens <= 100
 
-    service.warm(_snap(SOURCE, offset), threading.Event())  # what the scheduler does when idle
+    service.warm(_snap(SOURCE, offset), threading.Event())  # what the service does in idle time
     engine.prompt_rate = 100.0
     typed = SOURCE[:offset] + "v" + SOURCE[offset:]
     nxt = service.complete(_snap(typed, offset + 1), threading.Event())

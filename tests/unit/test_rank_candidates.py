@@ -3,7 +3,7 @@ when it survived the filters, the others by the mean log-probability of their ke
 
 from __future__ import annotations
 
-from slm_lsp.completion.pipeline import kept_logprob, rank_candidates
+from slm_lsp.completion.filters import kept_logprob, rank_candidates
 from slm_lsp.engine.base import Generation
 
 

@@ -1,0 +1,418 @@
+"""One inline completion, end to end: trigger -> cache -> context -> prompt -> engine -> filters.
+
+``CompletionService.complete`` is the path of one request, read top to bottom. Its first stages
+run on the event loop, where the document cannot change under them and which they never keep
+waiting: whether to complete here at all (the settings and the trigger), a copy of the document
+(``Snapshot``) and the cache. The rest runs on the inference thread, as the newest request
+(``Scheduler``): the cross-file snippets, then ``ModelCompleter`` (one per loaded engine) builds
+the prompt, runs the engine and the filters. One stats record follows the request from the
+cache lookup to the answer. After a model answer, idle time goes to the completion that follows
+accepting it (speculation) and, after a first answer from a short window, to the full prompt.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .. import paths
+from ..context.snippets import select_snippets
+from ..context.window import Anchors, LineTokens
+from ..documents import Document, DocumentStore
+from ..engine.base import Cancel, Engine, Generation, GenerationRequest, Snippet
+from ..models.registry import PromptFormat
+from ..prompts.fim import Prompt
+from ..settings import Settings
+from .cache import CompletionCache
+from .filters import (
+    block_stop,
+    clean,
+    complete_lines,
+    gate_confidence,
+    line_stop,
+    rank_candidates,
+)
+from .postprocess import tree_error_count
+from .prompt import build_prompt
+from .scheduler import Scheduler
+from .snapshot import Snapshot
+from .stats import CompletionStats
+from .trigger import Mode, decide
+
+if TYPE_CHECKING:
+    from ..context.index import SymbolIndex
+    from ..context.recent import RecentPlaces
+    from ..engine.host import EngineHost
+
+# A prompt evaluation that takes longer than this (a huge cold prompt on a busy machine) gives
+# up; decoding has its own budget (`completion.timeBudgetMs`) from its first token.
+PROMPT_DEADLINE_S = 30.0
+AUTOMATIC_EVAL_BATCH = 8
+# The smallest window a first answer at a new place is given (see `first_answer_tokens`).
+FIRST_ANSWER_MIN_TOKENS = 64
+WARM_EVAL_BATCH = 32  # a cancel loses at most this much of a background evaluation
+# Invoked requests: the greedy answer and the continuations of the next few first tokens go
+# through the filters; up to ``MAX_ITEMS`` different survivors are offered, best first.
+INVOKED_ALTERNATIVES = 3
+MAX_ITEMS = 3
+
+
+@attrs.define
+class Completion:
+    """The text to insert at the cursor, and how it was made."""
+
+    text: str
+    source: str  # "model", "type-through", "cache"
+    mode: Mode
+    generation: Generation | None = None
+    prompt: Prompt | None = None
+    dropped: str = ""  # why a model answer was discarded, for logs and benchmarks
+    build_ms: float = 0.0  # building the prompt
+    post_ms: float = 0.0  # the filters after the model
+    # "short": a first answer from a short window; the full one is evaluated in idle time.
+    window: str = "full"
+    more: tuple[str, ...] = ()  # further candidates after ``text``, best first (Invoked)
+
+    @property
+    def items(self) -> list[str]:
+        """Every candidate to offer, best first (none when ``text`` is empty)."""
+        return [self.text, *self.more] if self.text else []
+
+
+
+class CompletionService:
+    """Completions for the open documents, with whichever engine the host has loaded."""
+
+    def __init__(self, settings: Settings, host: EngineHost, documents: DocumentStore,
+                 recent: RecentPlaces):
+        self._settings = settings
+        self.host = host
+        self.documents = documents
+        self.recent = recent
+        self.index: SymbolIndex | None = None  # the workspace's symbols, once it is indexed
+        self.stats = CompletionStats()
+        self.scheduler = Scheduler(host, self.stats)
+        self.model: ModelCompleter | None = None  # the loaded engine's, made at first use
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        self._settings = settings
+        if self.model is not None:
+            self.model.settings = settings
+
+    async def complete(self, doc: Document, offset: int, *, invoked: bool,
+                       candidates: bool = False, path: str = "",
+                       request_id: Any = None) -> Completion | None:
+        """The completion at ``offset`` (code points) of ``doc``, or None: nothing to offer,
+        or the document moved on while it was computed. ``invoked``: the user asked (else it
+        is as-you-type); ``candidates``: several, best first; ``path``: the file's name as the
+        prompt shows it. Raises EngineError when the engine fails, CancelledError when the
+        request is cancelled."""
+        started = time.perf_counter()
+        settings = self.settings.completion
+        # 1. Trigger: whether to complete here at all, and how much (on the event loop).
+        if not settings.enable or doc.language_id in settings.disabled_languages:
+            return None
+        if not invoked and not settings.automatic:
+            return None
+        trigger = decide(doc, offset, invoked=invoked)
+        if trigger.mode is Mode.NONE:
+            return None
+        snap = Snapshot.of(doc, offset, trigger, path=path, candidates=candidates and invoked,
+                           recent=self.recent.chunks())
+        snapshot_ms = time.perf_counter() - started
+        model = await self._model_ready()
+        if model is None:
+            return None  # no model: a failed load was reported once, when it failed
+        self.stats.count("requests")
+        rec = self.stats.record(id=request_id, uri=snap.uri, version=snap.version,
+                                source="cache", stopReason=None, promptTokens=0,
+                                evaluatedTokens=0, tokens=0, promptMs=0.0, decodeMs=0.0,
+                                waitMs=0.0, stopMs=None, snapshotMs=_ms(snapshot_ms),
+                                buildMs=0.0, postMs=0.0)
+        try:
+            # 2. Cache: type-through of the suggestion shown, or an answer for this context.
+            hit = model.cached(snap)
+            if hit is not None:
+                self.stats.count("cache")
+                result = Completion(hit, "cache", trigger.mode)
+            else:
+                # 3.-6. Context, prompt, engine, filters: on the inference thread.
+                rec["source"] = "model"
+                snap, result = await self.scheduler.run(snap.uri, functools.partial(
+                    self._generate, model, snap, rec, time.perf_counter(),
+                    automatic=not invoked))
+                if result.dropped == "cancelled":
+                    return None  # pre-empted by a newer request or a change of the document
+                self._remember(model, snap, result, shown=True)
+                if result.window == "short":
+                    self._warm(model, snap)
+        finally:
+            if request_id is not None:
+                rec["handlerMs"] = _ms(time.perf_counter() - started)
+        if not result.text:
+            return None
+        current = self.documents.get(snap.uri)
+        if current is None or current.version != snap.version:
+            return None  # the document moved on: this answer is for text that is gone
+        if result.source == "model":
+            self._speculate(model, snap, result.text)
+        return result
+
+    def _generate(self, model: ModelCompleter, snap: Snapshot, rec: dict[str, Any],
+                  submitted: float, cancel: Cancel, *, automatic: bool
+                  ) -> tuple[Snapshot, Completion]:
+        """Stages 3 to 6 of a request, on the inference thread: the snapshot with its context,
+        and the completion. Fills the request's record when the work really ends (for a
+        cancelled request, after its handler has answered)."""
+        started = time.perf_counter()
+        result = None
+        try:
+            if cancel.is_set():  # pre-empted while it waited for the inference thread
+                result = Completion("", "model", snap.trigger.mode, dropped="cancelled")
+                return snap, result
+            # 3. Context: definitions from other files of the symbols used near the cursor.
+            snap = attrs.evolve(snap, snippets=self._snippets(snap, model.engine))
+            context_ms = (time.perf_counter() - started) * 1000
+            # 4.-6. Prompt, engine, filters.
+            result = model.complete(snap, cancel, automatic=automatic)
+            assert result is not None  # the trigger fired
+            result.build_ms += context_ms
+            return snap, result
+        finally:
+            _fill(rec, result, cancel, started - submitted, time.perf_counter())
+
+    def _snippets(self, snap: Snapshot, engine: Engine) -> tuple[Snippet, ...]:
+        ctx = self.settings.context
+        if self.index is None or not ctx.cross_file:
+            return ()
+        return select_snippets(self.index, snap.text, snap.offset, snap.language_id,
+                               paths.path_of_uri(snap.uri) or snap.uri, ctx.snippet_tokens,
+                               engine.count_tokens, tree=snap.tree)
+
+    async def _model_ready(self) -> ModelCompleter | None:
+        """The loaded engine's completer, waiting (bounded) for a load in progress."""
+        loaded = await self.host.wait_ready()
+        if loaded is None:
+            self.model = None
+            return None
+        if self.model is None or self.model.engine is not loaded.engine:
+            self.model = ModelCompleter(loaded.engine, loaded.fmt, self.settings)
+        return self.model
+
+    def _remember(self, model: ModelCompleter, snap: Snapshot, result: Completion, *,
+                  shown: bool) -> None:
+        """Keep a model answer for its context; ``shown`` ones also serve type-through."""
+        if self.settings.completion.cache:
+            model.cache.remember(snap.uri, snap.prefix, snap.suffix, snap.trigger.mode.value,
+                                 result.text, shown=shown)
+
+    # -- idle time -----------------------------------------------------------------------
+    def _speculate(self, model: ModelCompleter, snap: Snapshot, accepted: str) -> None:
+        """In idle time, compute the completion that follows accepting ``accepted``."""
+        if not self.settings.completion.speculative:
+            return
+
+        def job(cancel: Cancel) -> tuple[Snapshot, Completion | None]:
+            # The document as it would be: parsed here, on the inference thread.
+            offset = snap.offset + len(accepted)
+            doc = Document(uri=snap.uri, text=snap.prefix + accepted + snap.suffix,
+                           language_id=snap.language_id)
+            nxt = Snapshot.of(doc, offset, decide(doc, offset, invoked=False), path=snap.path,
+                              snippets=snap.snippets, recent=snap.recent)
+            return nxt, model.complete(nxt, cancel, speculative=True)
+
+        def done(answer: tuple[Snapshot, Completion | None]) -> None:
+            nxt, result = answer
+            if result is not None and result.dropped != "cancelled":
+                self._remember(model, nxt, result, shown=False)
+                self.stats.count("speculated")
+
+        self.scheduler.when_idle("speculation", job, done)
+
+    def _warm(self, model: ModelCompleter, snap: Snapshot) -> None:
+        """In idle time, evaluate the full prompt of a place that got a first answer from a
+        short window. Any request pre-empts it; what it evaluated stays cached."""
+
+        def job(cancel: Cancel) -> bool:
+            model.warm(snap, cancel)
+            return not cancel.is_set()
+
+        def done(warmed: bool) -> None:
+            if warmed:
+                self.stats.count("warmed")
+
+        self.scheduler.when_idle("warming", job, done)
+
+    # -- the documents -------------------------------------------------------------------
+    def document_changed(self, uri: str) -> None:
+        """The document moved on: whatever runs for it now answers text that is gone."""
+        self.scheduler.document_changed(uri)
+
+    def document_closed(self, uri: str) -> None:
+        self.scheduler.document_closed(uri)
+        if self.model is not None:
+            self.model.cache.forget(uri)
+
+    def cancel_all(self) -> None:
+        """Stop whatever runs or waits for idle time (at shutdown)."""
+        self.scheduler.cancel_all()
+
+
+class ModelCompleter:
+    """Prompt -> engine -> filters with one engine, on the inference thread; and what it keeps
+    between requests: the completions (``cache``), the windows' heads (``anchors``)."""
+
+    def __init__(self, engine: Engine, fmt: PromptFormat, settings: Settings):
+        self.engine = engine
+        self.fmt = fmt
+        self.settings = settings
+        self.cache = CompletionCache()
+        self.markers = tuple(fmt.markers)
+        self.line_tokens = LineTokens(engine.count_tokens)
+        self.anchors = Anchors()
+        self.short_anchors = Anchors()  # the heads of first answers' short windows
+
+    def complete(self, snap: Snapshot, cancel: threading.Event, *, automatic: bool = False,
+                 speculative: bool = False) -> Completion | None:
+        """The model's completion for a snapshot (None when the trigger says not to complete).
+        The caller looks up the cache first, and remembers the answer."""
+        mode = snap.trigger.mode
+        if mode is Mode.NONE:
+            return None
+        if cancel.is_set():  # pre-empted while it waited for the inference thread
+            return Completion("", "model", mode, dropped="cancelled")
+        settings = self.settings
+        # 4. Prompt.
+        t0 = time.perf_counter()
+        prompt = build_prompt(snap, self.fmt, self.engine, settings, self.line_tokens,
+                              self.anchors)
+        build_ms = (time.perf_counter() - t0) * 1000
+        request = self.request(snap, prompt, automatic=automatic, speculative=speculative)
+        window = "full"
+        short = None if speculative else self.first_answer_tokens(request)
+        if short is not None:
+            prompt = build_prompt(snap, self.fmt, self.engine, settings, self.line_tokens,
+                                  self.short_anchors, budget=short)
+            request = attrs.evolve(request, prompt=prompt.text, parts=prompt.parts)
+            window = "short"
+            build_ms = (time.perf_counter() - t0) * 1000
+        # 5. Engine.
+        gen = self.engine.generate(request, cancel)
+        if gen.stop_reason == "cancelled":
+            return Completion("", "model", mode, gen, prompt, dropped="cancelled",
+                              build_ms=build_ms, window=window)
+        # 6. Filters (against the syntax errors the document has now, counted once).
+        t1 = time.perf_counter()
+        if snap.baseline_errors is None and snap.tree is not None:
+            snap = attrs.evolve(snap, baseline_errors=tree_error_count(snap.tree))
+        raw = complete_lines(gen)
+        if automatic:
+            raw = gate_confidence(gen, raw, settings.completion.confidence_threshold)
+        text = clean(raw, snap, self.fmt, settings, self.markers)
+        dropped = "" if text else ("empty after filters" if raw.strip() else "empty answer")
+        more: tuple[str, ...] = ()
+        if gen.alternatives:
+            ranked = rank_candidates([(text, gen)] + [
+                (clean(complete_lines(alt), snap, self.fmt, settings, self.markers), alt)
+                for alt in gen.alternatives])
+            if ranked:
+                text, more, dropped = ranked[0], tuple(ranked[1:MAX_ITEMS]), ""
+        return Completion(text, "model", mode, gen, prompt, dropped, build_ms,
+                          (time.perf_counter() - t1) * 1000, window, more)
+
+    def first_answer_tokens(self, request: GenerationRequest) -> int | None:
+        """The window for a first answer when ``request``'s prompt is not cached and would take
+        longer than ``completion.firstAnswerMs`` to evaluate (None: evaluate it whole).
+
+        The engine knows what it has cached (its live context and the places it keeps) and how
+        fast it evaluates prompts here, so the window is sized to the model and the machine."""
+        ms = self.settings.completion.first_answer_ms
+        if ms <= 0:
+            return None
+        todo, rate = self.engine.estimate(request)
+        if rate <= 0:
+            return None
+        allowed = max(FIRST_ANSWER_MIN_TOKENS, int(rate * ms / 1000))
+        if todo <= allowed:
+            return None
+        # A power of two: the measured speed wanders, and a window that changed size at each
+        # request would change its head and never be found in the cache again.
+        return 1 << (allowed.bit_length() - 1)
+
+    def warm(self, snap: Snapshot, cancel: threading.Event) -> None:
+        """Evaluate the full prompt at ``snap`` (in idle time, after a first answer from a short
+        window), so the next request there only evaluates what changed."""
+        if cancel.is_set():
+            return
+        prompt = build_prompt(snap, self.fmt, self.engine, self.settings, self.line_tokens,
+                              self.anchors)
+        self.engine.generate(GenerationRequest(
+            prompt=prompt.text, parts=prompt.parts, max_tokens=0,
+            eval_batch=WARM_EVAL_BATCH), cancel)  # no deadline: any request pre-empts it
+
+    def cached(self, snap: Snapshot) -> str | None:
+        # The user asked: candidates are computed afresh (the cache holds one answer, and an
+        # empty one must not answer an explicit request again and again).
+        if not self.settings.completion.cache or snap.candidates:
+            return None
+        return self.cache.lookup(snap.uri, snap.prefix, snap.suffix, snap.trigger.mode.value)
+
+    def request(self, snap: Snapshot, prompt: Prompt, *, automatic: bool = False,
+                speculative: bool = False) -> GenerationRequest:
+        """What to ask the engine for a snapshot's prompt."""
+        settings = self.settings
+        mode = snap.trigger.mode
+        budget = settings.completion.time_budget_ms / 1000
+        max_tokens = settings.completion.max_tokens if mode is Mode.BLOCK else min(
+            settings.completion.max_tokens, 48)
+        return GenerationRequest(
+            prompt=prompt.text, parts=prompt.parts, max_tokens=max_tokens,
+            stop=tuple(self.fmt.stop), deadline=time.monotonic() + PROMPT_DEADLINE_S,
+            decode_budget_s=budget,
+            prefix=snap.prefix, suffix=snap.suffix, snippets=snap.snippets,
+            should_stop=line_stop if mode is Mode.LINE else block_stop(
+                snap.trigger.line_prefix, settings.completion.max_lines),
+            keep_cache=not speculative,
+            logprobs=automatic and settings.completion.confidence_threshold > 0,
+            # As-you-type requests are pre-empted all the time, and a cancel throws away the
+            # batch in flight: small batches keep what was evaluated before the next key.
+            eval_batch=AUTOMATIC_EVAL_BATCH if automatic else 0,
+            require_text=mode is Mode.BLOCK and not snap.trigger.line_prefix.strip(),
+            draft_tokens=settings.completion.draft_tokens,
+            alternatives=INVOKED_ALTERNATIVES if snap.candidates and not automatic and
+            not speculative else 0,
+        )
+
+
+def _fill(rec: dict[str, Any], result: Completion | None, cancel: Cancel, wait_s: float,
+          ended: float) -> None:
+    """What the work of a request cost, into its stats record."""
+    gen = result.generation if result is not None else None
+    rec["waitMs"] = _ms(wait_s)
+    if gen is not None:
+        rec.update(stopReason=gen.stop_reason, promptTokens=gen.prompt_tokens,
+                   evaluatedTokens=gen.evaluated_tokens, tokens=gen.tokens,
+                   promptMs=round(gen.prompt_ms, 2), decodeMs=round(gen.decode_ms, 2),
+                   drafted=gen.drafted, accepted=gen.accepted)
+    if result is not None:
+        rec.update(buildMs=round(result.build_ms, 2), postMs=round(result.post_ms, 2),
+                   window=result.window)
+    if result is not None and result.dropped:
+        rec["dropped"] = result.dropped
+    if cancel.set_at is not None:
+        rec["stopMs"] = _ms(max(0.0, ended - cancel.set_at))
+    elif "stopMs" in rec and rec["stopMs"] is None:
+        del rec["stopMs"]
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
