@@ -11,6 +11,7 @@ import asyncio
 import concurrent.futures
 import functools
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -153,20 +154,21 @@ class EngineHost:
         return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
 
     def shutdown(self) -> None:
-        """Release the model on the inference thread, after the work running there (freeing it
-        under a running generation would crash the process)."""
+        """Drop the work still queued and release the model once the work running on the
+        inference thread has ended (freeing it under a running generation would crash the
+        process). Returns at once."""
         loaded, self.loaded = self.loaded, None
         self._closed = True
         self._generation += 1
-        if loaded is not None:
-            def close() -> None:
-                try:
-                    loaded.engine.close()
-                except Exception:  # noqa: BLE001 - best effort at exit
-                    log.debug("closing the model failed", exc_info=True)
-
-            try:
-                self.executor.submit(close)
-            except RuntimeError:
-                pass  # already shut down
         self.executor.shutdown(wait=False, cancel_futures=True)
+        if loaded is None:
+            return
+
+        def close() -> None:
+            self.executor.shutdown(wait=True)  # the running work ends (its cancel is set)
+            try:
+                loaded.engine.close()
+            except Exception:  # noqa: BLE001 - best effort at exit
+                log.debug("closing the model failed", exc_info=True)
+
+        threading.Thread(target=close, name="slm-close", daemon=True).start()
