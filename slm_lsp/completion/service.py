@@ -40,7 +40,7 @@ from .postprocess import tree_error_count
 from .prompt import build_prompt
 from .scheduler import Scheduler
 from .snapshot import Snapshot
-from .stats import CompletionStats
+from .stats import CompletionStats, work_done
 from .trigger import Mode, decide
 
 if TYPE_CHECKING:
@@ -188,7 +188,7 @@ class CompletionService:
             result.build_ms += context_ms
             return snap, result
         finally:
-            _fill(rec, result, cancel, started - submitted, time.perf_counter())
+            work_done(rec, result, cancel, started - submitted, time.perf_counter())
 
     def _snippets(self, snap: Snapshot, engine: Engine) -> tuple[Snippet, ...]:
         ctx = self.settings.context
@@ -391,27 +391,6 @@ class ModelCompleter:
             alternatives=INVOKED_ALTERNATIVES if snap.candidates and not automatic and
             not speculative else 0,
         )
-
-
-def _fill(rec: dict[str, Any], result: Completion | None, cancel: Cancel, wait_s: float,
-          ended: float) -> None:
-    """What the work of a request cost, into its stats record."""
-    gen = result.generation if result is not None else None
-    rec["waitMs"] = _ms(wait_s)
-    if gen is not None:
-        rec.update(stopReason=gen.stop_reason, promptTokens=gen.prompt_tokens,
-                   evaluatedTokens=gen.evaluated_tokens, tokens=gen.tokens,
-                   promptMs=round(gen.prompt_ms, 2), decodeMs=round(gen.decode_ms, 2),
-                   drafted=gen.drafted, accepted=gen.accepted)
-    if result is not None:
-        rec.update(buildMs=round(result.build_ms, 2), postMs=round(result.post_ms, 2),
-                   window=result.window)
-    if result is not None and result.dropped:
-        rec["dropped"] = result.dropped
-    if cancel.set_at is not None:
-        rec["stopMs"] = _ms(max(0.0, ended - cancel.set_at))
-    elif "stopMs" in rec and rec["stopMs"] is None:
-        del rec["stopMs"]
 
 
 def _ms(seconds: float) -> float:

@@ -5,7 +5,11 @@ cancel stopped the work."""
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..engine.base import Cancel
+    from .service import Completion
 
 RECORDS = 2048  # per-request records kept
 
@@ -37,3 +41,30 @@ class CompletionStats:
     def since(self, seq: int) -> list[dict[str, Any]]:
         """The records newer than ``seq``."""
         return [r for r in self.records if r["seq"] > seq]
+
+
+def work_done(rec: dict[str, Any], result: Completion | None, cancel: Cancel, wait_s: float,
+          ended: float) -> None:
+    """What the work of a request cost, into its record: filled on the inference thread when
+    the work really ends, which for a cancelled request is after its handler has answered."""
+    gen = result.generation if result is not None else None
+    rec["waitMs"] = _ms(wait_s)
+    if gen is not None:
+        rec.update(stopReason=gen.stop_reason, promptTokens=gen.prompt_tokens,
+                   evaluatedTokens=gen.evaluated_tokens, tokens=gen.tokens,
+                   promptMs=round(gen.prompt_ms, 2), decodeMs=round(gen.decode_ms, 2),
+                   drafted=gen.drafted, accepted=gen.accepted)
+    if result is not None:
+        rec.update(buildMs=round(result.build_ms, 2), postMs=round(result.post_ms, 2),
+                   window=result.window)
+    if result is not None and result.dropped:
+        rec["dropped"] = result.dropped
+    if cancel.set_at is not None:
+        rec["stopMs"] = _ms(max(0.0, ended - cancel.set_at))
+    elif "stopMs" in rec and rec["stopMs"] is None:
+        del rec["stopMs"]
+
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
