@@ -83,7 +83,6 @@ class Completion:
         return [self.text, *self.more] if self.text else []
 
 
-
 class CompletionService:
     """Completions for the open documents, with whichever engine the host has loaded."""
 
