@@ -152,7 +152,7 @@ async def test_a_change_of_the_document_cancels_its_request(world) -> None:
 
 
 async def test_an_answer_for_text_that_is_gone_is_dropped(world) -> None:
-    w = await world([{"match": "def area", "text": "return w * h\n", "delay_s": 0.3}])
+    w = await world([{"match": "def area", "text": "return w * h\n", "delay_s": 1}])
     doc = w.open(BODY)
     task = asyncio.create_task(w.service.complete(doc, len(BODY), invoked=False))
     await w.until(lambda: w.engine.prompts)
