@@ -106,7 +106,7 @@ class LlamaServerEngine(RemoteEngine):
                 "input_extra": [{"filename": s.path, "text": s.text} for s in request.snippets],
             }
             try:
-                response = self.client.open("POST", "/infill", body, cancel=cancel,
+                response = self.client.stream("POST", "/infill", body, cancel=cancel,
                                             deadline=request.deadline)
                 self.infill = True
                 return response, self._chunks
@@ -116,7 +116,7 @@ class LlamaServerEngine(RemoteEngine):
                 self.infill = False
                 log.info("%s: /infill unavailable (%s); using /completion with the rendered "
                          "prompt", self.client.url, exc.detail or exc.status)
-        response = self.client.open("POST", "/completion", {**options, "prompt": request.prompt},
+        response = self.client.stream("POST", "/completion", {**options, "prompt": request.prompt},
                                     cancel=cancel, deadline=request.deadline)
         return response, self._chunks
 

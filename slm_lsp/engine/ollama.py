@@ -79,7 +79,7 @@ class OllamaEngine(RemoteEngine):
         }
         if want_logprobs(request):
             body["logprobs"] = True
-        response = self.client.open("POST", "/api/generate", body, cancel=cancel,
+        response = self.client.stream("POST", "/api/generate", body, cancel=cancel,
                                     deadline=request.deadline)
         return response, self._chunks
 

@@ -122,14 +122,14 @@ class OpenAIEngine(RemoteEngine):
     def _start(self, request, stops, cancel: threading.Event):
         body = self._body(request, stops)
         try:
-            response = self.client.open("POST", "/v1/completions", body, cancel=cancel,
+            response = self.client.stream("POST", "/v1/completions", body, cancel=cancel,
                                         deadline=request.deadline)
         except HttpStatusError as exc:
             if not (exc.status == 400 and "logprobs" in body and "logprob" in exc.detail.lower()):
                 raise
             self.logprobs = False
             body.pop("logprobs")
-            response = self.client.open("POST", "/v1/completions", body, cancel=cancel,
+            response = self.client.stream("POST", "/v1/completions", body, cancel=cancel,
                                         deadline=request.deadline)
         return response, self._chunks
 

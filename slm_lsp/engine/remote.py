@@ -217,7 +217,7 @@ class RemoteEngine(Engine):
                         first = time.monotonic()
                         if request.decode_budget_s is not None:
                             deadline = min(deadline or math.inf, first + request.decode_budget_s)
-                            response.watcher.deadline = deadline
+                            response.deadline = deadline
                     searched = max(len(text) - longest, 0)
                     text += chunk.text
                     tokens += chunk.tokens or 1

@@ -17,8 +17,8 @@ socket, in the documented formats:
 
 Both honour ``stop`` and the token cap, and notice a client that hangs up (``disconnects``).
 Modes for failure tests: ``hang`` (never answer), ``garbage`` (not JSON), ``drop_after``
-(close the socket mid-stream, as a crashed server does), ``not_http`` (llama-server double only:
-another protocol on the port).
+(close the socket mid-stream, as a crashed server does), ``not_http`` and ``not_http_lines``
+(llama-server double only: another protocol on the port).
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ class Double(ThreadingHTTPServer):
         self.loading_until = 0.0
         self.models = {"qwen2.5-coder:1.5b-base"}
         self.requests: list[tuple[str, str, dict[str, str], Any]] = []
+        self.peers: list[int] = []  # the client's port, per request: one per connection
         self.disconnects = 0
         self.finished = 0
         self.stopping = threading.Event()
@@ -93,6 +94,7 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         body = json.loads(raw) if raw else None
         self.server.requests.append((self.command, self.path, dict(self.headers), body))
+        self.server.peers.append(self.client_address[1])
         return body
 
     def _json(self, status: int, obj: Any) -> None:
@@ -190,8 +192,10 @@ class LlamaServerHandler(_Handler):
 
     def do_POST(self) -> None:
         body = self._body() or {}
-        if self.server.mode == "not_http":  # some other service on that port
+        if self.server.mode.startswith("not_http"):  # some other service on that port
             self.wfile.write(b"SSH-2.0-OpenSSH_9.6\r\n")
+            if self.server.mode == "not_http_lines":  # a few lines more before it hangs up
+                self.wfile.write(b"Invalid SSH identification string.\r\n\r\n")
             self.close_connection = True
             return
         if not self._authorized():

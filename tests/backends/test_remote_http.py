@@ -8,13 +8,13 @@ import time
 
 import pytest
 
-from slm_lsp.engine.base import EngineError
+from slm_lsp.engine.base import Cancel, EngineError
 from slm_lsp.engine.factory import make_remote_engine, remote_format
 from slm_lsp.engine.host import make_engine
 from slm_lsp.engine.http import HttpClient
 from slm_lsp.engine.remote import first_stop, sse_events
 
-from .backend_helpers import backend, fim_request
+from .backend_helpers import backend, cancel_once_text_came, fim_request
 from .real_server import free_port
 
 
@@ -24,7 +24,7 @@ def test_server_down_is_a_quick_clear_error(kind, qwen, all_logs):
     eng = make_remote_engine(backend(kind, url, model="m", retries=2), qwen)
     t0 = time.monotonic()
     with pytest.raises(EngineError) as err:
-        eng.generate(fim_request(), threading.Event())
+        eng.generate(fim_request(), Cancel())
     elapsed = time.monotonic() - t0
     message = str(err.value)
     assert message.startswith(f"cannot reach the model server at {url}")
@@ -38,7 +38,7 @@ def test_server_down_is_a_quick_clear_error(kind, qwen, all_logs):
 def test_cancel_during_backoff_returns_at_once(qwen):
     url = f"http://127.0.0.1:{free_port()}"
     eng = make_remote_engine(backend("llama-server", url, retries=5), qwen)
-    cancel = threading.Event()
+    cancel = Cancel()
     threading.Timer(0.15, cancel.set).start()
     t0 = time.monotonic()
     gen = eng.generate(fim_request(), cancel)
@@ -52,7 +52,7 @@ def test_password_in_url_is_hidden(llama_double, qwen):
         backend("llama-server", f"http://team:hunter2secret@127.0.0.1:{port}"), qwen)
     llama_double.api_key = "other"
     with pytest.raises(EngineError) as err:
-        eng.generate(fim_request(), threading.Event())
+        eng.generate(fim_request(), Cancel())
     assert "hunter2secret" not in str(err.value) and "HTTP 401" in str(err.value)
     headers, _body = llama_double.last("/infill")
     assert headers["Authorization"] == "Basic dGVhbTpodW50ZXIyc2VjcmV0"  # team:hunter2secret
@@ -132,3 +132,14 @@ def test_token_budgets_do_not_wait_for_a_server_that_is_down(llama_double, qwen)
     assert eng.count_tokens("abcdef") == 2  # still cached
     with pytest.raises(EngineError, match="HTTP 401"):
         eng.tokenize("abc")
+
+
+def test_a_plain_event_stops_the_stream_between_chunks(llama_double, qwen):
+    # Only a ``Cancel`` can cut a read that is blocked; a plain event is seen at the next chunk.
+    llama_double.endless, llama_double.delay = True, 0.02
+    eng = make_remote_engine(backend("llama-server", llama_double.url), qwen)
+    cancel = threading.Event()
+    should_stop, fired = cancel_once_text_came(cancel)
+    gen = eng.generate(fim_request(max_tokens=10_000, should_stop=should_stop), cancel)
+    assert gen.stop_reason == "cancelled" and gen.text
+    assert time.monotonic() - fired[0] < 1.0

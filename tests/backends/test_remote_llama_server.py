@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import attrs
 import pytest
 
-from slm_lsp.engine.base import EngineError, GenerationRequest, Snippet
+from slm_lsp.engine.base import Cancel, EngineError, GenerationRequest, Snippet
 from slm_lsp.engine.factory import make_remote_engine
 from slm_lsp.engine.llama_server import LlamaServerEngine
 from slm_lsp.engine.remote import CALIBRATION_SAMPLES
@@ -46,7 +45,7 @@ def test_load_waits_while_the_model_loads(engine, llama_double):
 def test_infill_wire_format_and_text(engine, llama_double):
     request = fim_request(snippets=(Snippet("util.py", "def sub(a, b):\n    return a - b\n"),),
                           stop=("\n\n",), temperature=0.0)
-    gen = engine.generate(request, threading.Event())
+    gen = engine.generate(request, Cancel())
     assert gen.text == "    return a + b\n"
     assert gen.stop_reason == "stop"
     assert gen.pieces == ["    ", "return", " a", " +", " b", "\n"]
@@ -65,8 +64,8 @@ def test_infill_wire_format_and_text(engine, llama_double):
 
 def test_no_fim_falls_back_to_completion_once(engine, llama_double):
     llama_double.fim = False
-    first = engine.generate(fim_request(), threading.Event())
-    second = engine.generate(fim_request(), threading.Event())
+    first = engine.generate(fim_request(), Cancel())
+    second = engine.generate(fim_request(), Cancel())
     assert first.text == second.text == "".join(llama_double.tokens)
     assert llama_double.paths().count("/infill") == 1  # remembered after the 501
     _h, body = llama_double.last("/completion")
@@ -74,7 +73,7 @@ def test_no_fim_falls_back_to_completion_once(engine, llama_double):
 
 
 def test_prompt_only_requests_use_completion(engine, llama_double):
-    gen = engine.generate(GenerationRequest(prompt="# explain\n", max_tokens=4), threading.Event())
+    gen = engine.generate(GenerationRequest(prompt="# explain\n", max_tokens=4), Cancel())
     assert gen.stop_reason == "length" and gen.tokens == 4
     assert llama_double.paths() == ["/completion"]
 
@@ -83,7 +82,7 @@ def test_stop_strings_are_cut_client_side_too(llama_double, plain):
     # The server is not told about "+" here (a format stop); the engine still cuts there.
     eng = make_remote_engine(backend("llama-server", llama_double.url), plain.__class__(
         name="t", stop=(" +",)))
-    gen = eng.generate(fim_request(), threading.Event())
+    gen = eng.generate(fim_request(), Cancel())
     assert gen.text == "    return a"
     assert gen.pieces == ["    ", "return", " a"]
     assert gen.stop_reason == "stop"
@@ -91,13 +90,13 @@ def test_stop_strings_are_cut_client_side_too(llama_double, plain):
 
 def test_should_stop_ends_early(engine):
     gen = engine.generate(fim_request(should_stop=lambda text: "return" in text),
-                          threading.Event())
+                          Cancel())
     assert gen.text == "    return" and gen.stop_reason == "stop"
 
 
 def test_cancel_mid_stream_is_quick_and_server_keeps_serving(engine, llama_double):
     llama_double.endless, llama_double.delay = True, 0.05
-    cancel = threading.Event()
+    cancel = Cancel()
     should_stop, fired = cancel_once_text_came(cancel)
     gen = engine.generate(fim_request(max_tokens=10_000, should_stop=should_stop), cancel)
     latency = time.monotonic() - fired[0]
@@ -111,12 +110,12 @@ def test_cancel_mid_stream_is_quick_and_server_keeps_serving(engine, llama_doubl
         time.sleep(0.01)
     assert llama_double.disconnects == 1  # the server saw the hang-up and stopped
     llama_double.endless, llama_double.delay = False, 0.001
-    assert engine.generate(fim_request(), threading.Event()).stop_reason == "stop"
+    assert engine.generate(fim_request(), Cancel()).stop_reason == "stop"
 
 
 def test_cancel_while_waiting_for_the_first_byte(engine, llama_double):
     llama_double.mode = "hang"
-    cancel = threading.Event()
+    cancel = Cancel()
     fired = cancel_after(cancel, 0.2)
     gen = engine.generate(fim_request(), cancel)
     assert gen.stop_reason == "cancelled" and gen.text == ""
@@ -126,14 +125,14 @@ def test_cancel_while_waiting_for_the_first_byte(engine, llama_double):
 def test_deadline_ends_with_time(engine, llama_double):
     llama_double.endless, llama_double.delay = True, 0.02
     t0 = time.monotonic()
-    gen = engine.generate(fim_request(max_tokens=10_000, deadline=t0 + 1.0), threading.Event())
+    gen = engine.generate(fim_request(max_tokens=10_000, deadline=t0 + 1.0), Cancel())
     assert gen.stop_reason == "time"
     assert 0.95 < time.monotonic() - t0 < 5.0
     assert 0 < llama_double.last("/infill")[1]["t_max_predict_ms"] <= 1000
 
 
 def test_already_cancelled_sends_nothing(engine, llama_double):
-    cancel = threading.Event()
+    cancel = Cancel()
     cancel.set()
     assert engine.generate(fim_request(), cancel).stop_reason == "cancelled"
     assert llama_double.requests == []
@@ -144,7 +143,7 @@ def test_no_answer_within_timeout_is_an_engine_error(llama_double, qwen):
     eng = make_remote_engine(backend("llama-server", llama_double.url, timeout_ms=300), qwen)
     t0 = time.monotonic()
     with pytest.raises(EngineError, match=r"sent no answer within 300 ms") as err:
-        eng.generate(fim_request(), threading.Event())
+        eng.generate(fim_request(), Cancel())
     assert time.monotonic() - t0 < 5.0
     assert llama_double.url.split("//")[1] in str(err.value)
 
@@ -152,14 +151,14 @@ def test_no_answer_within_timeout_is_an_engine_error(llama_double, qwen):
 def test_garbage_is_an_engine_error(engine, llama_double):
     llama_double.mode = "garbage"
     with pytest.raises(EngineError, match="not JSON"):
-        engine.generate(fim_request(), threading.Event())
+        engine.generate(fim_request(), Cancel())
 
 
 def test_server_dying_mid_stream_is_an_engine_error(engine, llama_double):
     llama_double.mode, llama_double.delay = "drop_after", 0.01
     t0 = time.monotonic()
     with pytest.raises(EngineError, match="dropped the connection mid-answer"):
-        engine.generate(fim_request(), threading.Event())
+        engine.generate(fim_request(), Cancel())
     assert time.monotonic() - t0 < 5.0
 
 
@@ -174,17 +173,16 @@ def test_tokenize_uses_the_server(engine, llama_double):
 
 def test_keep_alive_connection_is_reused(engine, llama_double):
     for _ in range(3):
-        engine.generate(fim_request(), threading.Event())
-    ports = {h.get("Host") for h in (r[2] for r in llama_double.requests)}
-    assert len(ports) == 1
-    assert len(engine.client._idle) == 1  # one connection served all three
+        engine.generate(fim_request(), Cancel())
+    assert len(llama_double.peers) == 3
+    assert len(set(llama_double.peers)) == 1  # one connection served all three
 
 
 def test_decode_budget_counts_from_the_first_token(engine, llama_double):
     llama_double.endless, llama_double.delay = True, 0.02
     t0 = time.monotonic()
     gen = engine.generate(fim_request(max_tokens=10_000, decode_budget_s=0.25),
-                          threading.Event())
+                          Cancel())
     assert gen.stop_reason == "time"
     assert 0.2 < time.monotonic() - t0 < 3.0
     assert 0 < gen.tokens <= 13  # at most 0.25 s / 20 ms per token
@@ -195,16 +193,28 @@ def test_logprobs_are_asked_only_when_wanted(engine, llama_double):
     class NoLogprobs(GenerationRequest):
         logprobs: bool = False
 
-    gen = engine.generate(NoLogprobs(prompt="x", prefix="x", max_tokens=4), threading.Event())
+    gen = engine.generate(NoLogprobs(prompt="x", prefix="x", max_tokens=4), Cancel())
     assert "n_probs" not in llama_double.last("/infill")[1]
     assert gen.logprobs == [] and len(gen.pieces) == 4
 
 
 def test_not_http_on_the_port_is_an_engine_error(engine, llama_double):
-    llama_double.mode = "not_http"
+    llama_double.mode = "not_http"  # an SSH banner, then the connection closes
+    t0 = time.monotonic()
+    with pytest.raises(EngineError) as err:
+        engine.generate(fim_request(), Cancel())
+    # Without a whole status line HTTP cannot tell a banner from a hang-up: either way the
+    # message names the server and says what went wrong, in one line.
+    assert str(err.value).startswith(f"cannot reach the model server at {llama_double.url}: "
+                                     "the server closed the connection without answering")
+    assert time.monotonic() - t0 < 5.0
+
+
+def test_an_answer_that_is_not_http_is_an_engine_error(engine, llama_double):
+    llama_double.mode = "not_http_lines"
     with pytest.raises(EngineError, match=r"request to http://127\.0\.0\.1:\d+ failed: "
-                                          r"BadStatusLine"):
-        engine.generate(fim_request(), threading.Event())
+                                          r"the answer is not HTTP"):
+        engine.generate(fim_request(), Cancel())
 
 
 def test_count_tokens_calibrates_then_stops_asking(engine, llama_double):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 
-from slm_lsp.engine.base import EngineError
+from slm_lsp.engine.base import Cancel, EngineError
 from slm_lsp.engine.factory import make_remote_engine
 from slm_lsp.engine.ollama import OllamaEngine
 from slm_lsp.engine.remote import CHARS_PER_TOKEN
@@ -42,7 +41,7 @@ def test_model_is_required(ollama_double, qwen):
 
 
 def test_raw_generate_wire_format(engine, ollama_double):
-    gen = engine.generate(fim_request(stop=("\n\n",), max_tokens=20), threading.Event())
+    gen = engine.generate(fim_request(stop=("\n\n",), max_tokens=20), Cancel())
     assert gen.text == "    return a + b\n"
     assert gen.stop_reason == "stop"
     assert gen.logprobs == [-0.5] * 6
@@ -58,30 +57,30 @@ def test_raw_generate_wire_format(engine, ollama_double):
 
 
 def test_token_cap_is_length(engine):
-    gen = engine.generate(fim_request(max_tokens=3), threading.Event())
+    gen = engine.generate(fim_request(max_tokens=3), Cancel())
     assert gen.stop_reason == "length" and gen.text == "    return a"
 
 
 def test_cancel_mid_stream(engine, ollama_double):
     ollama_double.endless, ollama_double.delay = True, 0.05
-    cancel = threading.Event()
+    cancel = Cancel()
     should_stop, fired = cancel_once_text_came(cancel)
     gen = engine.generate(fim_request(max_tokens=10_000, should_stop=should_stop), cancel)
     assert gen.stop_reason == "cancelled" and gen.text
     assert time.monotonic() - fired[0] < 1.0  # generous: the stream is endless
     ollama_double.endless, ollama_double.delay = False, 0.001
-    assert engine.generate(fim_request(), threading.Event()).text == "".join(
+    assert engine.generate(fim_request(), Cancel()).text == "".join(
         ollama_double.tokens)
 
 
 def test_error_line_and_garbage(engine, ollama_double):
     ollama_double.models.clear()
     with pytest.raises(EngineError, match="HTTP 404: model .* not found, try pulling it first"):
-        engine.generate(fim_request(), threading.Event())
+        engine.generate(fim_request(), Cancel())
     ollama_double.models.add(OLLAMA_MODEL)
     ollama_double.mode = "garbage"
     with pytest.raises(EngineError, match="not JSON"):
-        engine.generate(fim_request(), threading.Event())
+        engine.generate(fim_request(), Cancel())
 
 
 def test_token_counts_are_estimated(engine, ollama_double):

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 
-from slm_lsp.engine.base import EngineError, GenerationRequest
+from slm_lsp.engine.base import Cancel, EngineError, GenerationRequest
 from slm_lsp.engine.factory import make_remote_engine
 from slm_lsp.engine.openai import OpenAIEngine
 
@@ -45,7 +44,7 @@ def test_completion_returns_text(engine):
     assert isinstance(engine, OpenAIEngine)
     assert engine.model  # taken from /v1/models
     gen = engine.generate(GenerationRequest(prompt="def add(a, b):\n    return", max_tokens=12),
-                          threading.Event())
+                          Cancel())
     assert gen.text.strip()
     assert gen.stop_reason in ("stop", "length")
     assert 1 <= gen.tokens <= 12
@@ -62,7 +61,7 @@ def test_tokens_stream_in_as_they_are_generated(engine):
 
     t0 = time.monotonic()
     gen = engine.generate(GenerationRequest(prompt=COUNTING, max_tokens=24, should_stop=watch),
-                          threading.Event())
+                          Cancel())
     end = time.monotonic()
     assert gen.tokens == 24 and gen.stop_reason == "length"
     assert len(seen) >= 12  # one call per streamed piece, not one at the end
@@ -71,7 +70,7 @@ def test_tokens_stream_in_as_they_are_generated(engine):
 
 
 def test_cancel_mid_stream_returns_fast_and_server_keeps_serving(engine):
-    cancel = threading.Event()
+    cancel = Cancel()
     pieces: list[str] = []
 
     def after_a_few(text: str) -> bool:
@@ -85,7 +84,7 @@ def test_cancel_mid_stream_returns_fast_and_server_keeps_serving(engine):
     assert gen.stop_reason == "cancelled"
     assert 5 <= gen.tokens < 400
     # Latency from the cancel to the return, measured on a fresh stream with a timer.
-    cancel = threading.Event()
+    cancel = Cancel()
     fired = cancel_after(cancel, 0.5)
     gen = engine.generate(GenerationRequest(prompt=COUNTING, max_tokens=400), cancel)
     latency = time.monotonic() - fired[0]
@@ -93,15 +92,15 @@ def test_cancel_mid_stream_returns_fast_and_server_keeps_serving(engine):
     # Generous for a busy machine; 400 tokens of the real model take far longer.
     assert latency < 1.0, f"cancel took {latency * 1000:.0f} ms"
     after = engine.generate(GenerationRequest(prompt="def add(a, b):", max_tokens=8),
-                            threading.Event())
+                            Cancel())
     assert after.text and after.stop_reason in ("stop", "length")
 
 
 def test_stop_strings_cut_the_text(engine):
-    free = engine.generate(GenerationRequest(prompt=COUNTING, max_tokens=16), threading.Event())
+    free = engine.generate(GenerationRequest(prompt=COUNTING, max_tokens=16), Cancel())
     assert " 12," in free.text  # the model counts on
     gen = engine.generate(GenerationRequest(prompt=COUNTING, max_tokens=16, stop=(" 12,",)),
-                          threading.Event())
+                          Cancel())
     assert gen.stop_reason == "stop"
     assert gen.text == free.text[: free.text.index(" 12,")]
     assert " 12," not in gen.text
@@ -110,7 +109,7 @@ def test_stop_strings_cut_the_text(engine):
 def test_deadline_ends_with_time(engine):
     t0 = time.monotonic()
     gen = engine.generate(GenerationRequest(prompt=COUNTING, max_tokens=400, deadline=t0 + 0.5),
-                          threading.Event())
+                          Cancel())
     assert gen.stop_reason == "time"
     assert time.monotonic() - t0 < 3.0
 
@@ -146,7 +145,7 @@ def test_key_pasted_into_api_key_env_is_never_shown(server, plain, all_logs):
     with pytest.raises(EngineError, match="apiKeyEnv must name an environment variable") as err:
         eng.load()
     with pytest.raises(EngineError) as err2:
-        eng.generate(GenerationRequest(prompt="x", max_tokens=2), threading.Event())
+        eng.generate(GenerationRequest(prompt="x", max_tokens=2), Cancel())
     for text in (str(err.value), str(err2.value), all_logs.text):
         assert KEY not in text
 
@@ -154,7 +153,7 @@ def test_key_pasted_into_api_key_env_is_never_shown(server, plain, all_logs):
 def test_no_key_asks_for_one(server, plain):
     eng = make_remote_engine(backend("openai", server.url), plain)
     with pytest.raises(EngineError, match=r"asks for an API key \(HTTP 401\).*apiKeyEnv"):
-        eng.generate(GenerationRequest(prompt="x", max_tokens=2), threading.Event())
+        eng.generate(GenerationRequest(prompt="x", max_tokens=2), Cancel())
 
 
 def test_server_killed_mid_request_then_restarted(plain, monkeypatch, all_logs):
@@ -174,7 +173,7 @@ def test_server_killed_mid_request_then_restarted(plain, monkeypatch, all_logs):
 
         with pytest.raises(EngineError) as err:
             eng.generate(GenerationRequest(prompt=COUNTING, max_tokens=400,
-                                           should_stop=kill_after_a_few), threading.Event())
+                                           should_stop=kill_after_a_few), Cancel())
         assert killed and time.monotonic() - killed[0] < 5.0
         message = str(err.value)
         assert srv.url.split("//")[1] in message and "\n" not in message
@@ -183,13 +182,13 @@ def test_server_killed_mid_request_then_restarted(plain, monkeypatch, all_logs):
         # Down: a clear error, quickly (retries with backoff, then give up).
         t0 = time.monotonic()
         with pytest.raises(EngineError, match="cannot reach the model server at .*refused"):
-            eng.generate(GenerationRequest(prompt="x", max_tokens=2), threading.Event())
+            eng.generate(GenerationRequest(prompt="x", max_tokens=2), Cancel())
         assert time.monotonic() - t0 < 5.0
 
         # Back on the same port: the same engine works again.
         srv.start()
         gen = eng.generate(GenerationRequest(prompt="def add(a, b):", max_tokens=8),
-                           threading.Event())
+                           Cancel())
         assert gen.text and gen.stop_reason in ("stop", "length")
         assert KEY not in all_logs.text
     finally:
