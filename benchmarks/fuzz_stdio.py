@@ -11,8 +11,8 @@ sends a ping request and waits for its answer. It prints: messages sent,
 requests answered (of the well-formed ones sent), pings answered, crashes (the
 process died; it is restarted), hangs (a ping unanswered after ``--timeout``),
 exit code after shutdown/exit, and wall time. It talks to its child only over
-pipes (the protocol tests' ``RawClient``), and stops by itself (``--wall-limit`` caps the whole
-run).
+pipes (``lspclient.LspProcess``, as the protocol tests do), and stops by itself
+(``--wall-limit`` caps the whole run).
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO))
 
-from protocol.rawclient import RawClient, frame  # noqa: E402
+from benchmarks.lspclient import LspProcess, frame  # noqa: E402
 
 URIS = [
     "file:///tmp/fuzz/a.py",
@@ -49,7 +49,7 @@ def encode(message: object) -> bytes:
     return json.dumps(message).encode("ascii")
 
 
-def send(server: RawClient, data: bytes) -> bool:
+def send(server: LspProcess, data: bytes) -> bool:
     """Write to the server's stdin; False once the process is gone."""
     try:
         server.send(data)
@@ -58,7 +58,7 @@ def send(server: RawClient, data: bytes) -> bool:
         return False
 
 
-def alive(server: RawClient) -> bool:
+def alive(server: LspProcess) -> bool:
     return server.proc.poll() is None
 
 
@@ -229,7 +229,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     }
     expected: set[object] = set()
 
-    def collect(server: RawClient, until_id: object | None, timeout: float) -> bool:
+    def collect(server: LspProcess, until_id: object | None, timeout: float) -> bool:
         end = min(time.monotonic() + timeout, deadline)
         while True:
             try:
@@ -248,8 +248,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             if got == until_id:
                 return True
 
-    def start() -> RawClient:
-        server = RawClient(argv)
+    def start() -> LspProcess:
+        server = LspProcess(argv).start()
         init_id = "init"
         send(
             server,

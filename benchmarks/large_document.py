@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
-from protocol.rawclient import RawClient  # noqa: E402
+from benchmarks.lspclient import LspProcess  # noqa: E402
 
 KEYS = "sum(VALUES) + len(VAL"
 
@@ -34,7 +34,7 @@ def line_of(size: int, item: str = "1, ") -> str:
     return head + item * max(1, (size - len(head) - len(tail)) // len(item)) + tail
 
 
-def steps(client: RawClient, uri: str, text: str, keys: str, version: int) -> dict[str, float]:
+def steps(client: LspProcess, uri: str, text: str, keys: str, version: int) -> dict[str, float]:
     out: dict[str, float] = {}
     t = time.monotonic()
     client.notify("textDocument/didOpen", {"textDocument": {
@@ -79,7 +79,7 @@ def main() -> int:
     parser.add_argument("--keys", type=int, default=20)
     args = parser.parse_args()
     keys = (KEYS * 4)[: args.keys]
-    client = RawClient([sys.executable, "-m", "slm_lsp"])
+    client = LspProcess([sys.executable, "-m", "slm_lsp"]).start()
     try:
         client.initialize()
         ready = client.wait_for(lambda m: m.get("method") == "slmLsp/status"

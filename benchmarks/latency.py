@@ -27,17 +27,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.lspclient import LspProcess, server_command  # noqa: E402
 from benchmarks.replay import (  # noqa: E402
     LANGUAGES,
     REQUEST_CANCELLED,
-    LspProcess,
     ReplayResult,
     corpus_files,
     fmt_ms,
     percentile,
     proc_status,
     replay,
-    server_command,
     server_stats,
     start_offset,
     typing_document,
@@ -287,8 +286,8 @@ async def run(args: argparse.Namespace) -> int:
     has_stats = True
     try:
         for c, server in servers.items():
-            await server.start()
-            ready = await server.initialize(settings_for(c, args))
+            server.start()
+            ready = await server.initialize_async(settings_for(c, args))
             print(f"server {c}: pid {server.pid}, model ready in {ready:.1f} s", flush=True)
         for n, (path, text, start, chars, pre, suf) in enumerate(plans):
             line = text.count("\n", 0, start) + 1
@@ -315,7 +314,7 @@ async def run(args: argparse.Namespace) -> int:
             rss[c] = proc_status(server.pid).get("VmHWM", float("nan"))
     finally:
         for server in servers.values():
-            await server.stop()
+            await server.stop_async()
     with open(log_dir / "latency-answers.jsonl", "w", encoding="utf-8") as out:
         for c in CONFIGS:  # every answered request beside its server record, for a closer look
             by_id = {e.get("id"): e for st in stats[c] for e in st.get("recent", [])}

@@ -40,15 +40,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.latency import Floor  # noqa: E402
+from benchmarks.lspclient import LspProcess, server_command  # noqa: E402
 from benchmarks.realsize import resolve_model  # noqa: E402
 from benchmarks.replay import (  # noqa: E402
     CORPUS,
     LANGUAGES,
-    LspProcess,
     fmt_ms,
     percentile,
     proc_status,
-    server_command,
     server_stats,
 )
 
@@ -138,11 +137,10 @@ async def type_and_ask(server: LspProcess, config: str, place: Place, version: d
                                       "end": {"line": place.line, "character": col}},
                             "text": ch}]})
     place.typed += 1
-    msg_id, fut = server.send("textDocument/inlineCompletion", {
+    msg_id, fut = server.send_async("textDocument/inlineCompletion", {
         "textDocument": {"uri": uri}, "position": {"line": place.line, "character": col + 1},
         "context": {"triggerKind": 1}})
     t0 = time.perf_counter()
-    await server.proc.stdin.drain()
     reply = await asyncio.wait_for(fut, 300)
     if reply.error:
         raise RuntimeError(f"completion failed: {reply.error}")
@@ -160,10 +158,10 @@ async def run_config(config: str, args, texts: list[str], log_dir: Path) -> Resu
     over = CONFIGS[config]
     settings.update({k: v for k, v in over.items() if k != "completion"})
     settings["completion"].update(over.get("completion", {}))
-    await server.start()
+    server.start()
     result = Result()
     try:
-        ready = await server.initialize(settings)
+        ready = await server.initialize_async(settings)
         print(f"[{config}] server pid {server.pid}, model ready in {ready:.1f} s", flush=True)
         version = {}
         for fi, path in enumerate(FILES):
@@ -193,7 +191,7 @@ async def run_config(config: str, args, texts: list[str], log_dir: Path) -> Resu
         result.records = {e.get("id"): e for e in stats.get("recent", [])}
         result.rss_mb = proc_status(server.pid).get("VmHWM", float("nan"))
     finally:
-        await server.stop()
+        await server.stop_async()
     return result
 
 

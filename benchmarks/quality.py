@@ -162,27 +162,28 @@ def max_tokens_for(task: Task) -> int:
 
 async def run_server(task_list: list[Task], model: str, threads: int, extra: dict,
                      log_path: Path | None, progress) -> list[dict]:
-    from benchmarks.lspclient import BenchClient
+    from benchmarks.lspclient import LspProcess, complete
 
     model = bench_models.resolve(model) if model else model
     settings: dict = {**extra, "model": model} if model else dict(extra)
     if threads:
         settings["nThreads"] = threads
-    client = BenchClient(settings, log_path=log_path)
+    client = LspProcess(stderr_path=log_path)
     t0 = time.perf_counter()
-    await client.start()
+    client.start()
+    await client.initialize_async(settings)
     progress(f"slm-lsp: model loaded in {time.perf_counter() - t0:.1f}s")
     out = []
     try:
         for i, task in enumerate(task_list):
             uri = f"file:///bench/{task.path}"
-            ans = await client.complete(uri, task.language, task.holed, task.line,
-                                        task.column_utf16)
+            ans = await complete(client, uri, task.language, task.holed, task.line,
+                                 task.column_utf16)
             out.append({"answer": ans.text, "latency_ms": ans.latency_ms, "error": ans.error,
                         "items": ans.items})
             progress(f"slm-lsp {i + 1}/{len(task_list)} {task.id} {ans.latency_ms:.0f}ms")
     finally:
-        await client.stop()
+        await client.stop_async()
     return out
 
 

@@ -26,7 +26,6 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from lsprotocol import types  # noqa: E402
 
 from benchmarks import bench_models, quality, tasks  # noqa: E402
 from benchmarks.tasks import CORPUS, Task  # noqa: E402
@@ -72,13 +71,12 @@ def places(task: Task) -> list[tuple[str, str, int | None]]:
 
 
 async def run(task_list: list[Task], model: str, recent_tokens: int, progress) -> list[dict]:
-    from benchmarks.lspclient import BenchClient
+    from benchmarks.lspclient import LspProcess, inline_params, inline_text
 
-    client = BenchClient({"model": bench_models.resolve(model),
-                          "context": {"recentTokens": recent_tokens},
-                          "completion": {"timeBudgetMs": 20000}})
-    await client.start()
-    lsp = client.client
+    lsp = LspProcess().start()
+    await lsp.initialize_async({"model": bench_models.resolve(model),
+                                "context": {"recentTokens": recent_tokens},
+                                "completion": {"timeBudgetMs": 20000}})
     out = []
     version = 0
     try:
@@ -92,37 +90,30 @@ async def run(task_list: list[Task], model: str, recent_tokens: int, progress) -
                 uri = f"file:///bench/{path}"
                 if uri not in opened:
                     version += 1
-                    lsp.text_document_did_open(types.DidOpenTextDocumentParams(
-                        types.TextDocumentItem(uri=uri, language_id=task.language,
-                                               version=version, text=text)))
+                    lsp.notify("textDocument/didOpen", {"textDocument": {
+                        "uri": uri, "languageId": task.language, "version": version,
+                        "text": text}})
                     opened.append(uri)
                 if line is None:
                     continue
                 for new, end in ((" ", 0), ("", 1)):  # type a space, delete it
                     version += 1
-                    at = types.Position(line, 0)
-                    lsp.text_document_did_change(types.DidChangeTextDocumentParams(
-                        types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-                        [types.TextDocumentContentChangePartial(
-                            range=types.Range(at, types.Position(line, end)), text=new)]))
+                    lsp.notify("textDocument/didChange", {
+                        "textDocument": {"uri": uri, "version": version},
+                        "contentChanges": [{"range": {
+                            "start": {"line": line, "character": 0},
+                            "end": {"line": line, "character": end}}, "text": new}]})
             t0 = time.perf_counter()
-            result = await lsp.text_document_inline_completion_async(
-                types.InlineCompletionParams(
-                    text_document=types.TextDocumentIdentifier(uri=task_uri),
-                    position=types.Position(task.line, task.column_utf16),
-                    context=types.InlineCompletionContext(
-                        trigger_kind=types.InlineCompletionTriggerKind.Invoked)))
-            ms = (time.perf_counter() - t0) * 1000
+            reply = await lsp.request_async(
+                "textDocument/inlineCompletion",
+                inline_params(task_uri, task.line, task.column_utf16), timeout=600)
+            ms = (reply.at - t0) * 1000
             for uri in opened:
-                lsp.text_document_did_close(types.DidCloseTextDocumentParams(
-                    types.TextDocumentIdentifier(uri=uri)))
-            items = result.items if result is not None else []
-            answer = items[0].insert_text if items else ""
-            out.append({"answer": answer if isinstance(answer, str) else answer.value,
-                        "latency_ms": ms})
+                lsp.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+            out.append({"answer": inline_text(reply.result)[0], "latency_ms": ms})
             progress(f"recent={recent_tokens} {i + 1}/{len(task_list)} {task.id}")
     finally:
-        await client.stop()
+        await lsp.stop_async()
     return out
 
 

@@ -1,9 +1,9 @@
 """Typing replay: an editor with automatic inline completion, driven over stdio.
 
 Pure parts (unit-tested in ``tests/harness/test_replay.py``): the keystrokes that type a span of a
-real file, positions in UTF-16 units, percentiles, and the type-through rule. The rest is a
-small raw JSON-RPC client (:class:`LspProcess`) that timestamps every answer where it arrives,
-and :func:`replay`, which types one span as an editor does: per key a ``$/cancelRequest`` for
+real file, positions in UTF-16 units, percentiles, and the type-through rule. The rest drives
+the server through ``lspclient.LspProcess`` (which timestamps every answer where it arrives):
+:func:`replay`, which types one span as an editor does: per key a ``$/cancelRequest`` for
 the previous request if it is still unanswered, an incremental ``didChange`` of one character,
 then a ``textDocument/inlineCompletion`` (Automatic).
 """
@@ -11,7 +11,6 @@ then a ``textDocument/inlineCompletion`` (Automatic).
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import os
 import sys
@@ -19,6 +18,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.lspclient import (  # noqa: E402
+    LspProcess,
+    inline_text,
+)
 
 CORPUS = Path(__file__).with_name("corpus_typing")
 LANGUAGES = {".py": "python", ".js": "javascript", ".ts": "typescript"}
@@ -150,165 +156,6 @@ def proc_status(pid: int) -> dict[str, float]:
     return out
 
 
-@dataclass
-class Reply:
-    """A response, stamped with ``time.perf_counter()`` when it was read."""
-
-    at: float
-    result: object = None
-    error: dict | None = None
-
-
-class LspProcess:
-    """A language server on pipes; answers the server's own requests as a plain editor does."""
-
-    def __init__(self, command: Sequence[str], env: dict | None = None,
-                 stderr_path: Path | None = None):
-        self.command = list(command)
-        self.env = env
-        self.stderr_path = stderr_path
-        self.proc: asyncio.subprocess.Process | None = None
-        self.pending: dict[int, asyncio.Future] = {}
-        self.notifications: list[tuple[str, object]] = []
-        self.on_notification: Callable[[str, object], None] | None = None
-        self._next_id = 0
-        self._tasks: list[asyncio.Task] = []
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid if self.proc else -1
-
-    async def start(self) -> None:
-        self.proc = await asyncio.create_subprocess_exec(
-            *self.command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, env=self.env, limit=1 << 24)
-        self._tasks = [asyncio.create_task(self._read()), asyncio.create_task(self._drain())]
-
-    def _write(self, msg: dict) -> None:
-        body = json.dumps(msg).encode()
-        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-
-    def notify(self, method: str, params: object) -> None:
-        self._write({"jsonrpc": "2.0", "method": method, "params": params})
-
-    def send(self, method: str, params: object) -> tuple[int, asyncio.Future]:
-        """Send a request; the future resolves to a :class:`Reply`."""
-        self._next_id += 1
-        fut = asyncio.get_running_loop().create_future()
-        self.pending[self._next_id] = fut
-        self._write({"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params})
-        return self._next_id, fut
-
-    def cancel(self, msg_id: int) -> None:
-        self.notify("$/cancelRequest", {"id": msg_id})
-
-    async def request(self, method: str, params: object, timeout: float = 60.0) -> Reply:
-        _, fut = self.send(method, params)
-        await self.proc.stdin.drain()
-        return await asyncio.wait_for(fut, timeout)
-
-    async def _read(self) -> None:
-        reader = self.proc.stdout
-        try:
-            while True:
-                length = 0
-                while True:
-                    line = await reader.readline()
-                    if not line:
-                        return
-                    if line in (b"\r\n", b"\n"):
-                        break
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":")[1])
-                msg = json.loads(await reader.readexactly(length))
-                self._dispatch(msg, time.perf_counter())
-        except (asyncio.IncompleteReadError, ConnectionError):
-            return
-        finally:
-            for fut in self.pending.values():
-                if not fut.done():
-                    fut.set_exception(ConnectionError("the server closed its output"))
-
-    def _dispatch(self, msg: dict, at: float) -> None:
-        method = msg.get("method")
-        if method is None:
-            fut = self.pending.pop(msg.get("id"), None)
-            if fut is not None and not fut.done():
-                fut.set_result(Reply(at, msg.get("result"), msg.get("error")))
-        elif "id" in msg:  # a request from the server: answer as a minimal editor
-            result = None
-            if method == "workspace/configuration":
-                result = [None] * len((msg.get("params") or {}).get("items", []))
-            self._write({"jsonrpc": "2.0", "id": msg["id"], "result": result})
-        else:
-            self.notifications.append((method, msg.get("params")))
-            del self.notifications[:-200]
-            if self.on_notification:
-                self.on_notification(method, msg.get("params"))
-
-    async def _drain(self) -> None:
-        sink = open(self.stderr_path, "ab") if self.stderr_path else None  # noqa: SIM115
-        try:
-            while chunk := await self.proc.stderr.read(65536):
-                if sink:
-                    sink.write(chunk)
-        finally:
-            if sink:
-                sink.close()
-
-    async def initialize(self, options: dict | None, wait_status: bool = True,
-                         timeout: float = 300.0) -> float:
-        """``initialize`` + ``initialized``; waits for ``slmLsp/status`` ready. Returns the
-        seconds until the model was ready."""
-        t0 = time.perf_counter()
-        ready = asyncio.Event()
-        state: dict = {}
-
-        def on_status(method: str, params: object) -> None:
-            if method == "slmLsp/status" and isinstance(params, dict):
-                state.update(params)
-                if params.get("state") in ("ready", "error"):
-                    ready.set()
-
-        self.on_notification = on_status
-        caps = {"general": {"positionEncodings": ["utf-16"]},
-                "textDocument": {"inlineCompletion": {}, "synchronization": {}}}
-        reply = await self.request("initialize", {
-            "processId": os.getpid(), "rootUri": None, "capabilities": caps,
-            "initializationOptions": options, "clientInfo": {"name": "slm-lsp-bench"}},
-            timeout)
-        if reply.error:
-            raise RuntimeError(f"initialize failed: {reply.error}")
-        self.notify("initialized", {})
-        if wait_status:
-            await asyncio.wait_for(ready.wait(), timeout)
-            if state.get("state") != "ready":
-                raise RuntimeError(f"the server could not load its model: {state}")
-        return time.perf_counter() - t0
-
-    async def stop(self, timeout: float = 20.0) -> int | None:
-        """shutdown + exit; kills the process if it does not leave in time."""
-        if self.proc is None:
-            return None
-        if self.proc.returncode is None:
-            try:
-                await self.request("shutdown", None, timeout)
-                self.notify("exit", None)
-                await self.proc.stdin.drain()
-                await asyncio.wait_for(self.proc.wait(), timeout)
-            except (asyncio.TimeoutError, ConnectionError, RuntimeError, OSError):
-                if self.proc.returncode is None:
-                    self.proc.kill()
-                    await self.proc.wait()
-        for task in self._tasks:
-            task.cancel()
-        return self.proc.returncode
-
-
-def server_command(extra: Sequence[str] = ()) -> list[str]:
-    return [sys.executable, "-m", "slm_lsp", *extra]
-
-
 STATS = "slmLsp/stats"
 
 
@@ -316,7 +163,7 @@ async def server_stats(server: LspProcess, since: int = 0) -> dict | None:
     """The server's ``slmLsp/stats`` (counters and per-request records after ``since``), or
     None when the server does not offer it (see LATENCY.md for the proposed shape)."""
     try:
-        reply = await server.request(STATS, {"since": since}, timeout=30)
+        reply = await server.request_async(STATS, {"since": since}, timeout=30)
     except (asyncio.TimeoutError, ConnectionError):
         return None
     if reply.error or not isinstance(reply.result, dict):
@@ -368,14 +215,6 @@ class ReplayResult:
     through_keys: int = 0  # keys typed while a suggestion matched the file
 
 
-def _inline_text(result: object) -> str:
-    items = result.get("items", []) if isinstance(result, dict) else (result or [])
-    if not items:
-        return ""
-    insert = items[0].get("insertText", "")
-    return insert if isinstance(insert, str) else insert.get("value", "")
-
-
 async def replay(server: LspProcess, uri: str, language: str, text: str, start: int,
                  count: int, *, interval_s: float = 0.08, line_pause_s: float = 0.0,
                  answer_timeout_s: float = 60.0, version: int = 1, warm: bool = True,
@@ -392,7 +231,7 @@ async def replay(server: LspProcess, uri: str, language: str, text: str, start: 
     out = ReplayResult()
     if warm:
         line, col = utf16_position(opened, start)
-        _, first = server.send("textDocument/inlineCompletion", {
+        _, first = server.send_async("textDocument/inlineCompletion", {
             "textDocument": {"uri": uri}, "position": {"line": line, "character": col},
             "context": {"triggerKind": 2}})
         t0 = time.perf_counter()
@@ -415,7 +254,7 @@ async def replay(server: LspProcess, uri: str, language: str, text: str, start: 
             rec.error = reply.error.get("code", -1)
             return
         rec.stale = rec.cancel_sent is not None and reply.at > rec.cancel_sent
-        rec.text = _inline_text(reply.result)
+        rec.text = inline_text(reply.result)[0]
         if latest and latest[-1] is rec and rec.text:
             shown = rec.text
 
@@ -437,14 +276,13 @@ async def replay(server: LspProcess, uri: str, language: str, text: str, start: 
         shown = type_through(shown, key.char)
         pos = {"line": key.line, "character": key.character + len(key.char.encode(
             "utf-16-le")) // 2} if key.char != "\n" else {"line": key.line + 1, "character": 0}
-        msg_id, fut = server.send("textDocument/inlineCompletion", {
+        msg_id, fut = server.send_async("textDocument/inlineCompletion", {
             "textDocument": {"uri": uri}, "position": pos,
             "context": {"triggerKind": 2}})
         rec = Record(msg_id, i, time.perf_counter(), expected=shown)
         latest.append(rec)
         out.records.append(rec)
         fut.add_done_callback(lambda f, r=rec: done(r, f))
-        await server.proc.stdin.drain()
         if interval_s <= 0:
             try:
                 await asyncio.wait_for(asyncio.shield(fut), answer_timeout_s)

@@ -27,17 +27,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.lspclient import LspProcess, server_command  # noqa: E402
 from benchmarks.replay import (  # noqa: E402
     LANGUAGES,
     REQUEST_CANCELLED,
-    LspProcess,
     Record,
     corpus_files,
     fmt_ms,
     percentile,
     proc_status,
     replay,
-    server_command,
 )
 
 
@@ -74,14 +73,14 @@ class Window:
 
 async def alive(server: LspProcess, timeout: float = 120.0) -> str:
     """Whether the server still answers an Invoked completion on a fresh document."""
-    if server.proc.returncode is not None:
+    if server.proc.poll() is not None:
         return f"no: exited with {server.proc.returncode}"
     uri = "file:///soak/final.py"
     server.notify("textDocument/didOpen", {"textDocument": {
         "uri": uri, "languageId": "python", "version": 1,
         "text": "def add(a, b):\n    \n"}})
     try:
-        reply = await server.request("textDocument/inlineCompletion", {
+        reply = await server.request_async("textDocument/inlineCompletion", {
             "textDocument": {"uri": uri}, "position": {"line": 1, "character": 4},
             "context": {"triggerKind": 1}}, timeout)
     except (asyncio.TimeoutError, ConnectionError) as exc:
@@ -105,8 +104,8 @@ async def run(args: argparse.Namespace) -> int:
     log_dir = Path(args.log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     server = LspProcess(server_command(), stderr_path=log_dir / "soak.log")
-    await server.start()
-    ready = await server.initialize(settings)
+    server.start()
+    ready = await server.initialize_async(settings)
     print(f"server pid {server.pid}, model ready in {ready:.1f} s; budget {args.requests} "
           f"requests or {args.max_minutes} min; maxTokens {args.max_tokens} "
           f"({args.large_max_tokens} every {args.large_every}th cycle), "
@@ -144,7 +143,7 @@ async def run(args: argparse.Namespace) -> int:
                     windows.append((current, proc_status(server.pid)))
                     _print_window(windows[-1], total, t0)
                     current = Window(len(windows))
-            if server.proc.returncode is not None:
+            if server.proc.poll() is not None:
                 break
         if current.records and windows and len(current.records) < args.window // 2:
             windows[-1][0].add(current.records)  # a short tail joins the last window
@@ -155,7 +154,7 @@ async def run(args: argparse.Namespace) -> int:
             _print_window(windows[-1], total, t0)
         answering = await alive(server)
     finally:
-        code = await server.stop()
+        code = await server.stop_async()
     _print_summary(windows, total, cycle, answering, code, time.perf_counter() - t0)
     return 0 if answering.startswith("yes") else 1
 

@@ -22,7 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.replay import LspProcess, percentile, server_command  # noqa: E402
+from benchmarks.lspclient import LspProcess, server_command  # noqa: E402
+from benchmarks.replay import percentile  # noqa: E402
 
 MINIMAL = '''
 from lsprotocol import types
@@ -47,19 +48,16 @@ async def time_to_initialize(command: list[str], env: dict | None = None,
     """Seconds from spawning ``command`` to its ``initialize`` response; then kills it."""
     server = LspProcess(command, env=env, stderr_path=stderr_path)
     t0 = time.perf_counter()
-    await server.start()
+    server.start()
     try:
-        reply = await server.request("initialize", {
+        reply = await server.request_async("initialize", {
             "processId": os.getpid(), "rootUri": None, "capabilities": {}}, timeout=120)
         if reply.error:
             raise RuntimeError(f"initialize failed: {reply.error}")
         return reply.at - t0
     finally:
-        server.proc.kill()
-        await server.proc.wait()
+        server.kill()
         await asyncio.sleep(0.05)  # let the stderr reader take the last lines
-        for task in server._tasks:
-            task.cancel()
 
 
 def parse_importtime(text: str) -> list[tuple[int, int, str, str | None]]:

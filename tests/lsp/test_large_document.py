@@ -9,7 +9,8 @@ import signal
 import time
 
 from conftest import server_command, server_env
-from protocol.rawclient import RawClient
+
+from benchmarks.lspclient import LspProcess
 
 SIZE = 10 * 1024 * 1024
 URI = "file:///tmp/slm_lsp_large/minified.py"
@@ -23,8 +24,8 @@ def minified(size: int = SIZE) -> str:
     return head + body + tail
 
 
-def start(text: str) -> RawClient:
-    client = RawClient(server_command(), env=server_env())
+def start(text: str) -> LspProcess:
+    client = LspProcess(server_command(), env=server_env()).start()
     client.initialize()
     ready = client.wait_for(lambda m: m.get("method") == "slmLsp/status"
                             and m["params"]["state"] in ("ready", "error"), timeout=120)
@@ -34,7 +35,7 @@ def start(text: str) -> RawClient:
     return client
 
 
-def type_keys(client: RawClient, column: int, keys: str, version: int = 1) -> list[int]:
+def type_keys(client: LspProcess, column: int, keys: str, version: int = 1) -> list[int]:
     """Type ``keys`` at ``column`` of line 0 as fast as an editor sends them, each keystroke
     followed by an automatic inline completion request (answers not awaited)."""
     ids = []

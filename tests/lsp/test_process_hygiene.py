@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 from conftest import server_command, server_env
-from protocol.rawclient import RawClient, frame
+
+from benchmarks.lspclient import LspProcess, frame
 
 
 def _main_thread_state(pid: int) -> str:
@@ -57,7 +58,7 @@ def test_sigterm_ends_a_server_whose_client_stopped_reading(tmp_path):
 
 
 def test_misuse_is_one_warning_line_and_no_traceback():
-    client = RawClient(server_command(), env=server_env())
+    client = LspProcess(server_command(), env=server_env()).start()
     try:
         client.initialize()
         client.notify("textDocument/didChange", {

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+from benchmarks.lspclient import LspProcess
 
-from rawclient import ECHO_SERVER, SERVERS, RawClient  # noqa: E402
+from .servers import ECHO_SERVER, SERVERS
 
 
 @pytest.fixture(params=SERVERS)
@@ -21,14 +18,14 @@ def server_cmd(request: pytest.FixtureRequest) -> list[str]:
 @pytest.fixture
 def raw(server_cmd: list[str]):
     """A fresh, not yet initialized server process."""
-    client = RawClient(server_cmd)
+    client = LspProcess(server_cmd).start()
     yield client
     client.stop()
     assert client.stdout_errors == [], client.stdout_errors
 
 
 @pytest.fixture
-def ready(raw: RawClient) -> RawClient:
+def ready(raw: LspProcess) -> LspProcess:
     """A fresh server process after the initialize handshake."""
     raw.initialize()
     return raw
@@ -37,7 +34,7 @@ def ready(raw: RawClient) -> RawClient:
 @pytest.fixture
 def echo():
     """An initialized echo server (for behaviours only its handlers provoke)."""
-    client = RawClient(ECHO_SERVER)
+    client = LspProcess(ECHO_SERVER).start()
     client.initialize()
     yield client
     client.stop()

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
-from rawclient import frame
 
+from benchmarks.lspclient import frame
 from slm_lsp.protocol import SlmProtocol
 from slm_lsp.transport import Frame, FrameError, FrameParser, _FrameWriter
 

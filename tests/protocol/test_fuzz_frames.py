@@ -16,7 +16,10 @@ import os
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rawclient import SERVERS, RawClient, frame
+
+from benchmarks.lspclient import LspProcess, frame
+
+from .servers import SERVERS
 
 EXAMPLES = int(os.environ.get("SLM_FUZZ_EXAMPLES", "100"))
 URIS = st.sampled_from(
@@ -129,7 +132,7 @@ chunks = st.lists(messages() | broken(), min_size=1, max_size=5)
 @pytest.fixture(scope="module", params=SERVERS)
 def long_lived(request: pytest.FixtureRequest):
     """One initialized server for all examples."""
-    client = RawClient(request.param)
+    client = LspProcess(request.param).start()
     client.initialize()
     yield client
     alive = client.proc.poll() is None
@@ -144,7 +147,7 @@ _ping_ids = itertools.count()
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(sequence=chunks)
 def test_server_answers_a_ping_after_any_frame_sequence(
-    long_lived: RawClient, sequence: list[bytes]
+    long_lived: LspProcess, sequence: list[bytes]
 ) -> None:
     for data in sequence:
         long_lived.send(data)
