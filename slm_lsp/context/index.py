@@ -35,6 +35,8 @@ from .ignore import GENERATED, IGNORED_DIRS, GitIgnore
 if TYPE_CHECKING:
     from tree_sitter import Tree
 
+    from ..engine.base import Snippet
+
 log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -44,6 +46,32 @@ LOGGED_SKIPS = 20  # skipped files named one by one in the log; the rest are cou
 
 
 # -- the index ----------------------------------------------------------------------------------
+
+@attrs.define
+class SelectionMemo:
+    """What snippet selection (``snippets.py``) remembers between keystrokes about this
+    index's files; it lives as long as the index. Each map is emptied when it reaches
+    ``LIMIT`` entries."""
+
+    LIMIT = 512
+
+    # (file, languageId, import specifiers, file_set_stamp) -> the indexed files they name
+    imports: dict[tuple[str, str, tuple[str, ...], int], frozenset[str]] = attrs.field(
+        factory=dict)
+    # file -> (the candidate set it was chosen from, the snippets chosen)
+    last: dict[str, tuple[tuple, tuple[Snippet, ...]]] = attrs.field(factory=dict)
+
+    def keep_imports(self, key: tuple[str, str, tuple[str, ...], int],
+                     files: frozenset[str]) -> None:
+        if len(self.imports) >= self.LIMIT:
+            self.imports.clear()
+        self.imports[key] = files
+
+    def keep_selection(self, rel: str, key: tuple, snippets: tuple[Snippet, ...]) -> None:
+        if len(self.last) >= self.LIMIT and rel not in self.last:
+            self.last.clear()
+        self.last[rel] = (key, snippets)
+
 
 @attrs.define
 class FileEntry:
@@ -83,7 +111,7 @@ class SymbolIndex:
         self._thread: threading.Thread | None = None
         self.scanned = threading.Event()
         self.scan_seconds = 0.0
-        self.cache: dict = {}  # for callers that memoize on the index (snippet selection)
+        self.selection = SelectionMemo()
         self.skipped: dict[str, str] = {}  # rel -> why it was not read (the first few)
         self.skipped_count = 0
 

@@ -231,8 +231,8 @@ def _module_dir(rel: str, spec: str, index: SymbolIndex) -> str | None:
 def resolve_imports(index: SymbolIndex, rel: str, language_id: str,
                     specs: tuple[str, ...]) -> frozenset[str]:
     """The indexed files that the import specifiers of file ``rel`` name (memoized)."""
-    key = ("imports", rel, language_id, specs, index.file_set_stamp)
-    hit = index.cache.get(key)
+    key = (rel, language_id, specs, index.file_set_stamp)
+    hit = index.selection.imports.get(key)
     if hit is not None:
         return hit
     lang = family(language_id)
@@ -263,9 +263,7 @@ def resolve_imports(index: SymbolIndex, rel: str, language_id: str,
             else:
                 found += [f for f in files if f.endswith(name + ".java")]
     result = frozenset(f for f in found if f != rel and f in index)
-    if len(index.cache) > 512:
-        index.cache.clear()
-    index.cache[key] = result
+    index.selection.keep_imports(key, result)
     return result
 
 
@@ -297,7 +295,7 @@ def select_snippets(index: SymbolIndex | None, doc_text: str, offset: int, langu
     else:
         data = doc_text.encode("utf-8", "surrogatepass")
     byte = len(doc_text[:offset].encode("utf-8", "surrogatepass"))
-    memo = index.cache.get(("snippets", rel))
+    memo = index.selection.last.get(rel)
     scope = _scope(tree.root_node, byte)
     if memo is not None and memo[0][2] == budget_tokens and (
             scope.has_error if scope is not None else tree.root_node.has_error):
@@ -346,5 +344,5 @@ def select_snippets(index: SymbolIndex | None, doc_text: str, offset: int, langu
         tiers[frel] = min(tier, tiers.get(frel, tier))
     order = sorted(chosen, key=lambda f: (-tiers[f], f))
     result = tuple(Snippet(path=f, text=_render(chosen[f])) for f in order)
-    index.cache[("snippets", rel)] = (key, result)
+    index.selection.keep_selection(rel, key, result)
     return result

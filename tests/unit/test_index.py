@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from slm_lsp.context.ignore import GitIgnore, find_root
-from slm_lsp.context.index import SymbolIndex
+from slm_lsp.context.index import SelectionMemo, SymbolIndex
 from slm_lsp.context.snippets import resolve_imports
 from slm_lsp.documents import Document
 from slm_lsp.syntax.languages import new_parser
@@ -303,3 +303,16 @@ def test_the_root_of_a_file_is_its_nearest_project_directory(tmp_path):
     assert find_root(WORKSPACE / "rust" / "src" / "lib.rs") == WORKSPACE / "rust"
     (tmp_path / "loose.py").write_text("x = 1\n")
     assert find_root(tmp_path / "loose.py") == tmp_path
+
+
+def test_the_selection_memo_stays_bounded():
+    memo = SelectionMemo()
+    for i in range(SelectionMemo.LIMIT):
+        memo.keep_imports((f"f{i}.py", "python", (), 0), frozenset())
+        memo.keep_selection(f"f{i}.py", (i,), ())
+    memo.keep_selection("f0.py", ("again",), ())  # a file already kept replaces its entry
+    assert len(memo.last) == SelectionMemo.LIMIT and memo.last["f0.py"][0] == ("again",)
+    memo.keep_imports(("new.py", "python", (), 1), frozenset({"a.py"}))
+    memo.keep_selection("new.py", ("k",), ())
+    assert memo.imports == {("new.py", "python", (), 1): frozenset({"a.py"})}
+    assert memo.last == {"new.py": (("k",), ())}
