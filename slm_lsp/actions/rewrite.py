@@ -68,9 +68,9 @@ class Chat:
 
 def is_instruct(engine: Engine | None, model_id: str) -> bool:
     """An instruct/chat model with a chat template in its GGUF."""
-    if engine is None or not callable(getattr(engine, "chat_template", None)):
+    if engine is None:
         return False
-    names = f"{model_id} {getattr(engine, 'path', '')}"
+    names = f"{model_id} {engine.info.path}"
     return bool(engine.chat_template()) and bool(_INSTRUCT.search(names))
 
 
@@ -274,8 +274,7 @@ class RewriteModels:
                 return None, str(exc)
             self._key = key
         # Named by the user: any model with a chat template will do.
-        if not callable(getattr(self._engine, "chat_template", None)) or \
-                not self._engine.chat_template():
+        if not self._engine.chat_template():
             return None, f"{wanted} has no chat template in its GGUF"
         return self._engine, ""
 

@@ -201,5 +201,13 @@ class Engine:
         keeps none, or cannot tell)."""
         return ()
 
+    def chat_template(self) -> str:
+        """The model's chat template (from its GGUF); "" when it has none, or when the engine
+        cannot lay out chat prompts itself (a remote server)."""
+
+    def chat_parts(self, messages: list[dict[str, str]]) -> tuple[tuple[str, bool], ...]:
+        """``messages`` laid out by the chat template, as prompt parts (text, is special);
+        ``EngineError`` when ``chat_template()`` is ""."""
+
     def close(self) -> None:
         """Release the model."""

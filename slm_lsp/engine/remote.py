@@ -130,6 +130,15 @@ class RemoteEngine(Engine):
     def _model_info(self) -> ModelInfo:
         raise NotImplementedError
 
+    # -- chat ------------------------------------------------------------------------------
+
+    def chat_template(self) -> str:
+        """"": we send raw prompts; the server's own chat template is not ours to apply."""
+        return ""
+
+    def chat_parts(self, messages: list[dict[str, str]]) -> tuple[tuple[str, bool], ...]:
+        raise EngineError(f"the {self.type} backend does not lay out chat prompts")
+
     # -- tokens ----------------------------------------------------------------------------
 
     def _remote_tokenize(self, text: str) -> list[int] | None:

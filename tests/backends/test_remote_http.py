@@ -143,3 +143,10 @@ def test_a_plain_event_stops_the_stream_between_chunks(llama_double, qwen):
     gen = eng.generate(fim_request(max_tokens=10_000, should_stop=should_stop), cancel)
     assert gen.stop_reason == "cancelled" and gen.text
     assert time.monotonic() - fired[0] < 1.0
+
+
+def test_remote_engines_lay_out_no_chat_prompts(qwen):
+    eng = make_remote_engine(backend("openai", "http://127.0.0.1:1"), qwen)
+    assert eng.chat_template() == ""  # so the rewrite action is not offered over a server
+    with pytest.raises(EngineError, match="does not lay out chat prompts"):
+        eng.chat_parts([{"role": "user", "content": "x"}])
