@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
 import sys
 from pathlib import Path
@@ -23,7 +24,7 @@ EXIT_CODES = """\
 exit codes of `complete`: 0 a completion was printed on stdout; 1 nothing to complete at that
 position (the reason is on stderr, stdout is empty); 2 an error (a bad FILE:LINE:COL, a model
 that is missing or does not load). Other commands: 0 success, 1 a failed check or operation,
-2 a usage error."""
+2 a usage error. Any command: 141 when stdout was closed early (`| head`), without a message."""
 
 
 def _add_common_flags(p: argparse.ArgumentParser, top: bool = False) -> None:
@@ -287,7 +288,14 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, so that a closed pipe is seen below and not at exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, as Unix tools do, with the status of
+        # a process ended by SIGPIPE. Later writes (the flush at exit) go nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13
     except UserError as exc:
         print(f"slm-lsp: {exc}", file=sys.stderr)
         return 2

@@ -174,3 +174,13 @@ def test_pull_needs_no_extra_package_and_offline_prints_the_url_and_the_path(env
     line = one_error_line(result)
     assert "huggingface_hub" not in line and "pip install" not in line
     assert spec.url in line and str(Path(env["SLM_LSP_MODELS_DIR"]) / spec.file) in line
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(env):
+    # ``slm-lsp models list | head -0``: the pipe is closed before the first write.
+    proc = subprocess.Popen([sys.executable, "-m", "slm_lsp", "models", "list"], env=env,
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(60) == 141  # 128 + SIGPIPE, what a shell shows for `yes | head -0`
+    assert stderr == ""
