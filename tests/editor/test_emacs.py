@@ -18,7 +18,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from system_packages import require_debian_packages, slm_lsp_on_path
+
+from .system_packages import require_debian_packages, slm_lsp_on_path
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "editors.md"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import time
 
-from test_neovim import MODEL_TIMEOUT_MS, editor  # noqa: F401 - the fixture
+from .test_neovim import MODEL_TIMEOUT_MS, editor  # noqa: F401 - the fixture
 
 DOUBLED = ("def doubled(values):\n"
            "    out = []\n"

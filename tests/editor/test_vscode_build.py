@@ -1,67 +1,33 @@
 """The VS Code extension builds, lints, passes its unit tests and packages into a .vsix.
 
-Runs the extension's own npm scripts on a copy of editors/vscode (so a developer's node_modules
-and out/ are left alone). Needs npm; the packages come from npm's cache when it is warm.
+Runs the extension's own npm scripts on the session's copy of editors/vscode (``conftest.py``:
+`npm ci` once, shared with the UI test). Needs npm.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-EXTENSION = REPO / "editors" / "vscode"
-NPM = shutil.which("npm")
-NPX = shutil.which("npx")
+from .npm import NPM, NPX, run_npm
 
 pytestmark = pytest.mark.skipif(NPM is None or NPX is None, reason="npm is not on PATH")
 
 
-def _run(args: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CI": "true", "NO_UPDATE_NOTIFIER": "1", "npm_config_fund": "false",
-           "npm_config_audit": "false", "npm_config_update_notifier": "false",
-           # The real-server activation test runs this repository's server with this Python.
-           "SLM_LSP_REPO": str(REPO), "SLM_LSP_PYTHON": sys.executable}
-    result = subprocess.run(
-        args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-        timeout=timeout,
-    )
-    assert result.returncode == 0, (
-        f"{' '.join(args)} exited {result.returncode}\n"
-        f"--- stdout\n{result.stdout[-4000:]}\n--- stderr\n{result.stderr[-4000:]}"
-    )
-    return result
-
-
-@pytest.fixture(scope="module")
-def extension(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the extension's sources with its locked dependencies installed (`npm ci`)."""
-    work = tmp_path_factory.mktemp("vscode") / "vscode"
-    shutil.copytree(
-        EXTENSION, work, ignore=shutil.ignore_patterns("node_modules", "out", "*.vsix")
-    )
-    _run([NPM, "ci", "--prefer-offline"], work, timeout=600)
-    return work
-
-
-def test_compiles(extension: Path):
-    _run([NPM, "run", "compile"], extension, timeout=300)
+def test_compiles(vscode_extension: Path):
+    run_npm([NPM, "run", "compile"], vscode_extension, timeout=300)
     for module in ("extension", "server", "settings", "status", "commands", "pull"):
-        assert (extension / "out" / f"{module}.js").is_file(), module
+        assert (vscode_extension / "out" / f"{module}.js").is_file(), module
 
 
-def test_lints(extension: Path):
-    _run([NPM, "run", "lint"], extension, timeout=300)
+def test_lints(vscode_extension: Path):
+    run_npm([NPM, "run", "lint"], vscode_extension, timeout=300)
 
 
-def test_unit_tests_pass(extension: Path):
-    result = _run([NPM, "test"], extension, timeout=300)
+def test_unit_tests_pass(vscode_extension: Path):
+    result = run_npm([NPM, "test"], vscode_extension, timeout=300)
     # node's test runner reports its counts; make sure tests ran and none failed.
     assert "# fail 0" in result.stdout
     real = [line for line in result.stdout.splitlines()
@@ -71,11 +37,9 @@ def test_unit_tests_pass(extension: Path):
     assert passed and int(passed[-1].split()[-1]) > 0, result.stdout[-2000:]
 
 
-def test_packages_a_vsix(extension: Path, tmp_path: Path):
-    vsix = tmp_path / "slm-lsp.vsix"
-    _run([NPX, "--no-install", "vsce", "package", "--out", str(vsix)], extension, timeout=300)
-    assert vsix.is_file()
-    with zipfile.ZipFile(vsix) as archive:
+def test_packages_a_vsix(vscode_vsix: Path):
+    assert vscode_vsix.is_file()
+    with zipfile.ZipFile(vscode_vsix) as archive:
         names = set(archive.namelist())
     assert "extension/package.json" in names
     assert "extension/out/extension.js" in names

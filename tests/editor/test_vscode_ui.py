@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,13 +22,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from system_packages import slm_lsp_on_path
+
+from .npm import NODE, NPM, NPX, npm_env, run_npm
+from .system_packages import slm_lsp_on_path
 
 ROOT = Path(__file__).resolve().parents[2]
-EXTENSION = ROOT / "editors" / "vscode"
 SETUP = Path(__file__).resolve().parent / "setup_code_server.sh"
 DRIVE = Path(__file__).resolve().parent / "vscode" / "drive.mjs"
-NPM, NPX, NODE = shutil.which("npm"), shutil.which("npx"), shutil.which("node")
 
 pytestmark = pytest.mark.skipif(None in (NPM, NPX, NODE), reason="node and npm are not on PATH")
 
@@ -54,20 +53,6 @@ DOC_LINE = 4  # def clamp
 SUGGEST_TYPED = "names = sor"  # on a new last line, then Ctrl+Space (not saved)
 
 
-def _npm_env() -> dict[str, str]:
-    return {**os.environ, "CI": "true", "NO_UPDATE_NOTIFIER": "1", "npm_config_fund": "false",
-            "npm_config_audit": "false", "npm_config_update_notifier": "false"}
-
-
-def _run(args: list, cwd: Path | None = None, timeout: float = 600, env=None) -> str:
-    result = subprocess.run([str(a) for a in args], cwd=cwd, env=env or _npm_env(),
-                            stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                            timeout=timeout)
-    assert result.returncode == 0, (f"{args} exited {result.returncode}\n"
-                                    f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    return result.stdout
-
-
 @pytest.fixture(scope="module")
 def code_server() -> tuple[Path, Path]:
     """(code-server's package directory, puppeteer-core's directory), prepared once."""
@@ -78,18 +63,6 @@ def code_server() -> tuple[Path, Path]:
     assert result.returncode == 0, f"setup failed\n{result.stderr[-5000:]}"
     package, driver = result.stdout.split()
     return Path(package), Path(driver)
-
-
-@pytest.fixture(scope="module")
-def vsix(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The extension packaged from this checkout, as `vsce package` makes it."""
-    work = tmp_path_factory.mktemp("vsix") / "vscode"
-    shutil.copytree(EXTENSION, work,
-                    ignore=shutil.ignore_patterns("node_modules", "out", "*.vsix"))
-    _run([NPM, "ci", "--prefer-offline"], work, timeout=900)
-    out = work / "slm-lsp.vsix"
-    _run([NPX, "--no-install", "vsce", "package", "--out", out], work, timeout=600)
-    return out
 
 
 def _free_port() -> int:
@@ -112,7 +85,7 @@ def _wait_http(url: str, proc: subprocess.Popen, timeout: float) -> None:
 
 
 def test_ghost_text_accepted_with_tab_and_docstring_action_in_vscode(
-        code_server: tuple[Path, Path], vsix: Path, tmp_path: Path):
+        code_server: tuple[Path, Path], vscode_vsix: Path, tmp_path: Path):
     package, driver = code_server
     entry = package / "out" / "node" / "entry.js"
     data, extensions = tmp_path / "user-data", tmp_path / "extensions"
@@ -123,13 +96,13 @@ def test_ghost_text_accepted_with_tab_and_docstring_action_in_vscode(
     # The server: `slm-lsp` running this checkout's server, named in `slmLsp.server.path`
     # (the extension host takes PATH from the login shell, not from code-server's environment).
     slm_lsp_on_path(tmp_path / "bin")
-    env = {**_npm_env(),
+    env = {**npm_env(),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
            "SLM_LSP_MODELS_DIR": os.environ.get(
                "SLM_LSP_MODELS_DIR", str(ROOT / "tests" / ".cache" / "no-models")),
            "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data")}
     common = ["--user-data-dir", data, "--extensions-dir", extensions]
-    _run([NODE, entry, *common, "--install-extension", vsix], env=env, timeout=300)
+    run_npm([NODE, entry, *common, "--install-extension", vscode_vsix], env=env, timeout=300)
     assert any(p.name.startswith("slm-lsp.slm-lsp-") for p in extensions.iterdir())
     settings = data / "User" / "settings.json"
     settings.parent.mkdir(parents=True, exist_ok=True)
