@@ -196,6 +196,22 @@ class _Walker(PythonRules, JsRules, GoRules, RustRules):
         for child in node.named_children:
             self.visit(child, ctx)
 
+    def visit_field(self, node: Node, field: str, ctx: _Ctx) -> Node | None:
+        """Visit ``node``'s child in ``field``, if it has one; return that child."""
+        child = node.child_by_field_name(field)
+        if child is not None:
+            self.visit(child, ctx)
+        return child
+
+    def assign(self, node: Node, ctx: _Ctx, value: str = "right", target: str = "left", *,
+               read: bool = False, declare: str = "") -> None:
+        """An assignment, in the order it runs: the ``value`` field is evaluated, then the
+        names of the ``target`` field are bound (and read first with ``read``: ``+=``)."""
+        self.visit_field(node, value, ctx)
+        left = node.child_by_field_name(target)
+        if left is not None:
+            self.targets(left, ctx, read=read, declare=declare)
+
     def visit(self, node: Node, ctx: _Ctx) -> None:
         if self.depth > MAX_DEPTH:
             self.problems.append("the code is nested too deeply")

@@ -17,21 +17,11 @@ class GoRules:
     """Handlers for Go nodes (``go_<node type>``)."""
 
     def go_short_var_declaration(self, node: Node, ctx: _Ctx) -> None:
-        right = node.child_by_field_name("right")
-        if right is not None:
-            self.visit(right, ctx)
-        left = node.child_by_field_name("left")
-        if left is not None:
-            self.targets(left, ctx, declare=":=")
+        self.assign(node, ctx, declare=":=")
 
     def go_assignment_statement(self, node: Node, ctx: _Ctx) -> None:
-        right = node.child_by_field_name("right")
         op = next((c.type for c in node.children if not c.is_named), "=")
-        if right is not None:
-            self.visit(right, ctx)
-        left = node.child_by_field_name("left")
-        if left is not None:
-            self.targets(left, ctx, read=op != "=")
+        self.assign(node, ctx, read=op != "=")
 
     def go_inc_statement(self, node: Node, ctx: _Ctx) -> None:
         for child in node.named_children:
@@ -39,19 +29,13 @@ class GoRules:
 
     go_dec_statement = go_inc_statement
 
-    def go_var_spec(self, node: Node, ctx: _Ctx) -> None:
-        value = node.child_by_field_name("value")
-        if value is not None:
-            self.visit(value, ctx)
+    def go_var_spec(self, node: Node, ctx: _Ctx, declare: str = "var") -> None:
+        self.visit_field(node, "value", ctx)
         for name in node.children_by_field_name("name"):
-            self.write(name, ctx, declare="var")
+            self.write(name, ctx, declare=declare)
 
     def go_const_spec(self, node: Node, ctx: _Ctx) -> None:
-        value = node.child_by_field_name("value")
-        if value is not None:
-            self.visit(value, ctx)
-        for name in node.children_by_field_name("name"):
-            self.write(name, ctx, declare="const")
+        self.go_var_spec(node, ctx, declare="const")
 
     def go_range_clause(self, node: Node, ctx: _Ctx) -> None:
         right = node.child_by_field_name("right")
@@ -79,9 +63,7 @@ class GoRules:
                 self.visit(child, inner)
 
     def go_selector_expression(self, node: Node, ctx: _Ctx) -> None:
-        operand = node.child_by_field_name("operand")
-        if operand is not None:
-            self.visit(operand, ctx)
+        self.visit_field(node, "operand", ctx)
 
     def go_keyed_element(self, node: Node, ctx: _Ctx) -> None:
         key = node.child_by_field_name("key")
@@ -129,37 +111,21 @@ class RustRules:
     """Handlers for Rust nodes (``rust_<node type>``)."""
 
     def rust_let_declaration(self, node: Node, ctx: _Ctx) -> None:
-        value = node.child_by_field_name("value")
-        if value is not None:
-            self.visit(value, ctx)
-        alternative = node.child_by_field_name("alternative")
-        if alternative is not None:
-            self.visit(alternative, attrs.evolve(ctx, sure=False))
+        self.visit_field(node, "value", ctx)
+        self.visit_field(node, "alternative", attrs.evolve(ctx, sure=False))
         pattern = node.child_by_field_name("pattern")
         mutable = any(c.type == "mutable_specifier" for c in node.named_children)
         if pattern is not None:
             self.targets(pattern, ctx, declare="let mut" if mutable else "let")
 
     def rust_assignment_expression(self, node: Node, ctx: _Ctx) -> None:
-        right = node.child_by_field_name("right")
-        if right is not None:
-            self.visit(right, ctx)
-        left = node.child_by_field_name("left")
-        if left is not None:
-            self.targets(left, ctx)
+        self.assign(node, ctx)
 
     def rust_compound_assignment_expr(self, node: Node, ctx: _Ctx) -> None:
-        right = node.child_by_field_name("right")
-        if right is not None:
-            self.visit(right, ctx)
-        left = node.child_by_field_name("left")
-        if left is not None:
-            self.targets(left, ctx, read=True)
+        self.assign(node, ctx, read=True)
 
     def rust_field_expression(self, node: Node, ctx: _Ctx) -> None:
-        value = node.child_by_field_name("value")
-        if value is not None:
-            self.visit(value, ctx)
+        self.visit_field(node, "value", ctx)
 
     def rust_try_expression(self, node: Node, ctx: _Ctx) -> None:
         self.escape("?", ctx)
@@ -169,9 +135,7 @@ class RustRules:
         self.this = True
 
     def rust_field_initializer(self, node: Node, ctx: _Ctx) -> None:
-        value = node.child_by_field_name("value")
-        if value is not None:
-            self.visit(value, ctx)
+        self.visit_field(node, "value", ctx)
 
     def rust_shorthand_field_initializer(self, node: Node, ctx: _Ctx) -> None:
         self.children(node, ctx)
@@ -203,9 +167,7 @@ class RustRules:
                 self.targets(child, ctx, declare="let")
 
     def rust_let_condition(self, node: Node, ctx: _Ctx) -> None:
-        value = node.child_by_field_name("value")
-        if value is not None:
-            self.visit(value, ctx)
+        self.visit_field(node, "value", ctx)
         pattern = node.child_by_field_name("pattern")
         if pattern is not None:
             self.targets(pattern, attrs.evolve(ctx, sure=False), declare="let")

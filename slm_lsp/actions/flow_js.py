@@ -32,24 +32,13 @@ class JsRules:
             self.targets(name, ctx, declare=ctx.declare or "var")
 
     def js_assignment_expression(self, node: Node, ctx: _Ctx) -> None:
-        right = node.child_by_field_name("right")
-        if right is not None:
-            self.visit(right, ctx)
-        left = node.child_by_field_name("left")
-        if left is not None:
-            self.targets(left, attrs.evolve(ctx, declare=""))
+        self.assign(node, attrs.evolve(ctx, declare=""))
 
     def js_augmented_assignment_expression(self, node: Node, ctx: _Ctx) -> None:
-        right = node.child_by_field_name("right")
         op = next((c.type for c in node.children if not c.is_named and c.type.endswith("=")),
                   "")
-        left = node.child_by_field_name("left")
-        short = op in ("&&=", "||=", "??=")
-        if right is not None:
-            self.visit(right, attrs.evolve(ctx, sure=ctx.sure and not short))
-        if left is not None:
-            self.targets(left, attrs.evolve(ctx, declare="", sure=ctx.sure and not short),
-                         read=True)
+        short = op in ("&&=", "||=", "??=")  # the right side may not run
+        self.assign(node, attrs.evolve(ctx, declare="", sure=ctx.sure and not short), read=True)
 
     def js_update_expression(self, node: Node, ctx: _Ctx) -> None:
         arg = node.child_by_field_name("argument")
@@ -57,17 +46,13 @@ class JsRules:
             self.targets(arg, attrs.evolve(ctx, declare=""), read=True)
 
     def js_member_expression(self, node: Node, ctx: _Ctx) -> None:
-        obj = node.child_by_field_name("object")
-        if obj is not None:
-            self.visit(obj, ctx)
+        self.visit_field(node, "object", ctx)
 
     def js_pair(self, node: Node, ctx: _Ctx) -> None:
         key = node.child_by_field_name("key")
         if key is not None and key.type == "computed_property_name":
             self.visit(key, ctx)
-        value = node.child_by_field_name("value")
-        if value is not None:
-            self.visit(value, ctx)
+        self.visit_field(node, "value", ctx)
 
     def js_binary_expression(self, node: Node, ctx: _Ctx) -> None:
         self.short_circuit(node, ctx)

@@ -27,30 +27,16 @@ class PythonRules:
             self.targets(left, ctx)
 
     def python_augmented_assignment(self, node: Node, ctx: _Ctx) -> None:
-        right = node.child_by_field_name("right")
-        if right is not None:
-            self.visit(right, ctx)
-        left = node.child_by_field_name("left")
-        if left is not None:
-            self.targets(left, ctx, read=True)
+        self.assign(node, ctx, read=True)
 
     def python_named_expression(self, node: Node, ctx: _Ctx) -> None:
-        value = node.child_by_field_name("value")
-        if value is not None:
-            self.visit(value, ctx)
-        name = node.child_by_field_name("name")
-        if name is not None:
-            self.write(name, ctx)
+        self.assign(node, ctx, "value", "name")
 
     def python_attribute(self, node: Node, ctx: _Ctx) -> None:
-        obj = node.child_by_field_name("object")
-        if obj is not None:
-            self.visit(obj, ctx)
+        self.visit_field(node, "object", ctx)
 
     def python_keyword_argument(self, node: Node, ctx: _Ctx) -> None:
-        value = node.child_by_field_name("value")
-        if value is not None:
-            self.visit(value, ctx)
+        self.visit_field(node, "value", ctx)
 
     def python_boolean_operator(self, node: Node, ctx: _Ctx) -> None:
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
@@ -68,15 +54,19 @@ class PythonRules:
         else:
             self.children(node, attrs.evolve(ctx, sure=False))
 
+    def _as_pattern(self, node: Node, ctx: _Ctx) -> None:
+        """``expr as name`` (``with``, ``except``): the expression, then the name bound."""
+        parts = node.named_children
+        if parts:
+            self.visit(parts[0], ctx)
+        alias = node.child_by_field_name("alias")
+        if alias is not None:
+            self.targets(alias, ctx)
+
     def python_with_item(self, node: Node, ctx: _Ctx) -> None:
         value = node.child_by_field_name("value")
         if value is not None and value.type == "as_pattern":
-            parts = value.named_children
-            if parts:
-                self.visit(parts[0], ctx)
-            alias = value.child_by_field_name("alias")
-            if alias is not None:
-                self.targets(alias, ctx)
+            self._as_pattern(value, ctx)
         elif value is not None:
             self.visit(value, ctx)
 
@@ -89,35 +79,29 @@ class PythonRules:
         inner = attrs.evolve(ctx, sure=False)
         for child in node.named_children:
             if child.type == "as_pattern":
-                parts = child.named_children
-                if parts:
-                    self.visit(parts[0], inner)
-                alias = child.child_by_field_name("alias")
-                if alias is not None:
-                    self.targets(alias, inner)
+                self._as_pattern(child, inner)
             else:
                 self.visit(child, inner)
 
-    def python_import_statement(self, node: Node, ctx: _Ctx) -> None:
+    def _imports(self, node: Node, ctx: _Ctx, part: int) -> None:
+        """Bind the names an import binds: the alias, else the ``part`` of the dotted name
+        (``import a.b`` binds ``a``; ``from m import a`` binds ``a``)."""
         for name in node.children_by_field_name("name"):
             if name.type == "aliased_import":
                 alias = name.child_by_field_name("alias")
                 if alias is not None:
                     self.write(alias, ctx, declare="import")
             elif name.named_children:
-                self.write(name.named_children[0], ctx, declare="import")
+                self.write(name.named_children[part], ctx, declare="import")
+
+    def python_import_statement(self, node: Node, ctx: _Ctx) -> None:
+        self._imports(node, ctx, 0)
 
     def python_import_from_statement(self, node: Node, ctx: _Ctx) -> None:
         if any(c.type == "wildcard_import" for c in node.named_children):
             self.problems.append("`import *` binds names that cannot be known")
             return
-        for name in node.children_by_field_name("name"):
-            if name.type == "aliased_import":
-                alias = name.child_by_field_name("alias")
-                if alias is not None:
-                    self.write(alias, ctx, declare="import")
-            elif name.named_children:
-                self.write(name.named_children[-1], ctx, declare="import")
+        self._imports(node, ctx, -1)
 
     def python_global_statement(self, node: Node, ctx: _Ctx) -> None:
         self.declared_free = self.declared_free | {self.text(c) for c in node.named_children}
