@@ -34,15 +34,10 @@ def line_of(size: int, item: str = "1, ") -> str:
     return head + item * max(1, (size - len(head) - len(tail)) // len(item)) + tail
 
 
-def steps(client: LspProcess, uri: str, text: str, keys: str, version: int) -> dict[str, float]:
-    out: dict[str, float] = {}
-    t = time.monotonic()
-    client.notify("textDocument/didOpen", {"textDocument": {
-        "uri": uri, "languageId": "python", "version": version, "text": text}})
-    client.call("slmLsp/stats", {}, timeout=600)
-    out["open"] = time.monotonic() - t
-    column, ids = len(text), []
-    t = time.monotonic()
+def type_keys(client: LspProcess, uri: str, column: int, keys: str, version: int) -> list[int]:
+    """Type ``keys`` at ``column`` of line 0 as fast as an editor sends them, each keystroke
+    followed by an automatic inline completion request (answers not awaited); their ids."""
+    ids = []
     for i, ch in enumerate(keys):
         version += 1
         pos = {"line": 0, "character": column + i}
@@ -52,6 +47,19 @@ def steps(client: LspProcess, uri: str, text: str, keys: str, version: int) -> d
         ids.append(client.request("textDocument/inlineCompletion", {
             "textDocument": {"uri": uri}, "position": {"line": 0, "character": column + i + 1},
             "context": {"triggerKind": 2}}))
+    return ids
+
+
+def steps(client: LspProcess, uri: str, text: str, keys: str, version: int) -> dict[str, float]:
+    out: dict[str, float] = {}
+    t = time.monotonic()
+    client.notify("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "python", "version": version, "text": text}})
+    client.call("slmLsp/stats", {}, timeout=600)
+    out["open"] = time.monotonic() - t
+    column = len(text)
+    t = time.monotonic()
+    ids = type_keys(client, uri, column, keys, version)
     sent = time.monotonic()
     stats = client.request("slmLsp/stats", {})
     client.response(stats, timeout=600)
@@ -82,9 +90,8 @@ def main() -> int:
     client = LspProcess([sys.executable, "-m", "slm_lsp"]).start()
     try:
         client.initialize()
-        ready = client.wait_for(lambda m: m.get("method") == "slmLsp/status"
-                                and m["params"]["state"] in ("ready", "error"), timeout=600)
-        if not ready or ready["params"]["state"] != "ready":
+        ready = client.wait_model()
+        if not ready or ready["state"] != "ready":
             print(f"the model did not load: {ready}", file=sys.stderr)
             return 1
         steps(client, "file:///bench/warm.py", line_of(2048, "5, "), keys, 1)  # warm up

@@ -243,6 +243,12 @@ class LspProcess:
         self.notify("initialized", {})
         return reply
 
+    def wait_model(self, timeout: float = 600.0) -> dict | None:
+        """The ``slmLsp/status`` that says the model is ready or failed (None on timeout)."""
+        status = self.wait_for(lambda m: m.get("method") == STATUS and m.get("params", {}).get(
+            "state") in ("ready", "error"), timeout)
+        return status["params"] if status else None
+
     # -- writing ---------------------------------------------------------------------------
 
     def send(self, data: bytes) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
@@ -34,6 +37,24 @@ def prepare(client: LanguageClient) -> None:
     @client.feature("slmLsp/status")
     def status(params) -> None:
         client.statuses.append(params)
+
+
+async def start_session(client: LanguageClient, options: dict,
+                        encoding: str = "utf-16") -> None:
+    """``prepare`` the client, then initialize with ``options`` as initializationOptions."""
+    prepare(client)
+    await client.initialize_session(types.InitializeParams(
+        capabilities=capabilities(encoding), initialization_options=options))
+
+
+async def wait_until(predicate: Callable[[], bool], timeout: float = 120.0) -> bool:
+    """Whether ``predicate`` became true within ``timeout`` seconds (checked every 0.1 s)."""
+    end = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < end:
+        if predicate():
+            return True
+        await asyncio.sleep(0.1)
+    return False
 
 
 def open_doc(client: LanguageClient, uri: str, text: str, language: str = "python",
