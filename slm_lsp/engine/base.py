@@ -204,10 +204,12 @@ class Engine:
     def chat_template(self) -> str:
         """The model's chat template (from its GGUF); "" when it has none, or when the engine
         cannot lay out chat prompts itself (a remote server)."""
+        return ""
 
     def chat_parts(self, messages: list[dict[str, str]]) -> tuple[tuple[str, bool], ...]:
         """``messages`` laid out by the chat template, as prompt parts (text, is special);
         ``EngineError`` when ``chat_template()`` is ""."""
+        raise EngineError("this engine has no chat template")
 
     def close(self) -> None:
         """Release the model."""
