@@ -3,7 +3,9 @@
 SmolLM2-135M is weak, so these tests check what must hold whatever it writes: listing is
 answered without the model, every edit applies cleanly in the client's encoding and leaves
 the file parsing, a fix touches only its block (or is refused as "no safe fix found"), tests
-append to an existing file, and nothing is written outside the workspace.
+append to an existing file. What needs no model (our syntax diagnostics and their quick fix,
+refusing a module outside the workspace) is tested with the scripted engine, in
+test_code_actions_scripted.py.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from .common import (
     PROJECT,
     by_title,
     code_actions,
-    diagnostics_of,
     init_params,
     record_apply_edit,
 )
@@ -122,16 +123,6 @@ async def test_a_fix_changes_nothing_outside_its_block(client: LanguageClient):
     assert after.endswith("\n\n\ndef other():\n    return 1\n")
 
 
-async def test_a_syntax_error_gets_our_diagnostic_and_a_quick_fix(client: LanguageClient):
-    uri = "file:///tmp/real_syntax.py"
-    open_doc(client, uri, BROKEN)
-    ours = [d for d in await diagnostics_of(client, uri) if d.source == "slm-lsp"]
-    assert ours and ours[0].range.start.line == 4
-    actions = await code_actions(client, uri, ours[0].range, ours)
-    fix = by_title(actions, "Fix: ")
-    assert fix.kind == types.CodeActionKind.QuickFix
-
-
 async def test_tests_for_a_module_with_a_test_file_append_to_it(client: LanguageClient):
     text = SHAPES_PATH.read_text()
     open_doc(client, SHAPES_URI, text)
@@ -149,15 +140,6 @@ async def test_tests_for_a_module_with_a_test_file_append_to_it(client: Language
     tree = ast.parse(after)
     names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
     assert names == ["test_square_area_of_two", "test_square_area"]  # _helper is private
-
-
-async def test_tests_for_a_module_outside_the_workspace_are_refused(client: LanguageClient):
-    uri = from_fs_path(str(PROJECT)) + "/../../escape.py"
-    open_doc(client, uri, "def f():\n    return 1\n")
-    action = by_title(await code_actions(client, uri, here(0, 0)),
-                      "Generate tests for this module")
-    resolved = await client.code_action_resolve_async(action)
-    assert resolved.edit is None and "outside the workspace" in resolved.disabled.reason
 
 
 def _no_resolve() -> types.ClientCapabilities:
