@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 
 from .base import ModelInfo
 from .http import HttpStatusError, Response
-from .remote import Chunk, RemoteEngine, parse_json, sse_events, want_logprobs
+from .remote import DONE, Chunk, RemoteEngine, sse_objects, want_logprobs
 
 log = logging.getLogger(__name__)
 
@@ -134,19 +134,10 @@ class OpenAIEngine(RemoteEngine):
         return response, self._chunks
 
     def _chunks(self, response: Response) -> Iterator[Chunk]:
-        if "json" in response.content_type:  # a server that ignored "stream"
-            events: Iterator[tuple[str, str]] = iter([("data", "\n".join(response.lines()))])
-        else:
-            events = sse_events(response.lines())
-        for field, data in events:
-            if data.strip() == "[DONE]":
+        for obj in sse_objects(response, self.client):
+            if obj is DONE:
                 yield Chunk(done=True)
                 return
-            obj = parse_json(data, self.client, "stream event")
-            if field == "error" or (isinstance(obj, dict) and "error" in obj):
-                err = obj.get("error", obj) if isinstance(obj, dict) else obj
-                message = err.get("message", err) if isinstance(err, dict) else err
-                raise self.client.fail(f"the model server at {self.client.url} failed: {message}")
             choices = obj.get("choices") if isinstance(obj, dict) else None
             if not isinstance(choices, list):
                 raise self.client.fail(

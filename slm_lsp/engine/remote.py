@@ -220,6 +220,14 @@ class RemoteEngine(Engine):
         response, parse = self._start(request, stops, cancel)
         with response:
             for chunk in parse(response):
+                # What arrives after a cancel or the deadline is not taken (it would have
+                # been, had the stream been cut at that very moment).
+                if cancel.is_set():
+                    reason = "cancelled"
+                    break
+                if deadline is not None and time.monotonic() >= deadline:
+                    reason = "time"
+                    break
                 usage.update(chunk.usage)
                 if chunk.text:
                     if first is None:
@@ -269,6 +277,29 @@ class RemoteEngine(Engine):
         for key, value in usage.items():
             setattr(gen, key, type(getattr(gen, key))(value))
         return gen
+
+
+DONE = object()  # ``data: [DONE]``, the end of an OpenAI stream
+
+
+def sse_objects(response: Response, client: HttpClient) -> Iterator[Any]:
+    """The JSON values of a server-sent-event stream (or the whole body of a server that
+    ignored ``stream``), then ``DONE`` if the stream says ``data: [DONE]``. An error event
+    (llama.cpp's ``error:`` field, or ``{"error": ...}``) raises ``EngineError``."""
+    if "json" in response.content_type:
+        events: Iterator[tuple[str, str]] = iter([("data", "\n".join(response.lines()))])
+    else:
+        events = sse_events(response.lines())
+    for field, data in events:
+        if data.strip() == "[DONE]":
+            yield DONE
+            return
+        obj = parse_json(data, client, "stream event")
+        if field == "error" or (isinstance(obj, dict) and "error" in obj):
+            err = obj.get("error", obj) if isinstance(obj, dict) else obj
+            message = err.get("message", err) if isinstance(err, dict) else err
+            raise client.fail(f"the model server at {client.url} failed: {message}")
+        yield obj
 
 
 def sse_events(lines: Iterator[str]) -> Iterator[tuple[str, str]]:
