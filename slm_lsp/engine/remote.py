@@ -9,8 +9,9 @@
   rendered prompt, FIM markers written as text (``engine/openai.py``);
 - ``ollama``: ``/api/generate`` in raw mode with our rendered prompt (``engine/ollama.py``).
 
-All three stream, stop within ~10 ms of ``cancel`` (the HTTP connection is closed, which also
-stops the server's work), honour ``request.deadline``, ``request.stop`` and
+All three stream, stop as soon as ``cancel`` is set (a ``base.Cancel`` cuts the HTTP connection
+from the cancelling thread, which also stops the server's work: ``http.py``), honour
+``request.deadline`` (by the next chunk, or the read timeout it sets), ``request.stop`` and
 ``request.should_stop``, and turn a server that is down or answers garbage into an
 ``EngineError`` with a one-line message naming the URL. ``request.decode_budget_s`` counts from
 the first token that arrives. Two request fields are for the in-process engine only: over a
