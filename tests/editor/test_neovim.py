@@ -341,7 +341,7 @@ def test_readme_snippets_work_when_the_plugin_joins_the_runtimepath_after_start_
     runtimepath entries are never sourced), then it adds the plugin's directory to the
     runtimepath and calls `config(plugin)`. The snippets run as written, with `slm-lsp` on
     PATH being this checkout's server."""
-    from system_packages import slm_lsp_on_path
+    from .system_packages import slm_lsp_on_path
 
     blocks = _readme_lua_blocks()
     spec_block = next(b for b in blocks if b.lstrip().startswith("{") and "config" in b)

@@ -45,9 +45,13 @@ async def broken_client(lsp_client: LanguageClient, broken_model):
 async def test_a_broken_model_is_one_clear_message_and_a_settings_change_recovers(
         broken_client: LanguageClient, broken_model, embedded_model):
     client = broken_client
-    assert await wait_until(lambda: any(s.state == "error" for s in client.statuses))
-    errors = [m.message for m in client.messages if m.type == types.MessageType.Error]
-    assert len(errors) == 1 and broken_model[1] in errors[0].lower(), errors
+    def errors() -> list[str]:
+        return [m.message for m in client.messages if m.type == types.MessageType.Error]
+
+    # The status and the message are two notifications: wait for both.
+    assert await wait_until(lambda: any(s.state == "error" for s in client.statuses)
+                            and errors())
+    assert len(errors()) == 1 and broken_model[1] in errors()[0].lower(), errors()
     open_doc(client, URI, PY)
     result = await inline(client, URI, 1, 4)  # alive: an empty answer
     assert result is not None and not result.items
