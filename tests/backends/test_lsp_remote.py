@@ -13,7 +13,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.lsp.helpers import capabilities, inline, open_doc, prepare
+from tests.support.lsp import capabilities, inline, open_doc, prepare
 
 from .real_server import RealServer, free_port
 

@@ -1,6 +1,6 @@
 """Code actions end to end with a scripted engine, where determinism is the point.
 
-The real server runs over stdio (tests/actions/fake_server.py swaps in the engine named by
+The real server runs over stdio (tests/support/fake_server.py swaps in the engine named by
 ``SLM_LSP_FAKE_ENGINE``); every model call is logged to ``SLM_LSP_FAKE_LOG``, so the tests can
 prove that listing never runs the model and that cancelling a resolve stops it.
 """
@@ -19,13 +19,11 @@ import pygls.exceptions
 import pytest
 import pytest_lsp
 from conftest import server_env
-from lsp.helpers import capabilities, open_doc
 from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient
 from pytest_lsp.client import captured_exception_key
-
-from .common import (
+from support.code_actions import (
     DATA,
     PROJECT,
     answer_notices,
@@ -35,10 +33,11 @@ from .common import (
     init_params,
     record_apply_edit,
 )
-from .edits import apply_edits, changed_lines, creates, edits_by_uri
+from support.edits import apply_edits, changed_lines, creates, edits_by_uri
+from support.lsp import capabilities, open_doc
 
 LOG = Path(tempfile.mkdtemp(prefix="slm-actions-")) / "calls.jsonl"
-SERVER = [sys.executable, str(Path(__file__).with_name("fake_server.py"))]
+SERVER = [sys.executable, str(Path(__file__).resolve().parents[1] / "support" / "fake_server.py")]
 ENV = server_env(SLM_LSP_FAKE_ENGINE=str(DATA / "fake_script.json"), SLM_LSP_FAKE_LOG=str(LOG))
 
 BROKEN = ('label = "é😋"\n\n\ndef total(xs):\n    s = sum(xs\n    return s\n\n\n'

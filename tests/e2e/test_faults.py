@@ -12,8 +12,7 @@ import pytest_lsp
 from conftest import ROOT, server_command, server_env
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
-
-from .helpers import inline, open_doc, start_session
+from support.lsp import inline, open_doc, start_session
 
 PY = "def square(x):\n    \n"
 NET_LOG = ROOT / "tests" / ".cache" / "net-audit.log"

@@ -18,12 +18,11 @@ import pygls.exceptions
 import pytest
 import pytest_lsp
 from conftest import server_command, server_env
-from lsp.helpers import capabilities, open_doc
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
-
-from .common import code_actions, init_params, record_apply_edit
-from .edits import apply_edits, edits_by_uri
+from support.code_actions import code_actions, init_params, record_apply_edit
+from support.edits import apply_edits, edits_by_uri
+from support.lsp import capabilities, open_doc
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 

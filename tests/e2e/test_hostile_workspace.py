@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pytest
 import pytest_lsp
-from actions.common import by_title, code_actions, record_apply_edit
 from conftest import server_command, server_env
 from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient
-
-from .helpers import capabilities, inline, open_doc
+from support.code_actions import by_title, code_actions, record_apply_edit
+from support.lsp import capabilities, inline, open_doc
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -12,8 +12,7 @@ import pytest_lsp
 from conftest import server_command
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
-
-from .helpers import capabilities, prepare
+from support.lsp import capabilities, prepare
 
 BLOB = "sha256-" + "9e" * 32
 

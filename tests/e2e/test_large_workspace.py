@@ -14,8 +14,7 @@ from conftest import server_command, server_env
 from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient
-
-from .helpers import capabilities, inline, open_doc, prepare
+from support.lsp import capabilities, inline, open_doc, prepare
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -17,8 +17,7 @@ import pytest_lsp
 from conftest import server_command, server_env
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
-
-from .helpers import capabilities, prepare
+from support.lsp import capabilities, prepare
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKSPACE = ROOT / "tests" / "data" / "workspace"

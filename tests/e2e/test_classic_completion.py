@@ -10,8 +10,7 @@ import pytest_lsp
 from conftest import server_command, server_env
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
-
-from .helpers import capabilities, classic_edit, inline, open_doc, prepare
+from support.lsp import capabilities, classic_edit, inline, open_doc, prepare
 
 PY = {
     "names = sor": "import os\n\n\ndef list_names(root):\n    names = sor",

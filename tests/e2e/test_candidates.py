@@ -12,8 +12,7 @@ import pytest_lsp
 from conftest import server_command, server_env
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
-
-from .helpers import apply_inline, capabilities, inline, open_doc, prepare
+from support.lsp import apply_inline, capabilities, inline, open_doc, prepare
 
 HOME = "def home():\n    \n"
 

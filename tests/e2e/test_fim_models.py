@@ -12,8 +12,7 @@ import pytest_lsp
 from conftest import ROOT, server_command
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
-
-from .helpers import capabilities, inline, open_doc, prepare
+from support.lsp import capabilities, inline, open_doc, prepare
 
 SRC = "import os\n\n\ndef total(values):\n    result = 0\n    \n    return result\n"
 # (vocab, format, FIM ids in prompt order for PSM: prefix, suffix, middle)

@@ -16,19 +16,18 @@ import asyncio
 import pytest
 import pytest_lsp
 from conftest import server_command, server_env
-from lsp.helpers import capabilities, open_doc
 from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient
-
-from .common import (
+from support.code_actions import (
     PROJECT,
     by_title,
     code_actions,
     init_params,
     record_apply_edit,
 )
-from .edits import apply_edits, changed_lines, creates, edits_by_uri
+from support.edits import apply_edits, changed_lines, creates, edits_by_uri
+from support.lsp import capabilities, open_doc
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 

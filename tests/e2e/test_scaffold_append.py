@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pytest
 import pytest_lsp
-from actions.common import by_title, code_actions, init_params, record_apply_edit
-from actions.edits import apply_edits, edits_by_uri
 from conftest import server_command, server_env
 from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient
-
-from .helpers import capabilities, open_doc
+from support.code_actions import by_title, code_actions, init_params, record_apply_edit
+from support.edits import apply_edits, edits_by_uri
+from support.lsp import capabilities, open_doc
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

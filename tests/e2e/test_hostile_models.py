@@ -12,8 +12,7 @@ from conftest import server_command, server_env
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 from support.corrupt_gguf import patched_copy
-
-from .helpers import inline, open_doc, start_session, wait_until
+from support.lsp import inline, open_doc, start_session, wait_until
 
 PY = "def square(x):\n    \n"
 URI = "file:///work/sq.py"

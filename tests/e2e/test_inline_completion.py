@@ -11,8 +11,7 @@ import pytest_lsp
 from conftest import server_command, server_env
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
-
-from .helpers import apply_inline, capabilities, classic_edit, inline, open_doc, prepare
+from support.lsp import apply_inline, capabilities, classic_edit, inline, open_doc, prepare
 
 PY = '''import math
 

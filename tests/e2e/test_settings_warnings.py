@@ -10,8 +10,7 @@ import pytest_lsp
 from conftest import server_command, server_env
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
-
-from .helpers import capabilities, inline, open_doc, prepare
+from support.lsp import capabilities, inline, open_doc, prepare
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
