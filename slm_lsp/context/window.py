@@ -1,9 +1,10 @@
 """Prefix and suffix windows around the cursor, under budgets counted in the model's tokens.
 
 Windows are cut at line boundaries. The prefix window's first line moves in steps of
-``ANCHOR_LINES``, not on every keystroke, and stays where the previous window of the document
-put it while that still fits (``Anchors``), so the head of the prompt stays byte-identical while
-the user types and the engine can reuse its KV cache.
+``ANCHOR_LINES`` (fewer in a window too short to lose that many lines), not on every keystroke,
+and stays where the previous window of the document put it while that still fits
+(``Anchors``), so the head of the prompt stays byte-identical while the user types and the
+engine can reuse its KV cache.
 """
 
 from __future__ import annotations
@@ -15,6 +16,17 @@ import attrs
 
 ANCHOR_LINES = 16
 UNCACHED_LINE = 4096
+
+
+def anchor_step(lines: int) -> int:
+    """The step in which the head of a window of ``lines`` whole lines moves: ``ANCHOR_LINES``,
+    or, in a shorter window, the largest power of two at most half of it. Snapping the head
+    forward to a step drops up to a step less one line, so a short window (a first answer's)
+    never loses most of its lines to the snap."""
+    step = 1
+    while step * 2 <= min(ANCHOR_LINES, lines // 2):
+        step *= 2
+    return step
 
 
 def _tail_within(text: str, count_tokens: Callable[[str], int], budget: int) -> tuple[str, int]:
@@ -138,8 +150,9 @@ def build_window(
         used += cost
         first -= 1
     if first > 0:
-        anchored = -(-first // ANCHOR_LINES) * ANCHOR_LINES
-        if hint is not None and first <= hint <= min(cur, anchored + ANCHOR_LINES):
+        step = anchor_step(cur - first)
+        anchored = -(-first // step) * step
+        if hint is not None and first <= hint <= min(cur, anchored + step):
             anchored = hint
         if anchored <= cur:
             for i in range(first, anchored):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from slm_lsp.completion.trigger import Mode, decide
-from slm_lsp.context.window import ANCHOR_LINES, build_window
+from slm_lsp.context.window import ANCHOR_LINES, anchor_step, build_window
 from slm_lsp.documents import Document
 
 
@@ -63,6 +63,19 @@ def test_window_head_is_stable_while_typing_and_moves_in_steps():
     a = build_window(text, off, _count, 200, 0)
     b = build_window(text2, off + len("new_name = compute("), _count, 200, 0)
     assert a.before_line == b.before_line
+
+
+def test_a_short_window_keeps_most_of_its_lines():
+    """A first answer's window of a few dozen tokens: snapping its head to a 16-line anchor
+    could leave nothing but the cursor's line. Its step is at most half its lines."""
+    lines = [f"value_{i} = {i} + {i}" for i in range(400)]
+    text = "\n".join(lines) + "\n"
+    for line in range(200, 240):
+        off = sum(len(x) + 1 for x in lines[:line])
+        w = build_window(text, off, _count, prefix_budget=48, suffix_budget=0)
+        fit = 48 // 5  # whole lines of 5 tokens within the budget
+        assert w.before_line.count("\n") > fit // 2, line
+    assert [anchor_step(n) for n in (0, 1, 3, 4, 9, 31, 32, 400)] == [1, 1, 1, 2, 4, 8, 16, 16]
 
 
 def test_the_head_stays_put_while_typing_and_moves_only_forward():
