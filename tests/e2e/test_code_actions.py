@@ -137,8 +137,12 @@ async def test_tests_for_a_module_with_a_test_file_append_to_it(client: Language
     after = apply_edits(existing, [insert], client.encoding)
     assert after.startswith(existing)
     tree = ast.parse(after)
-    names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
-    assert names == ["test_square_area_of_two", "test_square_area"]  # _helper is private
+    tests = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+    assert [n.name for n in tests] == ["test_square_area_of_two", "test_square_area"]
+    for test in tests[1:]:  # the generated one (_helper is private): it checks, or says so
+        checks = [n for n in ast.walk(test) if isinstance(n, ast.Assert) or (
+            isinstance(n, ast.Attribute) and n.attr in ("raises", "skip"))]
+        assert checks, ast.unparse(test)
 
 
 def _no_resolve() -> types.ClientCapabilities:
