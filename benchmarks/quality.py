@@ -180,11 +180,28 @@ async def run_server(task_list: list[Task], model: str, threads: int, extra: dic
             ans = await complete(client, uri, task.language, task.holed, task.line,
                                  task.column_utf16)
             out.append({"answer": ans.text, "latency_ms": ans.latency_ms, "error": ans.error,
-                        "items": ans.items})
+                        "items": ans.items, "window": await _last_window(client)})
             progress(f"slm-lsp {i + 1}/{len(task_list)} {task.id} {ans.latency_ms:.0f}ms")
     finally:
         await client.stop_async()
     return out
+
+
+async def _last_window(client) -> str:
+    """The window of the server's last model answer ("full", or "short": a first answer at a
+    place whose prompt would take longer than ``completion.firstAnswerMs`` to evaluate on
+    this machine now), from its ``slmLsp/stats`` records; "" when it does not say."""
+    try:
+        stats = await client.client.protocol.send_request_async("slmLsp/stats", {"since": 0})
+    except Exception:  # noqa: BLE001 - a figure about the run, not the run itself
+        return ""
+    recent = stats.get("recent", []) if isinstance(stats, dict) else getattr(
+        stats, "recent", [])
+    for rec in reversed(recent or []):
+        window = rec.get("window") if isinstance(rec, dict) else getattr(rec, "window", None)
+        if window:
+            return window
+    return ""
 
 
 def run_baselines(task_list: list[Task], model: str, threads: int, progress
@@ -320,7 +337,11 @@ def side_by_side(per_model: dict[str, tuple[list[Task], dict[str, list[dict]]]])
                          f"{s['syntax_break']:>8.1%}{s['leak']:>6.0%}{s['p50_ms']:>8.0f}")
         items = [r.get("items", 0) for r in results["slm-lsp"]]
         several = sum(n > 1 for n in items) / len(items) if items else 0.0
+        short = sum(r.get("window") == "short" for r in results["slm-lsp"])
         checks += [f"{model}: slm-lsp offered more than one item on {several:.0%} of the tasks",
+                   f"{model}: slm-lsp answered from a first answer's short window on {short} "
+                   f"of {len(items)} tasks (completion.firstAnswerMs; 0 on a machine that "
+                   "evaluates the full prompt in time)",
                    *targets(overall, block)]
     return "\n".join(lines + ([""] + checks if checks else []))
 
