@@ -23,8 +23,11 @@ def build_prompt(snap: Snapshot, fmt: PromptFormat, engine: Engine, settings: Se
     prefix, suffix = ctx.prefix_tokens, ctx.suffix_tokens
     if budget is not None:
         prefix, suffix = min(prefix, budget * 3 // 4), min(suffix, budget // 4)
-    window = build_window(snap.text, snap.offset, counter,
-                          prefix, suffix if fmt.is_fim else 0,
+    if not fmt.is_fim:
+        # A model without FIM sees no suffix: the prefix is all it has, and it gets the
+        # suffix's tokens too (the prompt costs what a FIM prompt of these budgets costs).
+        prefix, suffix = prefix + suffix, 0
+    window = build_window(snap.text, snap.offset, counter, prefix, suffix,
                           hint=anchors.get(snap.uri) if anchors is not None else None)
     if anchors is not None:
         anchors.set(snap.uri, window.first_line)

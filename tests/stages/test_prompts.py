@@ -73,3 +73,33 @@ def test_the_head_is_byte_identical_while_typing():
     typed = Window(W.before_line, W.line_prefix + "urn x", W.suffix, 0, 0, 0)
     b = render(fmt, typed, language_id="python")
     assert b.text.startswith(a.text)
+
+
+class _WordEngine:
+    """Counts one token per word: enough to check budgets."""
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+
+@pytest.mark.parametrize("budget", [None, 64])
+def test_a_model_without_fim_gets_the_suffix_budget_for_its_prefix(budget):
+    from slm_lsp.completion.prompt import build_prompt
+    from slm_lsp.completion.snapshot import Snapshot
+    from slm_lsp.completion.trigger import decide
+    from slm_lsp.documents import Document
+    from slm_lsp.settings import Settings
+
+    lines = [f"value_{i} = {i} + {i}" for i in range(400)]  # five tokens a line
+    text = "\n".join(lines) + "\n"
+    offset = text.index("value_300")
+    doc = Document(uri="file:///w/a.py", text=text, version=1, language_id="python")
+    snap = Snapshot.of(doc, offset, decide(doc, offset, invoked=True), path="a.py")
+    settings = Settings()
+    plain = build_prompt(snap, FORMATS["plain"], _WordEngine(), settings, budget=budget)
+    fim = build_prompt(snap, FORMATS["qwen"], _WordEngine(), settings, budget=budget)
+    total = (budget or settings.context.prefix_tokens + settings.context.suffix_tokens)
+    prefix_of = lambda p: p.text.split("<|fim_suffix|>")[0]  # noqa: E731
+    assert len(plain.text.split()) > len(prefix_of(fim).split())
+    assert total // 2 < len(plain.text.split()) <= total
+    assert plain.text.endswith("value_299 = 299 + 299\n")
