@@ -237,12 +237,19 @@ def drop_suffix_overlap(text: str, line_suffix: str, next_lines: list[str]) -> s
         for i, line in enumerate(lines):
             if line.strip() == want[0]:
                 return "\n".join(lines[:i]).rstrip()
-    # Trailing lines that repeat the suffix's first lines, even short ones like `}`.
+    # Trailing lines that repeat the suffix's first lines, even short ones like `}`, unless
+    # they close what the completion itself opened (its `if (...) {` needs its own `}`).
     for i in range(1, len(lines)):
         window = [ln.strip() for ln in lines[i:] if ln.strip()]
-        if window and window == want[: len(window)] and lines[i].strip() == want[0]:
+        if window and window == want[: len(window)] and lines[i].strip() == want[0] and \
+                _depth("\n".join(lines[:i])) <= 0:
             return "\n".join(lines[:i]).rstrip()
     return text
+
+
+def _depth(text: str) -> int:
+    """Brackets ``text`` opens and leaves open (closers of earlier brackets count against)."""
+    return sum((ch in _OPEN) - (ch in _CLOSE) for ch in text)
 
 
 def _significant(line: str) -> bool:

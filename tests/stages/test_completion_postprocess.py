@@ -84,6 +84,13 @@ def test_an_answer_that_starts_with_the_next_line_is_dropped():
     assert postprocess.drop_suffix_overlap("}\n", "", ["}"]) == "}\n"  # too short to say it repeats
 
 
+def test_a_closer_of_the_completions_own_block_stays_though_the_suffix_has_one():
+    text = "if (i === l) {\n      this.pushNode(i)\n    }"
+    assert postprocess.drop_suffix_overlap(text, "", ["  }", "  return this.length"]) == text
+    assert postprocess.drop_suffix_overlap("this.pushNode(i)\n  }", "",
+                                           ["  }", "  return this.length"]) == "this.pushNode(i)"
+
+
 def test_drop_suffix_overlap_of_next_lines():
     text = "x = 1\n    y = 2\n    return x + y"
     assert postprocess.drop_suffix_overlap(text, "", ["    return x + y", ""]) == "x = 1\n    y = 2"
