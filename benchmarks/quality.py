@@ -192,15 +192,13 @@ async def _last_window(client) -> str:
     place whose prompt would take longer than ``completion.firstAnswerMs`` to evaluate on
     this machine now), from its ``slmLsp/stats`` records; "" when it does not say."""
     try:
-        stats = await client.client.protocol.send_request_async("slmLsp/stats", {"since": 0})
-    except Exception:  # noqa: BLE001 - a figure about the run, not the run itself
+        reply = await client.request_async("slmLsp/stats", {"since": 0}, timeout=30)
+    except (asyncio.TimeoutError, ConnectionError):
         return ""
-    recent = stats.get("recent", []) if isinstance(stats, dict) else getattr(
-        stats, "recent", [])
-    for rec in reversed(recent or []):
-        window = rec.get("window") if isinstance(rec, dict) else getattr(rec, "window", None)
-        if window:
-            return window
+    stats = reply.result if isinstance(reply.result, dict) else {}
+    for rec in reversed(stats.get("recent") or []):
+        if isinstance(rec, dict) and rec.get("window"):
+            return rec["window"]
     return ""
 
 
