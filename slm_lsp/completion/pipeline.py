@@ -37,6 +37,9 @@ AUTOMATIC_EVAL_BATCH = 8
 # The smallest window a first answer at a new place is given (see `first_answer_tokens`).
 FIRST_ANSWER_MIN_TOKENS = 64
 WARM_EVAL_BATCH = 32  # a cancel loses at most this much of a background evaluation
+# What a keystroke may evaluate without a short window: the cursor line, a few tokens more.
+KEYSTROKE_S = 0.15
+KEYSTROKE_MIN_TOKENS = 16
 # Invoked requests: the greedy answer and the continuations of the next few first tokens go
 # through the filters; up to ``MAX_ITEMS`` different survivors are offered, best first.
 INVOKED_ALTERNATIVES = 3
@@ -272,8 +275,8 @@ class CompletionService:
         self.short_anchors = Anchors()  # the heads of first answers' short windows
 
     def first_answer_tokens(self, request: GenerationRequest) -> int | None:
-        """The window for a first answer when ``request``'s prompt is not cached and would take
-        longer than ``completion.firstAnswerMs`` to evaluate (None: evaluate it whole).
+        """The size of a short window for ``request``, when its full prompt is not cached and
+        is too slow to evaluate at a keystroke (None: evaluate it whole).
 
         The engine knows what it has cached (its live context and the places it keeps) and how
         fast it evaluates prompts here, so the window is sized to the model and the machine."""
@@ -282,14 +285,24 @@ class CompletionService:
         if ms <= 0 or estimate is None:
             return None
         todo, rate = estimate(request)
-        if rate <= 0:
-            return None
+        if rate <= 0 or todo <= max(KEYSTROKE_MIN_TOKENS, rate * KEYSTROKE_S):
+            return None  # cached (typing in place, a return): the full window costs nothing
         allowed = max(FIRST_ANSWER_MIN_TOKENS, int(rate * ms / 1000))
-        if todo <= allowed:
-            return None
         # A power of two: the measured speed wanders, and a window that changed size at each
         # request would change its head and never be found in the cache again.
         return 1 << (allowed.bit_length() - 1)
+
+    def use_short(self, full: GenerationRequest, short: GenerationRequest) -> bool:
+        """Answer from the short window rather than the full one: the short one is cached while
+        the full one is still being evaluated in idle time (typing on at a place just
+        reached), or the full one would take longer than ``completion.firstAnswerMs``."""
+        todo_full, rate = self.engine.estimate(full)
+        todo_short, _ = self.engine.estimate(short)
+        if todo_short >= todo_full:
+            return False
+        if todo_short <= max(KEYSTROKE_MIN_TOKENS, rate * KEYSTROKE_S):
+            return True
+        return todo_full > rate * self.settings.completion.first_answer_ms / 1000
 
     def warm(self, snap: Snapshot, cancel: threading.Event) -> None:
         """Evaluate the full prompt at ``snap`` (in idle time, after a first answer from a short
@@ -355,10 +368,12 @@ class CompletionService:
         window = "full"
         short = None if speculative else self.first_answer_tokens(request)
         if short is not None:
-            prompt = build_prompt(snap, self.fmt, self.engine, settings, self.line_tokens,
-                                  self.short_anchors, budget=short)
-            request = attrs.evolve(request, prompt=prompt.text, parts=prompt.parts)
-            window = "short"
+            short_prompt = build_prompt(snap, self.fmt, self.engine, settings, self.line_tokens,
+                                        self.short_anchors, budget=short)
+            short_request = attrs.evolve(request, prompt=short_prompt.text,
+                                         parts=short_prompt.parts)
+            if self.use_short(request, short_request):
+                prompt, request, window = short_prompt, short_request, "short"
             build_ms = (time.perf_counter() - t0) * 1000
         gen = self.engine.generate(request, cancel)
         if gen.stop_reason == "cancelled":

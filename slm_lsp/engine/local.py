@@ -20,7 +20,7 @@ import numpy as np
 from ..models.registry import PromptFormat
 from .base import Generation, GenerationRequest, ModelInfo, ModelLoadError
 from .native import AbortFlag, new_llama, physical_cores, route_logs
-from .places import MIN_TOKENS, Places, common_prefix
+from .places import KEEP_TOKENS, MIN_TOKENS, Places, common_prefix
 
 _CONTROL = 1 << 3  # LLAMA_TOKEN_ATTR_CONTROL
 CANCEL_BATCH = 64
@@ -53,6 +53,7 @@ class LocalEngine:
         self.info = ModelInfo(name=name or os.path.basename(path), path=path, n_ctx=n_ctx)
         self._llm = None
         self._cached: list[int] = []  # tokens whose KV is in the context, in order
+        self._prompt_len = 0  # how many of them are the last prompt's (the rest: its answer)
         import ctypes
 
         self._piece_buf = ctypes.create_string_buffer(64)
@@ -168,6 +169,7 @@ class LocalEngine:
     def close(self) -> None:
         llm, self._llm = self._llm, None
         self._cached = []
+        self._prompt_len = 0
         self.places.clear()
         if llm is not None:
             llm.close()
@@ -312,6 +314,7 @@ class LocalEngine:
             self._cached = []
             if self.places.restore(place, llm._ctx.ctx, 0):
                 self._cached = list(place.tokens)
+                self._prompt_len = place.prompt_tokens
                 common = kept
             else:
                 common = 0
@@ -328,10 +331,12 @@ class LocalEngine:
 
     def _keep_live(self, common: int) -> None:
         """Keep the live cache as a place when the next prompt goes elsewhere: it would drop
-        most of it (typing in place drops only the cursor's line and the last answer)."""
-        dropped = len(self._cached) - common
-        if dropped >= MIN_TOKENS and common < len(self._cached) // 2:
-            self.places.keep(self._llm._ctx.ctx, 0, self._cached)
+        ``KEEP_TOKENS`` or more of the last prompt (typing in place drops only the cursor
+        line's tail and the last answer). Prompts that share a head (the recent places, a
+        file's first lines) still keep their own windows."""
+        prompt = min(self._prompt_len, len(self._cached))
+        if prompt - common >= KEEP_TOKENS:
+            self.places.keep(self._llm._ctx.ctx, 0, self._cached, prompt)
 
     def _eval(self, tokens: list[int], cancel: threading.Event,
               deadline: float | None = None, batch: int = 0) -> bool:
@@ -399,6 +404,7 @@ class LocalEngine:
         common = self._reuse(tokens)
         todo = tokens[common:]
         ok = self._eval(todo, cancel, request.deadline, request.eval_batch)
+        self._prompt_len = len(self._cached)  # a cancelled prompt: the part evaluated
         t1 = time.perf_counter()
         if ok and len(todo) >= 32:
             rate = len(todo) / max(t1 - t0, 1e-6)

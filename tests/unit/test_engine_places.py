@@ -71,6 +71,32 @@ def test_a_return_evaluates_only_what_changed_and_predicts_as_fresh(engines) -> 
     assert text == _next_token(fresh, b1 + "\n")[0]
 
 
+def test_windows_that_share_a_long_head_keep_their_own_places(engines) -> None:
+    # Two prompts at one place that share more than half their tokens (a head of recent
+    # places, then a short or a full window): going from one to the other keeps the first.
+    engine = engines["places"]
+    head = FILE_B[:1600]
+    short = head + FILE_A[4000:4400]
+    full = head + FILE_A[2400:4400]
+    engine.generate(_req(short, 4), Cancel())
+    engine.generate(_req(full, 0), Cancel())
+    text, evaluated = _next_token(engine, short + "x")
+    assert evaluated <= 8, evaluated
+    text, evaluated = _next_token(engine, full + "y")
+    assert evaluated <= 8, evaluated
+
+
+def test_typing_in_place_keeps_no_copies(engines) -> None:
+    engine = engines["places"]
+    text = FILE_A[6000:8400]
+    engine.generate(_req(text, 4), Cancel())  # a move here (the last place is kept)
+    engine.places.clear()
+    for ch in "abc":
+        text += ch
+        engine.generate(_req(text, 4), Cancel())
+    assert len(engine.places) == 0
+
+
 def test_without_budget_a_return_evaluates_the_whole_prompt() -> None:
     engine = _engine(kv_cache_mb=0)
     try:
