@@ -9,7 +9,9 @@ model costs about its size twice over for those tensors. This loads the model in
 process with and without the extra buffers (alternating, ``--runs`` times each), evaluates a
 prompt of real code and decodes greedily, and prints prompt tokens/s, ms per decoded token and
 the child's memory: peak RSS, and at the end the file-backed (mapped model) and anonymous
-(repacked weights, KV cache, compute buffers) parts.
+(repacked weights, KV cache, compute buffers) parts. A third configuration, ``flash``, is the
+plain one with llama.cpp's flash attention (which computes each token's attention alone, so a
+batch of tokens gets the logits each would get one at a time: see prompt lookup in LATENCY.md).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.realsize import resolve_model  # noqa: E402
 from benchmarks.replay import percentile  # noqa: E402
+
+MODES = ("repack", "plain", "flash")
 
 
 def _status() -> dict[str, float]:
@@ -47,7 +51,7 @@ def child(args) -> None:
     threads = args.threads or physical_cores()
     kw = dict(model_path=path, n_ctx=args.n_ctx, n_threads=threads, n_threads_batch=threads,
               n_batch=256, n_ubatch=256, logits_all=False, verbose=False)
-    llm = new_llama(repack=args.child == "repack", **kw)
+    llm = new_llama(repack=args.child == "repack", flash_attn=args.child == "flash", **kw)
     loaded = _status()
     code = (Path(__file__).resolve().parents[1] / "slm_lsp" / "engine" / "local.py").read_bytes()
     prompt = llm.tokenize(code, add_bos=True)[: args.prompt]
@@ -74,15 +78,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n-ctx", type=int, default=2048)
     p.add_argument("--prompt", type=int, default=256)
     p.add_argument("--decode", type=int, default=32)
-    p.add_argument("--child", choices=("repack", "plain"), help=argparse.SUPPRESS)
+    p.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
         child(args)
         return 0
     args.model = resolve_model(args.model) if args.model else ""
-    runs: dict[str, list[dict]] = {"repack": [], "plain": []}
+    runs: dict[str, list[dict]] = {m: [] for m in MODES}
     for i in range(args.runs):
-        for mode in (("repack", "plain") if i % 2 == 0 else ("plain", "repack")):
+        for mode in (MODES if i % 2 == 0 else MODES[::-1]):
             cmd = [sys.executable, __file__, "--child", mode, "--model", args.model,
                    "--threads", str(args.threads), "--n-ctx", str(args.n_ctx),
                    "--prompt", str(args.prompt), "--decode", str(args.decode)]
@@ -92,12 +96,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{mode:7} prefill {res['prefill']:.1f} tok/s, decode {res['decode']:.1f} "
                   f"ms/token, peak RSS {res['VmHWM']:.0f} MB (file {res['RssFile']:.0f}, "
                   f"anonymous {res['RssAnon']:.0f})", flush=True)
-    print(f"\n{'':26}{'repack':>12}{'plain':>12}")
+    print(f"\n{'':26}" + "".join(f"{m:>12}" for m in MODES))
     for key, label in (("prefill", "prompt tok/s p50"), ("decode", "decode ms/token p50"),
                        ("VmHWM", "peak RSS MB"), ("RssFile", "file-backed MB at end"),
                        ("RssAnon", "anonymous MB at end")):
-        vals = [percentile([r[key] for r in runs[m]], 50) for m in ("repack", "plain")]
-        print(f"{label:26}{vals[0]:>12.1f}{vals[1]:>12.1f}")
+        vals = [percentile([r[key] for r in runs[m]], 50) for m in MODES]
+        print(f"{label:26}" + "".join(f"{v:>12.1f}" for v in vals))
     return 0
 
 

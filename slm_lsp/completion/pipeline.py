@@ -10,6 +10,7 @@ import logging
 import math
 import threading
 import time
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 import attrs
@@ -44,6 +45,7 @@ KEYSTROKE_MIN_TOKENS = 16
 # through the filters; up to ``MAX_ITEMS`` different survivors are offered, best first.
 INVOKED_ALTERNATIVES = 3
 MAX_ITEMS = 3
+RECENT_HEADS = 64  # places whose recent-places section is remembered (see `RecentHeads`)
 
 
 # A document longer than this (code points) without a tree is seen through a window of
@@ -121,12 +123,39 @@ class Completion:
         return [self.text, *self.more] if self.text else []
 
 
+class RecentHeads:
+    """The recent places a window showed, by place, so that a return shows them again.
+
+    The recent places open the prompt: when the user moves on, the ring gains the place they
+    left, and a prompt built afresh on returning would start differently from the one the
+    engine kept for that place, which would then be evaluated again from its first token. A
+    return shows the chunks its first visit showed (as they were then: what the user wrote at
+    a place since is shown once they come back there, or at other places), while their
+    documents are open, and reuses the kept cache."""
+
+    def __init__(self, size: int = RECENT_HEADS):
+        self.size = size
+        self._heads: OrderedDict[tuple, tuple[tuple[Snippet, ...], set[str]]] = OrderedDict()
+
+    def get(self, key: tuple, fresh: tuple[Snippet, ...], ring: tuple[Chunk, ...]
+            ) -> tuple[Snippet, ...]:
+        heads = self._heads
+        open_docs = {c.uri for c in ring}
+        if key not in heads or any(uri not in open_docs for uri in heads[key][1]):
+            heads[key] = (fresh, {c.uri for c in ring if any(c.text == s.text for s in fresh)})
+            while len(heads) > self.size:
+                heads.popitem(last=False)
+        heads.move_to_end(key)
+        return heads[key][0]
+
+
 def build_prompt(snap: Snapshot, fmt: PromptFormat, engine: Engine, settings: Settings,
                  line_tokens: LineTokens | None = None, anchors: Anchors | None = None,
-                 budget: int | None = None) -> Prompt:
+                 budget: int | None = None, heads: RecentHeads | None = None) -> Prompt:
     """The exact prompt for a snapshot (what `slm-lsp prompt` prints). With ``anchors``, the
     window's head stays where this document's previous prompt had it, while it fits. With
-    ``budget``, a short window of about that many tokens and no cross-file snippets."""
+    ``budget``, a short window of about that many tokens and no cross-file snippets. With
+    ``heads``, a window shows the recent places it showed before."""
     ctx = settings.context
     counter = line_tokens or LineTokens(engine.count_tokens)
     prefix, suffix = ctx.prefix_tokens, ctx.suffix_tokens
@@ -138,13 +167,15 @@ def build_prompt(snap: Snapshot, fmt: PromptFormat, engine: Engine, settings: Se
     if anchors is not None:
         anchors.set(snap.uri, window.first_line)
     snippets = snap.snippets if ctx.cross_file and budget is None else ()
-    if snap.recent and ctx.recent_tokens > 0:
+    if (snap.recent or heads is not None) and ctx.recent_tokens > 0:
         # Recent places first: they change only when the user moves, so the head stays put.
         cursor_line = window.first_line + window.before_line.count("\n")
-        snippets = select(snap.recent, snap.uri, snap.language_id, window.first_line,
-                          cursor_line + window.suffix.count("\n"), ctx.recent_tokens,
-                          lambda text: sum(counter(line) for line in text.split("\n"))
-                          ) + snippets
+        recent = select(snap.recent, snap.uri, snap.language_id, window.first_line,
+                        cursor_line + window.suffix.count("\n"), ctx.recent_tokens,
+                        lambda text: sum(counter(line) for line in text.split("\n")))
+        if heads is not None:
+            recent = heads.get((snap.uri, window.first_line, budget), recent, snap.recent)
+        snippets = recent + snippets
     return render(fmt, window, language_id=snap.language_id, path=snap.path, snippets=snippets)
 
 
@@ -273,6 +304,7 @@ class CompletionService:
         self.line_tokens = LineTokens(engine.count_tokens)
         self.anchors = Anchors()
         self.short_anchors = Anchors()  # the heads of first answers' short windows
+        self.heads = RecentHeads()
 
     def first_answer_tokens(self, request: GenerationRequest) -> int | None:
         """The size of a short window for ``request``, when its full prompt is not cached and
@@ -310,7 +342,7 @@ class CompletionService:
         if cancel.is_set():
             return
         prompt = build_prompt(snap, self.fmt, self.engine, self.settings, self.line_tokens,
-                              self.anchors)
+                              self.anchors, heads=self.heads)
         self.engine.generate(GenerationRequest(
             prompt=prompt.text, parts=prompt.parts, max_tokens=0,
             eval_batch=WARM_EVAL_BATCH), cancel)  # no deadline: any request pre-empts it
@@ -362,14 +394,14 @@ class CompletionService:
         settings = self.settings
         t0 = time.perf_counter()
         prompt = build_prompt(snap, self.fmt, self.engine, settings, self.line_tokens,
-                              self.anchors)
+                              self.anchors, heads=self.heads)
         build_ms = (time.perf_counter() - t0) * 1000
         request = self.request(snap, prompt, automatic=automatic, speculative=speculative)
         window = "full"
         short = None if speculative else self.first_answer_tokens(request)
         if short is not None:
             short_prompt = build_prompt(snap, self.fmt, self.engine, settings, self.line_tokens,
-                                        self.short_anchors, budget=short)
+                                        self.short_anchors, budget=short, heads=self.heads)
             short_request = attrs.evolve(request, prompt=short_prompt.text,
                                          parts=short_prompt.parts)
             if self.use_short(request, short_request):
