@@ -34,7 +34,7 @@ class LocalEngine:
     def __init__(self, path: str, fmt: PromptFormat, *, name: str = "", n_ctx: int = 2048,
                  n_threads: int = 0, n_batch: int = 256, kv_reuse: bool = True,
                  detect_format: bool = False, kv_cache_mb: int = 1024,
-                 kv_cache_type: str = "f16"):
+                 kv_cache_type: str = "f16", flash_attn: bool = True):
         self.path = path
         self.fmt = fmt
         # True: ``fmt`` is only a guess (a user's file); the vocabulary decides at load.
@@ -47,6 +47,10 @@ class LocalEngine:
         # The KV cache's memory: the live context's cells, and the rest for the places kept.
         self.kv_cache_mb = kv_cache_mb
         self.kv_cache_type = kv_cache_type
+        # Flash attention computes each token's attention alone: a batch of tokens gets the
+        # logits each gets evaluated one at a time where the weights' kernels do too (see
+        # ``Lookup``); a quantized V cache needs it.
+        self.flash_attn = flash_attn or kv_cache_type == "q8_0"
         self.places = Places(0)
         self.kv_bytes_per_token = 0
         self.prompt_rate = 0.0  # prompt tokens evaluated per second, a running average
@@ -77,12 +81,11 @@ class LocalEngine:
             progress(0.05)
         try:
             route_logs(self._abort)
-            kv = {}
-            if self.kv_cache_type == "q8_0":  # a quantized V cache needs flash attention
+            kv = {"flash_attn": self.flash_attn}
+            if self.kv_cache_type == "q8_0":
                 import llama_cpp
 
-                kv = {"type_k": llama_cpp.GGML_TYPE_Q8_0, "type_v": llama_cpp.GGML_TYPE_Q8_0,
-                      "flash_attn": True}
+                kv.update(type_k=llama_cpp.GGML_TYPE_Q8_0, type_v=llama_cpp.GGML_TYPE_Q8_0)
             self._llm = new_llama(
                 model_path=self.path, n_ctx=self.n_ctx, n_threads=self.n_threads,
                 n_threads_batch=self.n_threads, n_batch=self.n_batch, n_ubatch=self.n_batch,
