@@ -154,7 +154,8 @@ def build_prompt(snap: Snapshot, fmt: PromptFormat, engine: Engine, settings: Se
                  budget: int | None = None, heads: RecentHeads | None = None) -> Prompt:
     """The exact prompt for a snapshot (what `slm-lsp prompt` prints). With ``anchors``, the
     window's head stays where this document's previous prompt had it, while it fits. With
-    ``budget``, a short window of about that many tokens and no cross-file snippets. With
+    ``budget``, a short window of about that many tokens, without cross-file snippets and
+    recent places. With
     ``heads``, a window shows the recent places it showed before."""
     ctx = settings.context
     counter = line_tokens or LineTokens(engine.count_tokens)
@@ -167,7 +168,8 @@ def build_prompt(snap: Snapshot, fmt: PromptFormat, engine: Engine, settings: Se
     if anchors is not None:
         anchors.set(snap.uri, window.first_line)
     snippets = snap.snippets if ctx.cross_file and budget is None else ()
-    if (snap.recent or heads is not None) and ctx.recent_tokens > 0:
+    # A short window is all the time allows: no recent places either.
+    if (snap.recent or heads is not None) and ctx.recent_tokens > 0 and budget is None:
         # Recent places first: they change only when the user moves, so the head stays put.
         cursor_line = window.first_line + window.before_line.count("\n")
         recent = select(snap.recent, snap.uri, snap.language_id, window.first_line,

@@ -91,4 +91,6 @@ def test_typing_on_before_the_full_window_is_ready_stays_on_the_short_one(servic
     typed = SOURCE[:offset] + "r" + SOURCE[offset:]
     nxt = service.complete(_snap(typed, offset + 1), threading.Event())
     assert nxt is not None and nxt.window == "short"
-    assert nxt.generation.evaluated_tokens <= 8, nxt.generation.evaluated_tokens
+    # Only the end of the window (the cursor's line) is evaluated again, not the window.
+    gen = nxt.generation
+    assert gen.evaluated_tokens <= min(16, gen.prompt_tokens // 3), gen.evaluated_tokens
