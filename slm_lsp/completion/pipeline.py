@@ -46,6 +46,7 @@ KEYSTROKE_MIN_TOKENS = 16
 INVOKED_ALTERNATIVES = 3
 MAX_ITEMS = 3
 RECENT_HEADS = 64  # places whose recent-places section is remembered (see `RecentHeads`)
+RECENT_HEADS_S = 300.0  # for this long after it was first shown
 
 
 # A document longer than this (code points) without a tree is seen through a window of
@@ -130,19 +131,26 @@ class RecentHeads:
     left, and a prompt built afresh on returning would start differently from the one the
     engine kept for that place, which would then be evaluated again from its first token. A
     return shows the chunks its first visit showed (as they were then: what the user wrote at
-    a place since is shown once they come back there, or at other places), while their
-    documents are open, and reuses the kept cache."""
+    a place since is shown once they come back there, or at other places), for
+    ``RECENT_HEADS_S`` after that visit and while their documents are open, and reuses the
+    kept cache; after that the window shows the ring as it is."""
 
-    def __init__(self, size: int = RECENT_HEADS):
+    def __init__(self, size: int = RECENT_HEADS, max_age_s: float = RECENT_HEADS_S):
         self.size = size
-        self._heads: OrderedDict[tuple, tuple[tuple[Snippet, ...], set[str]]] = OrderedDict()
+        self.max_age_s = max_age_s
+        # key -> (chunks shown, their documents, when first shown)
+        self._heads: OrderedDict[tuple, tuple[tuple[Snippet, ...], set[str], float]] = \
+            OrderedDict()
 
     def get(self, key: tuple, fresh: tuple[Snippet, ...], ring: tuple[Chunk, ...]
             ) -> tuple[Snippet, ...]:
         heads = self._heads
+        now = time.monotonic()
         open_docs = {c.uri for c in ring}
-        if key not in heads or any(uri not in open_docs for uri in heads[key][1]):
-            heads[key] = (fresh, {c.uri for c in ring if any(c.text == s.text for s in fresh)})
+        old = heads.get(key)
+        if old is None or now - old[2] > self.max_age_s or not old[1] <= open_docs:
+            docs = {c.uri for c in ring if any(c.text == s.text for s in fresh)}
+            heads[key] = (fresh, docs, now)
             while len(heads) > self.size:
                 heads.popitem(last=False)
         heads.move_to_end(key)
@@ -155,8 +163,7 @@ def build_prompt(snap: Snapshot, fmt: PromptFormat, engine: Engine, settings: Se
     """The exact prompt for a snapshot (what `slm-lsp prompt` prints). With ``anchors``, the
     window's head stays where this document's previous prompt had it, while it fits. With
     ``budget``, a short window of about that many tokens, without cross-file snippets and
-    recent places. With
-    ``heads``, a window shows the recent places it showed before."""
+    recent places. With ``heads``, a window shows the recent places it showed before."""
     ctx = settings.context
     counter = line_tokens or LineTokens(engine.count_tokens)
     prefix, suffix = ctx.prefix_tokens, ctx.suffix_tokens
@@ -176,7 +183,7 @@ def build_prompt(snap: Snapshot, fmt: PromptFormat, engine: Engine, settings: Se
                         cursor_line + window.suffix.count("\n"), ctx.recent_tokens,
                         lambda text: sum(counter(line) for line in text.split("\n")))
         if heads is not None:
-            recent = heads.get((snap.uri, window.first_line, budget), recent, snap.recent)
+            recent = heads.get((snap.uri, window.first_line), recent, snap.recent)
         snippets = recent + snippets
     return render(fmt, window, language_id=snap.language_id, path=snap.path, snippets=snippets)
 

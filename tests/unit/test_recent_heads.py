@@ -58,6 +58,11 @@ def test_a_return_shows_the_recent_places_of_its_first_visit() -> None:
     assert back == first
 
 
+def test_after_a_while_a_return_shows_the_ring_as_it_is() -> None:
+    first, back = _prompts(RecentHeads(max_age_s=0.0))
+    assert back != first and back.endswith(first[-200:])
+
+
 def test_without_memory_a_return_starts_with_other_recent_places() -> None:
     first, back = _prompts(None)
     assert back != first and back.endswith(first[-200:])
