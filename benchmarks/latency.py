@@ -80,8 +80,7 @@ class Floor:
         self.threads = threads or physical_cores()
         self.llm = new_llama(model_path=self.path, n_ctx=n_ctx, n_threads=self.threads,
                               n_threads_batch=self.threads, n_batch=256, n_ubatch=256,
-                              logits_all=False, verbose=False,
-                              flash_attn=True)  # as the engine loads models
+                              logits_all=False, verbose=False)
 
     def count(self, text: str) -> int:
         if not text:

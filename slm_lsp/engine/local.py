@@ -34,7 +34,7 @@ class LocalEngine:
     def __init__(self, path: str, fmt: PromptFormat, *, name: str = "", n_ctx: int = 2048,
                  n_threads: int = 0, n_batch: int = 256, kv_reuse: bool = True,
                  detect_format: bool = False, kv_cache_mb: int = 1024,
-                 kv_cache_type: str = "f16", flash_attn: bool = True):
+                 kv_cache_type: str = "f16", flash_attn: bool = False):
         self.path = path
         self.fmt = fmt
         # True: ``fmt`` is only a guess (a user's file); the vocabulary decides at load.
@@ -49,7 +49,9 @@ class LocalEngine:
         self.kv_cache_type = kv_cache_type
         # Flash attention computes each token's attention alone: a batch of tokens gets the
         # logits each gets evaluated one at a time where the weights' kernels do too (see
-        # ``Lookup``); a quantized V cache needs it.
+        # ``Lookup``); a quantized V cache needs it. Off by default: with it, a kept place
+        # copied back predicted another next token than a fresh evaluation (a near tie on the
+        # embedded model, tests/unit/test_engine_places.py), not yet understood.
         self.flash_attn = flash_attn or kv_cache_type == "q8_0"
         self.places = Places(0)
         self.kv_bytes_per_token = 0

@@ -2,7 +2,7 @@
 the greedy output. Real model (the embedded SmolLM2), real llama.cpp.
 
 The identity rests on llama.cpp giving a token evaluated in a batch the logits it gets evaluated
-alone. With flash attention (the engine's default) it does for this model's weights (Q4_1):
+alone. With flash attention (an engine option, on here) it does for this model's weights (Q4_1):
 ``test_a_batch_gets_the_logits_of_single_tokens`` checks that directly. Without it, the
 attention's batched matmul rounds apart (up to 0.8 here) and the greedy text can flip at a near
 tie; with Q4_K weights (the named models' files) the weights' kernels round apart too (about 0.1),

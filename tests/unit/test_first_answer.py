@@ -73,7 +73,7 @@ def test_typing_on_before_the_full_window_is_ready_stays_on_the_short_one(servic
     # the short window is cached, the full one is not yet; the answer comes from the short
     # one at the cost of the key typed.
     engine = service.engine
-    engine.prompt_rate = 100.0
+    engine.prompt_rate = 200.0
     offset = SOURCE.index("    def _drop_tail(") + len("    def _d")
     first = service.complete(_snap(SOURCE, offset), threading.Event())
     assert first is not None and first.window == "short"
@@ -87,7 +87,7 @@ def test_typing_on_before_the_full_window_is_ready_stays_on_the_short_one(servic
         prompt=full.text, parts=full.parts, max_tokens=0, eval_batch=32,
         deadline=time.monotonic() + 0.02), Cancel())
     assert part.stop_reason == "time"
-    engine.prompt_rate = 100.0
+    engine.prompt_rate = 200.0
     typed = SOURCE[:offset] + "r" + SOURCE[offset:]
     nxt = service.complete(_snap(typed, offset + 1), threading.Event())
     assert nxt is not None and nxt.window == "short"
