@@ -1,7 +1,8 @@
 """Keystroke-to-answer latency of automatic inline completion, replayed from real files.
 
-    python benchmarks/latency.py [--file F ...] [--chars N] [--model ID|PATH] [--threads N]
-                                 [--interval-ms 80] [--prefix-tokens 1536] [--n-ctx 4096]
+    python benchmarks/latency.py [--file F ...] [--chars N] [--model ID|PATH|realsize:NAME]
+                                 [--threads N] [--interval-ms 80] [--prefix-tokens 1536]
+                                 [--n-ctx 4096] [--configs on,off]
 
 Two servers run side by side on the same replay, files interleaved: ``on`` (the defaults: KV
 reuse, completion cache, speculation) and ``off`` (``kvReuse``, ``completion.cache`` and
@@ -242,22 +243,31 @@ def report(title: str, on: dict, off: dict, rss: dict, has_stats: bool) -> None:
         ("wall s", lambda s: f"{s['seconds']:.1f}"),
     ]
     print(f"\n== {title}")
-    print(f"{'':34}{'on (reuse+caches)':>20}{'off':>14}")
+    print(f"{'':34}{'on (reuse+caches)':>20}{'off' if off is not None else '':>14}")
     for label, get in rows:
-        print(f"{label:34}{get(on):>20}{get(off):>14}")
-    print(f"{'p50 off / p50 on':34}{_ratio(off['p50'], on['p50']):>20}")
-    print(f"{'same, non-empty, not type-through':34}"
-          f"{_ratio(off['fresh_p50'], on['fresh_p50']):>20}")
+        print(f"{label:34}{get(on):>20}{get(off) if off is not None else '':>14}")
+    if off is not None:
+        print(f"{'p50 off / p50 on':34}{_ratio(off['p50'], on['p50']):>20}")
+        print(f"{'same, non-empty, not type-through':34}"
+              f"{_ratio(off['fresh_p50'], on['fresh_p50']):>20}")
     if rss:
-        print(f"{'peak RSS MB (VmHWM)':34}{rss.get('on', 0):>20.0f}{rss.get('off', 0):>14.0f}")
+        print(f"{'peak RSS MB (VmHWM)':34}{rss.get('on', 0):>20.0f}"
+              f"{rss.get('off', 0) if off is not None else '':>14}")
     if not has_stats:
         print("  (evaluated tokens, cache share and overhead need the server's slmLsp/stats; "
               "see benchmarks/LATENCY.md)")
 
 
 async def run(args: argparse.Namespace) -> int:
+    configs = [c for c in CONFIGS if c in args.configs.split(",")]
+    if "on" not in configs:
+        raise SystemExit("--configs must include on")
     files = corpus_files(args.file)
     print("measuring the floor (llama-cpp-python in this process)...", flush=True)
+    if args.model:
+        from benchmarks.realsize import resolve_model
+
+        args.model = resolve_model(args.model)
     floor = Floor(args.model, args.threads, args.n_ctx)
     short_ms = floor.ms_per_token()
     size_mb = os.path.getsize(floor.path) / 1e6
@@ -278,9 +288,9 @@ async def run(args: argparse.Namespace) -> int:
     log_dir = Path(args.log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     servers = {c: LspProcess(server_command(), stderr_path=log_dir / f"latency-{c}.log")
-               for c in CONFIGS}
-    results: dict[str, list[ReplayResult]] = {c: [] for c in CONFIGS}
-    stats: dict[str, list[dict]] = {c: [] for c in CONFIGS}
+               for c in configs}
+    results: dict[str, list[ReplayResult]] = {c: [] for c in configs}
+    stats: dict[str, list[dict]] = {c: [] for c in configs}
     per_file: list[tuple[str, dict, dict]] = []
     rss: dict[str, float] = {}
     has_stats = True
@@ -293,7 +303,7 @@ async def run(args: argparse.Namespace) -> int:
             line = text.count("\n", 0, start) + 1
             print(f"\n{path.name}: typing {chars} chars from line {line}; prompt window "
                   f"{pre} prefix + {suf} suffix tokens", flush=True)
-            order = list(CONFIGS) if n % 2 == 0 else list(reversed(CONFIGS))
+            order = configs if n % 2 == 0 else configs[::-1]
             file_runs: dict[str, tuple[ReplayResult, dict]] = {}
             for c in order:
                 server = servers[c]
@@ -309,14 +319,15 @@ async def run(args: argparse.Namespace) -> int:
                 file_runs[c] = (res, st)
                 await asyncio.sleep(args.settle_s)
             per_file.append((path.name, *(summarize([file_runs[c][0]], [file_runs[c][1]],
-                                                    ms_tok, floor.count) for c in CONFIGS)))
+                                                    ms_tok, floor.count) if c in file_runs
+                                          else None for c in CONFIGS)))
         for c, server in servers.items():
             rss[c] = proc_status(server.pid).get("VmHWM", float("nan"))
     finally:
         for server in servers.values():
             await server.stop_async()
     with open(log_dir / "latency-answers.jsonl", "w", encoding="utf-8") as out:
-        for c in CONFIGS:  # every answered request beside its server record, for a closer look
+        for c in configs:  # every answered request beside its server record, for a closer look
             by_id = {e.get("id"): e for st in stats[c] for e in st.get("recent", [])}
             for run in results[c]:
                 for r in run.records:
@@ -330,7 +341,8 @@ async def run(args: argparse.Namespace) -> int:
     report(f"all files (interval {args.interval_ms} ms/key; model {size_mb:.0f} MB; "
            f"floor {ms_tok:.1f} ms/token)",
            summarize(results["on"], stats["on"], ms_tok, floor.count),
-           summarize(results["off"], stats["off"], ms_tok, floor.count), rss, has_stats)
+           summarize(results["off"], stats["off"], ms_tok, floor.count) if "off" in results
+           else None, rss, has_stats)
     floor.close()
     return 0
 
@@ -340,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--file", action="append", default=[], help="file to replay (repeatable; "
                    "default: every file of benchmarks/corpus_typing)")
     p.add_argument("--chars", type=int, default=200, help="characters typed per file")
+    p.add_argument("--configs", default="on,off",
+                   help="on,off or on (the real-size models take minutes per prompt off)")
     p.add_argument("--model", default="", help="model id or GGUF path (default: the server's)")
     p.add_argument("--threads", type=int, default=0, help="model threads (0: physical cores)")
     p.add_argument("--interval-ms", type=float, default=80.0,

@@ -37,7 +37,7 @@ from .filters import (
     rank_candidates,
 )
 from .postprocess import tree_error_count
-from .prompt import build_prompt
+from .prompt import RecentHeads, build_prompt
 from .scheduler import Scheduler
 from .snapshot import Snapshot
 from .stats import CompletionStats, work_done
@@ -55,6 +55,9 @@ AUTOMATIC_EVAL_BATCH = 8
 # The smallest window a first answer at a new place is given (see `first_answer_tokens`).
 FIRST_ANSWER_MIN_TOKENS = 64
 WARM_EVAL_BATCH = 32  # a cancel loses at most this much of a background evaluation
+# What a keystroke may evaluate without a short window: the cursor line, a few tokens more.
+KEYSTROKE_S = 0.15
+KEYSTROKE_MIN_TOKENS = 16
 # Invoked requests: the greedy answer and the continuations of the next few first tokens go
 # through the filters; up to ``MAX_ITEMS`` different survivors are offered, best first.
 INVOKED_ALTERNATIVES = 3
@@ -279,6 +282,7 @@ class ModelCompleter:
         self.line_tokens = LineTokens(engine.count_tokens)
         self.anchors = Anchors()
         self.short_anchors = Anchors()  # the heads of first answers' short windows
+        self.heads = RecentHeads()  # the recent places each window showed
 
     def complete(self, snap: Snapshot, cancel: threading.Event, *, automatic: bool = False,
                  speculative: bool = False) -> Completion | None:
@@ -293,16 +297,18 @@ class ModelCompleter:
         # 4. Prompt.
         t0 = time.perf_counter()
         prompt = build_prompt(snap, self.fmt, self.engine, settings, self.line_tokens,
-                              self.anchors)
+                              self.anchors, heads=self.heads)
         build_ms = (time.perf_counter() - t0) * 1000
         request = self.request(snap, prompt, automatic=automatic, speculative=speculative)
         window = "full"
         short = None if speculative else self.first_answer_tokens(request)
         if short is not None:
-            prompt = build_prompt(snap, self.fmt, self.engine, settings, self.line_tokens,
-                                  self.short_anchors, budget=short)
-            request = attrs.evolve(request, prompt=prompt.text, parts=prompt.parts)
-            window = "short"
+            short_prompt = build_prompt(snap, self.fmt, self.engine, settings, self.line_tokens,
+                                        self.short_anchors, budget=short, heads=self.heads)
+            short_request = attrs.evolve(request, prompt=short_prompt.text,
+                                         parts=short_prompt.parts)
+            if self.use_short(request, short_request):
+                prompt, request, window = short_prompt, short_request, "short"
             build_ms = (time.perf_counter() - t0) * 1000
         # 5. Engine.
         gen = self.engine.generate(request, cancel)
@@ -329,8 +335,8 @@ class ModelCompleter:
                           (time.perf_counter() - t1) * 1000, window, more)
 
     def first_answer_tokens(self, request: GenerationRequest) -> int | None:
-        """The window for a first answer when ``request``'s prompt is not cached and would take
-        longer than ``completion.firstAnswerMs`` to evaluate (None: evaluate it whole).
+        """The size of a short window for ``request``, when its full prompt is not cached and
+        is too slow to evaluate at a keystroke (None: evaluate it whole).
 
         The engine knows what it has cached (its live context and the places it keeps) and how
         fast it evaluates prompts here, so the window is sized to the model and the machine."""
@@ -338,14 +344,24 @@ class ModelCompleter:
         if ms <= 0:
             return None
         todo, rate = self.engine.estimate(request)
-        if rate <= 0:
-            return None
+        if rate <= 0 or todo <= max(KEYSTROKE_MIN_TOKENS, rate * KEYSTROKE_S):
+            return None  # cached (typing in place, a return): the full window costs nothing
         allowed = max(FIRST_ANSWER_MIN_TOKENS, int(rate * ms / 1000))
-        if todo <= allowed:
-            return None
         # A power of two: the measured speed wanders, and a window that changed size at each
         # request would change its head and never be found in the cache again.
         return 1 << (allowed.bit_length() - 1)
+
+    def use_short(self, full: GenerationRequest, short: GenerationRequest) -> bool:
+        """Answer from the short window rather than the full one: the short one is cached while
+        the full one is still being evaluated in idle time (typing on at a place just
+        reached), or the full one would take longer than ``completion.firstAnswerMs``."""
+        todo_full, rate = self.engine.estimate(full)
+        todo_short, _ = self.engine.estimate(short)
+        if todo_short >= todo_full:
+            return False
+        if todo_short <= max(KEYSTROKE_MIN_TOKENS, rate * KEYSTROKE_S):
+            return True
+        return todo_full > rate * self.settings.completion.first_answer_ms / 1000
 
     def warm(self, snap: Snapshot, cancel: threading.Event) -> None:
         """Evaluate the full prompt at ``snap`` (in idle time, after a first answer from a short
@@ -353,7 +369,7 @@ class ModelCompleter:
         if cancel.is_set():
             return
         prompt = build_prompt(snap, self.fmt, self.engine, self.settings, self.line_tokens,
-                              self.anchors)
+                              self.anchors, heads=self.heads)
         self.engine.generate(GenerationRequest(
             prompt=prompt.text, parts=prompt.parts, max_tokens=0,
             eval_batch=WARM_EVAL_BATCH), cancel)  # no deadline: any request pre-empts it

@@ -53,7 +53,8 @@ def work_done(rec: dict[str, Any], result: Completion | None, cancel: Cancel, wa
         rec.update(stopReason=gen.stop_reason, promptTokens=gen.prompt_tokens,
                    evaluatedTokens=gen.evaluated_tokens, tokens=gen.tokens,
                    promptMs=round(gen.prompt_ms, 2), decodeMs=round(gen.decode_ms, 2),
-                   drafted=gen.drafted, accepted=gen.accepted)
+                   drafted=gen.drafted, accepted=gen.accepted,
+                   altTokens=sum(a.tokens for a in gen.alternatives))
     if result is not None:
         rec.update(buildMs=round(result.build_ms, 2), postMs=round(result.post_ms, 2),
                    window=result.window)

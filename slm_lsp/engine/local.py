@@ -20,7 +20,7 @@ import numpy as np
 from ..models.registry import PromptFormat
 from .base import Engine, Generation, GenerationRequest, ModelInfo, ModelLoadError
 from .native import AbortFlag, new_llama, physical_cores, route_logs
-from .places import MIN_TOKENS, Places, common_prefix
+from .places import KEEP_TOKENS, MIN_TOKENS, Places, common_prefix
 
 _CONTROL = 1 << 3  # LLAMA_TOKEN_ATTR_CONTROL
 CANCEL_BATCH = 64
@@ -34,7 +34,7 @@ class LocalEngine(Engine):
     def __init__(self, path: str, fmt: PromptFormat, *, name: str = "", n_ctx: int = 2048,
                  n_threads: int = 0, n_batch: int = 256, kv_reuse: bool = True,
                  detect_format: bool = False, kv_cache_mb: int = 1024,
-                 kv_cache_type: str = "f16"):
+                 kv_cache_type: str = "f16", flash_attn: bool = False):
         self.path = path
         self.fmt = fmt
         # True: ``fmt`` is only a guess (a user's file); the vocabulary decides at load.
@@ -47,12 +47,19 @@ class LocalEngine(Engine):
         # The KV cache's memory: the live context's cells, and the rest for the places kept.
         self.kv_cache_mb = kv_cache_mb
         self.kv_cache_type = kv_cache_type
+        # Flash attention computes each token's attention alone: a batch of tokens gets the
+        # logits each gets evaluated one at a time where the weights' kernels do too (see
+        # ``Lookup``); a quantized V cache needs it. Off by default: with it, a kept place
+        # copied back predicted another next token than a fresh evaluation (a near tie on the
+        # embedded model, tests/stages/test_engine_places.py), not yet understood.
+        self.flash_attn = flash_attn or kv_cache_type == "q8_0"
         self.places = Places(0)
         self.kv_bytes_per_token = 0
         self.prompt_rate = 0.0  # prompt tokens evaluated per second, a running average
         self.info = ModelInfo(name=name or os.path.basename(path), path=path, n_ctx=n_ctx)
         self._llm = None
         self._cached: list[int] = []  # tokens whose KV is in the context, in order
+        self._prompt_len = 0  # how many of them are the last prompt's (the rest: its answer)
         import ctypes
 
         self._piece_buf = ctypes.create_string_buffer(64)
@@ -76,12 +83,11 @@ class LocalEngine(Engine):
             progress(0.05)
         try:
             route_logs(self._abort)
-            kv = {}
-            if self.kv_cache_type == "q8_0":  # a quantized V cache needs flash attention
+            kv = {"flash_attn": self.flash_attn}
+            if self.kv_cache_type == "q8_0":
                 import llama_cpp
 
-                kv = {"type_k": llama_cpp.GGML_TYPE_Q8_0, "type_v": llama_cpp.GGML_TYPE_Q8_0,
-                      "flash_attn": True}
+                kv.update(type_k=llama_cpp.GGML_TYPE_Q8_0, type_v=llama_cpp.GGML_TYPE_Q8_0)
             self._llm = new_llama(
                 model_path=self.path, n_ctx=self.n_ctx, n_threads=self.n_threads,
                 n_threads_batch=self.n_threads, n_batch=self.n_batch, n_ubatch=self.n_batch,
@@ -168,6 +174,7 @@ class LocalEngine(Engine):
     def close(self) -> None:
         llm, self._llm = self._llm, None
         self._cached = []
+        self._prompt_len = 0
         self.places.clear()
         if llm is not None:
             llm.close()
@@ -316,6 +323,7 @@ class LocalEngine(Engine):
             self._cached = []
             if self.places.restore(place, llm._ctx.ctx, 0):
                 self._cached = list(place.tokens)
+                self._prompt_len = place.prompt_tokens
                 common = kept
             else:
                 common = 0
@@ -332,10 +340,12 @@ class LocalEngine(Engine):
 
     def _keep_live(self, common: int) -> None:
         """Keep the live cache as a place when the next prompt goes elsewhere: it would drop
-        most of it (typing in place drops only the cursor's line and the last answer)."""
-        dropped = len(self._cached) - common
-        if dropped >= MIN_TOKENS and common < len(self._cached) // 2:
-            self.places.keep(self._llm._ctx.ctx, 0, self._cached)
+        ``KEEP_TOKENS`` or more of the last prompt (typing in place drops only the cursor
+        line's tail and the last answer). Prompts that share a head (the recent places, a
+        file's first lines) still keep their own windows."""
+        prompt = min(self._prompt_len, len(self._cached))
+        if prompt - common >= KEEP_TOKENS:
+            self.places.keep(self._llm._ctx.ctx, 0, self._cached, prompt)
 
     def _eval(self, tokens: list[int], cancel: threading.Event,
               deadline: float | None = None, batch: int = 0) -> bool:
@@ -403,6 +413,7 @@ class LocalEngine(Engine):
         common = self._reuse(tokens)
         todo = tokens[common:]
         ok = self._eval(todo, cancel, request.deadline, request.eval_batch)
+        self._prompt_len = len(self._cached)  # a cancelled prompt: the part evaluated
         t1 = time.perf_counter()
         if ok and len(todo) >= 32:
             rate = len(todo) / max(t1 - t0, 1e-6)

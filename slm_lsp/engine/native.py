@@ -79,15 +79,19 @@ def plain_cpu_buffers() -> Iterator[None]:
             lc.llama_model_default_params = default
 
 
-def new_llama(**kwargs):
-    """``Llama(**kwargs)``; on CPUs with AMX, without llama.cpp's extra weight buffers.
+def new_llama(*, repack: bool = False, **kwargs):
+    """``Llama(**kwargs)``, by default without llama.cpp's extra weight buffers.
 
-    The AMX matmul of llama.cpp's extra buffer types crashes the process on some AMX machines
-    (seen on virtualised Sapphire Rapids); the plain CPU kernels are safe everywhere.
+    With them (``repack``), llama.cpp copies the Q4_0/Q4_K weights into a layout its CPU
+    kernels read faster, while the mapped file's pages stay resident too: a 1.3B Q4_K_M model
+    (873 MB) then takes about 480 MB more, a 3B one about 1 GB more. Measured side by side on 2
+    cores (``benchmarks/buffers.py``, LATENCY.md), the copy bought no speed, so models load
+    without it. On CPUs with AMX it is never used: the AMX matmul of those buffers crashes the
+    process on some machines (seen on virtualised Sapphire Rapids).
     """
     from llama_cpp import Llama
 
-    if not _cpu_has_amx():
+    if repack and not _cpu_has_amx():
         return Llama(**kwargs)
     with plain_cpu_buffers():
         return Llama(**kwargs)

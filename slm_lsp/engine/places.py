@@ -29,9 +29,13 @@ import attrs
 
 log = logging.getLogger(__name__)
 
-# A move that would drop at least this many cached tokens keeps them as a place first;
-# a kept place is restored when it shares at least this many more tokens than the live cache.
+# A kept place is restored when it shares at least this many more tokens than the live cache.
 MIN_TOKENS = 16
+# A prompt that would drop at least this many of the live cache's prompt tokens (not the last
+# answer's) goes elsewhere: another place, or another window at the same place (a short first
+# window and the full one share only their head). The live cache is kept as a place first.
+# Typing in place drops only the cursor line's last tokens.
+KEEP_TOKENS = 32
 MAX_PLACES = 32
 
 
@@ -56,6 +60,7 @@ class Place:
     tokens: list[int]
     data: ctypes.Array
     nbytes: int
+    prompt_tokens: int = 0  # how many of ``tokens`` were prompt (the rest: an answer)
 
 
 class Places:
@@ -84,8 +89,9 @@ class Places:
                 best, n = place, c
         return best, n
 
-    def keep(self, ctx, seq: int, tokens: Sequence[int]) -> bool:
-        """Copy sequence ``seq`` of ``ctx`` (whose cells hold ``tokens``) into a new place."""
+    def keep(self, ctx, seq: int, tokens: Sequence[int], prompt_tokens: int = 0) -> bool:
+        """Copy sequence ``seq`` of ``ctx`` (whose cells hold ``tokens``, the first
+        ``prompt_tokens`` of them a prompt) into a new place."""
         import llama_cpp
 
         if len(tokens) < MIN_TOKENS or self.budget_bytes <= 0:
@@ -103,7 +109,8 @@ class Places:
         if written <= 0:
             return False
         self._next += 1
-        self._places[self._next] = Place(list(tokens), buf, written)
+        self._places[self._next] = Place(list(tokens), buf, written,
+                                         prompt_tokens or len(tokens))
         self.stats["kept"] += 1
         return True
 

@@ -184,7 +184,7 @@ class SlowPromptEngine(FakeEngine):
         self.requests: list[GenerationRequest] = []
 
     def estimate(self, request: GenerationRequest) -> tuple[int, float]:
-        return 10_000, 100.0  # 100 s of prompt at 100 tokens/s
+        return len(request.prompt), 100.0  # a token a character, 100 tokens/s: seconds
 
     def generate(self, request: GenerationRequest, cancel: threading.Event) -> Generation:
         self.requests.append(request)

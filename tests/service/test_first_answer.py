@@ -5,6 +5,7 @@ and evaluates only what changed. Real model (the embedded SmolLM2), real tree-si
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,32 @@ def test_a_prompt_that_fits_in_time_is_evaluated_whole(service) -> None:
     result = service.complete(_snap(SOURCE, offset), threading.Event())
     assert result is not None and result.window == "full"
     assert result.generation.prompt_tokens > 150
+
+
+def test_typing_on_before_the_full_window_is_ready_stays_on_the_short_one(service) -> None:
+    # The background evaluation of the full window was pre-empted part way by the next key:
+    # the short window is cached, the full one is not yet; the answer comes from the short
+    # one at the cost of the key typed.
+    engine = service.engine
+    engine.prompt_rate = 200.0
+    offset = SOURCE.index("    def _drop_tail(") + len("    def _d")
+    first = service.complete(_snap(SOURCE, offset), threading.Event())
+    assert first is not None and first.window == "short"
+    from slm_lsp.completion.prompt import build_prompt
+    from slm_lsp.engine.base import Cancel, GenerationRequest
+
+    full = build_prompt(_snap(SOURCE, offset), service.fmt, engine, service.settings,
+                        service.line_tokens, service.anchors)
+    # Stopped after its first batch or two, as the next key would stop it.
+    part = engine.generate(GenerationRequest(
+        prompt=full.text, parts=full.parts, max_tokens=0, eval_batch=32,
+        deadline=time.monotonic() + 0.02), Cancel())
+    assert part.stop_reason == "time"
+    engine.prompt_rate = 200.0
+    typed = SOURCE[:offset] + "r" + SOURCE[offset:]
+    nxt = service.complete(_snap(typed, offset + 1), threading.Event())
+    assert nxt is not None and nxt.window == "short"
+    # The full window (about 500 tokens) is not evaluated at this key; the short one is at
+    # most 128 (a short window under 32 tokens is not worth keeping, and is evaluated again).
+    gen = nxt.generation
+    assert gen.prompt_tokens <= 128 and gen.evaluated_tokens <= gen.prompt_tokens
