@@ -223,11 +223,8 @@ class RemoteEngine(Engine):
             for chunk in parse(response):
                 # What arrives after a cancel or the deadline is not taken (it would have
                 # been, had the stream been cut at that very moment).
-                if cancel.is_set():
-                    reason = "cancelled"
-                    break
-                if deadline is not None and time.monotonic() >= deadline:
-                    reason = "time"
+                reason = _interrupted(cancel, deadline)
+                if reason is not None:
                     break
                 usage.update(chunk.usage)
                 if chunk.text:
@@ -259,11 +256,8 @@ class RemoteEngine(Engine):
                     reason = chunk.stop_reason or "stop"
                     response.drain()
                     break
-                if cancel.is_set():
-                    reason = "cancelled"
-                    break
-                if deadline is not None and time.monotonic() >= deadline:
-                    reason = "time"
+                reason = _interrupted(cancel, deadline)
+                if reason is not None:
                     break
                 if tokens >= request.max_tokens:
                     reason = "length"
@@ -338,6 +332,15 @@ def parse_json(text: str, client: HttpClient, what: str) -> Any:
         raise client.fail(
             f"the model server at {client.url} sent a {what} that is not JSON: {snippet(text)}"
         ) from None
+
+
+def _interrupted(cancel: threading.Event, deadline: float | None) -> StopReason | None:
+    """Why a stream must end now: "cancelled", "time" (the deadline passed), or None."""
+    if cancel.is_set():
+        return "cancelled"
+    if deadline is not None and time.monotonic() >= deadline:
+        return "time"
+    return None
 
 
 def _cut_pieces(pieces: list[str], length: int) -> list[str]:
