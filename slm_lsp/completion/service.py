@@ -301,13 +301,16 @@ class ModelCompleter:
         build_ms = (time.perf_counter() - t0) * 1000
         request = self.request(snap, prompt, automatic=automatic, speculative=speculative)
         window = "full"
-        short = None if speculative else self.first_answer_tokens(request)
+        short = None
+        if not speculative and settings.completion.first_answer_ms > 0:
+            todo, rate = self.engine.estimate(request)  # the full prompt's cost, asked once
+            short = self.first_answer_tokens(todo, rate)
         if short is not None:
             short_prompt = build_prompt(snap, self.fmt, self.engine, settings, self.line_tokens,
                                         self.short_anchors, budget=short, heads=self.heads)
             short_request = attrs.evolve(request, prompt=short_prompt.text,
                                          parts=short_prompt.parts)
-            if self.use_short(request, short_request):
+            if self.use_short(todo, rate, short_request):
                 prompt, request, window = short_prompt, short_request, "short"
             build_ms = (time.perf_counter() - t0) * 1000
         # 5. Engine.
@@ -334,32 +337,30 @@ class ModelCompleter:
         return Completion(text, "model", mode, gen, prompt, dropped, build_ms,
                           (time.perf_counter() - t1) * 1000, window, more)
 
-    def first_answer_tokens(self, request: GenerationRequest) -> int | None:
-        """The size of a short window for ``request``, when its full prompt is not cached and
-        is too slow to evaluate at a keystroke (None: evaluate it whole).
+    def first_answer_tokens(self, todo: int, rate: float) -> int | None:
+        """The size of a short window, when the full prompt's ``todo`` uncached tokens are too
+        slow to evaluate at a keystroke at ``rate`` tokens/s (None: evaluate it whole).
 
         The engine knows what it has cached (its live context and the places it keeps) and how
-        fast it evaluates prompts here, so the window is sized to the model and the machine."""
+        fast it evaluates prompts here (``Engine.estimate``), so the window is sized to the
+        model and the machine."""
         ms = self.settings.completion.first_answer_ms
-        if ms <= 0:
-            return None
-        todo, rate = self.engine.estimate(request)
-        if rate <= 0 or todo <= max(KEYSTROKE_MIN_TOKENS, rate * KEYSTROKE_S):
+        if ms <= 0 or rate <= 0 or todo <= _keystroke_tokens(rate):
             return None  # cached (typing in place, a return): the full window costs nothing
         allowed = max(FIRST_ANSWER_MIN_TOKENS, int(rate * ms / 1000))
         # A power of two: the measured speed wanders, and a window that changed size at each
         # request would change its head and never be found in the cache again.
         return 1 << (allowed.bit_length() - 1)
 
-    def use_short(self, full: GenerationRequest, short: GenerationRequest) -> bool:
-        """Answer from the short window rather than the full one: the short one is cached while
-        the full one is still being evaluated in idle time (typing on at a place just
-        reached), or the full one would take longer than ``completion.firstAnswerMs``."""
-        todo_full, rate = self.engine.estimate(full)
+    def use_short(self, todo_full: int, rate: float, short: GenerationRequest) -> bool:
+        """Answer from the short window rather than the full one (``todo_full`` uncached tokens
+        at ``rate``): the short one is cached while the full one is still being evaluated in
+        idle time (typing on at a place just reached), or the full one would take longer than
+        ``completion.firstAnswerMs``."""
         todo_short, _ = self.engine.estimate(short)
         if todo_short >= todo_full:
             return False
-        if todo_short <= max(KEYSTROKE_MIN_TOKENS, rate * KEYSTROKE_S):
+        if todo_short <= _keystroke_tokens(rate):
             return True
         return todo_full > rate * self.settings.completion.first_answer_ms / 1000
 
@@ -406,6 +407,11 @@ class ModelCompleter:
             alternatives=INVOKED_ALTERNATIVES if snap.candidates and not automatic and
             not speculative else 0,
         )
+
+
+def _keystroke_tokens(rate: float) -> float:
+    """What a keystroke may evaluate at ``rate`` tokens/s without a short window."""
+    return max(KEYSTROKE_MIN_TOKENS, rate * KEYSTROKE_S)
 
 
 def _ms(seconds: float) -> float:
