@@ -371,17 +371,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = ap.parse_args(argv)
 
-    kinds = [k for k in args.kinds.split(",") if k]
-    langs = [lang for lang in args.langs.split(",") if lang]
-    for k in kinds:
-        if k not in tasks.KINDS:
-            ap.error(f"unknown kind {k!r}")
-    for lang in langs:
-        if lang not in tasks.LANGUAGES:
-            ap.error(f"unknown language {lang!r}")
-    per_cell = max(1, args.tasks // (len(kinds) * len(langs)))
-    task_list = tasks.build_tasks(per_cell, kinds=kinds, languages=langs, split=args.split,
-                                  seed=args.seed)
+    try:
+        task_list = tasks.tasks_for(args.tasks, args.kinds, args.langs, split=args.split,
+                                    seed=args.seed)
+    except ValueError as exc:
+        ap.error(str(exc))
 
     def progress(msg: str) -> None:
         if not args.quiet:
@@ -392,8 +386,8 @@ def main(argv: list[str] | None = None) -> int:
     data: dict = {"seed": args.seed, "split": args.split, "settings": args.settings,
                   "threads": args.threads, "models": {}}
     for model in models:
-        progress(f"{len(task_list)} tasks ({per_cell} per language and kind, split "
-                 f"{args.split}, seed {args.seed}), model {model}")
+        progress(f"{len(task_list)} tasks (split {args.split}, seed {args.seed}), "
+                 f"model {model}")
         t0 = time.perf_counter()
         results = {"slm-lsp": asyncio.run(run_server(task_list, model, args.threads,
                                                      args.settings, args.server_log,

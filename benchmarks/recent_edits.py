@@ -128,11 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget", type=int, default=256, help="context.recentTokens when on")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
-    kinds = [k for k in args.kinds.split(",") if k]
-    langs = [lang for lang in args.langs.split(",") if lang]
-    per_cell = max(1, args.tasks // (len(kinds) * len(langs)))
-    task_list = tasks.build_tasks(per_cell, kinds=kinds, languages=langs, split=args.split,
-                                  seed=args.seed)
+    try:
+        task_list = tasks.tasks_for(args.tasks, args.kinds, args.langs, split=args.split,
+                                    seed=args.seed)
+    except ValueError as exc:
+        ap.error(str(exc))
 
     def progress(msg: str) -> None:
         if not args.quiet:

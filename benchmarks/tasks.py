@@ -261,6 +261,22 @@ def candidates(source: str, language: str, kind: str) -> list[tuple[int, str]]:
     return sorted(set(found))
 
 
+def tasks_for(total: int, kinds: str, languages: str, *, split: str = "test",
+              seed: int = 0) -> list[Task]:
+    """About ``total`` tasks spread evenly over the comma-separated ``kinds`` and
+    ``languages`` (a benchmark's command line); ValueError names an unknown kind or language."""
+    kind_list = [k for k in kinds.split(",") if k]
+    lang_list = [lang for lang in languages.split(",") if lang]
+    for k in kind_list:
+        if k not in KINDS:
+            raise ValueError(f"unknown kind {k!r}")
+    for lang in lang_list:
+        if lang not in LANGUAGES:
+            raise ValueError(f"unknown language {lang!r}")
+    per_cell = max(1, total // (len(kind_list) * len(lang_list)))
+    return build_tasks(per_cell, kinds=kind_list, languages=lang_list, split=split, seed=seed)
+
+
 def build_tasks(per_cell: int, *, kinds: Iterable[str] = KINDS,
                 languages: Iterable[str] = LANGUAGES, split: str = "test",
                 seed: int = 0) -> list[Task]:
