@@ -58,6 +58,9 @@ WARM_EVAL_BATCH = 32  # a cancel loses at most this much of a background evaluat
 # What a keystroke may evaluate without a short window: the cursor line, a few tokens more.
 KEYSTROKE_S = 0.15
 KEYSTROKE_MIN_TOKENS = 16
+# An Invoked request (the user asked, and waits for it) may spend this many times
+# `completion.firstAnswerMs` on its prompt before it answers from a short window instead.
+INVOKED_ANSWER_FACTOR = 4
 # Invoked requests: the greedy answer and the continuations of the next few first tokens go
 # through the filters; up to ``MAX_ITEMS`` different survivors are offered, best first.
 INVOKED_ALTERNATIVES = 3
@@ -302,15 +305,16 @@ class ModelCompleter:
         request = self.request(snap, prompt, automatic=automatic, speculative=speculative)
         window = "full"
         short = None
-        if not speculative and settings.completion.first_answer_ms > 0:
+        allowance_ms = self.answer_ms(automatic=automatic)
+        if not speculative and allowance_ms > 0:
             todo, rate = self.engine.estimate(request)  # the full prompt's cost, asked once
-            short = self.first_answer_tokens(todo, rate)
+            short = self.first_answer_tokens(todo, rate, allowance_ms)
         if short is not None:
             short_prompt = build_prompt(snap, self.fmt, self.engine, settings, self.line_tokens,
                                         self.short_anchors, budget=short, heads=self.heads)
             short_request = attrs.evolve(request, prompt=short_prompt.text,
                                          parts=short_prompt.parts)
-            if self.use_short(todo, rate, short_request):
+            if self.use_short(todo, rate, short_request, allowance_ms, automatic=automatic):
                 prompt, request, window = short_prompt, short_request, "short"
             build_ms = (time.perf_counter() - t0) * 1000
         # 5. Engine.
@@ -337,14 +341,22 @@ class ModelCompleter:
         return Completion(text, "model", mode, gen, prompt, dropped, build_ms,
                           (time.perf_counter() - t1) * 1000, window, more)
 
-    def first_answer_tokens(self, todo: int, rate: float) -> int | None:
+    def answer_ms(self, *, automatic: bool) -> int:
+        """How long a request may spend evaluating an uncached prompt before it answers from a
+        short window (0: never a short window). As-you-type requests get
+        ``completion.firstAnswerMs``; a request the user asked for waits longer, as it does in
+        other assistants, for the answer of the full window."""
+        ms = self.settings.completion.first_answer_ms
+        return ms if automatic else ms * INVOKED_ANSWER_FACTOR
+
+    def first_answer_tokens(self, todo: int, rate: float, ms: int) -> int | None:
         """The size of a short window, when the full prompt's ``todo`` uncached tokens are too
-        slow to evaluate at a keystroke at ``rate`` tokens/s (None: evaluate it whole).
+        slow to evaluate at a keystroke at ``rate`` tokens/s (None: evaluate it whole); ``ms``
+        is the request's allowance (`answer_ms`).
 
         The engine knows what it has cached (its live context and the places it keeps) and how
         fast it evaluates prompts here (``Engine.estimate``), so the window is sized to the
         model and the machine."""
-        ms = self.settings.completion.first_answer_ms
         if ms <= 0 or rate <= 0 or todo <= _keystroke_tokens(rate):
             return None  # cached (typing in place, a return): the full window costs nothing
         allowed = max(FIRST_ANSWER_MIN_TOKENS, int(rate * ms / 1000))
@@ -352,17 +364,18 @@ class ModelCompleter:
         # request would change its head and never be found in the cache again.
         return 1 << (allowed.bit_length() - 1)
 
-    def use_short(self, todo_full: int, rate: float, short: GenerationRequest) -> bool:
+    def use_short(self, todo_full: int, rate: float, short: GenerationRequest, ms: int, *,
+                  automatic: bool) -> bool:
         """Answer from the short window rather than the full one (``todo_full`` uncached tokens
-        at ``rate``): the short one is cached while the full one is still being evaluated in
-        idle time (typing on at a place just reached), or the full one would take longer than
-        ``completion.firstAnswerMs``."""
+        at ``rate``): the full one would take longer than the request's allowance ``ms``, or,
+        as you type, the short one is cached while the full one is still being evaluated in
+        idle time (typing on at a place just reached)."""
         todo_short, _ = self.engine.estimate(short)
         if todo_short >= todo_full:
             return False
-        if todo_short <= _keystroke_tokens(rate):
+        if automatic and todo_short <= _keystroke_tokens(rate):
             return True
-        return todo_full > rate * self.settings.completion.first_answer_ms / 1000
+        return todo_full > rate * ms / 1000
 
     def warm(self, snap: Snapshot, cancel: threading.Event) -> None:
         """Evaluate the full prompt at ``snap`` (in idle time, after a first answer from a short

@@ -48,7 +48,7 @@ def test_a_slow_prompt_gets_a_short_window_first_then_the_full_one(service) -> N
     # second of prompt is about 100 tokens: the 384-token window does not fit.
     engine.prompt_rate = 100.0
     offset = SOURCE.index("    def _eval(") + len("    def _e")
-    first = service.complete(_snap(SOURCE, offset), threading.Event())
+    first = service.complete(_snap(SOURCE, offset), threading.Event(), automatic=True)
     assert first is not None and first.window == "short"
     assert first.generation.prompt_tokens <= 100
     assert first.generation.evaluated_tokens <= 100
@@ -56,7 +56,7 @@ def test_a_slow_prompt_gets_a_short_window_first_then_the_full_one(service) -> N
     service.warm(_snap(SOURCE, offset), threading.Event())  # what the service does in idle time
     engine.prompt_rate = 100.0
     typed = SOURCE[:offset] + "v" + SOURCE[offset:]
-    nxt = service.complete(_snap(typed, offset + 1), threading.Event())
+    nxt = service.complete(_snap(typed, offset + 1), threading.Event(), automatic=True)
     assert nxt is not None and nxt.window == "full"
     assert nxt.generation.prompt_tokens > 2 * first.generation.prompt_tokens
     assert nxt.generation.evaluated_tokens <= 8
@@ -65,7 +65,7 @@ def test_a_slow_prompt_gets_a_short_window_first_then_the_full_one(service) -> N
 def test_a_prompt_that_fits_in_time_is_evaluated_whole(service) -> None:
     service.engine.prompt_rate = 100_000.0
     offset = SOURCE.index("    def _reuse(") + len("    def _r")
-    result = service.complete(_snap(SOURCE, offset), threading.Event())
+    result = service.complete(_snap(SOURCE, offset), threading.Event(), automatic=True)
     assert result is not None and result.window == "full"
     assert result.generation.prompt_tokens > 150
 
@@ -77,7 +77,7 @@ def test_typing_on_before_the_full_window_is_ready_stays_on_the_short_one(servic
     engine = service.engine
     engine.prompt_rate = 200.0
     offset = SOURCE.index("    def _drop_tail(") + len("    def _d")
-    first = service.complete(_snap(SOURCE, offset), threading.Event())
+    first = service.complete(_snap(SOURCE, offset), threading.Event(), automatic=True)
     assert first is not None and first.window == "short"
     from slm_lsp.completion.prompt import build_prompt
     from slm_lsp.engine.base import Cancel, GenerationRequest
@@ -91,9 +91,26 @@ def test_typing_on_before_the_full_window_is_ready_stays_on_the_short_one(servic
     assert part.stop_reason == "time"
     engine.prompt_rate = 200.0
     typed = SOURCE[:offset] + "r" + SOURCE[offset:]
-    nxt = service.complete(_snap(typed, offset + 1), threading.Event())
+    nxt = service.complete(_snap(typed, offset + 1), threading.Event(), automatic=True)
     assert nxt is not None and nxt.window == "short"
     # The full window (about 500 tokens) is not evaluated at this key; the short one is at
     # most 128 (a short window under 32 tokens is not worth keeping, and is evaluated again).
     gen = nxt.generation
     assert gen.prompt_tokens <= 128 and gen.evaluated_tokens <= gen.prompt_tokens
+
+
+def test_a_request_the_user_asked_for_waits_longer_for_the_full_window(service) -> None:
+    # At 200 prompt tokens a second the full window (about 500 tokens) does not fit in the
+    # keystroke's second: as you type, the first answer comes from a short window. Asked for,
+    # it fits in the longer allowance, and the answer comes from the full window.
+    engine = service.engine
+    offset = SOURCE.index("    def close(") + len("    def c")
+    assert service.answer_ms(automatic=False) > service.answer_ms(automatic=True)
+    engine.prompt_rate = 200.0
+    typed = service.complete(_snap(SOURCE, offset), threading.Event(), automatic=True)
+    assert typed is not None and typed.window == "short"
+    offset = SOURCE.index("    def load(") + len("    def l")
+    engine.prompt_rate = 200.0
+    asked = service.complete(_snap(SOURCE, offset), threading.Event())
+    assert asked is not None and asked.window == "full"
+    assert asked.generation.prompt_tokens > 300
