@@ -21,8 +21,9 @@ def line_stop(text: str) -> bool:
     return "\n" in text.lstrip("\n")
 
 
-def block_stop(line_prefix: str, max_lines: int):
-    """Stop once a finished line has left the block (the filter would cut it anyway)."""
+def block_stop(line_prefix: str, max_lines: int, one_statement: bool = False):
+    """Stop once a finished line has left the block, or, among a block's statements, the
+    statement being written (the filters would cut it anyway)."""
 
     def stop(text: str) -> bool:
         if "\n" not in text:
@@ -31,6 +32,8 @@ def block_stop(line_prefix: str, max_lines: int):
         if done.count("\n") + 1 >= max_lines:
             return True
         cut = postprocess.cut_block(done, line_prefix, max_lines)
+        if one_statement:
+            cut = postprocess.cut_one_statement(cut, line_prefix)
         return len(cut.rstrip()) < len(done.rstrip())
 
     return stop
@@ -111,6 +114,8 @@ def clean(raw: str, snap: Snapshot, fmt: PromptFormat, settings: Settings,
         text = postprocess.cut_at_outer_closer(text, trig.line_suffix)
     else:
         text = postprocess.cut_block(text, trig.line_prefix, settings.completion.max_lines)
+        if trig.one_statement:
+            text = postprocess.cut_one_statement(text, trig.line_prefix)
         text = postprocess.cut_repetition(text)
         if snap.language_id == "python":
             text = postprocess.drop_dangling_header(

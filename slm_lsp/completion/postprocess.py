@@ -182,6 +182,36 @@ def cut_block(text: str, line_prefix: str, max_lines: int) -> str:
     return "\n".join(kept)
 
 
+# A line at the statement's level that goes on with it: a clause of the same statement, or a
+# bracket that closes one the statement opened.
+_CONTINUES = re.compile(r"^(else|elif|except|finally|catch|when)\b|^[)\]}]")
+# Lines that are not a statement of their own: they belong to the statement after them.
+_LEADS = ("#", "//", "/*", "*", "@")
+
+
+def cut_one_statement(text: str, line_prefix: str) -> str:
+    """Among a block's statements (code follows the cursor at its level): the first statement
+    only, with its own body (deeper lines), its continuation lines and clauses (``else:``,
+    ``} catch``) and the brackets it closes. Comments and decorators before it stay with it; a
+    later line at the block's level starts the next statement, which is already there."""
+    lines = text.split("\n")
+    head = line_prefix + lines[0]
+    base = _width(indent_of(head)) if head.strip() else _width(line_prefix)
+    first = lines[0].strip()
+    started = bool(first) and not first.startswith(_LEADS)
+    depth = _depth(first)
+    for i, line in enumerate(lines[1:], 1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        at_base = _width(indent_of(line)) <= base
+        if started and at_base and depth <= 0 and not _CONTINUES.match(stripped):
+            return "\n".join(lines[:i]).rstrip()
+        depth += _depth(stripped)
+        started = started or not stripped.startswith(_LEADS)
+    return text
+
+
 def cut_bad_dedent(text: str, line_prefix: str) -> str:
     """Python: stop at a line whose indentation matches no open level (``unindent does not
     match any outer indentation level``: tree-sitter forgives it, Python does not)."""

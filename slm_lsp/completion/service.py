@@ -409,13 +409,15 @@ class ModelCompleter:
             decode_budget_s=budget,
             prefix=snap.prefix, suffix=snap.suffix, snippets=snap.snippets,
             should_stop=line_stop if mode is Mode.LINE else block_stop(
-                snap.trigger.line_prefix, settings.completion.max_lines),
+                snap.trigger.line_prefix, settings.completion.max_lines,
+                snap.trigger.one_statement),
             keep_cache=not speculative,
             logprobs=automatic and settings.completion.confidence_threshold > 0,
             # As-you-type requests are pre-empted all the time, and a cancel throws away the
             # batch in flight: small batches keep what was evaluated before the next key.
             eval_batch=AUTOMATIC_EVAL_BATCH if automatic else 0,
-            require_text=mode is Mode.BLOCK and not snap.trigger.line_prefix.strip(),
+            # On an empty line the answer is code, not the line break the model may prefer.
+            require_text=not (snap.trigger.line_prefix + snap.trigger.line_suffix).strip(),
             draft_tokens=settings.completion.draft_tokens,
             alternatives=INVOKED_ALTERNATIVES if snap.candidates and not automatic and
             not speculative else 0,

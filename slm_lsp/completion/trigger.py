@@ -24,6 +24,8 @@ class Mode(str, Enum):
 # Text right of the cursor that still allows a completion: closing brackets, quotes, separators.
 _CLOSERS_ONLY = re.compile(r"^[\s)\]}>\"'`;:,.]*$")
 _WORD = re.compile(r"\w")
+_CLOSING = ")]}"
+_LOOKAHEAD_LINES = 50  # blank lines after the cursor before the next code, at most
 _OPENS_BLOCK = re.compile(r"(:|\{|\(|\[|=>|\bdo|\bthen|->)\s*(#.*|//.*)?$")
 
 _STRING_OR_COMMENT = {
@@ -39,6 +41,9 @@ class Trigger:
     reason: str
     line_prefix: str  # text of the cursor's line before the cursor
     line_suffix: str  # text of the cursor's line after the cursor
+    # Block mode on an empty line among the block's statements (code follows at the cursor's
+    # level): the answer is one statement, with its own body, not the rest of the block.
+    one_statement: bool = False
 
 
 def _in_string_or_comment(doc: Document, offset: int) -> bool:
@@ -48,6 +53,41 @@ def _in_string_or_comment(doc: Document, offset: int) -> bool:
         if node.type in ("block", "statement_block", "function_definition", "module"):
             return False
     return False
+
+
+def _code_width(doc: Document, line: int, step: int) -> tuple[int, str] | None:
+    """(indentation width, code) of the nearest line with code from ``line`` on, going
+    ``step`` (1: down, -1: up), within ``_LOOKAHEAD_LINES``; None when there is none."""
+    stop = doc.line_count if step > 0 else -1
+    for nxt in range(line, stop, step)[:_LOOKAHEAD_LINES]:
+        text = doc.line_text(nxt)
+        code = text.strip()
+        if code:
+            return _width(text[: len(text) - len(text.lstrip(" \t"))]), code
+    return None
+
+
+def _empty_line(doc: Document, offset: int, indent: str) -> tuple[Mode, str, bool]:
+    """(mode, reason, one statement) on an empty line, from the code around it.
+
+    As other assistants do, a block is written whole only where it is empty. Among the
+    block's statements (the next code is at the cursor's level) the user adds one statement;
+    above code indented deeper than the code before it, the user writes that code's header."""
+    line, _ = doc.line_col(offset)
+    after = _code_width(doc, line + 1, 1)
+    if after is None or after[1][0] in _CLOSING:
+        return Mode.BLOCK, "empty line", False
+    before = _code_width(doc, line - 1, -1)
+    opens = before is not None and _OPENS_BLOCK.search(before[1]) is not None
+    if after[0] > _width(indent) and before is not None and after[0] > before[0] and not opens:
+        return Mode.LINE, "empty line above an indented block", False
+    if after[0] >= _width(indent):
+        return Mode.BLOCK, "empty line among statements", True
+    return Mode.BLOCK, "empty line", False
+
+
+def _width(indent: str) -> int:
+    return sum(4 if c == "\t" else 1 for c in indent)
 
 
 def decide(doc: Document, offset: int, *, invoked: bool) -> Trigger:
@@ -63,7 +103,8 @@ def decide(doc: Document, offset: int, *, invoked: bool) -> Trigger:
     if right_is_code:
         return t(Mode.LINE, "code to the right of the cursor")
     if before.strip() == "":
-        return t(Mode.BLOCK, "empty line")
+        mode, why, one = _empty_line(doc, offset, before)
+        return Trigger(mode, why, before, after, one_statement=one)
     if not after.strip() and _OPENS_BLOCK.search(before.rstrip()):
         # The rest of the line after `(`/`{`... may still be one line; the model decides and
         # the block filter cuts it.

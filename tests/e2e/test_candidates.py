@@ -86,3 +86,21 @@ async def test_invoked_requests_offer_several_items_automatic_ones_one(client: L
         automatic = await inline(client, uri, line, col, invoked=False)
         assert automatic is None or len(automatic.items) <= 1
     assert max(counts) > 1, f"no Invoked request offered more than one item: {counts}"
+
+
+AMONG = ("def report(values):\n    total = sum(values)\n    \n"
+         "    print(total)\n    return total\n")
+
+
+async def test_invoked_among_statements_offers_one_statement_per_item(client: LanguageClient):
+    # The block goes on after the cursor: each item adds one statement (with any body of its
+    # own) and the function's existing statements stay as they are, after it.
+    uri = "file:///work/report.py"
+    open_doc(client, uri, AMONG)
+    result = await inline(client, uri, 2, 4)
+    assert result is not None and result.items, "an Invoked request answered nothing"
+    for item in result.items:
+        done = apply_inline(AMONG, item, "utf-16")
+        body = ast.parse(done).body[0].body
+        assert len(body) == 4, item.insert_text
+        assert ast.unparse(body[-2:]) == "print(total)\nreturn total", item.insert_text

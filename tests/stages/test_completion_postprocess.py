@@ -247,3 +247,25 @@ def test_drop_dangling_header():
     assert postprocess.drop_dangling_header("sum = 0.0\nfor i in range(n):") == "sum = 0.0"
     assert postprocess.drop_dangling_header("if x:  # when\n\n") == "if x:  # when"
     assert postprocess.drop_dangling_header("a = 1\nif a:\n    b = 2") == "a = 1\nif a:\n    b = 2"
+
+
+@pytest.mark.parametrize(("text", "prefix", "want"), [
+    # The next statement at the block's level goes; the statement's own body stays.
+    ("y = x + 1\n    z = y * 2\n    return z", "    ", "y = x + 1"),
+    ("if x:\n        y = 1\n    else:\n        y = 2\n    return y", "    ",
+     "if x:\n        y = 1\n    else:\n        y = 2"),
+    ("total = compute(\n        a,\n        b,\n    )\n    print(total)", "    ",
+     "total = compute(\n        a,\n        b,\n    )"),
+    # JavaScript: its own closing brace and `} else {` stay with it.
+    ("if (a) {\n    b();\n  } else {\n    c();\n  }\n  d();", "  ",
+     "if (a) {\n    b();\n  } else {\n    c();\n  }"),
+    ("try {\n    f();\n  }\n  catch (e) {\n    g(e);\n  }\n  h();", "  ",
+     "try {\n    f();\n  }\n  catch (e) {\n    g(e);\n  }"),
+    # A comment or a decorator belongs to the statement after it.
+    ("# the sum\n    s = a + b\n    t = s", "    ", "# the sum\n    s = a + b"),
+    ("@app.route('/')\ndef home():\n    return 'hi'\n\ndef other():\n    pass", "",
+     "@app.route('/')\ndef home():\n    return 'hi'"),
+    ("return x", "    ", "return x"),
+])
+def test_cut_one_statement(text, prefix, want):
+    assert postprocess.cut_one_statement(text, prefix) == want

@@ -118,3 +118,36 @@ def test_the_head_stays_put_while_typing_and_moves_only_forward():
     moves = sum(a != b for a, b in zip(hinted, hinted[1:], strict=False))
     assert moves <= 1 + typed.count("\n") // ANCHOR_LINES
     engine.close()
+
+
+@pytest.mark.parametrize(("src", "lang", "one"), [
+    # An empty body, or the end of a block: the block is written whole.
+    ("def f():\n    |\n", "python", False),
+    ("def f(x):\n    y = x\n    |\n\ndef g():\n    pass\n", "python", False),
+    ("function f() {\n  |\n}\n", "javascript", False),
+    # Code follows at the cursor's level: one statement among the others.
+    ("def f(x):\n    |\n    return x\n", "python", True),
+    ("def f(x):\n    y = 1\n    |\n\n    return y\n", "python", True),
+    ("function f() {\n  |\n  return 1;\n}\n", "javascript", True),
+    ("import os\n|\n\ndef main():\n    pass\n", "python", True),
+])
+def test_an_empty_line_among_statements_asks_for_one_statement(src, lang, one):
+    doc, off = _at(src, lang=lang)
+    trigger = decide(doc, off, invoked=True)
+    assert trigger.mode is Mode.BLOCK
+    assert trigger.one_statement is one
+
+
+@pytest.mark.parametrize(("src", "lang"), [
+    ("def f(x):\n    y = x\n    |\n        return y\n", "python"),
+    ("function f(c) {\n  c = 1;\n  |\n    c = 2;\n  }\n}\n", "javascript"),
+])
+def test_an_empty_line_above_deeper_code_asks_for_its_header(src, lang):
+    doc, off = _at(src, lang=lang)
+    assert decide(doc, off, invoked=True).mode is Mode.LINE
+
+
+def test_a_blank_line_without_indentation_inside_a_body_is_among_its_statements():
+    doc, off = _at("def f(x):\n    y = x\n|\n    return y\n")
+    trigger = decide(doc, off, invoked=True)
+    assert trigger.mode is Mode.BLOCK and trigger.one_statement
