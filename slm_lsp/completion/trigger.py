@@ -44,6 +44,9 @@ class Trigger:
     # Block mode on an empty line among the block's statements (code follows at the cursor's
     # level): the answer is one statement, with its own body, not the rest of the block.
     one_statement: bool = False
+    # Line mode on an empty line above code indented deeper than the code before it: the
+    # answer is that code's header (code, not a comment).
+    header: bool = False
 
 
 def _in_string_or_comment(doc: Document, offset: int) -> bool:
@@ -67,23 +70,27 @@ def _code_width(doc: Document, line: int, step: int) -> tuple[int, str] | None:
     return None
 
 
-def _empty_line(doc: Document, offset: int, indent: str) -> tuple[Mode, str, bool]:
-    """(mode, reason, one statement) on an empty line, from the code around it.
+def _empty_line(doc: Document, offset: int, indent: str, rest: str) -> Trigger:
+    """The trigger on an empty line (``indent`` and ``rest``: its text before and after the
+    cursor), from the code around it.
 
     As other assistants do, a block is written whole only where it is empty. Among the
     block's statements (the next code is at the cursor's level) the user adds one statement;
     above code indented deeper than the code before it, the user writes that code's header."""
     line, _ = doc.line_col(offset)
+    block = Trigger(Mode.BLOCK, "empty line", indent, rest)
     after = _code_width(doc, line + 1, 1)
     if after is None or after[1][0] in _CLOSING:
-        return Mode.BLOCK, "empty line", False
+        return block
     before = _code_width(doc, line - 1, -1)
     opens = before is not None and _OPENS_BLOCK.search(before[1]) is not None
     if after[0] > _width(indent) and before is not None and after[0] > before[0] and not opens:
-        return Mode.LINE, "empty line above an indented block", False
+        return Trigger(Mode.LINE, "empty line above an indented block", indent, rest,
+                       header=True)
     if after[0] >= _width(indent):
-        return Mode.BLOCK, "empty line among statements", True
-    return Mode.BLOCK, "empty line", False
+        return Trigger(Mode.BLOCK, "empty line among statements", indent, rest,
+                       one_statement=True)
+    return block
 
 
 def _width(indent: str) -> int:
@@ -103,8 +110,7 @@ def decide(doc: Document, offset: int, *, invoked: bool) -> Trigger:
     if right_is_code:
         return t(Mode.LINE, "code to the right of the cursor")
     if before.strip() == "":
-        mode, why, one = _empty_line(doc, offset, before)
-        return Trigger(mode, why, before, after, one_statement=one)
+        return _empty_line(doc, offset, before, after)
     if not after.strip() and _OPENS_BLOCK.search(before.rstrip()):
         # The rest of the line after `(`/`{`... may still be one line; the model decides and
         # the block filter cuts it.
