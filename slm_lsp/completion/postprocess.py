@@ -41,6 +41,11 @@ def _width(indent: str, tab: int = 4) -> int:
     return sum(tab if c == "\t" else 1 for c in indent)
 
 
+def indent_width(line: str) -> int:
+    """The width of ``line``'s indentation (a tab counts 4)."""
+    return _width(indent_of(line))
+
+
 def realign(text: str, line_prefix: str, unit: str = "    ") -> str:
     """After whitespace at the cursor, BPE models often start with one more space of their own
     (the space belongs to their next word token). Drop that extra leading whitespace from the
@@ -59,16 +64,16 @@ def realign(text: str, line_prefix: str, unit: str = "    ") -> str:
     if not first.strip():
         return text
     lines = rest.split("\n") if nl else []
-    base = _width(indent_of(line_prefix))
+    base = indent_width(line_prefix)
     step = 4 if unit == "\t" else max(1, len(unit))
-    inside = [ln for ln in lines if ln.strip() and _width(indent_of(ln)) >= base]
+    inside = [ln for ln in lines if ln.strip() and indent_width(ln) >= base]
     shift = bool(inside) and all(
-        ln.startswith(extra) and (_width(indent_of(ln)) - len(extra)) % step == 0
+        ln.startswith(extra) and (indent_width(ln) - len(extra)) % step == 0
         for ln in inside
-    ) and not all(_width(indent_of(ln)) % step == 0 for ln in inside)
+    ) and not all(indent_width(ln) % step == 0 for ln in inside)
     if not shift:
         return first[len(extra):] + nl + rest
-    shifted = [ln[len(extra):] if ln.strip() and _width(indent_of(ln)) >= base else ln
+    shifted = [ln[len(extra):] if ln.strip() and indent_width(ln) >= base else ln
                for ln in lines]
     return first[len(extra):] + nl + "\n".join(shifted)
 
@@ -151,7 +156,7 @@ def cut_block(text: str, line_prefix: str, max_lines: int) -> str:
     lines = text.split("\n")
     head = line_prefix + lines[0]
     if head.strip():
-        base = _width(indent_of(head))
+        base = indent_width(head)
     elif line_prefix:
         base = _width(line_prefix)  # an indented empty line: the block is at that level
     else:
@@ -167,7 +172,7 @@ def cut_block(text: str, line_prefix: str, max_lines: int) -> str:
         if not stripped:
             kept.append(line)
             continue
-        width = _width(indent_of(line))
+        width = indent_width(line)
         if base is None:
             base = width
         if width < base and not (depth > 0 and stripped[0] in _CLOSE):
@@ -196,7 +201,7 @@ def cut_one_statement(text: str, line_prefix: str) -> str:
     later line at the block's level starts the next statement, which is already there."""
     lines = text.split("\n")
     head = line_prefix + lines[0]
-    base = _width(indent_of(head)) if head.strip() else _width(line_prefix)
+    base = indent_width(head) if head.strip() else _width(line_prefix)
     first = lines[0].strip()
     started = bool(first) and not first.startswith(_LEADS)
     depth = _depth(first)
@@ -204,7 +209,7 @@ def cut_one_statement(text: str, line_prefix: str) -> str:
         stripped = line.strip()
         if not stripped:
             continue
-        at_base = _width(indent_of(line)) <= base
+        at_base = indent_width(line) <= base
         if started and at_base and depth <= 0 and not _CONTINUES.match(stripped):
             return "\n".join(lines[:i]).rstrip()
         depth += _depth(stripped)
@@ -217,11 +222,11 @@ def cut_bad_dedent(text: str, line_prefix: str) -> str:
     match any outer indentation level``: tree-sitter forgives it, Python does not)."""
     lines = text.split("\n")
     head = line_prefix + lines[0]
-    stack = [_width(indent_of(head))] if head.strip() else [_width(line_prefix)]
+    stack = [indent_width(head)] if head.strip() else [_width(line_prefix)]
     for i, line in enumerate(lines[1:], 1):
         if not line.strip():
             continue
-        width = _width(indent_of(line))
+        width = indent_width(line)
         if width > stack[-1]:
             stack.append(width)
             continue

@@ -305,16 +305,15 @@ class ModelCompleter:
         request = self.request(snap, prompt, automatic=automatic, speculative=speculative)
         window = "full"
         short = None
-        allowance_ms = self.answer_ms(automatic=automatic)
-        if not speculative and allowance_ms > 0:
+        if not speculative and settings.completion.first_answer_ms > 0:
             todo, rate = self.engine.estimate(request)  # the full prompt's cost, asked once
-            short = self.first_answer_tokens(todo, rate, allowance_ms)
+            short = self.first_answer_tokens(todo, rate, automatic=automatic)
         if short is not None:
             short_prompt = build_prompt(snap, self.fmt, self.engine, settings, self.line_tokens,
                                         self.short_anchors, budget=short, heads=self.heads)
             short_request = attrs.evolve(request, prompt=short_prompt.text,
                                          parts=short_prompt.parts)
-            if self.use_short(todo, rate, short_request, allowance_ms, automatic=automatic):
+            if self.use_short(todo, rate, short_request, automatic=automatic):
                 prompt, request, window = short_prompt, short_request, "short"
             build_ms = (time.perf_counter() - t0) * 1000
         # 5. Engine.
@@ -349,14 +348,15 @@ class ModelCompleter:
         ms = self.settings.completion.first_answer_ms
         return ms if automatic else ms * INVOKED_ANSWER_FACTOR
 
-    def first_answer_tokens(self, todo: int, rate: float, ms: int) -> int | None:
+    def first_answer_tokens(self, todo: int, rate: float, *, automatic: bool) -> int | None:
         """The size of a short window, when the full prompt's ``todo`` uncached tokens are too
-        slow to evaluate at a keystroke at ``rate`` tokens/s (None: evaluate it whole); ``ms``
-        is the request's allowance (`answer_ms`).
+        slow to evaluate at ``rate`` tokens/s within the request's allowance (`answer_ms`;
+        None: evaluate it whole).
 
         The engine knows what it has cached (its live context and the places it keeps) and how
         fast it evaluates prompts here (``Engine.estimate``), so the window is sized to the
         model and the machine."""
+        ms = self.answer_ms(automatic=automatic)
         if ms <= 0 or rate <= 0 or todo <= _keystroke_tokens(rate):
             return None  # cached (typing in place, a return): the full window costs nothing
         allowed = max(FIRST_ANSWER_MIN_TOKENS, int(rate * ms / 1000))
@@ -364,10 +364,10 @@ class ModelCompleter:
         # request would change its head and never be found in the cache again.
         return 1 << (allowed.bit_length() - 1)
 
-    def use_short(self, todo_full: int, rate: float, short: GenerationRequest, ms: int, *,
+    def use_short(self, todo_full: int, rate: float, short: GenerationRequest, *,
                   automatic: bool) -> bool:
         """Answer from the short window rather than the full one (``todo_full`` uncached tokens
-        at ``rate``): the full one would take longer than the request's allowance ``ms``, or,
+        at ``rate``): the full one would take longer than the request's allowance, or,
         as you type, the short one is cached while the full one is still being evaluated in
         idle time (typing on at a place just reached)."""
         todo_short, _ = self.engine.estimate(short)
@@ -375,7 +375,7 @@ class ModelCompleter:
             return False
         if automatic and todo_short <= _keystroke_tokens(rate):
             return True
-        return todo_full > rate * ms / 1000
+        return todo_full > rate * self.answer_ms(automatic=automatic) / 1000
 
     def warm(self, snap: Snapshot, cancel: threading.Event) -> None:
         """Evaluate the full prompt at ``snap`` (in idle time, after a first answer from a short

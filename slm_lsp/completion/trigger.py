@@ -13,6 +13,7 @@ import attrs
 
 from ..documents import Document
 from ..syntax.tree import ancestors
+from .postprocess import indent_width
 
 
 class Mode(str, Enum):
@@ -66,7 +67,7 @@ def _code_width(doc: Document, line: int, step: int) -> tuple[int, str] | None:
         text = doc.line_text(nxt)
         code = text.strip()
         if code:
-            return _width(text[: len(text) - len(text.lstrip(" \t"))]), code
+            return indent_width(text), code
     return None
 
 
@@ -84,17 +85,14 @@ def _empty_line(doc: Document, offset: int, indent: str, rest: str) -> Trigger:
         return block
     before = _code_width(doc, line - 1, -1)
     opens = before is not None and _OPENS_BLOCK.search(before[1]) is not None
-    if after[0] > _width(indent) and before is not None and after[0] > before[0] and not opens:
+    here = indent_width(indent)
+    if after[0] > here and before is not None and after[0] > before[0] and not opens:
         return Trigger(Mode.LINE, "empty line above an indented block", indent, rest,
                        header=True)
-    if after[0] >= _width(indent):
+    if after[0] >= here:
         return Trigger(Mode.BLOCK, "empty line among statements", indent, rest,
                        one_statement=True)
     return block
-
-
-def _width(indent: str) -> int:
-    return sum(4 if c == "\t" else 1 for c in indent)
 
 
 def decide(doc: Document, offset: int, *, invoked: bool) -> Trigger:
