@@ -128,11 +128,11 @@ def clean(raw: str, snap: Snapshot, fmt: PromptFormat, settings: Settings,
     if trig.mode is Mode.BLOCK and not postprocess.is_empty(text):
         text = postprocess.cut_at_construct_end(text, snap.prefix, snap.suffix,
                                                 snap.language_id, snap.tree)
-    if (trig.mode is Mode.BLOCK or trig.header) and not postprocess.is_empty(text) and \
-            postprocess.only_comments(text, snap.language_id):
-        return ""  # comments write no code (fill no empty body, head no block)
     if postprocess.is_empty(text):
         return ""
+    if (trig.mode is Mode.BLOCK or trig.header) and postprocess.only_comments(
+            text, snap.language_id):
+        return ""  # comments write no code (fill no empty body, head no block)
     return postprocess.keep_parsing(text, snap.prefix, snap.suffix, snap.language_id,
                                     snap.baseline_errors, snap.tree)
 
