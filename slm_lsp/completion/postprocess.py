@@ -198,14 +198,24 @@ def cut_one_statement(text: str, line_prefix: str) -> str:
     """Among a block's statements (code follows the cursor at its level): the first statement
     only, with its own body (deeper lines), its continuation lines and clauses (``else:``,
     ``} catch``) and the brackets it closes. Comments and decorators before it stay with it; a
-    later line at the block's level starts the next statement, which is already there."""
+    later line at the block's level starts the next statement, which is already there. After
+    a header line whose block has code, the statement is the first of that block."""
     lines = text.split("\n")
-    head = line_prefix + lines[0]
-    base = indent_width(head) if head.strip() else _width(line_prefix)
-    first = lines[0].strip()
+    start = 0
+    if line_prefix.strip() and not lines[0].strip():
+        # After a header line: the statement starts on the next line with code, and the
+        # block's level is that line's.
+        start = next((i for i, line in enumerate(lines) if line.strip()), 0)
+        base = indent_width(lines[start])
+        if base <= indent_width(line_prefix):
+            return ""  # not inside the header's block
+    else:
+        head = line_prefix + lines[0]
+        base = indent_width(head) if head.strip() else _width(line_prefix)
+    first = lines[start].strip()
     started = bool(first) and not first.startswith(_LEADS)
     depth = _depth(first)
-    for i, line in enumerate(lines[1:], 1):
+    for i, line in enumerate(lines[start + 1:], start + 1):
         stripped = line.strip()
         if not stripped:
             continue

@@ -111,6 +111,12 @@ def decide(doc: Document, offset: int, *, invoked: bool) -> Trigger:
         return _empty_line(doc, offset, before, after)
     if not after.strip() and _OPENS_BLOCK.search(before.rstrip()):
         # The rest of the line after `(`/`{`... may still be one line; the model decides and
-        # the block filter cuts it.
+        # the block filter cuts it. Where the block already has code (the next code is
+        # indented deeper), the answer is one statement before it, not a second body.
+        line, _ = doc.line_col(offset)
+        nxt = _code_width(doc, line + 1, 1)
+        if nxt is not None and nxt[0] > indent_width(before) and nxt[1][0] not in _CLOSING:
+            return Trigger(Mode.BLOCK, "after a block opener whose block has code", before,
+                           after, one_statement=True)
         return t(Mode.BLOCK, "after a line that opens a block")
     return t(Mode.LINE, "end of a line")

@@ -266,6 +266,13 @@ def test_drop_dangling_header():
     ("@app.route('/')\ndef home():\n    return 'hi'\n\ndef other():\n    pass", "",
      "@app.route('/')\ndef home():\n    return 'hi'"),
     ("return x", "    ", "return x"),
+    # After a header whose block has code: the first statement of that block.
+    ("\n    y = x + 1\n    return y", "def f(x):", "\n    y = x + 1"),
+    ("\n    if x:\n        y = 1\n    z = 2", "def f(x):",
+     "\n    if x:\n        y = 1"),
+    ("\n  log(a);\n  return a;", "function f(a) {", "\n  log(a);"),
+    # Code at the header's own level is not in its block.
+    ("\ndef g():\n    pass", "def f(x):", ""),
 ])
 def test_cut_one_statement(text, prefix, want):
     assert postprocess.cut_one_statement(text, prefix) == want

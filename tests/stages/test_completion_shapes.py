@@ -1,5 +1,6 @@
 """The shape of an answer on an empty line, from the trigger to the filters: a whole block
-where the block is empty, one statement among statements, a header (code) above deeper code."""
+where the block is empty, one statement among statements (or after a header whose block has
+code), a header (code) above deeper code."""
 
 from __future__ import annotations
 
@@ -33,4 +34,13 @@ def test_above_deeper_code_the_answer_is_its_header_and_never_a_comment():
     snap, text = _clean(src, "if (c > 0) {\n    c = 3;\n  }\n", "javascript")
     assert snap.trigger.header and text == "if (c > 0) {"
     _, text = _clean(src, "// a note\n  if (c > 0) {\n", "javascript")
+    assert text == ""
+
+
+def test_after_a_header_whose_block_has_code_one_new_statement_and_no_copy():
+    src = "def f(x):|\n    return x * 2\n"
+    snap, text = _clean(src, "\n    print(x)\n    return x * 2\n\ndef g():\n    pass\n")
+    assert snap.trigger.one_statement and text == "\n    print(x)"
+    # The model writing the block that is already there proposes nothing.
+    _, text = _clean(src, "\n    return x * 2\n")
     assert text == ""
