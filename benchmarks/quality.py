@@ -318,6 +318,18 @@ def targets(summaries: dict[str, dict], block: dict[str, dict]) -> list[str]:
     return [f"  [{'met' if ok else 'NOT met'}] {name}: {detail}" for name, ok, detail in checks]
 
 
+def paired(ours: list[dict], base: list[dict], key: str = "edit_sim") -> str:
+    """Task by task, ours minus a baseline's: the mean difference, its standard error, and how
+    many tasks went each way (a small sample's ratio alone does not say whether it is noise)."""
+    diffs = [a[key] - b[key] for a, b in zip(ours, base, strict=True)]
+    if len(diffs) < 2:
+        return ""
+    se = statistics.stdev(diffs) / len(diffs) ** 0.5
+    better, worse = sum(d > 0 for d in diffs), sum(d < 0 for d in diffs)
+    return (f"task by task {statistics.fmean(diffs):+.3f} ± {se:.3f} (standard error, "
+            f"n={len(diffs)}; better on {better}, worse on {worse})")
+
+
 def side_by_side(per_model: dict[str, tuple[list[Task], dict[str, list[dict]]]]) -> str:
     """Every model's overall and block figures in one table, and the targets checked."""
     lines = ["== side by side (overall; block edit-sim)",
@@ -341,6 +353,14 @@ def side_by_side(per_model: dict[str, tuple[list[Task], dict[str, list[dict]]]])
                    f"of {len(items)} tasks (completion.firstAnswerMs; 0 on a machine that "
                    "evaluates the full prompt in time)",
                    *targets(overall, block)]
+        base = [name for name in results if name != "slm-lsp"]
+        if base:
+            best = max(base, key=lambda name: overall[name]["edit_sim"])
+            checks.append(f"  edit-sim against {best}'s, "
+                          + paired(results["slm-lsp"], results[best]))
+        if blocks and "naive" in results:
+            checks.append("  block edit-sim against naive's, " + paired(
+                [results["slm-lsp"][i] for i in blocks], [results["naive"][i] for i in blocks]))
     return "\n".join(lines + ([""] + checks if checks else []))
 
 

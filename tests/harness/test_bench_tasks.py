@@ -115,6 +115,15 @@ def test_scoring_counts_what_it_names():
     assert quality.similarity("abc", "abd") == pytest.approx(2 / 3)
 
 
+def test_the_paired_comparison_counts_each_task_once():
+    ours = [{"edit_sim": v} for v in (0.5, 1.0, 0.2, 0.4)]
+    base = [{"edit_sim": v} for v in (0.5, 0.5, 0.4, 0.2)]
+    text = quality.paired(ours, base)
+    # differences 0, +0.5, -0.2, +0.2: mean +0.125, sd 0.299, se 0.149
+    assert text.startswith("task by task +0.125 ± 0.149")
+    assert "n=4; better on 2, worse on 1" in text
+
+
 def test_baseline_prompts_follow_their_clients():
     plain = load_registry().formats["plain"]
     fim = load_registry().formats["deepseek"]
