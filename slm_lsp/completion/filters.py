@@ -7,6 +7,7 @@ the filters would cut it anyway; ``clean`` runs every filter of ``postprocess`` 
 from __future__ import annotations
 
 import math
+import re
 
 from ..engine.base import Generation
 from ..models.registry import PromptFormat
@@ -21,20 +22,30 @@ def line_stop(text: str) -> bool:
     return "\n" in text.lstrip("\n")
 
 
-def block_stop(line_prefix: str, max_lines: int, one_statement: bool = False):
-    """Stop once a finished line has left the block, or, among a block's statements, the
-    statement being written (the filters would cut it anyway)."""
+# The line being written, once its indentation and first word are (a character follows the word).
+_FIRST_WORD = re.compile(r"[ \t]*\w+(?=\W)")
 
-    def stop(text: str) -> bool:
-        if "\n" not in text:
-            return False
-        done = text[: text.rfind("\n")]
-        if done.count("\n") + 1 >= max_lines:
-            return True
+
+def block_stop(line_prefix: str, max_lines: int, one_statement: bool = False):
+    """Stop once a line has left the block, or, among a block's statements, the statement
+    being written (the filters would cut it anyway). A line that starts with a word is judged
+    as soon as its indentation and that word are written: whether it is in the block, or a
+    clause (``else``) of the statement, does not depend on the rest of it."""
+
+    def left(done: str) -> bool:
         cut = postprocess.cut_block(done, line_prefix, max_lines)
         if one_statement:
             cut = postprocess.cut_one_statement(cut, line_prefix)
         return len(cut.rstrip()) < len(done.rstrip())
+
+    def stop(text: str) -> bool:
+        if "\n" not in text:
+            return False
+        done, _, last = text.rpartition("\n")
+        if done.count("\n") + 1 >= max_lines or left(done):
+            return True
+        word = _FIRST_WORD.match(last)
+        return word is not None and left(f"{done}\n{word.group()}")
 
     return stop
 

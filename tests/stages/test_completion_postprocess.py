@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from slm_lsp.completion import postprocess
+from slm_lsp.completion import filters, postprocess
 
 
 def test_cut_markers():
@@ -64,6 +64,30 @@ def test_cut_block_on_an_indented_empty_line_uses_its_indent():
 def test_cut_block_stops_at_a_closer_of_the_enclosing_block():
     text = "total += v;\n  }\n  return total;\n}"
     assert postprocess.cut_block(text, "    ", 10) == "total += v;"
+
+
+def _stops_at(stop, text: str) -> str:
+    """The text generated when ``stop`` ends the generation, character by character."""
+    for end in range(1, len(text) + 1):
+        if stop(text[:end]):
+            return text[:end]
+    return text
+
+
+def test_block_stop_judges_a_line_by_its_first_word():
+    # Among statements: the next statement is seen at its first word, not at its line's end.
+    stop = filters.block_stop("    ", 12, one_statement=True)
+    assert _stops_at(stop, "y = x + 1\n    z = y * 2\n") == "y = x + 1\n    z "
+    # A clause of the statement goes on; the statement after it stops.
+    text = "if x:\n        a()\n    else:\n        b()\n    return c\n"
+    assert _stops_at(stop, text) == "if x:\n        a()\n    else:\n        b()\n    return "
+    # An empty block: a dedented word leaves it; a deeper one stays.
+    stop = filters.block_stop("        ", 12)
+    assert _stops_at(stop, "a = 1\n        if a:\n            b()\n    def g(") == (
+        "a = 1\n        if a:\n            b()\n    def ")
+    # A closer or a comment is judged on the whole line, as before.
+    stop = filters.block_stop("  ", 12)
+    assert _stops_at(stop, "x();\n}\nfoo") == "x();\n}\n"
 
 
 def test_cut_block_caps_lines():
