@@ -406,16 +406,18 @@ def inline_params(uri: str, line: int, character: int, invoked: bool = True) -> 
 
 
 async def complete(server: LspProcess, uri: str, language: str, text: str, line: int,
-                   character: int, version: int = 1) -> Answer:
-    """Open ``text``, ask for an inline completion (Invoked) at (line, character), close it.
-    Latency is the wall time of the request as the client sees it."""
+                   character: int, version: int = 1, invoked: bool = True) -> Answer:
+    """Open ``text``, ask for an inline completion (Invoked, or Automatic: as the user types)
+    at (line, character), close it. Latency is the wall time of the request as the client
+    sees it."""
     server.notify("textDocument/didOpen", {"textDocument": {
         "uri": uri, "languageId": language, "version": version, "text": text}})
     t0 = time.perf_counter()
     error, result = "", None
     try:
         reply = await server.request_async("textDocument/inlineCompletion",
-                                           inline_params(uri, line, character), timeout=600)
+                                           inline_params(uri, line, character, invoked),
+                                           timeout=600)
         result, at = reply.result, reply.at
         if reply.error:
             error = f"{reply.error.get('code')}: {reply.error.get('message')}"

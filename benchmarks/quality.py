@@ -2,10 +2,11 @@
 
     python benchmarks/quality.py [--tasks N] [--kinds line,midline,block]
         [--langs python,javascript] [--model ID|PATH] [--seed S] [--split test|dev|all]
-        [--json out.json]
+        [--automatic] [--json out.json]
 
 Fill-in tasks are cut from the corpus (see ``tasks.py``); slm-lsp is driven over stdio as an
-editor drives it (``lspclient.py``); the baselines run the same GGUF in this process
+editor drives it (``lspclient.py``), with Invoked requests (the user asks; ``--automatic``: as
+the user types); the baselines run the same GGUF in this process
 (``baselines.py``). Prints one table per task kind and one overall.
 """
 
@@ -161,7 +162,7 @@ def max_tokens_for(task: Task) -> int:
 
 
 async def run_server(task_list: list[Task], model: str, threads: int, extra: dict,
-                     log_path: Path | None, progress) -> list[dict]:
+                     log_path: Path | None, progress, invoked: bool = True) -> list[dict]:
     from benchmarks.lspclient import LspProcess, complete
 
     model = bench_models.resolve(model) if model else model
@@ -178,7 +179,7 @@ async def run_server(task_list: list[Task], model: str, threads: int, extra: dic
         for i, task in enumerate(task_list):
             uri = f"file:///bench/{task.path}"
             ans = await complete(client, uri, task.language, task.holed, task.line,
-                                 task.column_utf16)
+                                 task.column_utf16, invoked=invoked)
             out.append({"answer": ans.text, "latency_ms": ans.latency_ms, "error": ans.error,
                         "items": ans.items, "window": await _last_window(client)})
             progress(f"slm-lsp {i + 1}/{len(task_list)} {task.id} {ans.latency_ms:.0f}ms")
@@ -388,6 +389,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baselines-from", type=Path, help="take the baselines' answers from an "
                     "earlier run's --json (same tasks and models; they do not depend on "
                     "slm-lsp, and greedy decoding gives the same text) instead of running them")
+    ap.add_argument("--automatic", action="store_true", help="ask as an editor does while "
+                    "the user types (triggerKind Automatic: one greedy answer, within "
+                    "completion.firstAnswerMs at a new place) instead of as the user asks")
     ap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = ap.parse_args(argv)
 
@@ -404,6 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     models = [m for m in args.model.split(",") if m]
     per_model: dict[str, tuple[list[Task], dict[str, list[dict]]]] = {}
     data: dict = {"seed": args.seed, "split": args.split, "settings": args.settings,
+                  "trigger": "automatic" if args.automatic else "invoked",
                   "threads": args.threads, "models": {}}
     for model in models:
         progress(f"{len(task_list)} tasks (split {args.split}, seed {args.seed}), "
@@ -411,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         results = {"slm-lsp": asyncio.run(run_server(task_list, model, args.threads,
                                                      args.settings, args.server_log,
-                                                     progress))}
+                                                     progress, not args.automatic))}
         if args.baselines_from:
             results.update(earlier_baselines(args.baselines_from, model, task_list))
         elif not args.no_baselines:
@@ -420,7 +425,8 @@ def main(argv: list[str] | None = None) -> int:
             for task, row in zip(task_list, rows, strict=True):
                 row.update(score(task, row["answer"]))
         print(f"slm-lsp quality benchmark: model {model}, {len(task_list)} tasks, split "
-              f"{args.split}, seed {args.seed}, {time.perf_counter() - t0:.0f}s\n")
+              f"{args.split}, seed {args.seed}, {'Automatic' if args.automatic else 'Invoked'} "
+              f"requests, {time.perf_counter() - t0:.0f}s\n")
         print(report(task_list, results) + "\n", flush=True)
         per_model[model] = (task_list, results)
         data["models"][model] = {
