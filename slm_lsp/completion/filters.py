@@ -127,6 +127,8 @@ def clean(raw: str, snap: Snapshot, fmt: PromptFormat, settings: Settings,
         text = postprocess.cut_block(text, trig.line_prefix, settings.completion.max_lines)
         if trig.one_statement:
             text = postprocess.cut_one_statement(text, trig.line_prefix)
+            if postprocess.ends_flow(text):
+                return ""  # the code after the cursor would never run
         text = postprocess.cut_repetition(text)
         if snap.language_id == "python":
             text = postprocess.drop_dangling_header(

@@ -227,6 +227,21 @@ def cut_one_statement(text: str, line_prefix: str) -> str:
     return text
 
 
+# Statements after which the rest of their block never runs.
+_ENDS_FLOW = re.compile(r"^(return|raise|throw|break|continue)\b")
+
+
+def ends_flow(text: str) -> bool:
+    """The statement ``text`` (comments and decorators before it skipped) is one after which
+    the rest of its block never runs: written before code that is already there, it would
+    make that code unreachable."""
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped and not stripped.startswith(_LEADS):
+            return _ENDS_FLOW.match(stripped) is not None
+    return False
+
+
 def cut_bad_dedent(text: str, line_prefix: str) -> str:
     """Python: stop at a line whose indentation matches no open level (``unindent does not
     match any outer indentation level``: tree-sitter forgives it, Python does not)."""

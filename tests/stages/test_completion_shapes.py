@@ -1,6 +1,6 @@
 """The shape of an answer on an empty line, from the trigger to the filters: a whole block
 where the block is empty, one statement among statements (or after a header whose block has
-code), a header (code) above deeper code."""
+code) that never ends the block before its code, a header (code) above deeper code."""
 
 from __future__ import annotations
 
@@ -44,3 +44,18 @@ def test_after_a_header_whose_block_has_code_one_new_statement_and_no_copy():
     # The model writing the block that is already there proposes nothing.
     _, text = _clean(src, "\n    return x * 2\n")
     assert text == ""
+
+
+def test_a_statement_before_existing_code_never_makes_it_unreachable():
+    among = "def f(x):\n    y = x * 2\n    |\n    print(y)\n    return y\n"
+    for raw in ("return y\n", "raise ValueError(y)\n", "# done\n    return y\n"):
+        snap, text = _clean(among, raw)
+        assert snap.trigger.one_statement and text == "", raw
+    _, text = _clean(among, "log(y)\n    return y\n")
+    assert text == "log(y)"
+    _, text = _clean("function f(a) {|\n  g(a);\n}\n", "\n  throw new Error(a);\n",
+                     "javascript")
+    assert text == ""
+    # In an empty block the statement that ends it is the answer.
+    _, text = _clean("def f(x):\n    |\n", "return x\n")
+    assert text == "return x"
