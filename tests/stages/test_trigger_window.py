@@ -130,8 +130,16 @@ def test_the_head_stays_put_while_typing_and_moves_only_forward():
     ("def f(x):\n    y = 1\n    |\n\n    return y\n", "python", True),
     ("function f() {\n  |\n  return 1;\n}\n", "javascript", True),
     ("import os\n|\n\ndef main():\n    pass\n", "python", True),
+    # At the end of a header whose block has code: one statement before it, not a second body.
+    ("def f(x):|\n    return x\n", "python", True),
+    ("if ready:|\n\n    go()\n", "python", True),
+    ("function f(a) {|\n  return a;\n}\n", "javascript", True),
+    # ... and whose block is empty: written whole.
+    ("def f(x):|\n\ndef g():\n    pass\n", "python", False),
+    ("function f(a) {|\n}\n", "javascript", False),
+    ("def f(x):|\n", "python", False),
 ])
-def test_an_empty_line_among_statements_asks_for_one_statement(src, lang, one):
+def test_one_statement_where_the_block_has_code_after_the_cursor(src, lang, one):
     doc, off = _at(src, lang=lang)
     trigger = decide(doc, off, invoked=True)
     assert trigger.mode is Mode.BLOCK
@@ -145,23 +153,6 @@ def test_an_empty_line_among_statements_asks_for_one_statement(src, lang, one):
 def test_an_empty_line_above_deeper_code_asks_for_its_header(src, lang):
     doc, off = _at(src, lang=lang)
     assert decide(doc, off, invoked=True).mode is Mode.LINE
-
-
-@pytest.mark.parametrize(("src", "lang", "one"), [
-    # The block has code: one statement before it, not a second body.
-    ("def f(x):|\n    return x\n", "python", True),
-    ("if ready:|\n\n    go()\n", "python", True),
-    ("function f(a) {|\n  return a;\n}\n", "javascript", True),
-    # An empty block: written whole.
-    ("def f(x):|\n\ndef g():\n    pass\n", "python", False),
-    ("function f(a) {|\n}\n", "javascript", False),
-    ("def f(x):|\n", "python", False),
-])
-def test_after_a_header_whose_block_has_code_one_statement(src, lang, one):
-    doc, off = _at(src, lang=lang)
-    trigger = decide(doc, off, invoked=True)
-    assert trigger.mode is Mode.BLOCK
-    assert trigger.one_statement is one
 
 
 def test_a_blank_line_without_indentation_inside_a_body_is_among_its_statements():
