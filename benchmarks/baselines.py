@@ -198,6 +198,8 @@ class Runner:
         llm = self.llm
         t0 = time.perf_counter()
         tokens = self._tokens(request.parts, llm.n_ctx() - max_tokens - 1)
+        if not tokens:  # nothing before the cursor and no BOS: nothing to continue
+            return "", (time.perf_counter() - t0) * 1000
         out = bytearray()
         n = 0
         for tok in llm.generate(tokens, top_k=1, top_p=1.0, temp=0.0, repeat_penalty=1.0,

@@ -151,3 +151,17 @@ def test_llama_vim_render_trims_the_indent_it_did_not_send_and_drops_repeats():
     prefix, suffix = "def f():\n    ", "\n    return 1\n"
     assert baselines.llama_vim_render("    x = 1\n\n", prefix, suffix, 4) == "x = 1"
     assert baselines.llama_vim_render("    return 1", prefix, suffix, 4) == ""
+
+
+def test_a_baseline_with_nothing_before_the_cursor_answers_nothing(embedded_model):
+    # The first line of a file is a task too; a model without BOS has no token to go on from.
+    from slm_lsp.models.registry import PromptFormat
+
+    runner = baselines.Runner(str(embedded_model), PromptFormat(name="plain"), n_ctx=256)
+    try:
+        req = baselines.naive("", "import os\n", runner.fmt, runner.count_tokens)
+        assert runner.generate(req, 8)[0] == ""
+        req = baselines.naive("import", " os\n", runner.fmt, runner.count_tokens)
+        assert runner.generate(req, 8)[0].strip()  # and with something, it goes on
+    finally:
+        runner.close()
