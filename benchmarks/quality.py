@@ -367,8 +367,9 @@ def side_by_side(per_model: dict[str, tuple[list[Task], dict[str, list[dict]]]])
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--tasks", type=int, default=60, help="total tasks, split evenly over "
-                    "(language, kind) cells (default 60)")
+    ap.add_argument("--tasks", type=int, default=120, help="total tasks, split evenly over "
+                    "(language, kind) cells (default 120: 40 per kind, enough for the block "
+                    "target's comparison to stand out of the noise)")
     ap.add_argument("--kinds", default=",".join(tasks.KINDS))
     ap.add_argument("--langs", default=",".join(tasks.LANGUAGES))
     ap.add_argument("--model", default=f"smollm2-135m,{bench_models.GEMMA_ID}",
