@@ -42,8 +42,9 @@ class Trigger:
     reason: str
     line_prefix: str  # text of the cursor's line before the cursor
     line_suffix: str  # text of the cursor's line after the cursor
-    # Block mode on an empty line among the block's statements (code follows at the cursor's
-    # level): the answer is one statement, with its own body, not the rest of the block.
+    # Block mode where the block already has code after the cursor (an empty line among its
+    # statements, or the end of a header whose body is below): the answer is one statement,
+    # with its own body, not the rest of the block.
     one_statement: bool = False
     # Line mode on an empty line above code indented deeper than the code before it: the
     # answer is that code's header (code, not a comment).
