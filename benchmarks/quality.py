@@ -354,14 +354,19 @@ def side_by_side(per_model: dict[str, tuple[list[Task], dict[str, list[dict]]]])
                    f"of {len(items)} tasks (completion.firstAnswerMs; 0 on a machine that "
                    "evaluates the full prompt in time)",
                    *targets(overall, block)]
+        comparisons = []
         base = [name for name in results if name != "slm-lsp"]
         if base:
             best = max(base, key=lambda name: overall[name]["edit_sim"])
-            checks.append(f"  edit-sim against {best}'s, "
-                          + paired(results["slm-lsp"], results[best]))
+            comparisons.append((f"edit-sim against {best}'s", results["slm-lsp"], results[best]))
         if blocks and "naive" in results:
-            checks.append("  block edit-sim against naive's, " + paired(
-                [results["slm-lsp"][i] for i in blocks], [results["naive"][i] for i in blocks]))
+            comparisons.append(("block edit-sim against naive's",
+                                [results["slm-lsp"][i] for i in blocks],
+                                [results["naive"][i] for i in blocks]))
+        for label, ours, theirs in comparisons:
+            text = paired(ours, theirs)
+            if text:  # one task has no standard error
+                checks.append(f"  {label}, {text}")
     return "\n".join(lines + ([""] + checks if checks else []))
 
 
