@@ -59,6 +59,10 @@ def frame(body: bytes | str | Any) -> bytes:
     return b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 
+class ModelLoadError(RuntimeError):
+    """The server started but could not load its model; the message is the server's."""
+
+
 @dataclass
 class Reply:
     """A response, stamped with ``time.perf_counter()`` when it was read."""
@@ -317,7 +321,7 @@ class LspProcess:
         if wait_status:
             await asyncio.wait_for(ready.wait(), timeout)
             if state.get("state") != "ready":
-                raise RuntimeError(f"the server could not load its model: {state}")
+                raise ModelLoadError(state.get("message") or f"no model loaded: {state}")
         return time.perf_counter() - t0
 
     async def stop_async(self, timeout: float = 20.0) -> int | None:

@@ -26,6 +26,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import baselines, bench_models, tasks  # noqa: E402
+from benchmarks.lspclient import LspProcess, ModelLoadError, complete  # noqa: E402
 from benchmarks.tasks import Task  # noqa: E402
 
 SYSTEMS = ("slm-lsp", *baselines.BASELINES)
@@ -163,8 +164,6 @@ def max_tokens_for(task: Task) -> int:
 
 async def run_server(task_list: list[Task], model: str, threads: int, extra: dict,
                      log_path: Path | None, progress, invoked: bool = True) -> list[dict]:
-    from benchmarks.lspclient import LspProcess, complete
-
     model = bench_models.resolve(model) if model else model
     settings: dict = {**extra, "model": model} if model else dict(extra)
     if threads:
@@ -172,10 +171,10 @@ async def run_server(task_list: list[Task], model: str, threads: int, extra: dic
     client = LspProcess(stderr_path=log_path)
     t0 = time.perf_counter()
     client.start()
-    await client.initialize_async(settings)
-    progress(f"slm-lsp: model loaded in {time.perf_counter() - t0:.1f}s")
     out = []
     try:
+        await client.initialize_async(settings)
+        progress(f"slm-lsp: model loaded in {time.perf_counter() - t0:.1f}s")
         for i, task in enumerate(task_list):
             uri = f"file:///bench/{task.path}"
             ans = await complete(client, uri, task.language, task.holed, task.line,
@@ -420,9 +419,13 @@ def main(argv: list[str] | None = None) -> int:
         progress(f"{len(task_list)} tasks (split {args.split}, seed {args.seed}), "
                  f"model {model}")
         t0 = time.perf_counter()
-        results = {"slm-lsp": asyncio.run(run_server(task_list, model, args.threads,
-                                                     args.settings, args.server_log,
-                                                     progress, not args.automatic))}
+        try:
+            results = {"slm-lsp": asyncio.run(run_server(task_list, model, args.threads,
+                                                         args.settings, args.server_log,
+                                                         progress, not args.automatic))}
+        except ModelLoadError as exc:
+            print(f"quality.py: slm-lsp could not load {model}: {exc}", file=sys.stderr)
+            return 2
         if args.baselines_from:
             results.update(earlier_baselines(args.baselines_from, model, task_list))
         elif not args.no_baselines:
