@@ -117,7 +117,8 @@ def register(server: SlmServer) -> None:
     async def inline_completion(ls: SlmServer, params: types.InlineCompletionParams
                                 ) -> types.InlineCompletionList | None:
         invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
-        # The user asked: several candidates (the editors' cycle keys show them).
+        # The user asked: a first request gets one answer; asking again at the same place
+        # (the editors' cycle keys) gets several candidates.
         answer = await ls.completion_for(params.text_document.uri, params.position,
                                          invoked=invoked, candidates=invoked)
         if answer is None:

@@ -61,8 +61,9 @@ KEYSTROKE_MIN_TOKENS = 16
 # An Invoked request (the user asked, and waits for it) may spend this many times
 # `completion.firstAnswerMs` on its prompt before it answers from a short window instead.
 INVOKED_ANSWER_FACTOR = 4
-# Invoked requests: the greedy answer and the continuations of the next few first tokens go
-# through the filters; up to ``MAX_ITEMS`` different survivors are offered, best first.
+# The editor's cycle (an Invoked request where an answer was just given): the greedy answer
+# and the continuations of the next few first tokens, decoded in the same batches, go through
+# the filters; up to ``MAX_ITEMS`` different survivors are offered, best first.
 INVOKED_ALTERNATIVES = 3
 MAX_ITEMS = 3
 
@@ -102,6 +103,7 @@ class CompletionService:
         self.stats = CompletionStats()
         self.scheduler = Scheduler(host, self.stats)
         self.model: ModelCompleter | None = None  # the loaded engine's, made at first use
+        self._answered: dict[str, tuple[int, int]] = {}  # uri -> (version, offset) last answered
 
     @property
     def settings(self) -> Settings:
@@ -131,7 +133,12 @@ class CompletionService:
         trigger = decide(doc, offset, invoked=invoked)
         if trigger.mode is Mode.NONE:
             return None
-        snap = Snapshot.of(doc, offset, trigger, path=path, candidates=candidates and invoked,
+        # Candidates are the editor's cycle: an Invoked request where an answer was just
+        # given (the ghost text shown as the user typed, or the first Invoked answer). A first
+        # request costs one greedy answer; the others only when the user asks for them.
+        here = (doc.version, offset)
+        cycle = candidates and invoked and self._answered.get(doc.uri) == here
+        snap = Snapshot.of(doc, offset, trigger, path=path, candidates=cycle,
                            recent=self.recent.chunks())
         snapshot_ms = time.perf_counter() - started
         model = await self._model_ready()
@@ -145,7 +152,7 @@ class CompletionService:
                                 buildMs=0.0, postMs=0.0)
         try:
             # 2. Cache: type-through of the suggestion shown, or an answer for this context.
-            hit = model.cached(snap)
+            hit = None if invoked else model.cached(snap)
             if hit is not None:
                 self.stats.count("cache")
                 result = Completion(hit, "cache", trigger.mode)
@@ -155,6 +162,13 @@ class CompletionService:
                 snap, result = await self.scheduler.run(snap.uri, functools.partial(
                     self._generate, model, snap, rec, time.perf_counter(),
                     automatic=not invoked))
+                if invoked and candidates and not snap.candidates and not result.text \
+                        and result.dropped != "cancelled":
+                    # The user asked and the greedy answer did not survive the filters: the
+                    # candidates now (the prompt is cached: only their decoding is paid).
+                    snap, result = await self.scheduler.run(snap.uri, functools.partial(
+                        self._generate, model, attrs.evolve(snap, candidates=True), rec,
+                        time.perf_counter(), automatic=False))
                 if result.dropped == "cancelled":
                     return None  # pre-empted by a newer request or a change of the document
                 self._remember(model, snap, result, shown=True)
@@ -170,6 +184,7 @@ class CompletionService:
             return None  # the document moved on: this answer is for text that is gone
         if result.source == "model":
             self._speculate(model, snap, result.text)
+        self._answered[snap.uri] = here
         return result
 
     def _generate(self, model: ModelCompleter, snap: Snapshot, rec: dict[str, Any],
@@ -264,6 +279,7 @@ class CompletionService:
 
     def document_closed(self, uri: str) -> None:
         self.scheduler.document_closed(uri)
+        self._answered.pop(uri, None)
         if self.model is not None:
             self.model.cache.forget(uri)
 
@@ -389,9 +405,10 @@ class ModelCompleter:
             eval_batch=WARM_EVAL_BATCH), cancel)  # no deadline: any request pre-empts it
 
     def cached(self, snap: Snapshot) -> str | None:
-        # The user asked: candidates are computed afresh (the cache holds one answer, and an
-        # empty one must not answer an explicit request again and again).
-        if not self.settings.completion.cache or snap.candidates:
+        """An as-you-type answer from the cache. (A request the user made is computed afresh:
+        the cache holds one answer, maybe from a short window, and an empty one must not
+        answer an explicit request again and again.)"""
+        if not self.settings.completion.cache:
             return None
         return self.cache.lookup(snap.uri, snap.prefix, snap.suffix, snap.trigger.mode.value)
 

@@ -40,8 +40,8 @@ class Snapshot:
     trigger: Trigger
     snippets: tuple[Snippet, ...] = ()  # cross-file context, filled in when the trigger fires
     baseline_errors: int | None = None  # syntax errors in the document as it is (filters)
-    # The user asked for candidates (an Invoked inline completion): several, computed afresh;
-    # otherwise one greedy answer.
+    # The user asked for candidates (the editor's cycle: an Invoked request where an answer
+    # was just given): several, best first; otherwise one greedy answer.
     candidates: bool = False
     recent: tuple[Chunk, ...] = ()  # the ring of recently edited places, oldest first
     # The document's parse, a copy of its own (trees are not shared across threads).

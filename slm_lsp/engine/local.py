@@ -14,16 +14,26 @@ import threading
 import time
 from collections.abc import Callable
 
-import attrs
 import numpy as np
 
 from ..models.registry import PromptFormat
-from .base import Engine, Generation, GenerationRequest, ModelInfo, ModelLoadError
-from .native import AbortFlag, new_llama, physical_cores, route_logs
-from .places import KEEP_TOKENS, MIN_TOKENS, Places, common_prefix
+from .base import (
+    Engine,
+    Generation,
+    GenerationRequest,
+    ModelInfo,
+    ModelLoadError,
+    StopReason,
+)
+from .native import AbortFlag, fill_batch, new_llama, physical_cores, route_logs
+from .places import KEEP_TOKENS, MIN_TOKENS, Places, SequenceCopy, common_prefix
 
 _CONTROL = 1 << 3  # LLAMA_TOKEN_ATTR_CONTROL
 CANCEL_BATCH = 64
+# The context's sequences: the live one (the prompt the user is typing in, which the next
+# keystroke reuses), one for work aside from it, and the candidates of an Invoked request.
+LIVE, ASIDE = 0, 1
+SEQUENCES = 4
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +76,8 @@ class LocalEngine(Engine):
         self._breaking: np.ndarray | None = None
         self._lock = threading.Lock()
         self._abort = AbortFlag()
+        self._seq = LIVE  # the sequence being decoded (``_aside``: ASIDE)
+        self._cancel: threading.Event | None = None  # the running request's
         self.load_warnings: tuple[str, ...] = ()  # what the load changed (nCtx capped...)
 
     # -- loading ---------------------------------------------------------------------------
@@ -91,7 +103,7 @@ class LocalEngine(Engine):
             self._llm = new_llama(
                 model_path=self.path, n_ctx=self.n_ctx, n_threads=self.n_threads,
                 n_threads_batch=self.n_threads, n_batch=self.n_batch, n_ubatch=self.n_batch,
-                use_mmap=True, logits_all=False, verbose=False, **kv,
+                use_mmap=True, logits_all=False, verbose=False, sequences=SEQUENCES, **kv,
             )
         except Exception as exc:  # llama.cpp raises ValueError/RuntimeError for bad files
             raise ModelLoadError(f"could not load {self.path}: {exc}") from exc
@@ -269,11 +281,39 @@ class LocalEngine(Engine):
             watch = getattr(cancel, "watch", None)  # a base.Cancel stops the batch in flight
             unwatch = watch(self._abort.raise_) if watch is not None else None
             try:
-                return self._generate(request, cancel)
+                if request.keep_cache or not self.kv_reuse:
+                    return self._generate(request, cancel)
+                return self._aside(request, cancel)
             finally:
                 if unwatch is not None:
                     unwatch()
                 self._abort.clear()
+
+    def _aside(self, request: GenerationRequest, cancel: threading.Event) -> Generation:
+        """``request`` without touching the live cache (speculation, code actions): in a
+        sequence of its own that shares the live prompt's common head and is dropped after.
+        Where the free cells would not hold it, the live sequence is copied out and back."""
+        tokens = self._prompt_tokens(request)
+        common = min(common_prefix(self._cached, tokens), len(tokens) - 1)
+        needed = len(tokens) - common + request.max_tokens + 1
+        live, prompt_len = self._cached, self._prompt_len
+        if len(live) + needed <= self.info.n_ctx:
+            self._llm._ctx.kv_cache_seq_cp(LIVE, ASIDE, 0, common)
+            self._seq, self._cached = ASIDE, live[:common]
+            try:
+                return self._generate(request, cancel)
+            finally:
+                self._llm._ctx.kv_cache_seq_rm(ASIDE, -1, -1)
+                self._seq, self._cached, self._prompt_len = LIVE, live, prompt_len
+        ctx = self._llm._ctx.ctx
+        saved = SequenceCopy.of(ctx, LIVE)
+        try:
+            return self._generate(request, cancel)
+        finally:
+            self._llm._ctx.kv_cache_seq_rm(LIVE, -1, -1)
+            self._cached = live if saved is not None and saved.put(ctx, LIVE) else []
+            self._prompt_len = min(prompt_len, len(self._cached))
+            self._llm.n_tokens = len(self._cached)
 
     def _piece(self, tok: int) -> bytes:
         """The bytes of one token, leading spaces kept, special tokens rendered as nothing."""
@@ -288,6 +328,11 @@ class LocalEngine(Engine):
             n = llama_cpp.llama_token_to_piece(self._llm._model.vocab, tok, buf, len(buf), 0,
                                                False)
         return buf.raw[:n]
+
+    def _ends(self, tok: int) -> bool:
+        """Whether ``tok`` ends a generation (a control token, or end of text)."""
+        return bool(self._llm._model.token_get_attr(tok) & _CONTROL) or \
+            tok == self._llm.token_eos()
 
     def _breaking_tokens(self) -> np.ndarray:
         """Ids of tokens that start with a line break, or end generation (computed once)."""
@@ -308,32 +353,34 @@ class LocalEngine(Engine):
 
         The live context's prefix, or a kept place's when that shares clearly more (see
         ``places``). A move that would drop many cached tokens keeps them as a place first.
+        A sequence aside (``_aside``) only reuses what it shares with the live one.
         """
         llm = self._llm
+        seq = self._seq
         if not self.kv_reuse:
             self._cached.clear()
-            llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+            llm._ctx.kv_cache_seq_rm(seq, -1, -1)
             llm.n_tokens = 0
             return 0
         common = common_prefix(self._cached, tokens)
-        place, kept = self.places.best(tokens)
+        place, kept = self.places.best(tokens) if seq == LIVE else (None, 0)
         if place is not None and kept >= common + MIN_TOKENS:
             self._keep_live(common)
-            llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+            llm._ctx.kv_cache_seq_rm(seq, -1, -1)
             self._cached = []
-            if self.places.restore(place, llm._ctx.ctx, 0):
+            if self.places.restore(place, llm._ctx.ctx, seq):
                 self._cached = list(place.tokens)
                 self._prompt_len = place.prompt_tokens
                 common = kept
             else:
                 common = 0
-        else:
+        elif seq == LIVE:
             self._keep_live(common)
         if common == len(tokens):
             common -= 1  # re-evaluate the last token to get fresh logits
         common = max(common, 0)
         if common < len(self._cached):
-            llm._ctx.kv_cache_seq_rm(-1, common, -1)
+            llm._ctx.kv_cache_seq_rm(seq, common, -1)
             del self._cached[common:]
         llm.n_tokens = common
         return common
@@ -345,71 +392,70 @@ class LocalEngine(Engine):
         file's first lines) still keep their own windows."""
         prompt = min(self._prompt_len, len(self._cached))
         if prompt - common >= KEEP_TOKENS:
-            self.places.keep(self._llm._ctx.ctx, 0, self._cached, prompt)
+            self.places.keep(self._llm._ctx.ctx, LIVE, self._cached, prompt)
+
+    def _decode(self, entries: list[tuple[int, int, int, bool]]) -> bool:
+        """One ``llama_decode`` of ``(token, position, sequence, logits)`` entries; False
+        when a cancel aborted it (the batch is then dropped whole)."""
+        llm = self._llm
+        while True:
+            fill_batch(llm._batch.batch, entries)
+            try:
+                llm._ctx.decode(llm._batch)
+                return True
+            except RuntimeError:
+                if not self._abort.raised:
+                    raise
+                # Aborted: a flag raised for a request that had already ended is cleared and
+                # the batch runs again; a cancel of this one ends it.
+                self._abort.clear()
+                if self._cancel is not None and self._cancel.is_set():
+                    return False
 
     def _eval(self, tokens: list[int], cancel: threading.Event,
-              deadline: float | None = None, batch: int = 0) -> bool:
-        """Evaluate tokens in batches; False when cancelled part-way.
+              deadline: float | None = None, batch: int = 0, *,
+              logits_all: bool = False) -> bool:
+        """Evaluate tokens in the current sequence, in batches; False when cancelled
+        part-way (or past ``deadline``).
 
         A cancel stops the batch in flight within a graph node (see ``AbortFlag``) and loses
         only that batch: the batches before it stay in the KV cache for the next request,
         which mostly shares them. Batches are at most ``CANCEL_BATCH`` tokens for that reason.
+        ``logits_all``: logits after every token of a single batch (drafts), not only the last.
         """
-        llm = self._llm
-        step = min(self.n_batch, batch or CANCEL_BATCH)
+        step = len(tokens) if logits_all else min(self.n_batch, batch or CANCEL_BATCH)
         i = 0
         while i < len(tokens):
             if cancel.is_set() or (deadline is not None and time.monotonic() > deadline):
                 return False
             chunk = tokens[i:i + step]
-            try:
-                llm.eval(chunk)
-            except RuntimeError:
-                if not self._abort.raised:
-                    raise
-                # Aborted: the check above ends a cancelled request; a flag raised for one
-                # that had already ended is cleared, and the batch runs again.
-                self._abort.clear()
-                continue
+            pos = len(self._cached)
+            if not self._decode([(tok, pos + j, self._seq, logits_all or j == len(chunk) - 1)
+                                 for j, tok in enumerate(chunk)]):
+                return False
             self._cached.extend(chunk)
+            self._llm.n_tokens = len(self._cached)
             i += step
         return True
+
+    def _logits(self, i: int = -1) -> np.ndarray:
+        """The logits of the ``i``-th output of the last batch (a view, valid until the next)."""
+        llm = self._llm
+        return np.ctypeslib.as_array(llm._ctx.get_logits_ith(i), shape=(llm.n_vocab(),))
 
     def _drop_tail(self, n: int) -> None:
         """Remove the last ``n`` tokens from the KV cache."""
         keep = len(self._cached) - n
-        self._llm._ctx.kv_cache_seq_rm(-1, keep, -1)
+        self._llm._ctx.kv_cache_seq_rm(self._seq, keep, -1)
         del self._cached[keep:]
         self._llm.n_tokens = keep
 
-    def _eval_all(self, tokens: list[int], cancel: threading.Event) -> list[np.ndarray] | None:
-        """Evaluate ``tokens`` in one batch; the logits after each (copies), or None when
-        cancelled (the batch is then dropped whole)."""
-        llm = self._llm
-        n_vocab = llm.n_vocab()
-        while True:
-            if cancel.is_set():
-                return None
-            llm._batch.set_batch(batch=tokens, n_past=llm.n_tokens, logits_all=True)
-            try:
-                llm._ctx.decode(llm._batch)
-            except RuntimeError:
-                if not self._abort.raised:
-                    raise
-                self._abort.clear()
-                continue
-            break
-        self._cached.extend(tokens)
-        llm.n_tokens += len(tokens)
-        return [np.ctypeslib.as_array(llm._ctx.get_logits_ith(i), shape=(n_vocab,)).copy()
-                for i in range(len(tokens))]
-
-    def _generate(self, request: GenerationRequest, cancel: threading.Event,
-                  after: tuple[int, ...] = ()) -> Generation:
-        """Greedy decoding of ``request`` (``after``: tokens the answer is to continue)."""
-        llm = self._llm
+    def _generate(self, request: GenerationRequest, cancel: threading.Event) -> Generation:
+        """Greedy decoding of ``request`` in the current sequence (with its candidates, when
+        asked for, decoded in the same batches)."""
         t0 = time.perf_counter()
-        tokens = self._prompt_tokens(request) + list(after)
+        self._cancel = cancel
+        tokens = self._prompt_tokens(request)
         common = self._reuse(tokens)
         todo = tokens[common:]
         ok = self._eval(todo, cancel, request.deadline, request.eval_batch)
@@ -424,53 +470,46 @@ class LocalEngine(Engine):
         if not ok:
             gen.stop_reason = "cancelled" if cancel.is_set() else "time"
             return gen
-        first = self._first_logits(request) if request.alternatives > 0 else None
-        n_vocab = llm.n_vocab()
-        vocab = llm._model
-        out = bytearray()
-        text = ""
-        reason = "length"
-        stops = request.stop
         # Decoding has its own budget, counted from the first token; ``request.deadline``
         # bounds the prompt evaluation (and decoding only when no budget is given).
         deadline = request.deadline
         if request.decode_budget_s is not None:
             deadline = time.monotonic() + request.decode_budget_s
-        logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(n_vocab,))
-        lookup = Lookup(tokens) if request.draft_tokens > 0 else None
+        logits = self._logits()
+        if request.require_text:
+            logits = logits.copy()
+            logits[self._breaking_tokens()] = -np.inf
+        streams = [_Stream(self, request, gen)]
+        if request.alternatives > 0 and request.max_tokens > 0:
+            streams += self._candidate_streams(request, logits)
+        if len(streams) > 1:
+            self._decode_together(streams, logits, cancel, deadline)
+        else:
+            self._decode_greedy(streams[0], tokens, logits, cancel, deadline)
+        gen.decode_ms = (time.perf_counter() - t1) * 1000
+        if gen.stop_reason != "cancelled":
+            gen.alternatives = [s.gen for s in streams[1:] if s.gen.tokens]
+        return gen
+
+    def _decode_greedy(self, stream: _Stream, context: list[int], logits: np.ndarray,
+                       cancel: threading.Event, deadline: float | None) -> None:
+        """One sequence, greedily, with prompt lookup drafts when the request asks for them."""
+        request = stream.request
+        gen = stream.gen
+        lookup = Lookup(context) if request.draft_tokens > 0 else None
         # Draft tokens evaluated beyond the output, each with the logits that follow it: the
         # next token is always the argmax of the logits after the tokens really chosen, and a
         # draft token is only taken when it is that argmax.
         ahead: list[tuple[int, np.ndarray]] = []
         for _ in range(request.max_tokens):
             if cancel.is_set():
-                reason = "cancelled"
+                gen.stop_reason = "cancelled"
                 break
             if deadline is not None and time.monotonic() > deadline:
-                reason = "time"
+                gen.stop_reason = "time"
                 break
-            if request.require_text and gen.tokens == 0:
-                logits = logits.copy()
-                logits[self._breaking_tokens()] = -np.inf
             tok = int(np.argmax(logits))
-            top = float(logits[tok])
-            logprob = -float(np.log(np.sum(np.exp(logits - top))))
-            if vocab.token_get_attr(tok) & _CONTROL or tok == llm.token_eos():
-                reason = "stop"
-                break
-            gen.tokens += 1
-            gen.logprobs.append(logprob)
-            piece = self._piece(tok)
-            gen.pieces.append(piece.decode("utf-8", "ignore"))
-            out += piece
-            text = out.decode("utf-8", "ignore")
-            cut = _first_stop(text, stops)
-            if cut is not None:
-                text = text[:cut]
-                reason = "stop"  # not evaluated: the next prompt rarely goes on with it
-                break
-            if request.should_stop is not None and request.should_stop(text):
-                reason = "stop"  # this token ends the answer: no need to evaluate it
+            if not stream.take(tok, logits):
                 break
             if ahead and ahead[0][0] == tok:  # the draft was right: already evaluated
                 logits = ahead.pop(0)[1]
@@ -481,80 +520,130 @@ class LocalEngine(Engine):
                 self._drop_tail(len(ahead))
                 ahead = []
             draft = lookup.draft(tok, request.draft_tokens) if lookup is not None else []
-            if not draft:
-                if not self._eval([tok], cancel):
-                    reason = "cancelled"
-                    break
-                logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(n_vocab,))
-            else:
-                after = self._eval_all([tok, *draft], cancel)
-                if after is None:
-                    reason = "cancelled"
-                    break
+            if not self._eval([tok, *draft], cancel, logits_all=bool(draft)):
+                gen.stop_reason = "cancelled"
+                break
+            if draft:
+                after = [self._logits(i).copy() for i in range(len(draft) + 1)]
                 logits = after[0]
                 ahead = list(zip(draft, after[1:], strict=True))
                 gen.drafted += len(draft)
+            else:
+                logits = self._logits()
             if lookup is not None:
                 lookup.add(tok)
         if ahead:  # what the draft guessed beyond the answer is not kept
             self._drop_tail(len(ahead))
-        gen.text = text if reason != "length" else out.decode("utf-8", "ignore")
-        gen.stop_reason = reason
-        gen.decode_ms = (time.perf_counter() - t1) * 1000
-        if first is not None and reason != "cancelled":
-            self._alternatives(request, cancel, gen, first)
-        return gen
+        stream.finish()
 
-    def _first_logits(self, request: GenerationRequest) -> np.ndarray:
-        """A copy of the logits for the first generated token, as decoding sees them."""
-        llm = self._llm
-        logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1),
-                                       shape=(llm.n_vocab(),)).copy()
-        if request.require_text:
-            logits[self._breaking_tokens()] = -np.inf
-        return logits
-
-    def _alternatives(self, request: GenerationRequest, cancel: threading.Event,
-                      gen: Generation, logits: np.ndarray) -> None:
-        """Candidates: the next most likely first tokens after the greedy one, each continued
-        greedily (the prompt's KV cache is reused: only the token itself is evaluated), all
-        of them within twice the decoding budget."""
-        llm = self._llm
-        vocab = llm._model
-        top = float(np.max(logits))
-        norm = top + float(np.log(np.sum(np.exp(logits - top))))
+    def _candidate_streams(self, request: GenerationRequest,
+                           logits: np.ndarray) -> list[_Stream]:
+        """Streams for the next most likely first tokens after the greedy one, each in a
+        sequence of its own that shares the prompt's cells (no copy: a unified cache tags
+        them with both sequences)."""
         greedy = int(np.argmax(logits))
         order = np.argsort(-logits)[: 4 * request.alternatives + 8]
+        seqs = range(self._seq + 1, SEQUENCES)
         firsts = [int(t) for t in order if int(t) != greedy and np.isfinite(logits[t])
-                  and not vocab.token_get_attr(int(t)) & _CONTROL
-                  and int(t) != llm.token_eos()][: request.alternatives]
-        budget = request.decode_budget_s if request.decode_budget_s is not None else 30.0
-        end_by = time.monotonic() + 2 * budget
-        for tok in firsts:
-            left = end_by - time.monotonic()
-            if cancel.is_set() or left <= 0:
-                break
-            piece = self._piece(tok).decode("utf-8", "ignore")
-            should_stop = request.should_stop
-            rest = attrs.evolve(
-                request, alternatives=0, require_text=False, decode_budget_s=left,
-                max_tokens=max(request.max_tokens - 1, 0),
-                should_stop=(lambda t, s=should_stop, p=piece: s(p + t)) if should_stop
-                else None)
-            cut = _first_stop(piece, request.stop)
-            if cut is not None or (should_stop is not None and should_stop(piece)):
-                alt = Generation(text=piece[:cut] if cut is not None else piece,
-                                 stop_reason="stop")
-            else:
-                alt = self._generate(rest, cancel, after=(tok,))
-                if alt.stop_reason == "cancelled":
-                    break
-                alt.text = piece + alt.text
-            alt.tokens += 1
-            alt.pieces.insert(0, piece)
-            alt.logprobs.insert(0, float(logits[tok]) - norm)
-            gen.alternatives.append(alt)
+                  and not self._ends(int(t))][: min(request.alternatives, len(seqs))]
+        free = self.info.n_ctx - len(self._cached) - request.max_tokens
+        firsts = firsts[: max(0, free // max(1, request.max_tokens))]
+        streams = []
+        for seq, tok in zip(seqs, firsts, strict=False):
+            self._llm._ctx.kv_cache_seq_cp(self._seq, seq, 0, len(self._cached))
+            streams.append(_Stream(self, request, Generation(text="", stop_reason="length"),
+                                   seq=seq, first=tok))
+        return streams
 
+    def _decode_together(self, streams: list[_Stream], logits: np.ndarray,
+                         cancel: threading.Event, deadline: float | None) -> None:
+        """The greedy stream and its candidates, one token of each per batch: the weights
+        are read once per step for all of them. Each ends at its own stop, the token cap or
+        the deadline; the candidates' KV is dropped after."""
+        main = streams[0]
+        start = len(self._cached)
+        views = {id(s): logits for s in streams}
+        step = 0
+        try:
+            while step < main.request.max_tokens:
+                if cancel.is_set():
+                    main.gen.stop_reason = "cancelled"
+                    break
+                if deadline is not None and time.monotonic() > deadline:
+                    for s in streams:
+                        if s.active:
+                            s.gen.stop_reason = "time"
+                    break
+                entries, fed = [], []
+                for s in streams:
+                    if not s.active:
+                        continue
+                    tok = s.first if step == 0 and s.first is not None else int(
+                        np.argmax(views[id(s)]))
+                    if s.take(tok, views[id(s)]):
+                        entries.append((tok, start + step, s.seq, True))
+                        fed.append((s, tok))
+                if not entries:
+                    break
+                if not self._decode(entries):
+                    main.gen.stop_reason = "cancelled"
+                    break
+                for i, (s, tok) in enumerate(fed):
+                    views[id(s)] = self._logits(i)
+                    if s.seq == self._seq:
+                        self._cached.append(tok)
+                step += 1
+        finally:
+            self._llm.n_tokens = len(self._cached)
+            for s in streams[1:]:
+                self._llm._ctx.kv_cache_seq_rm(s.seq, -1, -1)
+            for s in streams:
+                s.finish()
+
+
+class _Stream:
+    """One sequence being decoded: the text so far, and why it ended."""
+
+    def __init__(self, engine: LocalEngine, request: GenerationRequest, gen: Generation, *,
+                 seq: int | None = None, first: int | None = None):
+        self.engine = engine
+        self.request = request
+        self.gen = gen
+        gen.stop_reason = "length"
+        self.seq = engine._seq if seq is None else seq
+        self.first = first  # the first token, chosen for it (a candidate), or None: greedy
+        self.out = bytearray()
+        self.active = True
+
+    def take(self, tok: int, logits: np.ndarray) -> bool:
+        """Add ``tok``, chosen from ``logits``; False when it ends the answer (it is then not
+        evaluated: the next prompt rarely goes on with it)."""
+        gen, request = self.gen, self.request
+        if self.engine._ends(tok):
+            return self._end("stop")
+        top = float(np.max(logits))
+        gen.logprobs.append(float(logits[tok]) - top
+                            - float(np.log(np.sum(np.exp(logits - top)))))
+        gen.tokens += 1
+        piece = self.engine._piece(tok)
+        gen.pieces.append(piece.decode("utf-8", "ignore"))
+        self.out += piece
+        gen.text = self.out.decode("utf-8", "ignore")
+        cut = _first_stop(gen.text, request.stop)
+        if cut is not None:
+            gen.text = gen.text[:cut]
+            return self._end("stop")
+        if request.should_stop is not None and request.should_stop(gen.text):
+            return self._end("stop")  # this token ends the answer
+        return True
+
+    def _end(self, reason: StopReason) -> bool:
+        self.gen.stop_reason = reason
+        self.active = False
+        return False
+
+    def finish(self) -> None:
+        self.active = False
 
 
 class Lookup:

@@ -9,7 +9,7 @@ import logging
 import os
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 log = logging.getLogger("slm_lsp.llama")
@@ -56,7 +56,34 @@ def _cpu_has_amx() -> bool:
         return False
 
 
-_PARAMS_LOCK = threading.Lock()
+_PARAMS_LOCK = threading.RLock()  # held by both of the patches below at once
+
+
+@contextmanager
+def context_sequences(n_seq: int) -> Iterator[None]:
+    """While inside, contexts are made for ``n_seq`` sequences in one unified KV cache.
+
+    ``Llama`` sets neither field (only for embeddings). Several sequences let the engine
+    decode an Invoked request's candidates in one batch over the prompt's shared cells, and
+    run work that must not touch the live cache (speculation, code actions) beside it. Unified:
+    every sequence may use all ``n_ctx`` cells (split buffers would give each a fixed share).
+    """
+    import llama_cpp.llama_cpp as lc
+
+    with _PARAMS_LOCK:
+        default = lc.llama_context_default_params
+
+        def params():
+            p = default()
+            p.n_seq_max = n_seq
+            p.kv_unified = True
+            return p
+
+        lc.llama_context_default_params = params
+        try:
+            yield
+        finally:
+            lc.llama_context_default_params = default
 
 
 @contextmanager
@@ -79,7 +106,7 @@ def plain_cpu_buffers() -> Iterator[None]:
             lc.llama_model_default_params = default
 
 
-def new_llama(*, repack: bool = False, **kwargs):
+def new_llama(*, repack: bool = False, sequences: int = 1, **kwargs):
     """``Llama(**kwargs)``, by default without llama.cpp's extra weight buffers.
 
     With them (``repack``), llama.cpp copies the Q4_0/Q4_K weights into a layout its CPU
@@ -91,10 +118,23 @@ def new_llama(*, repack: bool = False, **kwargs):
     """
     from llama_cpp import Llama
 
-    if repack and not _cpu_has_amx():
-        return Llama(**kwargs)
-    with plain_cpu_buffers():
-        return Llama(**kwargs)
+    with context_sequences(sequences):
+        if repack and not _cpu_has_amx():
+            return Llama(**kwargs)
+        with plain_cpu_buffers():
+            return Llama(**kwargs)
+
+
+def fill_batch(batch, entries: Sequence[tuple[int, int, int, bool]]) -> None:
+    """Fill ``batch`` (a ``llama_batch``) with ``(token, position, sequence, logits)``
+    entries: ``Llama``'s own helpers put every token in sequence 0."""
+    batch.n_tokens = len(entries)
+    for i, (tok, pos, seq, logits) in enumerate(entries):
+        batch.token[i] = tok
+        batch.pos[i] = pos
+        batch.seq_id[i][0] = seq
+        batch.n_seq_id[i] = 1
+        batch.logits[i] = logits
 
 
 class AbortFlag:

@@ -56,11 +56,41 @@ def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
 
 
 @attrs.define(eq=False)
-class Place:
-    tokens: list[int]
+class SequenceCopy:
+    """The KV cells of one sequence of a context, copied out as they are."""
+
     data: ctypes.Array
     nbytes: int
+
+    @classmethod
+    def of(cls, ctx, seq: int, limit: int | None = None) -> SequenceCopy | None:
+        """A copy of sequence ``seq`` of ``ctx``; None when it is empty, larger than
+        ``limit`` bytes, or could not be read."""
+        import llama_cpp
+
+        size = llama_cpp.llama_state_seq_get_size(ctx, seq)
+        if size <= 0 or (limit is not None and size > limit):
+            return None
+        buf = (ctypes.c_uint8 * size)()
+        written = llama_cpp.llama_state_seq_get_data(ctx, buf, size, seq)
+        return cls(buf, written) if written > 0 else None
+
+    def put(self, ctx, seq: int) -> bool:
+        """Copy the cells back into sequence ``seq`` of ``ctx`` (which must be empty)."""
+        import llama_cpp
+
+        return llama_cpp.llama_state_seq_set_data(ctx, self.data, self.nbytes, seq) > 0
+
+
+@attrs.define(eq=False)
+class Place:
+    tokens: list[int]
+    copy: SequenceCopy
     prompt_tokens: int = 0  # how many of ``tokens`` were prompt (the rest: an answer)
+
+    @property
+    def nbytes(self) -> int:
+        return self.copy.nbytes
 
 
 class Places:
@@ -104,22 +134,17 @@ class Places:
         if size <= 0 or size > self.budget_bytes:
             return False
         self._make_room(size)
-        buf = (ctypes.c_uint8 * size)()
-        written = llama_cpp.llama_state_seq_get_data(ctx, buf, size, seq)
-        if written <= 0:
+        copy = SequenceCopy.of(ctx, seq)
+        if copy is None:
             return False
         self._next += 1
-        self._places[self._next] = Place(list(tokens), buf, written,
-                                         prompt_tokens or len(tokens))
+        self._places[self._next] = Place(list(tokens), copy, prompt_tokens or len(tokens))
         self.stats["kept"] += 1
         return True
 
     def restore(self, place: Place, ctx, seq: int) -> bool:
         """Copy ``place`` into sequence ``seq`` of ``ctx`` (which must be empty)."""
-        import llama_cpp
-
-        read = llama_cpp.llama_state_seq_set_data(ctx, place.data, place.nbytes, seq)
-        if read <= 0:
+        if not place.copy.put(ctx, seq):
             log.info("a kept KV cache could not be restored; it is dropped")
             self._drop(place)
             return False

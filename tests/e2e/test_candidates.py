@@ -1,7 +1,9 @@
 """Candidates when the user asks: the real server over stdio, the embedded model.
 
-An Invoked inline completion offers up to three different items, each through the filters (so
-each parses), best first; an automatic one stays a single greedy answer.
+A first Invoked inline completion at a place answers one greedy item, at the cost of one. The
+editor's cycle (an Invoked request where an answer was just given, as VS Code sends for its
+next/previous keys) offers up to three different items, each through the filters (so each
+parses), best first; an automatic one stays a single greedy answer.
 """
 
 from __future__ import annotations
@@ -71,21 +73,35 @@ async def test_invoked_in_an_empty_function_body_answers(client: LanguageClient)
             _parses(HOME, item)
 
 
-async def test_invoked_requests_offer_several_items_automatic_ones_one(client: LanguageClient):
+async def test_the_cycle_offers_several_items_a_first_request_one(client: LanguageClient):
     counts = []
     for name, (text, line, col) in SOURCES.items():
         uri = f"file:///work/{name}"
         open_doc(client, uri, text)
-        invoked = await inline(client, uri, line, col)
-        assert invoked is not None
-        counts.append(len(invoked.items))
-        texts = [item.insert_text for item in invoked.items]
+        first = await inline(client, uri, line, col)
+        assert first is not None and len(first.items) == 1, first
+        cycle = await inline(client, uri, line, col)
+        assert cycle is not None and cycle.items
+        counts.append(len(cycle.items))
+        texts = [item.insert_text for item in cycle.items]
         assert all(t.strip() for t in texts) and len(set(texts)) == len(texts), texts
-        for item in invoked.items:
+        for item in cycle.items:
             _parses_or_awaits_a_body(text, item)
         automatic = await inline(client, uri, line, col, invoked=False)
         assert automatic is None or len(automatic.items) <= 1
-    assert max(counts) > 1, f"no Invoked request offered more than one item: {counts}"
+    assert max(counts) > 1, f"no cycle offered more than one item: {counts}"
+
+
+async def test_asking_where_ghost_text_is_shown_cycles(client: LanguageClient):
+    # VS Code's next key sends an Invoked request where the as-you-type answer is shown.
+    name = "stats.py"
+    text, line, col = SOURCES[name]
+    uri = f"file:///work/cycle-{name}"
+    open_doc(client, uri, text)
+    shown = await inline(client, uri, line, col, invoked=False)
+    assert shown is not None and len(shown.items) == 1
+    cycle = await inline(client, uri, line, col)
+    assert cycle is not None and len(cycle.items) > 1, cycle
 
 
 AMONG = ("def report(values):\n    total = sum(values)\n    \n"

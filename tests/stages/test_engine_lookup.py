@@ -62,9 +62,10 @@ def test_a_batch_gets_the_logits_of_single_tokens(engine) -> None:
         single.append(np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(n_vocab,)).copy())
     llm._ctx.kv_cache_seq_rm(-1, len(prompt), -1)
     llm.n_tokens = len(prompt)
-    batch = engine._eval_all(more, Cancel())
+    engine._cached = list(prompt)
+    assert engine._eval(more, Cancel(), logits_all=True)
+    batch = [engine._logits(i).copy() for i in range(len(more))]
     engine._cached.clear()
-    assert batch is not None
     for one, many in zip(single, batch, strict=True):
         assert np.array_equal(one, many)
 
