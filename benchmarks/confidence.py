@@ -102,7 +102,9 @@ def run(model: str, task_list: list[tasks.Task], thresholds: list[float], thread
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default=f"smollm2-135m,{bench_models.GEMMA_ID}")
-    ap.add_argument("--split", default="dev", choices=[*tasks.SPLITS, "all"])
+    ap.add_argument("--split", default="dev", choices=[*tasks.SEEN_SPLITS, "all"],
+                    help="dev (default), test or all (both); never the locked split, "
+                    "which is not tuned on")
     ap.add_argument("--tasks", type=int, default=36)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0)

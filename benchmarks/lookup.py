@@ -4,7 +4,7 @@ benchmark's tasks, in one run.
     python benchmarks/lookup.py [--model ID|PATH|realsize:NAME] [--tasks 12] [--draft 8]
                                 [--max-tokens 48] [--threads N]
 
-For each task (the held-out split of ``quality.py``), the prompt is the prefix before the hole
+For each task (the seen ``test`` split of ``quality.py``), the prompt is the prefix before the hole
 (its last ``--prefix-chars`` characters); the engine decodes ``--max-tokens`` tokens greedily,
 once plainly and once with ``completion.draftTokens``-style drafts, in alternating order, each
 from a cold cache. Printed: decode tokens/s p50 of each, their ratio, the drafted and accepted

@@ -1,7 +1,7 @@
 """Completion quality: slm-lsp against simpler clients on the same model, on real code.
 
     python benchmarks/quality.py [--tasks N] [--kinds line,midline,block]
-        [--langs python,javascript] [--model ID|PATH] [--seed S] [--split test|dev|all]
+        [--langs python,javascript] [--model ID|PATH] [--seed S] [--split locked|dev|test|all]
         [--automatic] [--json out.json]
 
 Fill-in tasks are cut from the corpus (see ``tasks.py``); slm-lsp is driven over stdio as an
@@ -383,8 +383,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=0,
                     help="llama.cpp threads for the server and the baselines (default: the "
                     "server's own choice, one per physical core)")
-    ap.add_argument("--split", default="test", choices=[*tasks.SPLITS, "all"],
-                    help="corpus split: test (held out, default), dev, or all")
+    ap.add_argument("--split", default="locked", choices=[*tasks.SPLITS, "all"],
+                    help="corpus split: locked (the default, frozen by corpus/locked.sha256: "
+                    "the only figures to quote; never tune on it), dev (for tuning), test (the "
+                    "first held-out split, seen) or all (dev and test)")
     ap.add_argument("--settings", type=json.loads, default={},
                     help="extra initializationOptions for the server, as JSON (the same for "
                     "every task), e.g. '{\"completion\": {\"timeBudgetMs\": 10000}}'")
@@ -400,6 +402,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = ap.parse_args(argv)
 
+    if args.split == "locked" and (changes := tasks.locked_changes()):
+        print("quality.py: the locked split's files do not match benchmarks/corpus/"
+              "locked.sha256, so its figures would not be the locked split's:\n  "
+              + "\n  ".join(changes), file=sys.stderr)
+        return 2
     try:
         task_list = tasks.tasks_for(args.tasks, args.kinds, args.langs, split=args.split,
                                     seed=args.seed)

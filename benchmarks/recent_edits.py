@@ -120,7 +120,9 @@ async def run(task_list: list[Task], model: str, recent_tokens: int, progress) -
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default="smollm2-135m")
-    ap.add_argument("--split", default="dev", choices=[*tasks.SPLITS, "all"])
+    ap.add_argument("--split", default="dev", choices=[*tasks.SEEN_SPLITS, "all"],
+                    help="dev (default), test or all (both); never the locked split, "
+                    "which is not tuned on")
     ap.add_argument("--tasks", type=int, default=24)
     ap.add_argument("--kinds", default="line,block")
     ap.add_argument("--langs", default=",".join(tasks.LANGUAGES))

@@ -13,13 +13,21 @@ text, with the cursor where it was, and a completion is judged against the text 
   if/for/while/with block (after a function's docstring, which stays); expected = the block's
   statements.
 
-The corpus lives in ``benchmarks/corpus/<language>/<split>/<package>/``. The ``dev`` split is
-what the benchmark was developed against; ``test`` is held out and is the default.
-Selection is deterministic for a seed and balanced per (language, kind).
+The corpus lives in ``benchmarks/corpus/<language>/<split>/<package>/``:
+
+- ``dev``: what the benchmark and the completion pipeline are developed and tuned against;
+- ``test``: the first held-out split, now seen (its answers were read too often to predict);
+- ``locked``: code first released in 2026, after both models' training, from packages the
+  project had not read; frozen by ``corpus/locked.sha256`` and never tuned on. Only its
+  figures are quoted.
+
+``all`` is ``dev`` and ``test`` together: the seen splits, never ``locked``. Selection is
+deterministic for a seed and balanced per (language, kind).
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 from collections.abc import Iterable, Iterator
@@ -32,7 +40,9 @@ from tree_sitter import Language, Node, Parser
 CORPUS = Path(__file__).resolve().parent / "corpus"
 KINDS = ("line", "midline", "block")
 LANGUAGES = ("python", "javascript")
-SPLITS = ("dev", "test")
+SPLITS = ("dev", "test", "locked")
+SEEN_SPLITS = ("dev", "test")  # what ``all`` means; tuning tools take only these
+LOCKED_MANIFEST = CORPUS / "locked.sha256"
 EXTENSIONS = {"python": ".py", "javascript": ".js"}
 
 MAX_LINE_CHARS = 160  # longer lines are rare in real code and mostly data
@@ -123,6 +133,35 @@ def corpus_files(language: str, split: str) -> list[Path]:
     """The corpus files of a language and split, sorted."""
     root = CORPUS / language / split
     return sorted(p for p in root.rglob(f"*{EXTENSIONS[language]}") if p.is_file())
+
+
+def locked_digests() -> dict[str, str]:
+    """SHA-256 of every file of the locked split (sources, LICENSE, SOURCE), keyed by its path
+    relative to the corpus directory, with ``/`` separators. To write the manifest after a
+    reviewed change: ``cd benchmarks/corpus && find javascript/locked python/locked -type f |
+    LC_ALL=C sort | xargs sha256sum > locked.sha256``."""
+    return {p.relative_to(CORPUS).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for lang in LANGUAGES for p in sorted((CORPUS / lang / "locked").rglob("*"))
+            if p.is_file()}
+
+
+def read_manifest(path: Path | None = None) -> dict[str, str]:
+    """The manifest's digests (``sha256sum`` format: digest, two spaces, path); by default
+    ``corpus/locked.sha256``."""
+    out = {}
+    for line in (path or LOCKED_MANIFEST).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            digest, name = line.split("  ", 1)
+            out[name] = digest
+    return out
+
+
+def locked_changes() -> list[str]:
+    """How the locked split's files differ from the manifest: empty when they match."""
+    have, want = locked_digests(), read_manifest()
+    return ([f"changed: {n}" for n in sorted(have.keys() & want.keys()) if have[n] != want[n]]
+            + [f"not in the manifest: {n}" for n in sorted(have.keys() - want.keys())]
+            + [f"missing: {n}" for n in sorted(want.keys() - have.keys())])
 
 
 class _Text:
@@ -285,7 +324,9 @@ def build_tasks(per_cell: int, *, kinds: Iterable[str] = KINDS,
     Deterministic for a seed: files and holes are shuffled with ``random.Random(seed)`` per cell.
     """
     tasks: list[Task] = []
-    splits = SPLITS if split == "all" else (split,)
+    if split != "all" and split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}")
+    splits = SEEN_SPLITS if split == "all" else (split,)
     for language in languages:
         files = [p for s in splits for p in corpus_files(language, s)]
         if not files:

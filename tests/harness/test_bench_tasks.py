@@ -10,7 +10,8 @@ from benchmarks import baselines, quality, tasks
 from slm_lsp.models.registry import load_registry
 
 ALL = tasks.build_tasks(8, split="all", seed=0)
-IDS = [t.id + ":" + t.path for t in ALL]
+LOCKED = tasks.build_tasks(8, split="locked", seed=0)
+IDS = [t.id + ":" + t.path for t in ALL + LOCKED]
 
 
 def _line_of(text: str, offset: int) -> tuple[str, str]:
@@ -22,12 +23,13 @@ def _line_of(text: str, offset: int) -> tuple[str, str]:
 
 
 def test_every_language_and_kind_has_the_same_number_of_tasks():
-    for lang in tasks.LANGUAGES:
-        for kind in tasks.KINDS:
-            assert sum(t.language == lang and t.kind == kind for t in ALL) == 8
+    for cut in (ALL, LOCKED):
+        for lang in tasks.LANGUAGES:
+            for kind in tasks.KINDS:
+                assert sum(t.language == lang and t.kind == kind for t in cut) == 8
 
 
-@pytest.mark.parametrize("task", ALL, ids=IDS)
+@pytest.mark.parametrize("task", ALL + LOCKED, ids=IDS)
 def test_reinserting_the_expected_text_gives_back_the_original_file(task: tasks.Task):
     holed = task.holed
     assert holed[: task.offset] + task.expected + holed[task.offset:] == task.source
@@ -35,7 +37,7 @@ def test_reinserting_the_expected_text_gives_back_the_original_file(task: tasks.
     assert task.expected.strip()
 
 
-@pytest.mark.parametrize("task", ALL, ids=IDS)
+@pytest.mark.parametrize("task", ALL + LOCKED, ids=IDS)
 def test_the_hole_is_of_its_kind(task: tasks.Task):
     before, after = _line_of(task.holed, task.offset)
     if task.kind == "line":
@@ -63,7 +65,7 @@ def test_the_hole_is_of_its_kind(task: tasks.Task):
             "", "}")
 
 
-@pytest.mark.parametrize("task", ALL, ids=IDS)
+@pytest.mark.parametrize("task", ALL + LOCKED, ids=IDS)
 def test_the_position_is_the_offset(task: tasks.Task):
     lines = task.holed.split("\n")
     assert sum(len(line) + 1 for line in lines[: task.line]) + task.column == task.offset
