@@ -137,6 +137,9 @@ class CompletionService:
         model = await self._model_ready()
         if model is None:
             return None  # no model: a failed load was reported once, when it failed
+        place = (snap.version, snap.offset)
+        if not invoked:  # the same text as a request the user asked for: after its answer
+            await self.scheduler.after_asked(snap.uri, place)
         self.stats.count("requests")
         rec = self.stats.record(id=request_id, uri=snap.uri, version=snap.version,
                                 source="cache", stopReason=None, promptTokens=0,
@@ -154,7 +157,7 @@ class CompletionService:
                 rec["source"] = "model"
                 snap, result = await self.scheduler.run(snap.uri, functools.partial(
                     self._generate, model, snap, rec, time.perf_counter(),
-                    automatic=not invoked))
+                    automatic=not invoked), asked_at=place if invoked else None)
                 if result.dropped == "cancelled":
                     return None  # pre-empted by a newer request or a change of the document
                 self._remember(model, snap, result, shown=True)
