@@ -110,7 +110,10 @@ def run_doctor(settings: Settings) -> int:
     try:
         version = importlib.metadata.version("llama-cpp-python")
         importlib.import_module("llama_cpp")
-        _line(True, f"llama-cpp-python {version}")
+        from .engine.native import build_info
+
+        build = build_info()
+        _line(True, f"llama-cpp-python {version}" + (f" (llama.cpp: {build})" if build else ""))
     except Exception as exc:  # noqa: BLE001 - any import failure is the finding
         failed = True
         _line(False, f"llama-cpp-python does not import: {exc}",

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -69,6 +70,7 @@ class SlmServer(LanguageServer):
         self.reported_problems: set[str] = set()  # settings problems already shown
         self._engine_down = False
         self._last_retry = 0.0
+        self._settings_listeners: list[Callable[[], None]] = []
 
     # -- plumbing --------------------------------------------------------------------------
     def run_task(self, coro) -> asyncio.Task:
@@ -107,9 +109,18 @@ class SlmServer(LanguageServer):
         self.completions.settings = settings
         return problems
 
+    def on_settings_changed(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after each settings change from the client, once the model the
+        new settings name is loaded (a feature reacts to the settings it owns)."""
+        self._settings_listeners.append(listener)
+
     async def reload_if_needed(self) -> None:
+        """After a settings change: reload the model if its settings changed, then tell the
+        listeners."""
         if self.host.needs_reload(self.settings):
             await self.load_model()
+        for listener in self._settings_listeners:
+            listener()
 
     async def load_model(self, quiet: bool = False) -> None:
         """Load the model the settings name, with work-done progress where supported.

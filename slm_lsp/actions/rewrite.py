@@ -265,7 +265,7 @@ class RewriteModels:
                 return loaded.engine, ""
             return None, (f"{loaded.model_id} is not an instruct model; set "
                           "actions.rewriteModel to one (e.g. qwen2.5-coder-1.5b-instruct)")
-        key = (wanted, settings.n_ctx, settings.n_threads, settings.n_batch)
+        key = self._key_of(settings)
         if key != self._key or self._engine is None:
             try:
                 self._engine = self._load(wanted)
@@ -277,6 +277,30 @@ class RewriteModels:
         if not self._engine.chat_template():
             return None, f"{wanted} has no chat template in its GGUF"
         return self._engine, ""
+
+    @staticmethod
+    def _key_of(settings) -> tuple:
+        return (settings.actions.rewrite_model.strip(), settings.n_ctx, settings.n_threads,
+                settings.n_batch)
+
+    def _stale(self) -> bool:
+        """The loaded rewrite model is not the one a rewrite would use now: the setting
+        names another, or none, or the completion model (which then does the rewrites)."""
+        settings, loaded = self.server.settings, self.server.host.loaded
+        wanted = settings.actions.rewrite_model.strip()
+        return (not wanted or (loaded is not None and wanted == loaded.model_id)
+                or self._key_of(settings) != self._key)
+
+    def settings_changed(self) -> None:
+        """After a settings change (``actions.rewriteModel``, the model, its context): a
+        rewrite model that rewrites no longer use is released, on the inference thread, after
+        any rewrite still running on it."""
+        if self._engine is not None and self._stale():
+            self.server.run_task(self.server.host.run(self._release_if_stale))
+
+    def _release_if_stale(self) -> None:
+        if self._engine is not None and self._stale():
+            self.close()
 
     def _load(self, name: str) -> Engine:
         from ..engine.local import LocalEngine
@@ -295,6 +319,8 @@ class RewriteModels:
         return engine
 
     def close(self) -> None:
-        engine, self._engine = self._engine, None
+        """Release the rewrite model (at shutdown, or when rewrites no longer use it)."""
+        engine, self._engine, self._key = self._engine, None, None
         if engine is not None:
             engine.close()
+            log.info("rewrite model %s released", engine.info.name)

@@ -1,5 +1,7 @@
 """Latest wins: a newer request pre-empts the older ones at their next token (or before they
-start), and real requests pre-empt idle-time work (speculation, warming) at once.
+start), and real requests pre-empt idle-time work (speculation, warming) at once. One exception:
+an as-you-type request at the very place (same document version and offset) where a request the
+user asked for runs is no newer than it: it waits for that answer (``after_asked``) instead.
 
 Every job runs on the engine host's single inference thread; a job gets the ``Cancel`` that a
 newer request, a change of its document or the client's ``$/cancelRequest`` raises.
@@ -31,6 +33,8 @@ class Scheduler:
         self._running: dict[str, Cancel] = {}  # the request in flight, by document
         self._idle: dict[str, Cancel] = {}  # the idle-time job of each kind
         self._idle_tasks: dict[str, asyncio.Task] = {}
+        # By document: the place of the request the user asked for that runs, and its end.
+        self._asked: dict[str, tuple[Any, asyncio.Future]] = {}
 
     def _preempt(self, uri: str) -> Cancel:
         """A new request pre-empts every older one: one user, one cursor, one suggestion shown.
@@ -48,12 +52,17 @@ class Scheduler:
     def _busy(self) -> bool:
         return any(not event.is_set() for event in self._running.values())
 
-    async def run(self, uri: str, job: Callable[[Cancel], T]) -> T:
-        """``job(cancel)`` on the inference thread, as the newest request (for ``uri``).
+    async def run(self, uri: str, job: Callable[[Cancel], T], *, asked_at: Any = None) -> T:
+        """``job(cancel)`` on the inference thread, as the newest request (for ``uri``);
+        ``asked_at``: the place of a request the user asked for (see ``after_asked``).
 
         Raises CancelledError when the request is cancelled; its ``cancel`` is then set, so the
         job stops at its next token."""
         cancel = self._preempt(uri)
+        done = None
+        if asked_at is not None:
+            done = asyncio.get_running_loop().create_future()
+            self._asked[uri] = (asked_at, done)
         try:
             return await self.host.run(job, cancel)
         except asyncio.CancelledError:
@@ -63,6 +72,21 @@ class Scheduler:
         finally:
             if self._running.get(uri) is cancel:
                 del self._running[uri]
+            if done is not None:
+                # Its waiters wake after the caller has kept the answer (in the cache).
+                done.set_result(None)
+                if self._asked.get(uri, (None, None))[1] is done:
+                    del self._asked[uri]
+
+    async def after_asked(self, uri: str, place: Any) -> None:
+        """Wait for the request the user asked for at ``place`` of ``uri``, if one runs.
+
+        Editors send both for the same text (VS Code: Ctrl+Space while the inline request of
+        the last keystroke is still due); the as-you-type one must not pre-empt the answer the
+        user waits for, and finds it in the cache once it is there."""
+        asked = self._asked.get(uri)
+        if asked is not None and asked[0] == place:
+            await asyncio.shield(asked[1])
 
     def when_idle(self, kind: str, job: Callable[[Cancel], T],
                   done: Callable[[T], None] | None = None) -> None:

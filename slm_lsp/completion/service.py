@@ -136,14 +136,16 @@ class CompletionService:
         # Candidates are the editor's cycle: an Invoked request where an answer was just
         # given (the ghost text shown as the user typed, or the first Invoked answer). A first
         # request costs one greedy answer; the others only when the user asks for them.
-        here = (doc.version, offset)
-        cycle = candidates and invoked and self._answered.get(doc.uri) == here
+        place = (doc.version, offset)
+        cycle = candidates and invoked and self._answered.get(doc.uri) == place
         snap = Snapshot.of(doc, offset, trigger, path=path, candidates=cycle,
                            recent=self.recent.chunks())
         snapshot_ms = time.perf_counter() - started
         model = await self._model_ready()
         if model is None:
             return None  # no model: a failed load was reported once, when it failed
+        if not invoked:  # the same text as a request the user asked for: after its answer
+            await self.scheduler.after_asked(snap.uri, place)
         self.stats.count("requests")
         rec = self.stats.record(id=request_id, uri=snap.uri, version=snap.version,
                                 source="cache", stopReason=None, promptTokens=0,
@@ -161,14 +163,14 @@ class CompletionService:
                 rec["source"] = "model"
                 snap, result = await self.scheduler.run(snap.uri, functools.partial(
                     self._generate, model, snap, rec, time.perf_counter(),
-                    automatic=not invoked))
+                    automatic=not invoked), asked_at=place if invoked else None)
                 if invoked and candidates and not snap.candidates and not result.text \
                         and result.dropped != "cancelled":
                     # The user asked and the greedy answer did not survive the filters: the
                     # candidates now (the prompt is cached: only their decoding is paid).
                     snap, result = await self.scheduler.run(snap.uri, functools.partial(
                         self._generate, model, attrs.evolve(snap, candidates=True), rec,
-                        time.perf_counter(), automatic=False))
+                        time.perf_counter(), automatic=False), asked_at=place)
                 if result.dropped == "cancelled":
                     return None  # pre-empted by a newer request or a change of the document
                 self._remember(model, snap, result, shown=True)
@@ -184,7 +186,7 @@ class CompletionService:
             return None  # the document moved on: this answer is for text that is gone
         if result.source == "model":
             self._speculate(model, snap, result.text)
-        self._answered[snap.uri] = here
+        self._answered[snap.uri] = place
         return result
 
     def _generate(self, model: ModelCompleter, snap: Snapshot, rec: dict[str, Any],

@@ -71,6 +71,12 @@ class EngineHost:
         self._generation = 0  # bumped on each (re)load; stale loads are discarded
         self._closed = False
         self._key: Any = None
+        self._releases: list[Callable[[], None]] = []
+
+    def on_shutdown(self, release: Callable[[], None]) -> None:
+        """Call ``release`` at shutdown, once the inference thread's work has ended: for the
+        models other features load on that thread (the rewrite model)."""
+        self._releases.append(release)
 
     @staticmethod
     def _key_of(settings: Settings) -> Any:
@@ -154,21 +160,24 @@ class EngineHost:
         return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
 
     def shutdown(self) -> None:
-        """Drop the work still queued and release the model once the work running on the
-        inference thread has ended (freeing it under a running generation would crash the
-        process). Returns at once."""
+        """Drop the work still queued and release the model (and what ``on_shutdown``
+        registered) once the work running on the inference thread has ended (freeing it under
+        a running generation would crash the process). Returns at once."""
         loaded, self.loaded = self.loaded, None
         self._closed = True
         self._generation += 1
         self.executor.shutdown(wait=False, cancel_futures=True)
-        if loaded is None:
+        closers = [loaded.engine.close] if loaded is not None else []
+        closers += self._releases
+        if not closers:
             return
 
         def close() -> None:
             self.executor.shutdown(wait=True)  # the running work ends (its cancel is set)
-            try:
-                loaded.engine.close()
-            except Exception:  # noqa: BLE001 - best effort at exit
-                log.debug("closing the model failed", exc_info=True)
+            for release in closers:
+                try:
+                    release()
+                except Exception:  # noqa: BLE001 - best effort at exit
+                    log.debug("releasing a model failed", exc_info=True)
 
         threading.Thread(target=close, name="slm-close", daemon=True).start()

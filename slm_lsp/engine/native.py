@@ -48,6 +48,27 @@ def physical_cores() -> int:
     return max(1, (os.cpu_count() or 2) // 2 or 1)
 
 
+def build_info() -> str:
+    """The llama.cpp build that llama-cpp-python runs, as its libraries report it
+    ("libllama 0.5.0-dev, ggml 0.25.3, commit 0c1e570"); "" when they say nothing."""
+    try:
+        from llama_cpp import llama_cpp as lib
+    except Exception:  # noqa: BLE001 - no llama.cpp: nothing to say
+        return ""
+    parts = []
+    for label, name in (("libllama", "llama_version"), ("ggml", "ggml_version"),
+                        ("commit", "ggml_commit")):
+        try:
+            fn = getattr(lib._lib, name)
+        except AttributeError:  # an older build without it
+            continue
+        fn.argtypes, fn.restype = [], ctypes.c_char_p
+        value = (fn() or b"").decode("utf-8", "replace")
+        if value:
+            parts.append(f"{label} {value}")
+    return ", ".join(parts)
+
+
 def _cpu_has_amx() -> bool:
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:

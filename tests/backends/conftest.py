@@ -1,4 +1,5 @@
-"""Fixtures for the remote-backend tests: protocol doubles on loopback ports."""
+"""Fixtures for the remote-backend tests: protocol doubles on loopback ports; the report names
+the real inference server the tests ran against."""
 
 from __future__ import annotations
 
@@ -9,6 +10,15 @@ import pytest
 from slm_lsp.models.registry import load_registry
 
 from .backend_doubles import Double, LlamaServerHandler, OllamaHandler
+from .real_server import STARTED
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Name the real server the backend tests ran against: its version and llama.cpp build."""
+    if STARTED:
+        terminalreporter.section("real inference server")
+        for description in STARTED:
+            terminalreporter.write_line(description)
 
 
 @pytest.fixture

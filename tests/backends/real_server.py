@@ -1,9 +1,13 @@
 """Start and stop llama-cpp-python's OpenAI-compatible server (``python -m llama_cpp.server``,
-through ``llama_cpp_server.py``) on a free loopback port, serving the embedded SmolLM2-135M."""
+through ``llama_cpp_server.py``) on a free loopback port, serving the embedded SmolLM2-135M.
+
+Each server started says what it is (its own version from ``/openapi.json``, the llama.cpp build
+its process runs); ``STARTED`` collects that for the report (``conftest.py``)."""
 
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import signal
 import socket
@@ -15,7 +19,10 @@ from pathlib import Path
 
 from slm_lsp.models.registry import embedded_model_path
 
+from .llama_cpp_server import BUILD_LINE
+
 LAUNCHER = Path(__file__).with_name("llama_cpp_server.py")
+STARTED: dict[str, None] = {}  # descriptions of the servers started, in order, once each
 
 
 def free_port() -> int:
@@ -35,6 +42,8 @@ class RealServer:
         self.port = port or free_port()
         self.api_key = api_key
         self.proc: subprocess.Popen | None = None
+        self.version = ""  # the server's own, from /openapi.json
+        self.build = ""  # the llama.cpp build its process runs
         self.log = Path(tempfile.mkstemp(prefix="llama-cpp-server-", suffix=".log")[1])
 
     @property
@@ -55,6 +64,7 @@ class RealServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"llama_cpp.server exited: {self.log.read_text()[-2000:]}")
             if self._ready():
+                self._identify()
                 return self
             time.sleep(0.2)
         self.stop()
@@ -71,6 +81,21 @@ class RealServer:
             return False
         finally:
             conn.close()
+
+    def _identify(self) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        try:
+            conn.request("GET", "/openapi.json")
+            self.version = json.loads(conn.getresponse().read())["info"]["version"]
+        finally:
+            conn.close()
+        lines = [line for line in self.output().splitlines() if line.startswith(BUILD_LINE)]
+        self.build = lines[-1][len(BUILD_LINE):] if lines else ""
+        STARTED[self.describe()] = None
+
+    def describe(self) -> str:
+        return (f"llama_cpp.server {self.version} (llama-cpp-python), llama.cpp "
+                f"{self.build or 'build unknown'}, model {self.model.name}")
 
     def kill(self) -> None:
         """Die at once, as a crashed or OOM-killed server does."""

@@ -1,5 +1,6 @@
 """The language server pointed at a real inference server (llama-cpp-python's OpenAI-compatible
-server on loopback): completions through it, a clear error when it dies, service when it is back.
+server on loopback): completions through it, a clear error when it dies, service when it is back,
+and a cancelled request that stops the server's answer mid-stream.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ import asyncio
 import sys
 import time
 
+import pygls.exceptions
 import pytest
 import pytest_lsp
 from lsprotocol import types
@@ -74,3 +76,64 @@ async def test_completions_through_an_inference_server_survive_its_restart(
     result = await inline(client, uri, 1, 4)
     assert result is not None and result.items and result.items[0].insert_text.strip()
     assert client.statuses[-1].state == "ready"
+
+
+# An open list the small model goes on filling for its 400 tokens (several seconds).
+NUMBERS = "NUMBERS = [\n    1,\n    2,\n    3,\n    4,\n    5,\n"
+END = types.Position(NUMBERS.count("\n"), 0)
+
+
+async def _stats(client: LanguageClient, since: int = 0):
+    return await client.protocol.send_request_async("slmLsp/stats", {"since": since})
+
+
+async def test_cancelling_a_request_stops_the_inference_servers_answer_mid_stream(
+        client: LanguageClient, inference_server: RealServer):
+    uri = "file:///work/numbers.py"
+    open_doc(client, uri, NUMBERS)
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={
+        "slmLsp": {"completion": {"timeBudgetMs": 60000, "maxTokens": 400, "maxLines": 400,
+                                  "cache": False, "speculative": False}}}))
+    assert await _until(lambda: any(s.state == "ready" for s in client.statuses))
+    params = types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        position=END,
+        context=types.InlineCompletionContext(
+            trigger_kind=types.InlineCompletionTriggerKind.Invoked))
+    # Cancel once tokens stream: a longer wait each time the cancel came before the first one.
+    record, wait = None, 0.5
+    for attempt in range(6):
+        seq = (await _stats(client)).seq
+        msg_id = f"remote-cancel-{attempt}"
+        task = asyncio.create_task(client.protocol.send_request_async(
+            types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=msg_id))
+        await asyncio.sleep(wait)
+        client.cancel_request(types.CancelParams(id=msg_id))
+        with pytest.raises(pygls.exceptions.JsonRpcRequestCancelled):
+            await task
+        for _ in range(100):  # the record is complete once the work has ended
+            records = [r._asdict() for r in (await _stats(client, seq)).recent
+                       if getattr(r, "id", None) == msg_id]
+            if records and "stopReason" in records[0]:
+                break
+            await asyncio.sleep(0.1)
+        record = records[0]
+        if record.get("tokens", 0) > 0:
+            break
+        wait *= 2
+    print(f"cancelled request: {record}")
+    assert record["stopReason"] == "cancelled", record
+    assert 0 < record["tokens"] < 400, record  # stopped mid-stream
+    assert record["stopMs"] < 2000, record
+    # The server stopped generating for the dropped stream: a short answer next does not
+    # queue behind the rest of those 400 tokens (the server runs one completion at a time).
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={
+        "slmLsp": {"completion": {"timeBudgetMs": 60000, "maxTokens": 4, "cache": False,
+                                  "speculative": False}}}))
+    rest_s = (400 - record["tokens"]) * record["decodeMs"] / record["tokens"] / 1000
+    start = time.monotonic()
+    result = await inline(client, uri, END.line, END.character)
+    elapsed = time.monotonic() - start
+    assert result is not None  # answered (four tokens may well be filtered to nothing)
+    print(f"next answer in {elapsed:.1f}s; the rest of the stream would take {rest_s:.1f}s")
+    assert elapsed < rest_s / 2

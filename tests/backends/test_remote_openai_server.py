@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import time
 
 import pytest
@@ -38,6 +39,13 @@ def engine(server, plain, monkeypatch):
     eng.load()
     yield eng
     eng.close()
+
+
+def test_the_server_says_its_version_and_llama_cpp_build(server):
+    # The report's "real inference server" section shows these (conftest.py).
+    assert server.version == importlib.metadata.version("llama-cpp-python")
+    # What the libraries of this build say of themselves (libllama's and ggml's versions).
+    assert "libllama " in server.build or "ggml " in server.build, server.output()[-2000:]
 
 
 def test_completion_returns_text(engine):

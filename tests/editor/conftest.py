@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from .npm import EXTENSION, NPM, NPX, run_npm
+from .unavailable import missing
 
 
 @pytest.fixture(scope="session")
@@ -17,7 +18,7 @@ def vscode_extension(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the extension's sources (a developer's node_modules and out/ are left alone)
     with its locked dependencies installed; the packages come from npm's cache when warm."""
     if NPM is None or NPX is None:
-        pytest.skip("npm is not on PATH")
+        missing("npm (with npx)", "run tests/editor/setup_editors.sh, or install Node.js")
     work = tmp_path_factory.mktemp("vscode") / "vscode"
     shutil.copytree(EXTENSION, work,
                     ignore=shutil.ignore_patterns("node_modules", "out", "*.vsix"))

@@ -3,12 +3,19 @@
 # per machine, for tests/editor/test_vscode_ui.py. Idempotent: a finished preparation is reused
 # (a marker file says it is complete); an interrupted one is started again from scratch.
 #
-#   tests/editor/setup_code_server.sh   # prints code-server's directory, then puppeteer-core's
+#   tests/editor/setup_code_server.sh [--warm]  # prints code-server's directory, then puppeteer-core's
 #
 # code-server's npm postinstall downloads prebuilt binaries, which fails offline; these steps
 # install the same packages without install scripts and build the native modules against the
-# system Node's headers instead. Needs root (or the packages already installed) for apt-get.
+# Node's own headers instead. Needs root (or the packages already installed) for apt-get.
+#
+# --warm (setup_editors.sh, so CI) then opens the workbench once in headless Chromium, so that
+# the first run's costs (Chromium's font cache and profile, code-server's first start, reading
+# both from disk) are paid here and not inside the test's time limits.
 set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+WARM=0
+[ "${1:-}" = --warm ] && WARM=1
 
 VERSION="${CODE_SERVER_VERSION:-4.100.3}"
 PUPPETEER="${PUPPETEER_CORE_VERSION:-24.10.0}"
@@ -16,14 +23,22 @@ CACHE="${SLM_LSP_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/slm-lsp-test}"
 DEST="$CACHE/code-server-$VERSION"
 DRIVER="$CACHE/puppeteer-core-$PUPPETEER"
 export npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
-export NO_UPDATE_NOTIFIER=1 npm_config_nodedir=/usr
+export NO_UPDATE_NOTIFIER=1
+# node-gyp builds against the running Node's headers (a download otherwise, which fails offline).
+node_prefix="$(cd "$(dirname "$(readlink -f "$(command -v node)")")/.." && pwd)"
+for dir in "$node_prefix" /usr; do
+    if [ -f "$dir/include/node/node.h" ]; then
+        export npm_config_nodedir="$dir"
+        break
+    fi
+done
 # node-pty's install script runs `npx node-gyp`: let npx fetch it without asking.
 export npm_config_yes=true
 
 log() { echo "setup_code_server: $*" >&2; }
 
 packages=(chromium ripgrep libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev
-          fonts-dejavu-core build-essential python3)
+          fonts-dejavu-core build-essential python3 curl)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
@@ -69,6 +84,31 @@ if [ ! -f "$DEST/.ready" ]; then
     cd "$CACHE"
     touch "$work/.ready"
     rm -rf "$DEST" && mv "$work" "$DEST"
+fi
+if ((WARM)); then
+    log "warming code-server and Chromium (first run)"
+    scratch="$(mktemp -d)"
+    port="$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1",
+        () => { console.log(s.address().port); s.close(); })')"
+    mkdir -p "$scratch/workspace"
+    XDG_CONFIG_HOME="$scratch/config" XDG_DATA_HOME="$scratch/data" \
+        setsid node "$DEST/package/out/node/entry.js" --auth none \
+        --bind-addr "127.0.0.1:$port" --user-data-dir "$scratch/user-data" \
+        --extensions-dir "$scratch/extensions" --disable-telemetry --disable-update-check \
+        --disable-workspace-trust "$scratch/workspace" >"$scratch/code-server.log" 2>&1 &
+    server=$!
+    stop_server() { kill -TERM -- "-$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }
+    trap 'stop_server; rm -rf "$scratch"' EXIT
+    for _ in $(seq 600); do
+        curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+        kill -0 "$server" 2>/dev/null || { cat "$scratch/code-server.log" >&2; exit 1; }
+        sleep 0.5
+    done
+    WARM=1 PUPPETEER_DIR="$DRIVER" OUT_DIR="$scratch" \
+        URL="http://127.0.0.1:$port/?folder=$scratch/workspace" \
+        node "$here/vscode/drive.mjs" >&2 ||
+        { log "the workbench did not open"; cat "$scratch/code-server.log" >&2; exit 1; }
+    log "warm: the workbench opened in $(node -p "require('$scratch/report.json').totalMs") ms"
 fi
 echo "$DEST/package"
 echo "$DRIVER"

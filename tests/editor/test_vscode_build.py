@@ -1,7 +1,7 @@
 """The VS Code extension builds, lints, passes its unit tests and packages into a .vsix.
 
 Runs the extension's own npm scripts on the session's copy of editors/vscode (``conftest.py``:
-`npm ci` once, shared with the UI test). Needs npm.
+`npm ci` once, shared with the UI test). Needs npm (``conftest.py`` says when it is missing).
 """
 
 from __future__ import annotations
@@ -9,11 +9,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-import pytest
-
-from .npm import NPM, NPX, run_npm
-
-pytestmark = pytest.mark.skipif(NPM is None or NPX is None, reason="npm is not on PATH")
+from .npm import NPM, run_npm
 
 
 def test_compiles(vscode_extension: Path):

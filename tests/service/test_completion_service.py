@@ -151,6 +151,35 @@ async def test_a_change_of_the_document_cancels_its_request(world) -> None:
     assert rec["dropped"] == "cancelled" and rec["stopMs"] >= 0
 
 
+async def test_an_as_you_type_request_where_the_user_asked_waits_for_that_answer(
+        world) -> None:
+    w = await world([{"match": "def area", "text": "return w * h\n", "delay_s": 0.5}])
+    doc = w.open(BODY)
+    asked = asyncio.create_task(w.service.complete(doc, len(BODY), invoked=True,
+                                                   request_id=1))
+    await w.until(lambda: w.engine.prompts)  # the model runs the request the user asked for
+    typed = await asyncio.wait_for(
+        w.service.complete(doc, len(BODY), invoked=False, request_id=2), 5)
+    answer = await asked
+    assert answer is not None and answer.text.startswith("return w * h"), answer
+    assert typed is not None and typed.source == "cache" and typed.text == answer.text
+    sources = {r["id"]: r["source"] for r in w.service.stats.records}
+    assert sources == {1: "model", 2: "cache"}  # one model call served both
+    assert w.service.stats.counters["preempted"] == 0
+
+
+async def test_an_as_you_type_request_elsewhere_still_pre_empts_an_asked_one(world) -> None:
+    w = await world([{"match": "def area", "text": "return w * h\n", "delay_s": 5}])
+    doc = w.open(BODY + "\n")
+    asked = asyncio.create_task(w.service.complete(doc, len(BODY), invoked=True,
+                                                   request_id=1))
+    await w.until(lambda: w.engine.prompts)
+    await asyncio.wait_for(w.service.complete(doc, len(BODY) + 1, invoked=False,
+                                              request_id=2), 10)
+    assert await asyncio.wait_for(asked, 2) is None
+    assert w.service.stats.counters["preempted"] == 1
+
+
 async def test_an_answer_for_text_that_is_gone_is_dropped(world) -> None:
     w = await world([{"match": "def area", "text": "return w * h\n", "delay_s": 1}])
     doc = w.open(BODY)

@@ -56,6 +56,26 @@ function lspInlineTriggerKind(kind: vscode.InlineCompletionTriggerKind): vscode.
   return (kind === vscode.InlineCompletionTriggerKind.Invoke ? INVOKED : AUTOMATIC) as vscode.InlineCompletionTriggerKind;
 }
 
+/**
+ * The inline completion context as the LSP has it. vscode-languageclient 9 sends VS Code's
+ * context unconverted: its trigger kind (above), and the suggest widget's
+ * `selectedCompletionInfo`, whose `range` is a VS Code `Range`, which serializes as
+ * `[start, end]` where the LSP wants `{ start, end }` (the server refused every request made
+ * while the suggest widget showed). Typed as VS Code's context for the same reason as above.
+ */
+export function lspInlineContext(context: vscode.InlineCompletionContext): vscode.InlineCompletionContext {
+  const info = context.selectedCompletionInfo;
+  const position = (p: vscode.Position) => ({ line: p.line, character: p.character });
+  return {
+    ...context,
+    triggerKind: lspInlineTriggerKind(context.triggerKind),
+    selectedCompletionInfo: info && ({
+      range: { start: position(info.range.start), end: position(info.range.end) },
+      text: info.text,
+    } as unknown as vscode.SelectedCompletionInfo),
+  };
+}
+
 function isExecutableFile(candidate: string): boolean {
   try {
     if (!fs.statSync(candidate).isFile()) {
@@ -146,7 +166,7 @@ export class ServerManager implements vscode.Disposable {
       synchronize: { configurationSection: SECTION },
       middleware: {
         provideInlineCompletionItems: (document, position, context, token, next) =>
-          next(document, position, { ...context, triggerKind: lspInlineTriggerKind(context.triggerKind) }, token),
+          next(document, position, lspInlineContext(context), token),
         // "Rewrite selection as asked…": the server's command carries the selection; the
         // instruction comes from the user, asked here before the command goes to the server.
         executeCommand: async (command, args, next) => {

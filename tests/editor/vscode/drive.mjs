@@ -9,6 +9,7 @@
 //     DOC_LINE       the 1-based line of the function that gets a docstring
 //     SUGGEST_TYPED  typed on a new last line before asking for the suggest widget
 //     OUT_DIR        where report.json and the screenshots go
+//     WARM           set: only open the workbench (setup_code_server.sh --warm, a first run)
 //
 // Each step is recorded in report.json (what the page showed); the Python test checks the file
 // on disk and the report. The browser is Debian's Chromium, headless, without a sandbox (root).
@@ -79,11 +80,14 @@ async function save_file() {
   await page.waitForFunction(() => !document.querySelector('.tab.active.dirty'), { timeout: 30000 });
 }
 
-try {
+async function openWorkbench() {
   await page.goto(env.URL, { waitUntil: 'domcontentloaded', timeout: 120000 });
   await page.waitForSelector('.monaco-workbench', { timeout: 120000 });
   step('workbench loaded');
+}
 
+/** Everything a user does once the workbench is open; the report records each step. */
+async function actAsAUser() {
   // Open the file with Quick Open (Ctrl+P).
   await page.waitForSelector('.explorer-folders-view, .pane-body', { timeout: 60000 }).catch(() => {});
   await chord('Control', 'p');
@@ -173,12 +177,20 @@ try {
   await key('Escape'); // no ghost text: the widget alone
   await chord('Control', ' ');
   const ours = '.suggest-widget .monaco-list-row .codicon-symbol-snippet';
-  await page.waitForSelector(ours, { timeout: MODEL_MS, polling: 250 });
+  // Our item, or the widget's own word that the answer was empty (then fail at once).
+  await page.waitForFunction((selector) => {
+    const message = document.querySelector('.suggest-widget .message');
+    return !!document.querySelector(selector) ||
+      !!(message && message.offsetParent !== null && /no suggestions/i.test(message.textContent));
+  }, { timeout: MODEL_MS, polling: 250 }, ours);
   report.suggestRows = await page.$$eval('.suggest-widget .monaco-list-row', (rows) =>
     rows.map((r) => ({ label: r.querySelector('.label-name')?.textContent.replace(/\u00a0/g, ' ') || '',
       snippet: !!r.querySelector('.codicon-symbol-snippet') })));
   step('suggest widget', { rows: report.suggestRows });
   await page.screenshot({ path: join(env.OUT_DIR, 'suggest-widget.png') });
+  if (!(await page.$(ours))) {
+    throw new Error('the suggest widget says "No suggestions.": the server answered nothing');
+  }
   const row = await page.$(ours);
   await row.click();
   await page.waitForFunction(() => !document.querySelector('.suggest-widget.visible'), { timeout: 10000 });
@@ -187,11 +199,19 @@ try {
   step('suggestion inserted', { lines: report.afterSuggest });
   report.status_end = await statusItem();
   await page.screenshot({ path: join(env.OUT_DIR, 'vscode.png') });
+}
+
+try {
+  await openWorkbench();
+  if (!env.WARM) {
+    await actAsAUser();
+  }
   report.ok = true;
 } catch (err) {
   report.error = String(err && err.stack ? err.stack : err);
   step('failed', { error: report.error });
   await page.screenshot({ path: join(env.OUT_DIR, 'failure.png') }).catch(() => {});
+  process.exitCode = 1;
 } finally {
   report.totalMs = Date.now() - started;
   save();

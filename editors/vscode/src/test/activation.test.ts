@@ -100,11 +100,24 @@ describe('the activated extension', () => {
         fake.textDocuments[0], new fake.Position(1, 4), { triggerKind, selectedCompletionInfo: undefined }, token,
       );
     }
+    // While the suggest widget shows an item, VS Code asks with it (its range a VS Code Range).
+    const selectedCompletionInfo = { range: new fake.Range(1, 2, 1, 4), text: 'return' };
+    await provider.provideInlineCompletionItems(
+      fake.textDocuments[0], new fake.Position(1, 4), { triggerKind: kinds.Automatic, selectedCompletionInfo }, token,
+    );
     const requests = received().filter((m) => m.method === 'textDocument/inlineCompletion');
     assert.deepEqual(requests.map((m) => m.params), [
       { context: { triggerKind: 1 }, textDocument: { uri: `file://${file}` }, position: { line: 1, character: 4 } },
       { context: { triggerKind: 2 }, textDocument: { uri: `file://${file}` }, position: { line: 1, character: 4 } },
-    ], 'Invoked is 1 and Automatic 2 on the wire (VS Code numbers them 0 and 1)');
+      {
+        context: {
+          triggerKind: 2,
+          selectedCompletionInfo: { range: { start: { line: 1, character: 2 }, end: { line: 1, character: 4 } }, text: 'return' },
+        },
+        textDocument: { uri: `file://${file}` },
+        position: { line: 1, character: 4 },
+      },
+    ], 'Invoked is 1 and Automatic 2 on the wire (VS Code numbers them 0 and 1), a range is {start, end}');
   });
 
   it('registers its commands', () => {

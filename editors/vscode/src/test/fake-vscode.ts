@@ -78,6 +78,10 @@ export class Range {
     this.start = typeof a === 'number' ? new Position(a, b as number) : a;
     this.end = typeof a === 'number' ? new Position(c as number, d as number) : (b as Position);
   }
+  /** As VS Code's own `Range` serializes. */
+  toJSON(): [Position, Position] {
+    return [this.start, this.end];
+  }
 }
 
 export class Uri {
