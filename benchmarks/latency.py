@@ -177,13 +177,16 @@ def summarize(runs: list[ReplayResult], stats: list[dict], floor_ms: float,
     entries = [e for st in stats for e in st.get("recent", [])]
     freed = [e["stopMs"] for e in entries if e.get("stopMs") is not None]
     replay_cpu = sum(run.cpu_s for run in runs)
+    cold_cpu = sum(run.cold_cpu_s for run in runs if run.cold_cpu_s == run.cold_cpu_s)
     cpu = cpu_figures([r.cpu_s for r in answered],
                       replay_cpu if total_cpu_s is None else total_cpu_s,
                       sum(run.through_keys for run in runs))
     return {
         **cpu, "replay_cpu_s": replay_cpu,
-        "replay_rest_s": replay_cpu - cpu["cpu_requests_s"],  # cancelled, speculation, ...
+        # Cancelled requests, speculation, notifications: all but answers and cold prompts.
+        "replay_rest_s": replay_cpu - cpu["cpu_requests_s"] - cold_cpu,
         "cpu_per_key_s": replay_cpu / len(recs) if recs else math.nan,
+        "cold_cpu_total_s": cold_cpu,
         "cold_cpu_s": percentile([run.cold_cpu_s for run in runs
                                   if run.cold_cpu_s == run.cold_cpu_s], 50),
         "requests": len(recs), "answered": len(answered), "shown": len(shown),
@@ -271,8 +274,9 @@ def report(title: str, on: dict, off: dict, rss: dict, has_stats: bool) -> None:
         ("  mean", lambda s: fmt_s(s["cpu_mean_s"])),
         ("  first request, cold prompt", lambda s: fmt_s(s["cold_cpu_s"])),
         ("server CPU s in the replay", lambda s: fmt_s(s["replay_cpu_s"], 1)),
-        ("  in answered requests / the rest", lambda s: f"{fmt_s(s['cpu_requests_s'], 1)}/"
-                                                        f"{fmt_s(s['replay_rest_s'], 1)}"),
+        ("  answered requests/cold prompt/rest", lambda s: f"{fmt_s(s['cpu_requests_s'], 1)}/"
+                                                           f"{fmt_s(s['cold_cpu_total_s'], 1)}/"
+                                                           f"{fmt_s(s['replay_rest_s'], 1)}"),
         ("  per key typed", lambda s: fmt_s(s["cpu_per_key_s"])),
         ("accepted chars (typed through)", lambda s: str(s["accepted_chars"])),
         ("server CPU s per accepted char", lambda s: fmt_s(s["cpu_per_char_s"])),
