@@ -5,9 +5,10 @@
                                     [--out benchmarks/sizes.png]
 
 Each JSON is one run at one model size (``moves.py --json OUT`` or ``latency.py --json OUT``).
-The PNG has two panels, one column per model size (in order of parameters): the latency p50 of
-each kind of request, and the server's CPU seconds per request (p50, solid, with its value;
-mean, dotted). Needs matplotlib (``pip install matplotlib``); nothing else in the project does.
+The PNG has two panels, one above the other, one column per model size (in order of
+parameters): the latency p50 of each kind of request, and the server's CPU seconds per request
+(p50, solid, with its value; mean, dotted). Needs matplotlib (``pip install matplotlib``);
+nothing else in the project does.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import argparse
 import json
 import math
 import sys
+import textwrap
 from pathlib import Path
 
 # (part of the file name or id, the name plotted)
@@ -80,7 +82,7 @@ def plot(runs: list[dict], config: str, kinds: list[str], out: Path) -> None:
     sizes = sorted({(r["model"]["params"], model_label(r["model"]), r["model"]["size_mb"])
                     for r in runs})
     column = {params: i for i, (params, _, _) in enumerate(sizes)}
-    fig, (ax_ms, ax_cpu) = plt.subplots(1, 2, figsize=(12, 5), sharex=True)
+    fig, (ax_ms, ax_cpu) = plt.subplots(2, 1, figsize=(10, 8.5), sharex=True)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, (kind, points) in enumerate(data.items()):
         colour = colours[i % len(colours)]
@@ -91,10 +93,10 @@ def plot(runs: list[dict], config: str, kinds: list[str], out: Path) -> None:
         ax_cpu.plot(xs, [p[3] for p in points], "s:", color=colour, mfc="none", alpha=0.6,
                     label=f"{label}, mean")
         for x, (_, ms, cpu, _) in zip(xs, points, strict=True):
-            # Labels left of the point for the first kind, right for the others, a line
-            # apart, so that values at one size do not overlap.
+            # Labels left of the point for the first kind, right and above for the second,
+            # right and below for the others, so that values at one size do not overlap.
             dx, ha = (-8, "right") if i == 0 else (8, "left")
-            dy = -4 if i == 0 else 9 * (i - 1) - 4
+            dy = -4 if i == 0 else 5 if i == 1 else -13
             ax_ms.annotate(f"{ms:,.0f}", (x, ms), textcoords="offset points", xytext=(dx, dy),
                            fontsize=8, color=colour, ha=ha)
             ax_cpu.annotate(f"{cpu:.2f}", (x, cpu), textcoords="offset points",
@@ -110,9 +112,10 @@ def plot(runs: list[dict], config: str, kinds: list[str], out: Path) -> None:
         ax.yaxis.set_minor_formatter(plain)
         ax.tick_params(axis="y", which="minor", labelsize=7)
         ax.set_xticks(range(len(sizes)))
-        ax.set_xticklabels([f"{name}\n{p / 1e6:,.0f}M params\n{mb:,.0f} MB"
+        ax.set_xticklabels([f"{textwrap.fill(name, 14)}\n{p / 1e6:,.0f}M params, {mb:,.0f} MB"
                             for p, name, mb in sizes], fontsize=8)
         ax.set_xlim(-0.6, len(sizes) - 0.4)
+        ax.margins(y=0.1)  # room for the values above the highest points
         ax.set_title(title, fontsize=10)
         ax.set_ylabel(unit)
         ax.grid(True, which="both", alpha=0.25)
