@@ -12,6 +12,11 @@ came). The floor is this process decoding with llama-cpp-python directly: ms per
 greedy decode after a prompt as long as the replay's median window, times the tokens the server
 generated for each answer. Ratios, not absolute figures, are what carry from a busy machine to a
 quiet one.
+
+CPU: the server process's user + system seconds (all threads) from ``/proc``, per answered
+request (while it was in flight), over each replay and over the whole run (model load
+excluded), and per accepted character: the characters of suggestions the user typed through.
+``--json OUT`` writes the figures (``benchmarks/plot_sizes.py`` plots runs at several sizes).
 """
 
 from __future__ import annotations
@@ -34,7 +39,10 @@ from benchmarks.replay import (  # noqa: E402
     REQUEST_CANCELLED,
     ReplayResult,
     corpus_files,
+    cpu_figures,
     fmt_ms,
+    fmt_s,
+    load_average,
     percentile,
     proc_status,
     replay,
@@ -121,14 +129,23 @@ class Floor:
         w = build_window(text, offset, self.count, args.prefix_tokens, suffix_budget)
         return w.prefix_tokens, w.suffix_tokens
 
+    def describe(self, ms_per_token: float) -> dict:
+        """The model, for a figures file: id, file, size, parameters, threads, floor."""
+        return {"id": self.choice.id, "path": self.path,
+                "size_mb": os.path.getsize(self.path) / 1e6,
+                "params": self.llm._model.n_params(), "threads": self.threads,
+                "floor_ms_per_token": ms_per_token}
+
     def close(self) -> None:
         self.llm.close()
 
 
 # -- summaries --------------------------------------------------------------------------------
 def summarize(runs: list[ReplayResult], stats: list[dict], floor_ms: float,
-              count: callable) -> dict:
-    """The figures of one configuration over its replays."""
+              count: callable, total_cpu_s: float | None = None) -> dict:
+    """The figures of one configuration over its replays. CPU per accepted character divides
+    ``total_cpu_s`` (the server's whole run; default: the replays' own CPU) by the keys the
+    user typed through a matching suggestion."""
     recs = [r for run in runs for r in run.records]
     answered = [r for r in recs if r.answered]
     lat = [r.latency_ms for r in answered]
@@ -159,7 +176,19 @@ def summarize(runs: list[ReplayResult], stats: list[dict], floor_ms: float,
     stop = [r.stop_ms for r in recs if r.stop_ms is not None]
     entries = [e for st in stats for e in st.get("recent", [])]
     freed = [e["stopMs"] for e in entries if e.get("stopMs") is not None]
+    replay_cpu = sum(run.cpu_s for run in runs)
+    cold_cpu = sum(run.cold_cpu_s for run in runs if run.cold_cpu_s == run.cold_cpu_s)
+    cpu = cpu_figures([r.cpu_s for r in answered],
+                      replay_cpu if total_cpu_s is None else total_cpu_s,
+                      sum(run.through_keys for run in runs))
     return {
+        **cpu, "replay_cpu_s": replay_cpu,
+        # Cancelled requests, speculation, notifications: all but answers and cold prompts.
+        "replay_rest_s": replay_cpu - cpu["cpu_requests_s"] - cold_cpu,
+        "cpu_per_key_s": replay_cpu / len(recs) if recs else math.nan,
+        "cold_cpu_total_s": cold_cpu,
+        "cold_cpu_s": percentile([run.cold_cpu_s for run in runs
+                                  if run.cold_cpu_s == run.cold_cpu_s], 50),
         "requests": len(recs), "answered": len(answered), "shown": len(shown),
         "p50": percentile(lat, 50), "p95": percentile(lat, 95),
         "shown_p50": percentile([r.latency_ms for r in shown], 50),
@@ -241,6 +270,16 @@ def report(title: str, on: dict, off: dict, rss: dict, has_stats: bool) -> None:
         ("wait for the inference thread p50", lambda s: fmt_ms(s["wait_p50"])),
         ("errors", lambda s: str(s["errors"])),
         ("wall s", lambda s: f"{s['seconds']:.1f}"),
+        ("server CPU s per answered request p50", lambda s: fmt_s(s["cpu_p50_s"])),
+        ("  mean", lambda s: fmt_s(s["cpu_mean_s"])),
+        ("  first request, cold prompt", lambda s: fmt_s(s["cold_cpu_s"])),
+        ("server CPU s in the replay", lambda s: fmt_s(s["replay_cpu_s"], 1)),
+        ("  answered requests/cold prompt/rest", lambda s: f"{fmt_s(s['cpu_requests_s'], 1)}/"
+                                                           f"{fmt_s(s['cold_cpu_total_s'], 1)}/"
+                                                           f"{fmt_s(s['replay_rest_s'], 1)}"),
+        ("  per key typed", lambda s: fmt_s(s["cpu_per_key_s"])),
+        ("accepted chars (typed through)", lambda s: str(s["accepted_chars"])),
+        ("server CPU s per accepted char", lambda s: fmt_s(s["cpu_per_char_s"])),
     ]
     print(f"\n== {title}")
     print(f"{'':34}{'on (reuse+caches)':>20}{'off' if off is not None else '':>14}")
@@ -252,7 +291,15 @@ def report(title: str, on: dict, off: dict, rss: dict, has_stats: bool) -> None:
               f"{_ratio(off['fresh_p50'], on['fresh_p50']):>20}")
     if rss:
         print(f"{'peak RSS MB (VmHWM)':34}{rss.get('on', 0):>20.0f}"
-              f"{rss.get('off', 0) if off is not None else '':>14}")
+              f"{fmt_ms(rss.get('off', math.nan)) if off is not None else '':>14}")
+    if "cpu_run" in on:
+        def run_cpu(s: dict) -> str:
+            return f"{fmt_s(s['cpu_run'], 1)} / {s['wall_run']:.0f}"
+
+        print(f"{'server CPU s / wall s, whole run':34}{run_cpu(on):>20}"
+              f"{run_cpu(off) if off is not None else '':>14}")
+        print(f"{'model load, CPU s (not in the above)':34}{fmt_s(on['cpu_load'], 1):>20}"
+              f"{fmt_s(off['cpu_load'], 1) if off is not None else '':>14}")
     if not has_stats:
         print("  (evaluated tokens, cache share and overhead need the server's slmLsp/stats; "
               "see benchmarks/LATENCY.md)")
@@ -293,12 +340,18 @@ async def run(args: argparse.Namespace) -> int:
     stats: dict[str, list[dict]] = {c: [] for c in configs}
     per_file: list[tuple[str, dict, dict]] = []
     rss: dict[str, float] = {}
+    # The server's CPU seconds and wall clock when its model was ready and at the end.
+    cpu_ready: dict[str, tuple[float, float]] = {}
+    cpu_end: dict[str, tuple[float, float]] = {}
+    load_before = load_average()
     has_stats = True
     try:
         for c, server in servers.items():
             server.start()
             ready = await server.initialize_async(settings_for(c, args))
-            print(f"server {c}: pid {server.pid}, model ready in {ready:.1f} s", flush=True)
+            cpu_ready[c] = (server.cpu(), time.perf_counter())
+            print(f"server {c}: pid {server.pid}, model ready in {ready:.1f} s "
+                  f"({cpu_ready[c][0]:.1f} CPU s)", flush=True)
         for n, (path, text, start, chars, pre, suf) in enumerate(plans):
             line = text.count("\n", 0, start) + 1
             print(f"\n{path.name}: typing {chars} chars from line {line}; prompt window "
@@ -323,6 +376,7 @@ async def run(args: argparse.Namespace) -> int:
                                           else None for c in CONFIGS)))
         for c, server in servers.items():
             rss[c] = proc_status(server.pid).get("VmHWM", float("nan"))
+            cpu_end[c] = (server.cpu(), time.perf_counter())
     finally:
         for server in servers.values():
             await server.stop_async()
@@ -338,13 +392,39 @@ async def run(args: argparse.Namespace) -> int:
     print(f"answers with their server records: {log_dir / 'latency-answers.jsonl'}")
     for name, on, off in per_file:
         report(name, on, off, {}, True)
+    load_after = load_average()
+    totals = {}
+    for c in configs:
+        run_cpu = cpu_end[c][0] - cpu_ready[c][0]
+        totals[c] = {**summarize(results[c], stats[c], ms_tok, floor.count, run_cpu),
+                     "cpu_run": run_cpu, "wall_run": cpu_end[c][1] - cpu_ready[c][1],
+                     "cpu_load": cpu_ready[c][0], "rss_mb": rss.get(c, math.nan)}
     report(f"all files (interval {args.interval_ms} ms/key; model {size_mb:.0f} MB; "
-           f"floor {ms_tok:.1f} ms/token)",
-           summarize(results["on"], stats["on"], ms_tok, floor.count),
-           summarize(results["off"], stats["off"], ms_tok, floor.count) if "off" in results
-           else None, rss, has_stats)
+           f"floor {ms_tok:.1f} ms/token)", totals["on"], totals.get("off"), rss, has_stats)
+    print(f"load average before / after: {' '.join(f'{x:.2f}' for x in load_before)} / "
+          f"{' '.join(f'{x:.2f}' for x in load_after)} (1, 5, 15 min; {os.cpu_count()} CPUs)")
+    if args.json:
+        write_json(args.json, "latency", floor.describe(ms_tok), vars(args),
+                   (load_before, load_after),
+                   {c: {**t, "kinds": {"answered": {
+                       "n": t["answered"], "p50_ms": t["p50"], "cpu_p50_s": t["cpu_p50_s"],
+                       "cpu_mean_s": t["cpu_mean_s"]}}} for c, t in totals.items()})
     floor.close()
     return 0
+
+
+def write_json(path: str, benchmark: str, model: dict, args: dict, load: tuple,
+               configs: dict) -> None:
+    """The figures of a run, for ``plot_sizes.py``: the model (``Floor.describe``), the
+    machine's load, and per configuration its figures and ``kinds`` (per kind of request: n,
+    latency p50, CPU seconds p50 and mean)."""
+    doc = {"benchmark": benchmark, "model": model,
+           "load_average": {"before": list(load[0]), "after": list(load[1]),
+                            "cpus": os.cpu_count()},
+           "args": args, "configs": configs}
+    Path(path).write_text(json.dumps(doc, indent=1, default=str,
+                                     allow_nan=True) + "\n", encoding="utf-8")
+    print(f"figures: {path}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -370,6 +450,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="pause between runs (speculation of the last answer finishes)")
     p.add_argument("--log-dir", default=str(Path(tempfile.gettempdir()) / "slm-lsp-bench"),
                    help="where the servers' stderr goes")
+    p.add_argument("--json", default="", metavar="OUT",
+                   help="write the figures here (for benchmarks/plot_sizes.py)")
     args = p.parse_args(argv)
     return asyncio.run(run(args))
 

@@ -14,6 +14,10 @@ a checkout without the test extra, and the tests import it from here.
 - The server's own requests (``workspace/configuration``, registrations, progress) are answered
   as a plain editor answers them; notifications are kept (the last 200) and handed to
   ``on_notification``.
+- CPU: :func:`cpu_seconds` is the server process's CPU time (user + system, all its threads:
+  llama.cpp's workers too) from ``/proc/<pid>/stat``. ``send_async`` reads it just before a
+  request is written and the reader thread right after its response is read, so each
+  ``Reply`` carries the CPU the server spent while the request was in flight (``cpu_s``).
 - Two ways to wait. Synchronously (tests): ``call``, ``response``, ``wait_for``, ``drain``,
   ``initialize``, ``stop``. From asyncio (benchmarks, which keep several requests in flight):
   ``send_async`` gives a future of the ``Reply``, ``request_async``, ``initialize_async`` and
@@ -59,17 +63,62 @@ def frame(body: bytes | str | Any) -> bytes:
     return b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 
+# -- CPU time of a process, as ``/proc`` counts it ----------------------------------------------
+
+def clock_ticks() -> int:
+    """The kernel's clock ticks per second (``USER_HZ``), the unit of ``/proc/<pid>/stat``'s
+    CPU times."""
+    return os.sysconf("SC_CLK_TCK")
+
+
+_HZ = clock_ticks() if "SC_CLK_TCK" in getattr(os, "sysconf_names", {}) else 100
+
+
+def parse_proc_stat(text: str) -> tuple[int, int]:
+    """(utime, stime) in clock ticks from the text of ``/proc/<pid>/stat``: the process's CPU
+    time in user and kernel mode, summed over all its threads, the exited ones included.
+
+    The second field (the command name) is in parentheses and may hold spaces and
+    parentheses itself, so the fields are counted from the last ``)``; utime and stime are
+    fields 14 and 15 (proc(5)).
+    """
+    rest = text[text.rindex(")") + 1:].split()
+    return int(rest[14 - 3]), int(rest[15 - 3])
+
+
+def cpu_seconds(pid: int, hz: int | None = None) -> float:
+    """CPU seconds (user + system, all threads) a live process has used; NaN when it is gone
+    or there is no ``/proc``. The kernel counts in nanoseconds and reports whole ticks
+    (10 ms at 100 Hz), so a difference of two readings is good to one tick."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            utime, stime = parse_proc_stat(fh.read())
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+    return (utime + stime) / (hz or _HZ)
+
+
 class ModelLoadError(RuntimeError):
     """The server started but could not load its model; the message is the server's."""
 
 
 @dataclass
 class Reply:
-    """A response, stamped with ``time.perf_counter()`` when it was read."""
+    """A response, stamped with ``time.perf_counter()`` when it was read, and with the
+    server's CPU seconds (:func:`cpu_seconds`) when its request was sent and when it was
+    read (from ``send_async``; NaN otherwise)."""
 
     at: float
     result: object = None
     error: dict | None = None
+    cpu_sent: float = float("nan")
+    cpu_at: float = float("nan")
+
+    @property
+    def cpu_s(self) -> float:
+        """The server's CPU seconds while the request was in flight (all its work then,
+        whatever it was for)."""
+        return self.cpu_at - self.cpu_sent
 
 
 class LspProcess:
@@ -91,6 +140,7 @@ class LspProcess:
         self.notifications: list[tuple[str, object]] = []
         self.on_notification: Callable[[str, object], None] | None = None
         self.pending: dict[Any, asyncio.Future] = {}
+        self._cpu_sent: dict[Any, float] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ids = itertools.count(1)
         self._write_lock = threading.Lock()
@@ -99,6 +149,11 @@ class LspProcess:
     @property
     def pid(self) -> int:
         return self.proc.pid if self.proc else -1
+
+    def cpu(self) -> float:
+        """The server's CPU seconds so far (:func:`cpu_seconds`); NaN before start or after
+        it left."""
+        return cpu_seconds(self.proc.pid) if self.proc else float("nan")
 
     def start(self) -> LspProcess:
         """Spawn the server; inside a running event loop, replies resolve futures on it."""
@@ -173,12 +228,14 @@ class LspProcess:
         if self._loop is None:
             self.messages.put(message)
         elif method is None:
-            self._loop.call_soon_threadsafe(self._resolve, message, at)
+            self._loop.call_soon_threadsafe(self._resolve, message, at, self.cpu())
 
-    def _resolve(self, message: dict, at: float) -> None:
+    def _resolve(self, message: dict, at: float, cpu: float = float("nan")) -> None:
         future = self.pending.pop(message.get("id"), None)
+        sent = self._cpu_sent.pop(message.get("id"), float("nan"))
         if future is not None and not future.done():
-            future.set_result(Reply(at, message.get("result"), message.get("error")))
+            future.set_result(Reply(at, message.get("result"), message.get("error"), sent,
+                                    cpu))
 
     def _fail_pending(self) -> None:
         for future in self.pending.values():
@@ -290,6 +347,7 @@ class LspProcess:
         msg_id = next(self._ids)
         future = asyncio.get_running_loop().create_future()
         self.pending[msg_id] = future
+        self._cpu_sent[msg_id] = self.cpu()
         self.request(method, params, msg_id)
         return msg_id, future
 
@@ -392,6 +450,7 @@ class Answer:
     latency_ms: float
     error: str = ""
     items: int = 0  # how many items the list had (candidates of an Invoked request)
+    cpu_s: float = float("nan")  # the server's CPU seconds while the request was in flight
 
 
 def inline_text(result: object) -> tuple[str, int]:
@@ -417,16 +476,16 @@ async def complete(server: LspProcess, uri: str, language: str, text: str, line:
     server.notify("textDocument/didOpen", {"textDocument": {
         "uri": uri, "languageId": language, "version": version, "text": text}})
     t0 = time.perf_counter()
-    error, result = "", None
+    error, result, cpu = "", None, float("nan")
     try:
         reply = await server.request_async("textDocument/inlineCompletion",
                                            inline_params(uri, line, character, invoked),
                                            timeout=600)
-        result, at = reply.result, reply.at
+        result, at, cpu = reply.result, reply.at, reply.cpu_s
         if reply.error:
             error = f"{reply.error.get('code')}: {reply.error.get('message')}"
     except (asyncio.TimeoutError, ConnectionError) as exc:
         error, at = f"{type(exc).__name__}: {exc}", time.perf_counter()
     server.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
     answer, items = inline_text(result)
-    return Answer(answer, (at - t0) * 1000, error, items)
+    return Answer(answer, (at - t0) * 1000, error, items, cpu)

@@ -24,6 +24,11 @@ Configurations: ``on`` (the defaults: kept places, a first answer from a short w
 (``kvCacheMb`` 0 too: only the live cache). Both run with the
 completion cache and speculation off, so that every answer is the model's. ``realsize:NAME``
 builds or reuses a random-weight model of a real shape (``benchmarks/realsize.py``).
+
+CPU: the server process's user + system seconds (all threads, from ``/proc``) while each
+request was in flight, p50 and mean per kind beside the latency, and over the whole run (model
+load excluded) beside the wall time, with what was spent between requests (the background
+evaluation of full windows). ``--json OUT`` writes the figures for ``plot_sizes.py``.
 """
 
 from __future__ import annotations
@@ -40,13 +45,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.latency import Floor  # noqa: E402
+from benchmarks.latency import Floor, write_json  # noqa: E402
 from benchmarks.lspclient import LspProcess, server_command  # noqa: E402
 from benchmarks.realsize import resolve_model  # noqa: E402
 from benchmarks.replay import (  # noqa: E402
     CORPUS,
     LANGUAGES,
+    cpu_figures,
     fmt_ms,
+    fmt_s,
+    load_average,
     percentile,
     proc_status,
     server_stats,
@@ -81,6 +89,7 @@ class Sample:
     latency_ms: float
     id: int
     place: int
+    cpu_s: float = float("nan")  # the server's CPU seconds while the request was in flight
 
 
 @dataclass
@@ -88,6 +97,9 @@ class Result:
     samples: list[Sample] = field(default_factory=list)
     records: dict = field(default_factory=dict)
     rss_mb: float = float("nan")
+    cpu_load_s: float = float("nan")  # the server's CPU seconds until its model was ready
+    cpu_run_s: float = float("nan")  # from then to the last answer (and its pause)
+    wall_run_s: float = float("nan")
 
 
 def pick_place(lines: list[str], frac: float, min_line: int = 40) -> int:
@@ -126,8 +138,9 @@ def uri_of(config: str, fi: int) -> str:
 
 
 async def type_and_ask(server: LspProcess, config: str, place: Place, version: dict
-                       ) -> tuple[int, float]:
-    """Type the place's next character, then ask (Invoked) and wait: (request id, ms)."""
+                       ) -> tuple[int, float, float]:
+    """Type the place's next character, then ask (Invoked) and wait: (request id, ms, the
+    server's CPU seconds meanwhile)."""
     ch = place.code[place.typed]
     col = place.indent + place.typed
     uri = uri_of(config, place.file)
@@ -145,7 +158,7 @@ async def type_and_ask(server: LspProcess, config: str, place: Place, version: d
     reply = await asyncio.wait_for(fut, 300)
     if reply.error:
         raise RuntimeError(f"completion failed: {reply.error}")
-    return msg_id, (reply.at - t0) * 1000
+    return msg_id, (reply.at - t0) * 1000, reply.cpu_s
 
 
 async def run_config(config: str, args, texts: list[str], log_dir: Path) -> Result:
@@ -163,7 +176,9 @@ async def run_config(config: str, args, texts: list[str], log_dir: Path) -> Resu
     result = Result()
     try:
         ready = await server.initialize_async(settings)
-        print(f"[{config}] server pid {server.pid}, model ready in {ready:.1f} s", flush=True)
+        result.cpu_load_s, t_ready = server.cpu(), time.perf_counter()
+        print(f"[{config}] server pid {server.pid}, model ready in {ready:.1f} s "
+              f"({result.cpu_load_s:.1f} CPU s)", flush=True)
         version = {}
         for fi, path in enumerate(FILES):
             uri = uri_of(config, fi)
@@ -178,23 +193,25 @@ async def run_config(config: str, args, texts: list[str], log_dir: Path) -> Resu
                     place = places[pid]
                     kind = "return" if pid in seen else "new"
                     seen.add(pid)
-                    msg_id, ms = await type_and_ask(server, config, place, version)
-                    result.samples.append(Sample(kind, ms, msg_id, pid))
+                    msg_id, ms, cpu = await type_and_ask(server, config, place, version)
+                    result.samples.append(Sample(kind, ms, msg_id, pid, cpu))
                     for _ in range(args.chars):
                         await asyncio.sleep(args.pause_ms / 1000)
-                        msg_id, ms = await type_and_ask(server, config, place, version)
-                        result.samples.append(Sample("in-place", ms, msg_id, pid))
+                        msg_id, ms, cpu = await type_and_ask(server, config, place, version)
+                        result.samples.append(Sample("in-place", ms, msg_id, pid, cpu))
                     await asyncio.sleep(args.pause_ms / 1000)
                     print(f"[{config}] place {pid} {kind}: "
                           + " ".join(f"{s.latency_ms:.0f}" for s in result.samples[
                               -(args.chars + 1):]) + " ms", flush=True)
+        result.cpu_run_s = server.cpu() - result.cpu_load_s
+        result.wall_run_s = time.perf_counter() - t_ready
         stats = await server_stats(server) or {}
         result.records = {e.get("id"): e for e in stats.get("recent", [])}
         result.rss_mb = proc_status(server.pid).get("VmHWM", float("nan"))
         with open(log_dir / f"moves-{config}.jsonl", "w", encoding="utf-8") as fh:
             for s in result.samples:  # each answer beside its server record
                 fh.write(json.dumps({"kind": s.kind, "place": s.place,
-                                     "ms": round(s.latency_ms, 1),
+                                     "ms": round(s.latency_ms, 1), "cpuS": s.cpu_s,
                                      **result.records.get(s.id, {})}) + "\n")
     finally:
         await server.stop_async()
@@ -218,8 +235,18 @@ def summarize(res: Result, ms_tok: float) -> dict:
             ratios.append(s.latency_ms / (n * ms_tok))
             greedy.append(s.latency_ms / (rec["tokens"] * ms_tok))
             tokens.append(n)
+    cpu = {k: cpu_figures([s.cpu_s for s in v], res.cpu_run_s, 0) for k, v in by.items()}
+    every = cpu_figures([s.cpu_s for s in res.samples], res.cpu_run_s, 0)
+    kinds = {k: {"n": len(v), "p50_ms": p50[k], "cpu_p50_s": cpu[k]["cpu_p50_s"],
+                 "cpu_mean_s": cpu[k]["cpu_mean_s"]} for k, v in by.items()}
+    kinds["all"] = {"n": len(res.samples),
+                    "p50_ms": percentile([s.latency_ms for s in res.samples], 50),
+                    "cpu_p50_s": every["cpu_p50_s"], "cpu_mean_s": every["cpu_mean_s"]}
     return {"p50": p50, "n": {k: len(v) for k, v in by.items()}, "evaluated": evaluated,
-            "short": short,
+            "short": short, "cpu": cpu, "kinds": kinds,
+            "cpu_requests_s": every["cpu_requests_s"], "cpu_between_s": every["cpu_between_s"],
+            "cpu_run_s": res.cpu_run_s, "wall_run_s": res.wall_run_s,
+            "cpu_load_s": res.cpu_load_s,
             "floor_ratio": percentile(ratios, 50), "tokens": percentile(tokens, 50),
             "greedy_ratio": percentile(greedy, 50),
             "prompt": percentile([r.get("promptTokens", 0) for r in res.records.values()], 50),
@@ -236,6 +263,7 @@ async def main_async(args) -> int:
     log_dir = Path(args.log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     configs = [c.strip() for c in args.configs.split(",") if c.strip()]
+    load_before = load_average()
     results = {}
     for config in configs:  # one server at a time: they would compete for the cores
         results[config] = await run_config(config, args, texts, log_dir)
@@ -243,10 +271,12 @@ async def main_async(args) -> int:
     size_mb = os.path.getsize(floor.path) / 1e6
     prompt = int(percentile([summarize(r, 1.0)["prompt"] for r in results.values()], 50))
     ms_tok = floor.ms_per_token(prompt)
+    model = floor.describe(ms_tok)
     floor.close()
     print(f"\nmodel {floor.choice.id} ({size_mb:.0f} MB, {floor.path}), threads "
           f"{floor.threads}; floor {ms_tok:.1f} ms/token after {prompt} tokens; "
           f"places: {len(places)}, {args.rounds} rounds per group, {args.chars} chars in place")
+    load_after = load_average()
     sums = {c: summarize(r, ms_tok) for c, r in results.items()}
     rows = [
         ("in-place p50 ms (n)", lambda s: f"{fmt_ms(s['p50']['in-place'])} "
@@ -264,11 +294,24 @@ async def main_async(args) -> int:
         ("  the same, greedy answer's tokens only", lambda s: f"{s['greedy_ratio']:.2f}x"),
         ("prompt tokens p50", lambda s: fmt_ms(s["prompt"])),
         ("peak RSS MB", lambda s: fmt_ms(s["rss"])),
+        ("server CPU s p50 in-place/return/new", lambda s: "/".join(
+            fmt_s(s["cpu"][k]["cpu_p50_s"], 2) for k in ("in-place", "return", "new"))),
+        ("  mean in-place/return/new", lambda s: "/".join(
+            fmt_s(s["cpu"][k]["cpu_mean_s"], 2) for k in ("in-place", "return", "new"))),
+        ("server CPU s / wall s, whole run", lambda s: f"{fmt_s(s['cpu_run_s'], 1)} / "
+                                                       f"{s['wall_run_s']:.0f}"),
+        ("  in requests / between them", lambda s: f"{fmt_s(s['cpu_requests_s'], 1)} / "
+                                                   f"{fmt_s(s['cpu_between_s'], 1)}"),
+        ("model load, CPU s (not in the above)", lambda s: fmt_s(s["cpu_load_s"], 1)),
     ]
     print(f"{'':42}" + "".join(f"{c:>16}" for c in sums))
     for label, get in rows:
         print(f"{label:42}" + "".join(f"{get(s):>16}" for s in sums.values()))
     print(f"RSS bound (model + kvCacheMb + 250 MB): {size_mb + args.kv_cache_mb + 250:.0f} MB")
+    print(f"load average before / after: {' '.join(f'{x:.2f}' for x in load_before)} / "
+          f"{' '.join(f'{x:.2f}' for x in load_after)} (1, 5, 15 min; {os.cpu_count()} CPUs)")
+    if args.json:
+        write_json(args.json, "moves", model, vars(args), (load_before, load_after), sums)
     return 0
 
 
@@ -286,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="the server's default budget, for the RSS bound printed")
     p.add_argument("--configs", default="on,full,off")
     p.add_argument("--log-dir", default=str(Path(tempfile.gettempdir()) / "slm-lsp-bench"))
+    p.add_argument("--json", default="", metavar="OUT",
+                   help="write the figures here (for benchmarks/plot_sizes.py)")
     args = p.parse_args(argv)
     return asyncio.run(main_async(args))
 

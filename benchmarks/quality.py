@@ -8,6 +8,12 @@ Fill-in tasks are cut from the corpus (see ``tasks.py``); slm-lsp is driven over
 editor drives it (``lspclient.py``), with Invoked requests (the user asks; ``--automatic``: as
 the user types); the baselines run the same GGUF in this process
 (``baselines.py``). Prints one table per task kind and one overall.
+
+CPU: slm-lsp's is the server process's user + system seconds (all threads, from ``/proc``)
+while each request was in flight, and over the whole run (model load excluded); a baseline's
+is ``time.process_time()`` of this process around its prompt building and generation. Per
+accepted character: the total over the characters a user would keep of the answers (the
+longest common prefix of answer and expected text, normalised as they are scored).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks import baselines, bench_models, tasks  # noqa: E402
 from benchmarks.lspclient import LspProcess, ModelLoadError, complete  # noqa: E402
+from benchmarks.replay import load_average, matching_prefix  # noqa: E402
 from benchmarks.tasks import Task  # noqa: E402
 
 SYSTEMS = ("slm-lsp", *baselines.BASELINES)
@@ -102,6 +109,15 @@ def duplicates_suffix(task: Task, answer: str) -> bool:
     return nxt in answer_lines and nxt not in expected_lines
 
 
+def accepted_chars(task: Task, answer: str) -> int:
+    """What a user keeps of an answer: the length of the longest common prefix of the answer
+    and the expected text, both normalised as they are scored (the first line with its
+    whitespace collapsed; a block with its lines right-stripped and blank ends dropped)."""
+    if task.kind == "block":
+        return matching_prefix(block_text(answer), block_text(task.expected))
+    return matching_prefix(norm(first_line(answer)), norm(first_line(task.expected)))
+
+
 def score(task: Task, answer: str) -> dict:
     """Every per-task figure for one answer."""
     block = task.kind == "block"
@@ -123,6 +139,7 @@ def score(task: Task, answer: str) -> dict:
         "syntax_break": original_parses and not empty and not tasks.parses(
             filled, task.language),
         "leak": bool(_LEAK.search(answer)),
+        "accepted": accepted_chars(task, answer),
     }
 
 
@@ -135,13 +152,18 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def summarize(rows: list[dict]) -> dict:
-    """Aggregate figures for a list of per-task results of one system."""
+def summarize(rows: list[dict], total_cpu_s: float | None = None) -> dict:
+    """Aggregate figures for a list of per-task results of one system. CPU per accepted
+    character divides ``total_cpu_s`` (slm-lsp: the server's whole run) or else the sum of
+    the rows' CPU seconds by the accepted characters."""
     n = len(rows)
     if not n:
         return {}
     checked = [r for r in rows if r["syntax_checked"]]
     lat = [r["latency_ms"] for r in rows]
+    cpu = [c for r in rows if (c := r.get("cpu_s", float("nan"))) == c]
+    total = sum(cpu) if total_cpu_s is None else total_cpu_s
+    accepted = sum(r.get("accepted", 0) for r in rows)
     return {
         "n": n,
         "exact": sum(r["exact"] for r in rows) / n,
@@ -154,6 +176,11 @@ def summarize(rows: list[dict]) -> dict:
         "leak": sum(r["leak"] for r in rows) / n,
         "p50_ms": percentile(lat, 0.5),
         "p95_ms": percentile(lat, 0.95),
+        "cpu_p50_s": percentile(cpu, 0.5),
+        "cpu_mean_s": statistics.fmean(cpu) if cpu else float("nan"),
+        "cpu_total_s": total if cpu else float("nan"),
+        "accepted_chars": accepted,
+        "cpu_per_char_s": total / accepted if cpu and accepted else float("nan"),
     }
 
 
@@ -163,7 +190,10 @@ def max_tokens_for(task: Task) -> int:
 
 
 async def run_server(task_list: list[Task], model: str, threads: int, extra: dict,
-                     log_path: Path | None, progress, invoked: bool = True) -> list[dict]:
+                     log_path: Path | None, progress, invoked: bool = True
+                     ) -> tuple[list[dict], dict]:
+    """Each task's answer, and the server's run: CPU seconds to load the model, CPU seconds
+    and wall seconds from then to the last answer."""
     model = bench_models.resolve(model) if model else model
     settings: dict = {**extra, "model": model} if model else dict(extra)
     if threads:
@@ -172,19 +202,26 @@ async def run_server(task_list: list[Task], model: str, threads: int, extra: dic
     t0 = time.perf_counter()
     client.start()
     out = []
+    run = {"load_average_before": load_average()}
     try:
         await client.initialize_async(settings)
-        progress(f"slm-lsp: model loaded in {time.perf_counter() - t0:.1f}s")
+        run["cpu_load_s"], t_ready = client.cpu(), time.perf_counter()
+        progress(f"slm-lsp: model loaded in {t_ready - t0:.1f}s")
         for i, task in enumerate(task_list):
             uri = f"file:///bench/{task.path}"
             ans = await complete(client, uri, task.language, task.holed, task.line,
                                  task.column_utf16, invoked=invoked)
             out.append({"answer": ans.text, "latency_ms": ans.latency_ms, "error": ans.error,
-                        "items": ans.items, "window": await _last_window(client)})
-            progress(f"slm-lsp {i + 1}/{len(task_list)} {task.id} {ans.latency_ms:.0f}ms")
+                        "items": ans.items, "cpu_s": ans.cpu_s,
+                        "window": await _last_window(client)})
+            progress(f"slm-lsp {i + 1}/{len(task_list)} {task.id} {ans.latency_ms:.0f}ms "
+                     f"{ans.cpu_s:.2f} CPU s")
+        run["cpu_run_s"] = client.cpu() - run["cpu_load_s"]
+        run["wall_run_s"] = time.perf_counter() - t_ready
+        run["load_average_after"] = load_average()
     finally:
         await client.stop_async()
-    return out
+    return out, run
 
 
 async def _last_window(client) -> str:
@@ -213,13 +250,17 @@ def run_baselines(task_list: list[Task], model: str, threads: int, progress
         for i, task in enumerate(task_list):
             line_task = task.kind != "block"
             for name in baselines.BASELINES:
+                # Its CPU as the server's is counted: all of this process's threads
+                # (llama.cpp's too) from the prompt's construction to the rendered answer.
+                cpu0 = time.process_time()
                 req = baselines.build(name, task.prefix, task.suffix, choice.format,
                                       runner.count_tokens, line_task=line_task)
                 text, ms = runner.generate(req, max_tokens_for(task))
                 if name == "llama.vim":
                     text = baselines.llama_vim_render(text, task.prefix, task.suffix,
                                                       req.trim_indent)
-                out[name].append({"answer": text, "latency_ms": ms, "error": ""})
+                out[name].append({"answer": text, "latency_ms": ms, "error": "",
+                                  "cpu_s": time.process_time() - cpu0})
             progress(f"baselines {i + 1}/{len(task_list)} {task.id}")
     finally:
         runner.close()
@@ -232,8 +273,9 @@ def earlier_baselines(path: Path, model: str, task_list: list[Task]) -> dict[str
     if [(t["id"], t["offset"], t["expected"]) for t in earlier] != [
             (t.id, t.offset, t.expected) for t in task_list]:
         raise SystemExit(f"{path} holds other tasks than this run's")
-    keep = ("answer", "latency_ms", "error")
-    return {name: [{k: t["results"][name][k] for k in keep} for t in earlier]
+    keep = ("answer", "latency_ms", "error", "cpu_s")
+    return {name: [{k: t["results"][name][k] for k in keep if k in t["results"][name]}
+                   for t in earlier]
             for name in baselines.BASELINES}
 
 
@@ -243,7 +285,13 @@ _COLUMNS = (
     ("empty", "empty", "{:.0%}"), ("dup_suffix", "dup-sfx", "{:.0%}"),
     ("syntax_break", "syn-brk", "{:.0%}"), ("leak", "leak", "{:.0%}"),
     ("p50_ms", "p50 ms", "{:.0f}"), ("p95_ms", "p95 ms", "{:.0f}"),
+    ("cpu_p50_s", "CPU s p50", "{:.3f}"), ("cpu_mean_s", "CPU s mean", "{:.3f}"),
+    ("accepted_chars", "kept chr", "{:d}"), ("cpu_per_char_s", "CPU s/chr", "{:.4f}"),
 )
+
+
+def _num(x: float, fmt: str) -> str:
+    return "n/a" if x != x else format(x, fmt)
 
 
 def _ratio(a: float, b: float) -> str:
@@ -255,12 +303,12 @@ def _ratio(a: float, b: float) -> str:
 def table(title: str, summaries: dict[str, dict]) -> str:
     first = next(iter(summaries.values()))
     lines = [f"== {title} (n={first.get('n', 0)})",
-             f"{'system':<10}" + "".join(f"{label:>10}" for _, label, _ in _COLUMNS)]
+             f"{'system':<10}" + "".join(f"{label:>11}" for _, label, _ in _COLUMNS)]
     for name, s in summaries.items():
         cells = []
         for key, _, fmt in _COLUMNS:
             value = s.get(key, float("nan"))
-            cells.append(f"{fmt.format(value) if value == value else 'n/a':>10}")
+            cells.append(f"{fmt.format(value) if value == value else 'n/a':>11}")
         lines.append(f"{name:<10}" + "".join(cells))
     base = {k: v for k, v in summaries.items() if k != "slm-lsp"}
     ours = summaries.get("slm-lsp")
@@ -274,18 +322,27 @@ def table(title: str, summaries: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def report(task_list: list[Task], results: dict[str, list[dict]]) -> str:
+def report(task_list: list[Task], results: dict[str, list[dict]],
+           server_cpu_s: float | None = None) -> str:
     parts = []
     kinds = [k for k in tasks.KINDS if any(t.kind == k for t in task_list)]
     for kind in [*kinds, None]:
         idx = [i for i, t in enumerate(task_list) if kind is None or t.kind == kind]
-        summaries = {name: summarize([results[name][i] for i in idx]) for name in results}
+        summaries = {name: summarize([results[name][i] for i in idx],
+                                     server_cpu_s if kind is None and name == "slm-lsp"
+                                     else None) for name in results}
         parts.append(table(kind or "overall", summaries))
     parts.append("exact@1: first line equal after whitespace normalisation. edit-sim: "
                  "1 - Levenshtein/max length, on the first line (line, midline) or the whole "
                  "block (block). syn-brk: of the answered tasks whose original file parses, "
                  "the share whose file with the answer does not. Latency: slm-lsp per request "
-                 "from the client; baselines generation time in process.")
+                 "from the client; baselines generation time in process. CPU s: slm-lsp the "
+                 "server process's while the request was in flight; baselines this process's "
+                 "(time.process_time) for the prompt and the generation. CPU s/chr: CPU over "
+                 "the kept characters (kept chr: the common prefix of answer and expected "
+                 "text, summed; n/a when none was kept); "
+                 "slm-lsp's overall figure divides the server's whole run (work between "
+                 "requests included), per kind only its requests.")
     return "\n\n".join(parts)
 
 
@@ -330,21 +387,27 @@ def paired(ours: list[dict], base: list[dict], key: str = "edit_sim") -> str:
             f"n={len(diffs)}; better on {better}, worse on {worse})")
 
 
-def side_by_side(per_model: dict[str, tuple[list[Task], dict[str, list[dict]]]]) -> str:
+def side_by_side(per_model: dict[str, tuple[list[Task], dict[str, list[dict]], dict]]) -> str:
     """Every model's overall and block figures in one table, and the targets checked."""
     lines = ["== side by side (overall; block edit-sim)",
              f"{'model':<14}{'system':<10}{'exact@1':>9}{'edit-sim':>9}{'blk-sim':>9}"
-             f"{'empty':>7}{'dup-sfx':>8}{'syn-brk':>8}{'leak':>6}{'p50 ms':>8}"]
+             f"{'empty':>7}{'dup-sfx':>8}{'syn-brk':>8}{'leak':>6}{'p50 ms':>8}"
+             f"{'CPU s p50':>10}{'kept chr':>9}{'CPU s/chr':>10}"]
     checks = []
-    for model, (task_list, results) in per_model.items():
+    for model, (task_list, results, run) in per_model.items():
         blocks = [i for i, t in enumerate(task_list) if t.kind == "block"]
-        overall = {name: summarize(rows) for name, rows in results.items()}
+        overall = {name: summarize(rows, run.get("cpu_run_s") if name == "slm-lsp" else None)
+                   for name, rows in results.items()}
         block = {name: summarize([rows[i] for i in blocks]) for name, rows in results.items()}
         for name, s in overall.items():
             b = block[name].get("edit_sim", float("nan"))
             lines.append(f"{model:<14}{name:<10}{s['exact']:>9.1%}{s['edit_sim']:>9.3f}"
                          f"{b:>9.3f}{s['empty']:>7.0%}{s['dup_suffix']:>8.1%}"
-                         f"{s['syntax_break']:>8.1%}{s['leak']:>6.0%}{s['p50_ms']:>8.0f}")
+                         f"{s['syntax_break']:>8.1%}{s['leak']:>6.0%}{s['p50_ms']:>8.0f}"
+                         f"{s['cpu_p50_s']:>10.3f}{s['accepted_chars']:>9}"
+                         f"{_num(s['cpu_per_char_s'], '.4f'):>10}")
+        if run:
+            checks.append(server_cpu_line(model, run, results["slm-lsp"]))
         items = [r.get("items", 0) for r in results["slm-lsp"]]
         several = sum(n > 1 for n in items) / len(items) if items else 0.0
         short = sum(r.get("window") == "short" for r in results["slm-lsp"])
@@ -367,6 +430,18 @@ def side_by_side(per_model: dict[str, tuple[list[Task], dict[str, list[dict]]]])
             if text:  # one task has no standard error
                 checks.append(f"  {label}, {text}")
     return "\n".join(lines + ([""] + checks if checks else []))
+
+
+def server_cpu_line(model: str, run: dict, rows: list[dict]) -> str:
+    """The server's CPU over the run beside the wall time, split into requests and between
+    them, and the machine's load."""
+    in_requests = sum(c for r in rows if (c := r.get("cpu_s", float("nan"))) == c)
+    before = run.get("load_average_before") or (float("nan"),)
+    after = run.get("load_average_after") or (float("nan"),)
+    return (f"{model}: slm-lsp server CPU {run['cpu_run_s']:.1f} s over {run['wall_run_s']:.0f}"
+            f" s of wall time ({in_requests:.1f} s in requests, "
+            f"{run['cpu_run_s'] - in_requests:.1f} s between them; model load "
+            f"{run['cpu_load_s']:.1f} s more); load average {before[0]:.2f} -> {after[0]:.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -418,7 +493,7 @@ def main(argv: list[str] | None = None) -> int:
             print(msg, file=sys.stderr, flush=True)
 
     models = [m for m in args.model.split(",") if m]
-    per_model: dict[str, tuple[list[Task], dict[str, list[dict]]]] = {}
+    per_model: dict[str, tuple[list[Task], dict[str, list[dict]], dict]] = {}
     data: dict = {"seed": args.seed, "split": args.split, "settings": args.settings,
                   "trigger": "automatic" if args.automatic else "invoked",
                   "threads": args.threads, "models": {}}
@@ -427,9 +502,9 @@ def main(argv: list[str] | None = None) -> int:
                  f"model {model}")
         t0 = time.perf_counter()
         try:
-            results = {"slm-lsp": asyncio.run(run_server(task_list, model, args.threads,
-                                                         args.settings, args.server_log,
-                                                         progress, not args.automatic))}
+            rows, run = asyncio.run(run_server(task_list, model, args.threads, args.settings,
+                                               args.server_log, progress, not args.automatic))
+            results = {"slm-lsp": rows}
         except ModelLoadError as exc:
             print(f"quality.py: slm-lsp could not load {model}: {exc}", file=sys.stderr)
             return 2
@@ -443,10 +518,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"slm-lsp quality benchmark: model {model}, {len(task_list)} tasks, split "
               f"{args.split}, seed {args.seed}, {'Automatic' if args.automatic else 'Invoked'} "
               f"requests, {time.perf_counter() - t0:.0f}s\n")
-        print(report(task_list, results) + "\n", flush=True)
-        per_model[model] = (task_list, results)
+        print(report(task_list, results, run["cpu_run_s"]) + "\n"
+              + server_cpu_line(model, run, results["slm-lsp"]) + "\n", flush=True)
+        per_model[model] = (task_list, results, run)
         data["models"][model] = {
-            "summary": {name: summarize(rows) for name, rows in results.items()},
+            "summary": {name: summarize(rows, run["cpu_run_s"] if name == "slm-lsp" else None)
+                        for name, rows in results.items()},
+            "server_run": run,
             "tasks": [{**t.summary(), "results": {name: results[name][i] for name in results}}
                       for i, t in enumerate(task_list)],
         }

@@ -1,7 +1,8 @@
 """Typing replay: an editor with automatic inline completion, driven over stdio.
 
 Pure parts (unit-tested in ``tests/harness/test_replay.py``): the keystrokes that type a span of a
-real file, positions in UTF-16 units, percentiles, and the type-through rule. The rest drives
+real file, positions in UTF-16 units, percentiles, the type-through rule, and the CPU figures of
+a run (:func:`cpu_figures`). The rest drives
 the server through ``lspclient.LspProcess`` (which timestamps every answer where it arrives):
 :func:`replay`, which types one span as an editor does: per key a ``$/cancelRequest`` for
 the previous request if it is still unanswered, an incremental ``didChange`` of one character,
@@ -127,6 +128,39 @@ def start_offset(text: str, count_tokens: Callable[[str], int], budget: int) -> 
     return starts[lo]
 
 
+def cpu_figures(per_request: Sequence[float], total_s: float, accepted: int) -> dict:
+    """The server's CPU seconds of a run: per request (p50 and mean of the CPU it spent while
+    each request was in flight), their sum, the rest of the run's ``total_s`` (work between
+    requests: speculation, background windows, cancelled requests, notifications), and the
+    total per accepted character (NaN when none was accepted). Unmeasured requests (NaN) are
+    left out."""
+    xs = [x for x in per_request if x == x]
+    in_requests = sum(xs)
+    return {
+        "cpu_p50_s": percentile(xs, 50),
+        "cpu_mean_s": in_requests / len(xs) if xs else math.nan,
+        "cpu_requests_s": in_requests,
+        "cpu_total_s": total_s,
+        "cpu_between_s": total_s - in_requests,
+        "accepted_chars": accepted,
+        "cpu_per_char_s": total_s / accepted if accepted > 0 else math.nan,
+    }
+
+
+def load_average() -> tuple[float, float, float]:
+    """The machine's 1, 5 and 15 minute load averages (NaN where the OS has none): absolute
+    times and CPU seconds are only read beside them on a shared machine."""
+    try:
+        return os.getloadavg()
+    except (AttributeError, OSError):
+        return (math.nan, math.nan, math.nan)
+
+
+def fmt_s(x: float, digits: int = 3) -> str:
+    """Seconds, or n/a for NaN."""
+    return "n/a" if x is None or x != x else f"{x:.{digits}f}"
+
+
 def fmt_ms(x: float) -> str:
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.0f}"
 
@@ -185,6 +219,7 @@ class Record:
     error: int | None = None  # JSON-RPC error code
     cancel_sent: float | None = None
     stale: bool = False  # answered after its cancel was sent (an editor drops it)
+    cpu_s: float = math.nan  # the server's CPU seconds while the request was in flight
 
     @property
     def answered(self) -> bool:
@@ -212,7 +247,9 @@ class ReplayResult:
     records: list[Record] = field(default_factory=list)
     seconds: float = 0.0
     cold_ms: float = math.nan  # the first request on the freshly opened document
-    through_keys: int = 0  # keys typed while a suggestion matched the file
+    cold_cpu_s: float = math.nan  # the server's CPU seconds for it
+    through_keys: int = 0  # keys typed while a suggestion matched the file: accepted chars
+    cpu_s: float = math.nan  # the server's CPU seconds from didOpen to didClose, all of it
 
 
 async def replay(server: LspProcess, uri: str, language: str, text: str, start: int,
@@ -226,6 +263,7 @@ async def replay(server: LspProcess, uri: str, language: str, text: str, start: 
     waits for the answer (the cold prompt, reported as ``cold_ms``), as when a file is opened.
     """
     opened, typed = typing_document(text, start, count)
+    cpu_begin = server.cpu()
     server.notify("textDocument/didOpen", {"textDocument": {
         "uri": uri, "languageId": language, "version": version, "text": opened}})
     out = ReplayResult()
@@ -236,7 +274,8 @@ async def replay(server: LspProcess, uri: str, language: str, text: str, start: 
             "context": {"triggerKind": 2}})
         t0 = time.perf_counter()
         try:
-            out.cold_ms = ((await asyncio.wait_for(first, answer_timeout_s)).at - t0) * 1000
+            cold = await asyncio.wait_for(first, answer_timeout_s)
+            out.cold_ms, out.cold_cpu_s = (cold.at - t0) * 1000, cold.cpu_s
         except asyncio.TimeoutError:
             pass
     shown = ""
@@ -250,6 +289,7 @@ async def replay(server: LspProcess, uri: str, language: str, text: str, start: 
             return
         reply = fut.result()
         rec.reply_at = reply.at
+        rec.cpu_s = reply.cpu_s
         if reply.error:
             rec.error = reply.error.get("code", -1)
             return
@@ -302,4 +342,5 @@ async def replay(server: LspProcess, uri: str, language: str, text: str, start: 
     out.seconds = time.perf_counter() - t_begin
     if close:
         server.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+    out.cpu_s = server.cpu() - cpu_begin
     return out
