@@ -91,6 +91,13 @@ function M.cycle(bufnr, delta)
   if not M.visible(bufnr) then
     return false
   end
+  local c = completor(bufnr)
+  if c and c.count_items and c.request and c:count_items() <= 1 then
+    -- The server answers a first request with one suggestion; asking again at the same place
+    -- gets its candidates (as VS Code's next key does).
+    c:request(INVOKED)
+    return true
+  end
   vim.lsp.inline_completion.select({ bufnr = bufnr, count = delta })
   return true
 end
