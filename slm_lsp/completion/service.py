@@ -154,7 +154,7 @@ class CompletionService:
                                 buildMs=0.0, postMs=0.0)
         try:
             # 2. Cache: type-through of the suggestion shown, or an answer for this context.
-            hit = None if invoked else model.cached(snap)
+            hit = None if invoked and candidates else model.cached(snap)
             if hit is not None:
                 self.stats.count("cache")
                 result = Completion(hit, "cache", trigger.mode)
@@ -407,9 +407,9 @@ class ModelCompleter:
             eval_batch=WARM_EVAL_BATCH), cancel)  # no deadline: any request pre-empts it
 
     def cached(self, snap: Snapshot) -> str | None:
-        """An as-you-type answer from the cache. (A request the user made is computed afresh:
-        the cache holds one answer, maybe from a short window, and an empty one must not
-        answer an explicit request again and again.)"""
+        """An answer from the cache. (An Invoked inline request is computed afresh: the cache
+        holds one answer, maybe from a short window, and an empty one must not answer an
+        explicit request again and again.)"""
         if not self.settings.completion.cache:
             return None
         return self.cache.lookup(snap.uri, snap.prefix, snap.suffix, snap.trigger.mode.value)
