@@ -155,6 +155,9 @@ class CompletionService:
         try:
             # 2. Cache: type-through of the suggestion shown, or an answer for this context.
             hit = None if invoked and candidates else model.cached(snap)
+            # The cycle's first item is the answer shown there (a batch can round a near tie
+            # the other way than the single sequence that wrote it).
+            shown = model.cached(snap) if snap.candidates else None
             if hit is not None:
                 self.stats.count("cache")
                 result = Completion(hit, "cache", trigger.mode)
@@ -179,6 +182,9 @@ class CompletionService:
         finally:
             if request_id is not None:
                 rec["handlerMs"] = _ms(time.perf_counter() - started)
+        if shown:
+            result = attrs.evolve(result, text=shown, more=tuple(
+                t for t in result.items if t != shown)[:MAX_ITEMS - 1])
         if not result.text:
             return None
         current = self.documents.get(snap.uri)
