@@ -547,7 +547,7 @@ class LocalEngine(Engine):
         firsts = [int(t) for t in order if int(t) != greedy and np.isfinite(logits[t])
                   and not self._ends(int(t))][: min(request.alternatives, len(seqs))]
         free = self.info.n_ctx - len(self._cached) - request.max_tokens
-        firsts = firsts[: max(0, free // max(1, request.max_tokens))]
+        firsts = firsts[: max(0, free // request.max_tokens)]  # callers ask for tokens
         streams = []
         for seq, tok in zip(seqs, firsts, strict=False):
             self._llm._ctx.kv_cache_seq_cp(self._seq, seq, 0, len(self._cached))
@@ -562,7 +562,8 @@ class LocalEngine(Engine):
         the deadline; the candidates' KV is dropped after."""
         main = streams[0]
         start = len(self._cached)
-        views = {id(s): logits for s in streams}
+        for s in streams:
+            s.logits = logits
         step = 0
         try:
             while step < main.request.max_tokens:
@@ -579,8 +580,8 @@ class LocalEngine(Engine):
                     if not s.active:
                         continue
                     tok = s.first if step == 0 and s.first is not None else int(
-                        np.argmax(views[id(s)]))
-                    if s.take(tok, views[id(s)]):
+                        np.argmax(s.logits))
+                    if s.take(tok, s.logits):
                         entries.append((tok, start + step, s.seq, True))
                         fed.append((s, tok))
                 if not entries:
@@ -589,7 +590,7 @@ class LocalEngine(Engine):
                     main.gen.stop_reason = "cancelled"
                     break
                 for i, (s, tok) in enumerate(fed):
-                    views[id(s)] = self._logits(i)
+                    s.logits = self._logits(i)
                     if s.seq == self._seq:
                         self._cached.append(tok)
                 step += 1
@@ -614,6 +615,7 @@ class _Stream:
         self.first = first  # the first token, chosen for it (a candidate), or None: greedy
         self.out = bytearray()
         self.active = True
+        self.logits: np.ndarray | None = None  # what its next token is chosen from (batched)
 
     def take(self, tok: int, logits: np.ndarray) -> bool:
         """Add ``tok``, chosen from ``logits``; False when it ends the answer (it is then not

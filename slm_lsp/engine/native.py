@@ -77,11 +77,33 @@ def _cpu_has_amx() -> bool:
         return False
 
 
-_PARAMS_LOCK = threading.RLock()  # held by both of the patches below at once
+_PARAMS_LOCK = threading.RLock()  # the patches below nest
 
 
 @contextmanager
-def context_sequences(n_seq: int) -> Iterator[None]:
+def _default_params(factory: str, **fields) -> Iterator[None]:
+    """While inside, llama.cpp's ``factory`` (``llama_model_default_params`` or
+    ``llama_context_default_params``, which ``Llama`` starts from) returns its defaults with
+    ``fields`` set: the parameters ``Llama`` takes no argument for."""
+    import llama_cpp.llama_cpp as lc
+
+    with _PARAMS_LOCK:
+        default = getattr(lc, factory)
+
+        def params():
+            p = default()
+            for name, value in fields.items():
+                setattr(p, name, value)
+            return p
+
+        setattr(lc, factory, params)
+        try:
+            yield
+        finally:
+            setattr(lc, factory, default)
+
+
+def context_sequences(n_seq: int):
     """While inside, contexts are made for ``n_seq`` sequences in one unified KV cache.
 
     ``Llama`` sets neither field (only for embeddings). Several sequences let the engine
@@ -89,42 +111,12 @@ def context_sequences(n_seq: int) -> Iterator[None]:
     run work that must not touch the live cache (speculation, code actions) beside it. Unified:
     every sequence may use all ``n_ctx`` cells (split buffers would give each a fixed share).
     """
-    import llama_cpp.llama_cpp as lc
-
-    with _PARAMS_LOCK:
-        default = lc.llama_context_default_params
-
-        def params():
-            p = default()
-            p.n_seq_max = n_seq
-            p.kv_unified = True
-            return p
-
-        lc.llama_context_default_params = params
-        try:
-            yield
-        finally:
-            lc.llama_context_default_params = default
+    return _default_params("llama_context_default_params", n_seq_max=n_seq, kv_unified=True)
 
 
-@contextmanager
-def plain_cpu_buffers() -> Iterator[None]:
+def plain_cpu_buffers():
     """While inside, models load without llama.cpp's extra weight buffers (see ``new_llama``)."""
-    import llama_cpp.llama_cpp as lc
-
-    with _PARAMS_LOCK:
-        default = lc.llama_model_default_params
-
-        def params():
-            p = default()
-            p.use_extra_bufts = False
-            return p
-
-        lc.llama_model_default_params = params
-        try:
-            yield
-        finally:
-            lc.llama_model_default_params = default
+    return _default_params("llama_model_default_params", use_extra_bufts=False)
 
 
 def new_llama(*, repack: bool = False, sequences: int = 1, **kwargs):

@@ -63,13 +63,12 @@ class SequenceCopy:
     nbytes: int
 
     @classmethod
-    def of(cls, ctx, seq: int, limit: int | None = None) -> SequenceCopy | None:
-        """A copy of sequence ``seq`` of ``ctx``; None when it is empty, larger than
-        ``limit`` bytes, or could not be read."""
+    def of(cls, ctx, seq: int) -> SequenceCopy | None:
+        """A copy of sequence ``seq`` of ``ctx``; None when it is empty or could not be read."""
         import llama_cpp
 
         size = llama_cpp.llama_state_seq_get_size(ctx, seq)
-        if size <= 0 or (limit is not None and size > limit):
+        if size <= 0:
             return None
         buf = (ctypes.c_uint8 * size)()
         written = llama_cpp.llama_state_seq_get_data(ctx, buf, size, seq)
