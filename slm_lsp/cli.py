@@ -302,8 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - expected failures carry their own message
-        from .engine.base import EngineError
-        from .models.registry import ModelNotFound
+        from .errors import EngineError, ModelNotFound
 
         if isinstance(exc, (EngineError, ModelNotFound, OSError)):
             print(f"slm-lsp: {exc}", file=sys.stderr)

@@ -13,8 +13,8 @@ import os
 import sys
 from pathlib import Path
 
+from .errors import ModelNotFound
 from .models.registry import (
-    ModelNotFound,
     ModelSpec,
     PromptFormat,
     choose_model,
@@ -37,7 +37,7 @@ def check_model_file(label: str, path: Path, fmt: PromptFormat | None,
 
     ``fmt`` None: the format comes from the vocabulary (a user's file named by path).
     """
-    from .engine.base import ModelLoadError
+    from .errors import ModelLoadError
     from .models import digests, gguf_check
     from .models.format_check import check_file
 

@@ -26,8 +26,8 @@ from .context.index import SymbolIndex
 from .context.recent import RecentPlaces
 from .diagnostics import SyntaxDiagnostics
 from .documents import DocumentStore
-from .engine.base import EngineError
 from .engine.host import EngineHost
+from .errors import EngineError
 from .models.recommend import embedded_hint
 from .settings import resolve
 

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
+from ..errors import EngineError
+
 if TYPE_CHECKING:
     from ..models.registry import PromptFormat
 
@@ -55,14 +57,6 @@ class Cancel(threading.Event):
                 self._watchers.remove(watcher)
 
         return unwatch
-
-
-class EngineError(RuntimeError):
-    """The engine could not do what was asked; the message is for the user."""
-
-
-class ModelLoadError(EngineError):
-    """The model could not be loaded (missing, truncated, not GGUF, wrong template...)."""
 
 
 @attrs.frozen

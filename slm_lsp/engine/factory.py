@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from ..errors import EngineError
 from ..models.registry import PromptFormat, Registry, format_from_name, load_registry
 from ..settings import BackendSettings
-from .base import EngineError
 from .llama_server import LlamaServerEngine
 from .ollama import OllamaEngine
 from .openai import OpenAIEngine

@@ -17,14 +17,14 @@ from typing import Any
 
 import attrs
 
+from ..errors import EngineError, ModelNotFound
 from ..models.registry import (
     ModelChoice,
-    ModelNotFound,
     PromptFormat,
     choose_model,
 )
 from ..settings import Settings
-from .base import Engine, EngineError
+from .base import Engine
 
 log = logging.getLogger(__name__)
 

@@ -39,7 +39,8 @@ from typing import Any
 
 import httpx
 
-from .base import Cancel, EngineError
+from ..errors import EngineError
+from .base import Cancel
 
 log = logging.getLogger(__name__)
 

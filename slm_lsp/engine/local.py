@@ -16,13 +16,13 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..errors import ModelLoadError
 from ..models.registry import PromptFormat
 from .base import (
     Engine,
     Generation,
     GenerationRequest,
     ModelInfo,
-    ModelLoadError,
     StopReason,
 )
 from .native import AbortFlag, fill_batch, new_llama, physical_cores, route_logs

@@ -37,9 +37,10 @@ from typing import Any
 
 import attrs
 
+from ..errors import EngineError
 from ..models.registry import PromptFormat
 from ..settings import BackendSettings
-from .base import Engine, EngineError, Generation, GenerationRequest, ModelInfo, StopReason
+from .base import Engine, Generation, GenerationRequest, ModelInfo, StopReason
 from .http import HttpClient, Response, snippet
 
 log = logging.getLogger(__name__)

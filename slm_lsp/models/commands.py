@@ -159,7 +159,7 @@ class ProgressLines:
 
 def cmd_pull(args: argparse.Namespace) -> int:
     """Download a model; print its path on stdout."""
-    from slm_lsp.engine.base import ModelLoadError
+    from slm_lsp.errors import ModelLoadError
     from slm_lsp.models import store
 
     try:
@@ -216,7 +216,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
 def cmd_add(args: argparse.Namespace) -> int:
     """Check a GGUF file (against its prompt format, or for one) and record it as a user
     model."""
-    from slm_lsp.engine.base import ModelLoadError
+    from slm_lsp.errors import ModelLoadError
     from slm_lsp.models import store
 
     try:

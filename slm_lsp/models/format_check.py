@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from ..engine.base import ModelLoadError
+from ..errors import ModelLoadError
 from .registry import PromptFormat, load_registry
 from .vocab import FormatChoice
 

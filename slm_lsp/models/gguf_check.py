@@ -24,7 +24,7 @@ from typing import Any
 
 import attrs
 
-from slm_lsp.engine.base import ModelLoadError
+from slm_lsp.errors import ModelLoadError
 from slm_lsp.models.digests import file_sha256
 
 MAGIC = b"GGUF"

@@ -19,6 +19,8 @@ from typing import Any
 
 import attrs
 
+from ..errors import ModelNotFound
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -152,10 +154,6 @@ class ModelChoice:
     # A user's own file: ``format`` is only what its name suggests, and the engine takes the
     # format its vocabulary shows (``models.vocab``).
     detect: bool = False
-
-
-class ModelNotFound(LookupError):
-    """The named model is not on this machine; the message says how to get it."""
 
 
 _FAMILY_NAMES = (

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from slm_lsp.engine.base import ModelLoadError
+from slm_lsp.errors import ModelLoadError
 from slm_lsp.models import digests, gguf_check
 from slm_lsp.models.format_check import check_file
 from slm_lsp.models.registry import (

@@ -28,7 +28,7 @@ from typing import Any
 
 import attrs
 
-from ..engine.base import ModelLoadError
+from ..errors import ModelLoadError
 from .registry import PromptFormat, Registry, format_from_name, load_registry
 
 Tokenize = Callable[[str], list[int]]

@@ -7,10 +7,11 @@ import time
 import attrs
 import pytest
 
-from slm_lsp.engine.base import Cancel, EngineError, GenerationRequest, Snippet
+from slm_lsp.engine.base import Cancel, GenerationRequest, Snippet
 from slm_lsp.engine.factory import make_remote_engine
 from slm_lsp.engine.llama_server import LlamaServerEngine
 from slm_lsp.engine.remote import CALIBRATION_SAMPLES
+from slm_lsp.errors import EngineError
 
 from .backend_helpers import backend, cancel_after, cancel_once_text_came, fim_request
 

@@ -6,10 +6,11 @@ import time
 
 import pytest
 
-from slm_lsp.engine.base import Cancel, EngineError
+from slm_lsp.engine.base import Cancel
 from slm_lsp.engine.factory import make_remote_engine
 from slm_lsp.engine.ollama import OllamaEngine
 from slm_lsp.engine.remote import CHARS_PER_TOKEN
+from slm_lsp.errors import EngineError
 
 from .backend_helpers import OLLAMA_MODEL, backend, cancel_once_text_came, fim_request
 

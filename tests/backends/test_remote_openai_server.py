@@ -8,9 +8,10 @@ import time
 
 import pytest
 
-from slm_lsp.engine.base import Cancel, EngineError, GenerationRequest
+from slm_lsp.engine.base import Cancel, GenerationRequest
 from slm_lsp.engine.factory import make_remote_engine
 from slm_lsp.engine.openai import OpenAIEngine
+from slm_lsp.errors import EngineError
 
 from .backend_helpers import backend, cancel_after
 from .real_server import RealServer

@@ -10,7 +10,8 @@ import pytest
 
 from slm_lsp.engine import host as host_module
 from slm_lsp.engine.host import EngineHost
-from slm_lsp.models.registry import ModelNotFound, load_registry
+from slm_lsp.errors import ModelNotFound
+from slm_lsp.models.registry import load_registry
 from slm_lsp.settings import resolve
 from tests.support.fake_engine import FakeEngine
 

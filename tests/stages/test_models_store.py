@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from slm_lsp.engine.base import ModelLoadError
+from slm_lsp.errors import ModelLoadError
 from slm_lsp.models import commands, digests, gguf_check, recommend, store
 from slm_lsp.models.registry import ModelSpec, embedded_model_path, load_registry, user_models
 
