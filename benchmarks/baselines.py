@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from slm_lsp.models.registry import PromptFormat
+from slm_lsp.formats import PromptFormat
 
 NAIVE_CHARS = 1500
 LLM_LS_CONTEXT_WINDOW = 1024  # llm.nvim / llm-vscode default contextWindow

@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common_flags(doctor)
     doctor.set_defaults(func=cmd_doctor)
 
-    from .models import commands as model_commands  # its download code is imported on use
+    from . import model_commands  # its download code is imported on use
 
     model_commands.register(sub)
     parser.set_defaults(func=cmd_serve)

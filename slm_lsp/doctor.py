@@ -2,7 +2,7 @@
 
 Each model file present is checked as the server would load it: a complete GGUF, the pinned
 size and SHA-256 where ``models.toml`` has them, and its prompt format against its vocabulary
-(``models.format_check``, the check the engine runs at load).
+(``engine.factory.check_file``, the check the engine runs at load).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 from .errors import ModelNotFound
+from .formats import PromptFormat
 from .models.registry import (
     ModelSpec,
-    PromptFormat,
     choose_model,
     load_registry,
     local_path,
@@ -37,9 +37,9 @@ def check_model_file(label: str, path: Path, fmt: PromptFormat | None,
 
     ``fmt`` None: the format comes from the vocabulary (a user's file named by path).
     """
+    from .engine.factory import check_file
     from .errors import ModelLoadError
     from .models import digests, gguf_check
-    from .models.format_check import check_file
 
     again = (f"slm-lsp models remove {spec.id} && slm-lsp models pull {spec.id}"
              if spec is not None and spec.repo else "")

@@ -14,7 +14,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
@@ -24,15 +24,11 @@ from . import __version__, logs, paths
 from .completion.service import CompletionService
 from .context.index import SymbolIndex
 from .context.recent import RecentPlaces
-from .diagnostics import SyntaxDiagnostics
 from .documents import DocumentStore
 from .engine.host import EngineHost
 from .errors import EngineError
 from .models.recommend import embedded_hint
 from .settings import resolve
-
-if TYPE_CHECKING:
-    from .actions.feature import Actions
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +57,11 @@ class SlmServer(LanguageServer):
         self.completions = CompletionService(self.settings, self.host, self.documents,
                                              self.recent)
         self.index: SymbolIndex | None = None
-        self.actions: Actions  # set by setup.create_server()
-        self.diagnostics = SyntaxDiagnostics(self)
+        # The code actions' state (``actions.feature.Actions``) and the syntax diagnostics
+        # (``diagnostics.SyntaxDiagnostics``), set by ``setup.create_server()``: this module
+        # imports neither package, which import it.
+        self.actions: Any = None
+        self.diagnostics: Any = None
         self.init_problems: list[str] = []  # reported once the client can show messages
         self._tasks: set[asyncio.Task] = set()
         self._hinted = False

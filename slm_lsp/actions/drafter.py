@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 
 from ..engine.base import Engine, GenerationRequest
-from ..models.registry import PromptFormat
+from ..formats import PromptFormat
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import math
 import re
 
 from ..engine.base import Generation
-from ..models.registry import PromptFormat
+from ..formats import PromptFormat
 from ..settings import Settings
 from . import postprocess
 from .snapshot import Snapshot

@@ -9,7 +9,7 @@ from collections import OrderedDict
 from ..context.recent import Chunk, select
 from ..context.window import Anchors, LineTokens, build_window
 from ..engine.base import Engine, Snippet
-from ..models.registry import PromptFormat
+from ..formats import PromptFormat
 from ..prompts.fim import Prompt, render
 from ..settings import Settings
 from .snapshot import Snapshot

@@ -24,7 +24,7 @@ from ..context.snippets import select_snippets
 from ..context.window import Anchors, LineTokens
 from ..documents import Document, DocumentStore
 from ..engine.base import Cancel, Engine, Generation, GenerationRequest, Snippet
-from ..models.registry import PromptFormat
+from ..formats import PromptFormat
 from ..prompts.fim import Prompt
 from ..settings import Settings
 from .cache import CompletionCache

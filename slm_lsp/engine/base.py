@@ -23,7 +23,7 @@ import attrs
 from ..errors import EngineError
 
 if TYPE_CHECKING:
-    from ..models.registry import PromptFormat
+    from ..formats import PromptFormat
 
 StopReason = Literal["stop", "length", "time", "cancelled", "error"]
 

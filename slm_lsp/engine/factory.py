@@ -1,4 +1,5 @@
-"""Which remote engine a ``backend`` setting names, and the prompt format of its model.
+"""Which remote engine a ``backend`` setting names, and the prompt format of its model; and the
+vocabulary check of a GGUF file, exactly as the engine loads it.
 
 The backends (``llama_server``, ``openai``, ``ollama``) build on ``remote.RemoteEngine``; this
 module sits above them so the base module imports none of them.
@@ -6,10 +7,12 @@ module sits above them so the base module imports none of them.
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+from pathlib import PurePath, PurePosixPath
 
-from ..errors import EngineError
-from ..models.registry import PromptFormat, Registry, format_from_name, load_registry
+from ..errors import EngineError, ModelLoadError
+from ..formats import PromptFormat
+from ..models.registry import Registry, format_from_name, load_registry
+from ..models.vocab import FormatChoice
 from ..settings import BackendSettings
 from .llama_server import LlamaServerEngine
 from .ollama import OllamaEngine
@@ -49,3 +52,26 @@ def remote_format(backend: BackendSettings, model: str = "",
             guess = format_from_name(PurePosixPath(name.replace(":", "-")).name, registry)
             return guess or registry.formats["plain"]
     return registry.formats["plain"]
+
+
+def check_file(path: str, fmt: PromptFormat | None, model: str = "") -> FormatChoice:
+    """Load the vocabulary of the GGUF at ``path`` exactly as the engine does (llama.cpp,
+    ``vocab_only``) and resolve its format: ``fmt`` checked, or detected when None.
+
+    For ``doctor`` and ``models add``. Raises ``ModelLoadError`` (``FormatMismatch`` when the
+    format does not fit) with a one-line message.
+    """
+    try:
+        from .local import LocalEngine  # imports llama_cpp, which may be missing
+    except ImportError as exc:
+        raise ModelLoadError(f"cannot read the vocabulary of {path}: {exc}") from None
+    plain = load_registry().formats["plain"]
+    engine = LocalEngine(str(path), fmt or plain, name=model or PurePath(path).name,
+                         detect_format=fmt is None)
+    try:
+        engine.load_vocab()
+        return FormatChoice(engine.fmt, engine.format_reason)
+    except ImportError as exc:
+        raise ModelLoadError(f"cannot read the vocabulary of {path}: {exc}") from None
+    finally:
+        engine.close()

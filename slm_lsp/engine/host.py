@@ -18,9 +18,9 @@ from typing import Any
 import attrs
 
 from ..errors import EngineError, ModelNotFound
+from ..formats import PromptFormat
 from ..models.registry import (
     ModelChoice,
-    PromptFormat,
     choose_model,
 )
 from ..settings import Settings

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import ModelLoadError
-from ..models.registry import PromptFormat
+from ..formats import PromptFormat
 from .base import (
     Engine,
     Generation,
@@ -83,8 +83,8 @@ class LocalEngine(Engine):
     # -- loading ---------------------------------------------------------------------------
     def load(self, progress: Callable[[float], None] | None = None) -> None:
         from ..models.gguf_check import check_gguf
-        from ..models.probe import ensure_loadable
         from ..models.validate import available_memory, check_model, plan_context
+        from .probe import ensure_loadable
 
         check_gguf(self.path)
         plan = plan_context(check_model(self.path), self.n_ctx, path=self.path,

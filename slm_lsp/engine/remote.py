@@ -38,7 +38,7 @@ from typing import Any
 import attrs
 
 from ..errors import EngineError
-from ..models.registry import PromptFormat
+from ..formats import PromptFormat
 from ..settings import BackendSettings
 from .base import Engine, Generation, GenerationRequest, ModelInfo, StopReason
 from .http import HttpClient, Response, snippet

@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 
 from ..errors import ModelNotFound
+from ..formats import PromptFormat
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -29,34 +30,6 @@ else:  # pragma: no cover
 MODELS_TOML = Path(__file__).with_name("models.toml")
 EMBEDDED_ID = "smollm2-135m"
 USER_MODELS = "user_models.json"
-
-
-@attrs.frozen
-class PromptFormat:
-    """A family's prompt layout (see the header of ``models.toml``)."""
-
-    name: str
-    fim_prefix: str = ""
-    fim_suffix: str = ""
-    fim_middle: str = ""
-    order: str = "psm"
-    template: str = ""
-    repo_header: str = ""
-    file_sep: str = ""
-    file_header: str = ""
-    snippet_comment: bool = False
-    stop: tuple[str, ...] = ()
-
-    @property
-    def is_fim(self) -> bool:
-        return bool(self.template)
-
-    @property
-    def markers(self) -> tuple[str, ...]:
-        """The special-token strings this format writes into prompts."""
-        repo = self.repo_header.split("{", 1)[0]
-        found = [self.fim_prefix, self.fim_suffix, self.fim_middle, repo, self.file_sep]
-        return tuple(m for m in found if m)
 
 
 @attrs.frozen

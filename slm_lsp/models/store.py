@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from slm_lsp.errors import ModelLoadError
+from slm_lsp.formats import PromptFormat
 from slm_lsp.models import digests, gguf_check
-from slm_lsp.models.format_check import check_file
 from slm_lsp.models.registry import (
     ModelSpec,
     Registry,
@@ -41,8 +41,11 @@ from slm_lsp.models.registry import (
     models_dir,
     save_user_models,
 )
+from slm_lsp.models.vocab import FormatChoice
 
 Progress = Callable[[int, "int | None"], None]  # (bytes done, bytes in all or None)
+# (path, the format to check or None to detect) -> the format the vocabulary fits
+CheckVocabulary = Callable[[str, "PromptFormat | None"], FormatChoice]
 
 PARTIAL_DIR = ".partial"
 HUB = "https://huggingface.co"
@@ -344,10 +347,11 @@ def _slug(text: str) -> str:
 
 
 def add(file: str | os.PathLike[str], format: str | None = None, id: str | None = None,
-        registry: Registry | None = None) -> tuple[ModelSpec, str]:
+        registry: Registry | None = None, *, check: CheckVocabulary) -> tuple[ModelSpec, str]:
     """Check a user's GGUF file and record it so it can be chosen by id; returns the model and
     why it has its format. ``format`` is checked against the file's vocabulary; without it, the
-    vocabulary gives the format (``models.format_check``)."""
+    vocabulary gives the format. ``check`` loads the vocabulary as the engine does
+    (``engine.factory.check_file``: the catalog does not run llama.cpp itself)."""
     registry = registry or load_registry()
     file = Path(file).expanduser().resolve()
     if format is not None and format not in registry.formats:
@@ -361,7 +365,7 @@ def add(file: str | os.PathLike[str], format: str | None = None, id: str | None 
     except gguf_check.GGUFCheckError as exc:
         raise AddError(str(exc)) from None
     try:
-        choice = check_file(str(file), registry.formats[format] if format else None)
+        choice = check(str(file), registry.formats[format] if format else None)
     except ModelLoadError as exc:
         raise AddError(str(exc)) from None
     entry: dict[str, Any] = {

@@ -29,7 +29,8 @@ from typing import Any
 import attrs
 
 from ..errors import ModelLoadError
-from .registry import PromptFormat, Registry, format_from_name, load_registry
+from ..formats import PromptFormat
+from .registry import Registry, format_from_name, load_registry
 
 Tokenize = Callable[[str], list[int]]
 

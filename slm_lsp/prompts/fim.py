@@ -21,7 +21,7 @@ import attrs
 
 from ..context.window import Window
 from ..engine.base import Snippet
-from ..models.registry import PromptFormat
+from ..formats import PromptFormat
 from ..syntax.languages import LINE_COMMENT
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")

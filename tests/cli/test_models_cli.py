@@ -33,7 +33,7 @@ def env(tmp_path):
 
 def models(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "slm_lsp.models.commands", "models", *args],
+        [sys.executable, "-m", "slm_lsp.model_commands", "models", *args],
         env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
 

@@ -157,7 +157,7 @@ def test_llama_vim_render_trims_the_indent_it_did_not_send_and_drops_repeats():
 
 def test_a_baseline_with_nothing_before_the_cursor_answers_nothing(embedded_model):
     # The first line of a file is a task too; a model without BOS has no token to go on from.
-    from slm_lsp.models.registry import PromptFormat
+    from slm_lsp.formats import PromptFormat
 
     runner = baselines.Runner(str(embedded_model), PromptFormat(name="plain"), n_ctx=256)
     try:

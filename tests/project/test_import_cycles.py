@@ -1,8 +1,16 @@
-"""No import cycle among ``slm_lsp``'s modules.
+"""No import cycle among ``slm_lsp``'s modules, nor among its packages.
 
 The import graph is read statically with ``ast``: every ``import`` and ``from ... import``,
 at module level or inside a function (an import deferred into a function to dodge a cycle is
-still a cycle), except those under ``if TYPE_CHECKING:``, which only annotations read.
+still a cycle).
+
+Modules: imports under ``if TYPE_CHECKING:`` are left out, as only annotations read them.
+
+Packages (``engine``, ``models``, ``completion``, ``context``, ``syntax``, ``actions``,
+``prompts``... and each top-level module, a room of its own): every import counts, at module
+level, inside a function or under ``TYPE_CHECKING``. A lazy import still makes one package need
+another, and a type named in a package's signatures is part of what it needs: a type two
+packages share lives below both (``formats.PromptFormat``, ``errors``).
 """
 
 from __future__ import annotations
@@ -29,13 +37,15 @@ def _type_checking_only(node: ast.If) -> bool:
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
-def _imported(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
-    """The ``slm_lsp`` modules that module ``name`` (file ``path``) imports at run time."""
+def _imported(name: str, path: Path, modules: dict[str, Path], *,
+              type_checking: bool = False) -> set[str]:
+    """The ``slm_lsp`` modules that module ``name`` (file ``path``) imports at run time (and
+    under ``if TYPE_CHECKING:`` too, with ``type_checking``)."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
 
     def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and _type_checking_only(node):
+        if isinstance(node, ast.If) and _type_checking_only(node) and not type_checking:
             for child in node.orelse:
                 visit(child)
             return
@@ -113,3 +123,57 @@ def test_slm_lsp_has_no_import_cycle():
         for cycle in cycles
     ]
     assert not cycles, "import cycles:\n" + "\n".join(described)
+
+
+def _room(module: str) -> str:
+    """The package a module belongs to (``slm_lsp.engine.local`` -> ``slm_lsp.engine``); a
+    top-level module (``slm_lsp.server``) is a room of its own."""
+    return ".".join(module.split(".")[:2])
+
+
+def _package_graph(modules: dict[str, Path]
+                   ) -> tuple[dict[str, set[str]], dict[tuple[str, str], list[str]]]:
+    """Which package imports which, and the module imports behind each such edge."""
+    graph: dict[str, set[str]] = {}
+    because: dict[tuple[str, str], list[str]] = {}
+    for name, path in sorted(modules.items()):
+        room = _room(name)
+        graph.setdefault(room, set())
+        for target in sorted(_imported(name, path, modules, type_checking=True)):
+            other = _room(target)
+            if other != room:
+                graph[room].add(other)
+                because.setdefault((room, other), []).append(f"{name} -> {target}")
+    return graph, because
+
+
+def test_the_package_graph_counts_deferred_and_type_only_imports(tmp_path):
+    package = tmp_path / "slm_lsp"
+    for sub in ("low", "high"):
+        (package / sub).mkdir(parents=True)
+        (package / sub / "__init__.py").write_text("")
+    (package / "low" / "a.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..high.b import B\n")
+    (package / "high" / "b.py").write_text("def f():\n    from ..low import a\n")
+    modules = {"slm_lsp.low": package / "low" / "__init__.py",
+               "slm_lsp.low.a": package / "low" / "a.py",
+               "slm_lsp.high": package / "high" / "__init__.py",
+               "slm_lsp.high.b": package / "high" / "b.py"}
+    graph, because = _package_graph(modules)
+    assert graph == {"slm_lsp.low": {"slm_lsp.high"}, "slm_lsp.high": {"slm_lsp.low"}}
+    assert "slm_lsp.high.b -> slm_lsp.low.a" in because[("slm_lsp.high", "slm_lsp.low")]
+    assert _cycles(graph) == [["slm_lsp.high", "slm_lsp.low"]]
+
+
+def test_slm_lsp_packages_do_not_import_each_other_in_a_cycle():
+    graph, because = _package_graph(_modules())
+    assert {"slm_lsp.engine", "slm_lsp.models", "slm_lsp.completion", "slm_lsp.context",
+            "slm_lsp.syntax", "slm_lsp.actions", "slm_lsp.prompts", "slm_lsp.server"} <= set(graph)
+    cycles = _cycles(graph)
+    described = []
+    for cycle in cycles:
+        edges = [f"  {a} -> {b}: {', '.join(because[(a, b)][:3])}"
+                 + (" ..." if len(because[(a, b)]) > 3 else "")
+                 for a in cycle for b in sorted(graph[a] & set(cycle))]
+        described.append(" <-> ".join(cycle) + "\n" + "\n".join(edges))
+    assert not cycles, "package import cycles:\n" + "\n".join(described)

@@ -8,7 +8,7 @@ from slm_lsp.completion.filters import clean
 from slm_lsp.completion.snapshot import Snapshot
 from slm_lsp.completion.trigger import Mode, decide
 from slm_lsp.documents import Document
-from slm_lsp.models.registry import PromptFormat
+from slm_lsp.formats import PromptFormat
 from slm_lsp.settings import Settings
 
 PLAIN = PromptFormat(name="plain")

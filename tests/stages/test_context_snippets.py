@@ -10,7 +10,7 @@ from slm_lsp.context.index import SymbolIndex
 from slm_lsp.context.snippets import names_near, select_snippets
 from slm_lsp.context.window import build_window
 from slm_lsp.documents import Document
-from slm_lsp.models.registry import PromptFormat
+from slm_lsp.formats import PromptFormat
 from slm_lsp.prompts.fim import render
 
 WORKSPACE = Path(__file__).resolve().parents[1] / "data" / "workspace"

@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from slm_lsp import model_commands as commands
+from slm_lsp.engine.factory import check_file
 from slm_lsp.errors import ModelLoadError
-from slm_lsp.models import commands, digests, gguf_check, recommend, store
+from slm_lsp.models import digests, gguf_check, recommend, store
 from slm_lsp.models.registry import ModelSpec, embedded_model_path, load_registry, user_models
 
 SMOL = embedded_model_path()
@@ -370,7 +372,7 @@ def test_remove_deletes_a_pulled_model(hub, models_dir):
 
 def test_a_users_gguf_is_added_listed_and_forgotten(tmp_path):
     pytest.importorskip("llama_cpp")
-    spec, why = store.add(SMOL, "plain", id="my-smol")
+    spec, why = store.add(SMOL, "plain", id="my-smol", check=check_file)
     assert why == "named for this model"
     assert spec.file == str(SMOL.resolve()) and spec.context == 8192
     assert user_models()["my-smol"] == spec
@@ -383,18 +385,19 @@ def test_a_users_gguf_is_added_listed_and_forgotten(tmp_path):
 def test_a_gguf_without_the_formats_fim_tokens_is_refused(tmp_path):
     pytest.importorskip("llama_cpp")
     with pytest.raises(store.AddError, match="'<fim_prefix>', .* are not single tokens") as err:
-        store.add(SMOL, "starcoder2")
+        store.add(SMOL, "starcoder2", check=check_file)
     assert "'plain' format" in str(err.value)  # and what the vocabulary does fit
     with pytest.raises(store.AddError, match="truncated"):
-        store.add(_copy(SMOL, tmp_path / "half.gguf", 49_000_000), "plain")
+        store.add(_copy(SMOL, tmp_path / "half.gguf", 49_000_000), "plain",
+                  check=check_file)
     with pytest.raises(store.AddError, match="built-in"):
-        store.add(SMOL, "plain", id="deepseek-coder-1.3b-base")
+        store.add(SMOL, "plain", id="deepseek-coder-1.3b-base", check=check_file)
     assert user_models() == {}
 
 
 def test_a_users_gguf_without_a_format_gets_the_one_its_vocabulary_shows():
     pytest.importorskip("llama_cpp")
-    spec, why = store.add(SMOL)
+    spec, why = store.add(SMOL, check=check_file)
     assert spec.format == "plain" and "none of the FIM markers" in why
     assert user_models()[spec.id] == spec
 

@@ -59,7 +59,7 @@ def test_a_model_llama_cpp_aborts_on_is_refused_by_the_trial_load(tmp_path, embe
     """The trial load in a child process meets llama.cpp's abort on a zero-layer model (the
     header checks are skipped here to reach it); the parent gets a message, and a good model
     is remembered so that it is tried only once."""
-    from slm_lsp.models import probe
+    from slm_lsp.engine import probe
 
     monkeypatch.setenv("SLM_LSP_MODELS_DIR", str(tmp_path / "models"))
     with patched(scratch, llama__block_count=0), pytest.raises(

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from slm_lsp.engine.factory import check_file
 from slm_lsp.errors import ModelLoadError
 from slm_lsp.models import vocab
-from slm_lsp.models.format_check import check_file
 from slm_lsp.models.registry import load_registry
 
 FORMATS = load_registry().formats

@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 from slm_lsp.engine.base import Engine, Generation, GenerationRequest, ModelInfo
-from slm_lsp.models.registry import PromptFormat, load_registry
+from slm_lsp.formats import PromptFormat
+from slm_lsp.models.registry import load_registry
 
 
 class FakeEngine(Engine):

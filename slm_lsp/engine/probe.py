@@ -3,7 +3,7 @@ the server with it.
 
 The header checks (``validate``) catch the corrupt files we know of; llama.cpp has more
 asserts than any list of checks. So the first time a model file is loaded (by real path, size
-and modification time), ``python -m slm_lsp.models.probe <path>`` loads it with a small context
+and modification time), ``python -m slm_lsp.engine.probe <path>`` loads it with a small context
 and evaluates one token. A probe that dies (SIGABRT from a ``GGML_ASSERT``, or any failure) is
 a "cannot load" message naming llama.cpp's last words; a probe that passes is remembered in
 ``loadable.json`` in the models directory, so later loads go straight to the real one.
@@ -18,8 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .stamped import StampedRecords
-from .validate import ModelCannotLoad
+from ..models.stamped import StampedRecords
+from ..models.validate import ModelCannotLoad
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def ensure_loadable(path: str | os.PathLike[str]) -> None:
         return
     env = dict(os.environ)
     try:
-        done = subprocess.run([sys.executable, "-m", "slm_lsp.models.probe", str(path)],
+        done = subprocess.run([sys.executable, "-m", "slm_lsp.engine.probe", str(path)],
                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, env=env, timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
@@ -76,7 +76,7 @@ def ensure_loadable(path: str | os.PathLike[str]) -> None:
 
 
 def _probe(path: str) -> int:
-    from ..engine.native import new_llama
+    from .native import new_llama
 
     llm = new_llama(model_path=path, n_ctx=PROBE_CTX, n_batch=PROBE_CTX, n_ubatch=PROBE_CTX,
                     n_threads=1, n_threads_batch=1, use_mmap=True, verbose=False)

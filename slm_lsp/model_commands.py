@@ -3,7 +3,7 @@
 ``register(subparsers)`` adds the ``models`` command to an argparse parser; each subcommand sets
 ``args.func``, which returns the exit code. Errors are one line on stderr. ``pull`` reports
 progress on stderr as lines ending in ``NN%`` (editors parse them). Run alone with
-``python -m slm_lsp.models.commands models ...``.
+``python -m slm_lsp.model_commands models ...``.
 """
 
 from __future__ import annotations
@@ -216,11 +216,12 @@ def cmd_remove(args: argparse.Namespace) -> int:
 def cmd_add(args: argparse.Namespace) -> int:
     """Check a GGUF file (against its prompt format, or for one) and record it as a user
     model."""
+    from slm_lsp.engine.factory import check_file
     from slm_lsp.errors import ModelLoadError
     from slm_lsp.models import store
 
     try:
-        spec, why = store.add(args.path, args.format, args.id)
+        spec, why = store.add(args.path, args.format, args.id, check=check_file)
     except (store.StoreError, ModelLoadError, OSError) as exc:
         return _fail(str(exc))
     print(f"added {spec.id} ({spec.format} format: {why}; {_mb(spec.size)}): choose it with "
@@ -230,7 +231,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``models`` commands on their own: ``python -m slm_lsp.models.commands models list``."""
+    """Run ``models`` commands on their own: ``python -m slm_lsp.model_commands models list``."""
     parser = argparse.ArgumentParser(prog=PROG)
     register(parser.add_subparsers(dest="command", metavar="COMMAND", required=True))
     args = parser.parse_args(argv)
