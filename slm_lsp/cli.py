@@ -203,7 +203,7 @@ def cmd_complete(args: argparse.Namespace) -> int:
     from .completion.service import ModelCompleter
     from .completion.snapshot import Snapshot
     from .completion.trigger import decide
-    from .engine.host import make_engine
+    from .engine.factory import make_engine
 
     path, doc, offset = _document_at(args.position)
     _setup_logs(args, "warning")
@@ -243,7 +243,7 @@ def cmd_prompt(args: argparse.Namespace) -> int:
     from .completion.prompt import build_prompt
     from .completion.snapshot import Snapshot
     from .completion.trigger import decide
-    from .engine.host import make_engine
+    from .engine.factory import make_engine
 
     path, doc, offset = _document_at(args.position)
     _setup_logs(args, "warning")

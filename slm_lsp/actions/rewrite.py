@@ -303,24 +303,18 @@ class RewriteModels:
             self.close()
 
     def _load(self, name: str) -> Engine:
-        from ..engine.local import LocalEngine
-        from ..models.registry import choose_model
-
         old, self._engine = self._engine, None
         if old is not None:
-            old.close()
-        choice = choose_model(name)
-        s = self.server.settings
-        engine = LocalEngine(str(choice.path), choice.format, name=choice.id, n_ctx=s.n_ctx,
-                             n_threads=s.n_threads, n_batch=s.n_batch)
+            self.server.host.close_beside(old)
         started = time.perf_counter()
-        engine.load()
-        log.info("rewrite model %s loaded in %.1f s", choice.id, time.perf_counter() - started)
+        engine = self.server.host.load_beside(name, self.server.settings)
+        log.info("rewrite model %s loaded in %.1f s", engine.info.name,
+                 time.perf_counter() - started)
         return engine
 
     def close(self) -> None:
         """Release the rewrite model (at shutdown, or when rewrites no longer use it)."""
         engine, self._engine, self._key = self._engine, None, None
         if engine is not None:
-            engine.close()
+            self.server.host.close_beside(engine)
             log.info("rewrite model %s released", engine.info.name)

@@ -1,5 +1,9 @@
-"""The engine's lifecycle: choose, load in the background, report status, run work on one
+"""The engines' lifecycle: choose, load in the background, report status, run work on one
 inference thread.
+
+The host owns every engine it builds (``factory`` makes them): the completion engine, and the
+engines other features keep beside it (the rewrite model), which it releases at shutdown after
+the work on the inference thread has ended.
 
 Requests that arrive while the model loads wait for it (bounded). A failed load disables
 completion with one clear message and is retried when the settings change.
@@ -19,12 +23,9 @@ import attrs
 
 from ..errors import EngineError, ModelNotFound
 from ..formats import PromptFormat
-from ..models.registry import (
-    ModelChoice,
-    choose_model,
-)
 from ..settings import Settings
 from .base import Engine
+from .factory import make_chat_engine, make_engine
 
 log = logging.getLogger(__name__)
 
@@ -39,27 +40,8 @@ class Loaded:
     embedded: bool
 
 
-def make_engine(settings: Settings) -> tuple[Engine, PromptFormat, ModelChoice | None]:
-    """Build (not load) the engine the settings ask for."""
-    backend = settings.backend
-    if backend.type != "local":
-        from .factory import make_remote_engine, remote_format
-
-        fmt = remote_format(backend, settings.model)
-        return make_remote_engine(backend, fmt), fmt, None
-    choice = choose_model(settings.model)
-    from .local import LocalEngine
-
-    engine = LocalEngine(str(choice.path), choice.format, name=choice.id,
-                         n_ctx=settings.n_ctx, n_threads=settings.n_threads,
-                         n_batch=settings.n_batch, kv_reuse=settings.kv_reuse,
-                         detect_format=choice.detect,
-                         kv_cache_mb=settings.kv_cache_mb, kv_cache_type=settings.kv_cache_type)
-    return engine, choice.format, choice
-
-
 class EngineHost:
-    """Owns the current engine and the single inference thread."""
+    """Owns the engines and the single inference thread."""
 
     def __init__(self, status: StatusCallback, load_timeout_s: float = 120.0):
         self._status = status
@@ -72,6 +54,22 @@ class EngineHost:
         self._closed = False
         self._key: Any = None
         self._releases: list[Callable[[], None]] = []
+        self._beside: list[Engine] = []  # engines kept beside the completion engine
+
+    def load_beside(self, model: str, settings: Settings) -> Engine:
+        """Build and load ``model`` (an instruct model for rewrites) beside the completion
+        engine, on the inference thread (the caller runs there). The host owns it: release it
+        with ``close_beside``, or it is released at shutdown."""
+        engine = make_chat_engine(model, settings)
+        engine.load()
+        self._beside.append(engine)
+        return engine
+
+    def close_beside(self, engine: Engine) -> None:
+        """Release an engine ``load_beside`` made (on the inference thread, or at shutdown)."""
+        if engine in self._beside:
+            self._beside.remove(engine)
+        engine.close()
 
     def on_shutdown(self, release: Callable[[], None]) -> None:
         """Call ``release`` at shutdown, once the inference thread's work has ended: for the
@@ -160,7 +158,7 @@ class EngineHost:
         return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
 
     def shutdown(self) -> None:
-        """Drop the work still queued and release the model (and what ``on_shutdown``
+        """Drop the work still queued and release the engines it owns (and what ``on_shutdown``
         registered) once the work running on the inference thread has ended (freeing it under
         a running generation would crash the process). Returns at once."""
         loaded, self.loaded = self.loaded, None
@@ -169,8 +167,7 @@ class EngineHost:
         self.executor.shutdown(wait=False, cancel_futures=True)
         closers = [loaded.engine.close] if loaded is not None else []
         closers += self._releases
-        if not closers:
-            return
+        closers.append(self._close_all_beside)  # also what work still running loads
 
         def close() -> None:
             self.executor.shutdown(wait=True)  # the running work ends (its cancel is set)
@@ -181,3 +178,8 @@ class EngineHost:
                     log.debug("releasing a model failed", exc_info=True)
 
         threading.Thread(target=close, name="slm-close", daemon=True).start()
+
+    def _close_all_beside(self) -> None:
+        """At shutdown: the engines beside the completion one that nothing released."""
+        for engine in list(self._beside):
+            self.close_beside(engine)

@@ -9,8 +9,7 @@ import time
 import pytest
 
 from slm_lsp.engine.base import Cancel
-from slm_lsp.engine.factory import make_remote_engine, remote_format
-from slm_lsp.engine.host import make_engine
+from slm_lsp.engine.factory import make_engine, make_remote_engine, remote_format
 from slm_lsp.engine.http import HttpClient
 from slm_lsp.engine.remote import first_stop, sse_events
 from slm_lsp.errors import EngineError
