@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,6 +22,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import bench_models, quality, tasks  # noqa: E402
+from slm_lsp.engine.base import Cancel  # noqa: E402
 
 
 def run(model: str, task_list: list[tasks.Task], thresholds: list[float], threads: int,
@@ -68,7 +68,7 @@ def run(model: str, task_list: list[tasks.Task], thresholds: list[float], thread
             asked = Snapshot.of(doc, task.offset, decide(doc, task.offset, invoked=True),
                                 path=task.path, candidates=True)
             prompt = build_prompt(asked, choice.format, engine, settings, service.line_tokens)
-            gen = engine.generate(service.request(asked, prompt), threading.Event())
+            gen = engine.generate(service.request(asked, prompt), Cancel())
             greedy = finish(gen, asked)
             all_ = [(greedy, gen)] + [(finish(alt, asked), alt) for alt in gen.alternatives]
             by_logprob = sorted((c for c in all_ if c[0].strip()),
@@ -84,7 +84,7 @@ def run(model: str, task_list: list[tasks.Task], thresholds: list[float], thread
                     prompt = build_prompt(auto, choice.format, engine, settings,
                                           service.line_tokens)
                     auto_gen = engine.generate(service.request(auto, prompt, automatic=True),
-                                               threading.Event())
+                                               Cancel())
             else:
                 auto_gen = gen
             for t in thresholds:

@@ -23,7 +23,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -33,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from slm_lsp.actions import extract_edits, refactor  # noqa: E402
 from slm_lsp.actions.drafter import Drafter  # noqa: E402
+from slm_lsp.engine.base import Cancel  # noqa: E402
 from slm_lsp.syntax.languages import new_parser  # noqa: E402
 
 LANGUAGES = {".py": "python", ".js": "javascript"}
@@ -84,7 +84,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     rng = random.Random(args.seed)
-    drafter = Drafter(None, None, threading.Event())
+    drafter = Drafter(None, None, Cancel())
     counts: Counter = Counter()
     listing: dict[str, list[float]] = {}
     failures: list[str] = []

@@ -197,12 +197,12 @@ def _settings(args: argparse.Namespace):
 
 
 def cmd_complete(args: argparse.Namespace) -> int:
-    import threading
     import time
 
     from .completion.service import ModelCompleter
     from .completion.snapshot import Snapshot
     from .completion.trigger import decide
+    from .engine.base import Cancel
     from .engine.factory import make_engine
 
     path, doc, offset = _document_at(args.position)
@@ -217,7 +217,7 @@ def cmd_complete(args: argparse.Namespace) -> int:
     trigger = decide(doc, offset, invoked=not args.automatic)
     snap = Snapshot.of(doc, offset, trigger, path=rel, snippets=snippets)
     completer = ModelCompleter(engine, fmt, settings)
-    result = completer.complete(snap, threading.Event(), automatic=args.automatic)
+    result = completer.complete(snap, Cancel(), automatic=args.automatic)
     t2 = time.perf_counter()
     name = choice.id if choice else engine.info.name
     engine.close()

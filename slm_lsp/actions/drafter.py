@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 from collections.abc import Callable
 
-from ..engine.base import Engine, GenerationRequest
+from ..engine.base import Cancel, Engine, GenerationRequest
 from ..formats import PromptFormat
 
 log = logging.getLogger(__name__)
@@ -31,7 +30,7 @@ class Drafter:
     """Drafts text with one engine under one cancel event and one deadline."""
 
     def __init__(self, engine: Engine | None, fmt: PromptFormat | None,
-                 cancel: threading.Event, deadline: float | None = None,
+                 cancel: Cancel, deadline: float | None = None,
                  max_tokens: int = 256):
         self.engine = engine
         self.fmt = fmt

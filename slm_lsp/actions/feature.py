@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import threading
 import time
 import uuid
 from typing import TYPE_CHECKING
@@ -309,7 +308,7 @@ class Actions:
                 self.server.work_done_progress.end(token, types.WorkDoneProgressEnd(
                     message=done))
 
-    async def _begin_progress(self, data: ActionData, cancel: threading.Event) -> str | None:
+    async def _begin_progress(self, data: ActionData, cancel: Cancel) -> str | None:
         if not get_capability(self.server.client_capabilities, "window.work_done_progress",
                               False):
             return None

@@ -11,13 +11,12 @@ from __future__ import annotations
 import logging
 import re
 import textwrap
-import threading
 import time
 from typing import TYPE_CHECKING
 
 from ..completion import postprocess
 from ..documents import utf8_offset
-from ..engine.base import GenerationRequest
+from ..engine.base import Cancel, GenerationRequest
 from ..syntax.languages import new_parser
 from . import extract, flow
 from .compute import Outcome, TextChange
@@ -43,7 +42,7 @@ class Chat:
     """Asks an instruct model one question with its own chat template, under the action's
     cancel event and deadline."""
 
-    def __init__(self, engine: Engine, cancel: threading.Event, deadline: float,
+    def __init__(self, engine: Engine, cancel: Cancel, deadline: float,
                  max_tokens: int):
         self.engine = engine
         self.cancel = cancel
@@ -236,7 +235,7 @@ class RewriteModels:
         self._key: tuple | None = None
 
     def compute(self, text: str, language_id: str, a: int, b: int, instruction: str,
-                loaded: Loaded | None, cancel: threading.Event, deadline: float | None,
+                loaded: Loaded | None, cancel: Cancel, deadline: float | None,
                 max_tokens: int) -> Outcome:
         """The rewrite, with the model the settings choose (loaded here if it must be)."""
         if new_parser(language_id) is None or not instruction.strip() or \

@@ -13,7 +13,6 @@ accepting it (speculation) and, after a first answer from a short window, to the
 from __future__ import annotations
 
 import functools
-import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -311,7 +310,7 @@ class ModelCompleter:
         self.short_anchors = Anchors()  # the heads of first answers' short windows
         self.heads = RecentHeads()  # the recent places each window showed
 
-    def complete(self, snap: Snapshot, cancel: threading.Event, *, automatic: bool = False,
+    def complete(self, snap: Snapshot, cancel: Cancel, *, automatic: bool = False,
                  speculative: bool = False) -> Completion | None:
         """The model's completion for a snapshot (None when the trigger says not to complete).
         The caller looks up the cache first, and remembers the answer."""
@@ -401,7 +400,7 @@ class ModelCompleter:
             return True
         return todo_full > rate * self.answer_ms(automatic=automatic) / 1000
 
-    def warm(self, snap: Snapshot, cancel: threading.Event) -> None:
+    def warm(self, snap: Snapshot, cancel: Cancel) -> None:
         """Evaluate the full prompt at ``snap`` (in idle time, after a first answer from a short
         window), so the next request there only evaluates what changed."""
         if cancel.is_set():

@@ -179,7 +179,7 @@ class Engine:
         """The token ids of ``text`` (special tokens parsed, no BOS)."""
         raise NotImplementedError
 
-    def generate(self, request: GenerationRequest, cancel: threading.Event) -> Generation:
+    def generate(self, request: GenerationRequest, cancel: Cancel) -> Generation:
         """Generate greedily until a stop, the token cap, the deadline or ``cancel``."""
         raise NotImplementedError
 

@@ -9,11 +9,11 @@ system's certificate store, as the standard library would). What this module add
 - retries with exponential backoff, only for failures before the server answered anything
   (refused, reset, unreachable): a generation request is idempotent until the server answers;
   never once a response has started;
-- streams that stop at once. When ``cancel`` is an ``engine.base.Cancel``, setting it shuts the
-  stream's socket down from the cancelling thread, so a read blocked on a slow server returns
-  at once and the server sees the hang-up (closing a response alone does not wake a read blocked
-  in another thread). A plain ``threading.Event`` is checked between chunks. A ``deadline``
-  bounds every read through the read timeout;
+- streams that stop at once. Setting the stream's ``cancel`` (an ``engine.base.Cancel``) shuts
+  its socket down from the cancelling thread, so a read blocked on a slow server returns at
+  once and the server sees the hang-up (closing a response alone does not wake a read blocked
+  in another thread); it is also checked between chunks. A ``deadline`` bounds every read
+  through the read timeout;
 - one-line ``EngineError`` messages naming the URL: server down, HTTP error status, an answer
   that is not HTTP or not JSON, no answer in time, a connection dropped mid-answer.
 
@@ -169,7 +169,7 @@ class HttpClient:
                 f"the model server at {self.url}{path} answered with something that is not "
                 f"JSON: {snippet(raw)}") from None
 
-    def stream(self, method: str, path: str, body: Any, *, cancel: threading.Event,
+    def stream(self, method: str, path: str, body: Any, *, cancel: Cancel,
                deadline: float | None = None) -> Response:
         """Send a request and return its response, open for streaming, once the status line
         arrived. An HTTP error status raises ``HttpStatusError``. When ``cancel`` is set or
@@ -193,7 +193,7 @@ class HttpClient:
             raise
 
     def _send(self, client: httpx.Client, method: str, path: str, body: Any, *,
-              cancel: threading.Event | None = None, deadline: float | None = None,
+              cancel: Cancel | None = None, deadline: float | None = None,
               guard: _Guard | None = None, retries: int | None = None) -> httpx.Response | None:
         """The response once its status line arrived (None when interrupted); connection
         failures retried ``retries`` times, the backoff doubling from ``backoff_s``."""
@@ -265,7 +265,7 @@ class _Guard:
     """Cuts the open stream's connection when its ``Cancel`` is set (from the setting thread),
     and remembers why a stream ended early."""
 
-    def __init__(self, client: HttpClient, cancel: threading.Event):
+    def __init__(self, client: HttpClient, cancel: Cancel):
         self.client = client
         self.reason: str | None = None
         self._lock = threading.Lock()
@@ -273,7 +273,7 @@ class _Guard:
         self._unwatch: Callable[[], None] | None = None
         if cancel.is_set():
             self.reason = "cancelled"
-        elif isinstance(cancel, Cancel):
+        else:
             self._unwatch = cancel.watch(self._cancelled)
 
     def _cancelled(self) -> None:

@@ -21,11 +21,10 @@ from __future__ import annotations
 import logging
 import math
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator
 
-from .base import GenerationRequest, ModelInfo
+from .base import Cancel, GenerationRequest, ModelInfo
 from .http import HttpStatusError, Response
 from .remote import Chunk, RemoteEngine, sse_objects, want_logprobs
 
@@ -95,7 +94,7 @@ class LlamaServerEngine(RemoteEngine):
             body["t_max_predict_ms"] = max(int(remaining), 1)
         return body
 
-    def _start(self, request, stops, cancel: threading.Event):
+    def _start(self, request, stops, cancel: Cancel):
         options = self._options(request, stops)
         structured = bool(request.prefix or request.suffix)
         if structured and self.infill is not False:

@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import ModelLoadError
 from ..formats import PromptFormat
 from .base import (
+    Cancel,
     Engine,
     Generation,
     GenerationRequest,
@@ -77,7 +78,7 @@ class LocalEngine(Engine):
         self._lock = threading.Lock()
         self._abort = AbortFlag()
         self._seq = LIVE  # the sequence being decoded (``_aside``: ASIDE)
-        self._cancel: threading.Event | None = None  # the running request's
+        self._cancel: Cancel | None = None  # the running request's
         self.load_warnings: tuple[str, ...] = ()  # what the load changed (nCtx capped...)
 
     # -- loading ---------------------------------------------------------------------------
@@ -179,7 +180,7 @@ class LocalEngine(Engine):
         """Evaluate a short prompt so the first real request does not pay for cold pages, and
         a first measure of the prompt evaluation speed."""
         try:
-            self.generate(GenerationRequest(prompt=_WARM_UP, max_tokens=2), threading.Event())
+            self.generate(GenerationRequest(prompt=_WARM_UP, max_tokens=2), Cancel())
         except Exception:  # noqa: BLE001 - warm-up is best effort
             log.debug("warm-up failed", exc_info=True)
 
@@ -273,23 +274,21 @@ class LocalEngine(Engine):
         return tokens
 
     # -- generation ------------------------------------------------------------------------
-    def generate(self, request: GenerationRequest, cancel: threading.Event) -> Generation:
+    def generate(self, request: GenerationRequest, cancel: Cancel) -> Generation:
         if self._llm is None:
             raise ModelLoadError("the model is not loaded")
         with self._lock:
             self._abort.clear()
-            watch = getattr(cancel, "watch", None)  # a base.Cancel stops the batch in flight
-            unwatch = watch(self._abort.raise_) if watch is not None else None
+            unwatch = cancel.watch(self._abort.raise_)  # a cancel stops the batch in flight
             try:
                 if request.keep_cache or not self.kv_reuse:
                     return self._generate(request, cancel)
                 return self._aside(request, cancel)
             finally:
-                if unwatch is not None:
-                    unwatch()
+                unwatch()
                 self._abort.clear()
 
-    def _aside(self, request: GenerationRequest, cancel: threading.Event) -> Generation:
+    def _aside(self, request: GenerationRequest, cancel: Cancel) -> Generation:
         """``request`` without touching the live cache (speculation, code actions): in a
         sequence of its own that shares the live prompt's common head and is dropped after.
         Where the free cells would not hold it, the live sequence is copied out and back."""
@@ -412,7 +411,7 @@ class LocalEngine(Engine):
                 if self._cancel is not None and self._cancel.is_set():
                     return False
 
-    def _eval(self, tokens: list[int], cancel: threading.Event,
+    def _eval(self, tokens: list[int], cancel: Cancel,
               deadline: float | None = None, batch: int = 0, *,
               logits_all: bool = False) -> bool:
         """Evaluate tokens in the current sequence, in batches; False when cancelled
@@ -450,7 +449,7 @@ class LocalEngine(Engine):
         del self._cached[keep:]
         self._llm.n_tokens = keep
 
-    def _generate(self, request: GenerationRequest, cancel: threading.Event) -> Generation:
+    def _generate(self, request: GenerationRequest, cancel: Cancel) -> Generation:
         """Greedy decoding of ``request`` in the current sequence (with its candidates, when
         asked for, decoded in the same batches)."""
         t0 = time.perf_counter()
@@ -492,7 +491,7 @@ class LocalEngine(Engine):
         return gen
 
     def _decode_greedy(self, stream: _Stream, context: list[int], logits: np.ndarray,
-                       cancel: threading.Event, deadline: float | None) -> None:
+                       cancel: Cancel, deadline: float | None) -> None:
         """One sequence, greedily, with prompt lookup drafts when the request asks for them."""
         request = stream.request
         gen = stream.gen
@@ -556,7 +555,7 @@ class LocalEngine(Engine):
         return streams
 
     def _decode_together(self, streams: list[_Stream], logits: np.ndarray,
-                         cancel: threading.Event, deadline: float | None) -> None:
+                         cancel: Cancel, deadline: float | None) -> None:
         """The greedy stream and its candidates, one token of each per batch: the weights
         are read once per step for all of them. Each ends at its own stop, the token cap or
         the deadline; the candidates' KV is dropped after."""

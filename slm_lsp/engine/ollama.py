@@ -20,10 +20,9 @@ estimated.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 
-from .base import ModelInfo
+from .base import Cancel, ModelInfo
 from .http import HttpStatusError, Response
 from .remote import Chunk, RemoteEngine, ndjson_objects, parse_json, want_logprobs
 
@@ -66,7 +65,7 @@ class OllamaEngine(RemoteEngine):
                 n_ctx = min(n_ctx, trained)
         return ModelInfo(name=self.model, path=self.client.url, n_ctx=n_ctx)
 
-    def _start(self, request, stops, cancel: threading.Event):
+    def _start(self, request, stops, cancel: Cancel):
         options = {"num_predict": request.max_tokens, "temperature": request.temperature}
         if stops:
             options["stop"] = list(stops)

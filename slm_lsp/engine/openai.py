@@ -17,10 +17,9 @@ Model facts come from ``GET /v1/models``: the first model's ``id`` is used when
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterator
 
-from .base import ModelInfo
+from .base import Cancel, ModelInfo
 from .http import HttpStatusError, Response
 from .remote import DONE, Chunk, RemoteEngine, sse_objects, want_logprobs
 
@@ -119,7 +118,7 @@ class OpenAIEngine(RemoteEngine):
             body["logprobs"] = 1
         return body
 
-    def _start(self, request, stops, cancel: threading.Event):
+    def _start(self, request, stops, cancel: Cancel):
         body = self._body(request, stops)
         try:
             response = self.client.stream("POST", "/v1/completions", body, cancel=cancel,

@@ -30,7 +30,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -40,7 +39,7 @@ import attrs
 from ..errors import EngineError
 from ..formats import PromptFormat
 from ..settings import BackendSettings
-from .base import Engine, Generation, GenerationRequest, ModelInfo, StopReason
+from .base import Cancel, Engine, Generation, GenerationRequest, ModelInfo, StopReason
 from .http import HttpClient, Response, snippet
 
 log = logging.getLogger(__name__)
@@ -202,10 +201,10 @@ class RemoteEngine(Engine):
         return tuple(dict.fromkeys(s for s in (*request.stop, *self.fmt.stop) if s))
 
     def _start(self, request: GenerationRequest, stops: tuple[str, ...],
-               cancel: threading.Event) -> tuple[Response, Callable[[Response], Iterator[Chunk]]]:
+               cancel: Cancel) -> tuple[Response, Callable[[Response], Iterator[Chunk]]]:
         raise NotImplementedError
 
-    def generate(self, request: GenerationRequest, cancel: threading.Event) -> Generation:
+    def generate(self, request: GenerationRequest, cancel: Cancel) -> Generation:
         """Stream a completion; see the module docstring for how it ends."""
         t0 = time.monotonic()
         if cancel.is_set():
@@ -335,7 +334,7 @@ def parse_json(text: str, client: HttpClient, what: str) -> Any:
         ) from None
 
 
-def _interrupted(cancel: threading.Event, deadline: float | None) -> StopReason | None:
+def _interrupted(cancel: Cancel, deadline: float | None) -> StopReason | None:
     """Why a stream must end now: "cancelled", "time" (the deadline passed), or None."""
     if cancel.is_set():
         return "cancelled"

@@ -9,6 +9,7 @@ import pytest
 
 from slm_lsp.actions import compute, scaffold
 from slm_lsp.actions.drafter import Cancelled, Drafter
+from slm_lsp.engine.base import Cancel
 from slm_lsp.models.registry import load_registry
 from tests.support.fake_engine import FakeEngine
 
@@ -17,7 +18,7 @@ FORMATS = load_registry().formats
 
 def drafter(rules, fmt="plain", cancel=None):
     engine = FakeEngine({"rules": rules})
-    return Drafter(engine, FORMATS[fmt], cancel or threading.Event(), None, 256), engine
+    return Drafter(engine, FORMATS[fmt], cancel or Cancel(), None, 256), engine
 
 
 BROKEN = ('label = "é😋"\n\n\ndef total(xs):\n    s = sum(xs\n    return s\n\n\n'
@@ -68,7 +69,7 @@ def test_a_fix_with_a_fim_model_fills_the_block_as_the_hole():
 
 
 def test_no_model_means_no_fix():
-    d = Drafter(None, None, threading.Event())
+    d = Drafter(None, None, Cancel())
     out = compute.compute_fix(BROKEN, "python", 0, 1, "x", d)
     assert out.empty and "not available" in out.refusal
 
@@ -159,7 +160,7 @@ def test_go_tests_use_the_files_package(tmp_path):
 
 
 def test_cancel_stops_the_draft():
-    cancel = threading.Event()
+    cancel = Cancel()
     d, _ = drafter([{"match": "", "text": "x", "delay_s": 5}], cancel=cancel)
     timer = threading.Timer(0.1, cancel.set)
     timer.start()

@@ -4,7 +4,6 @@ and evaluates only what changed. Real model (the embedded SmolLM2), real tree-si
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from slm_lsp.completion.service import ModelCompleter
 from slm_lsp.completion.snapshot import Snapshot
 from slm_lsp.completion.trigger import decide
 from slm_lsp.documents import Document
+from slm_lsp.engine.base import Cancel
 from slm_lsp.models.registry import choose_model
 from slm_lsp.settings import resolve
 
@@ -48,15 +48,15 @@ def test_a_slow_prompt_gets_a_short_window_first_then_the_full_one(service) -> N
     # second of prompt is about 100 tokens: the 384-token window does not fit.
     engine.prompt_rate = 100.0
     offset = SOURCE.index("    def _eval(") + len("    def _e")
-    first = service.complete(_snap(SOURCE, offset), threading.Event(), automatic=True)
+    first = service.complete(_snap(SOURCE, offset), Cancel(), automatic=True)
     assert first is not None and first.window == "short"
     assert first.generation.prompt_tokens <= 100
     assert first.generation.evaluated_tokens <= 100
 
-    service.warm(_snap(SOURCE, offset), threading.Event())  # what the service does in idle time
+    service.warm(_snap(SOURCE, offset), Cancel())  # what the service does in idle time
     engine.prompt_rate = 100.0
     typed = SOURCE[:offset] + "v" + SOURCE[offset:]
-    nxt = service.complete(_snap(typed, offset + 1), threading.Event(), automatic=True)
+    nxt = service.complete(_snap(typed, offset + 1), Cancel(), automatic=True)
     assert nxt is not None and nxt.window == "full"
     assert nxt.generation.prompt_tokens > 2 * first.generation.prompt_tokens
     assert nxt.generation.evaluated_tokens <= 8
@@ -65,7 +65,7 @@ def test_a_slow_prompt_gets_a_short_window_first_then_the_full_one(service) -> N
 def test_a_prompt_that_fits_in_time_is_evaluated_whole(service) -> None:
     service.engine.prompt_rate = 100_000.0
     offset = SOURCE.index("    def _reuse(") + len("    def _r")
-    result = service.complete(_snap(SOURCE, offset), threading.Event(), automatic=True)
+    result = service.complete(_snap(SOURCE, offset), Cancel(), automatic=True)
     assert result is not None and result.window == "full"
     assert result.generation.prompt_tokens > 150
 
@@ -77,10 +77,10 @@ def test_typing_on_before_the_full_window_is_ready_stays_on_the_short_one(servic
     engine = service.engine
     engine.prompt_rate = 200.0
     offset = SOURCE.index("    def _drop_tail(") + len("    def _d")
-    first = service.complete(_snap(SOURCE, offset), threading.Event(), automatic=True)
+    first = service.complete(_snap(SOURCE, offset), Cancel(), automatic=True)
     assert first is not None and first.window == "short"
     from slm_lsp.completion.prompt import build_prompt
-    from slm_lsp.engine.base import Cancel, GenerationRequest
+    from slm_lsp.engine.base import GenerationRequest
 
     full = build_prompt(_snap(SOURCE, offset), service.fmt, engine, service.settings,
                         service.line_tokens, service.anchors)
@@ -91,7 +91,7 @@ def test_typing_on_before_the_full_window_is_ready_stays_on_the_short_one(servic
     assert part.stop_reason == "time"
     engine.prompt_rate = 200.0
     typed = SOURCE[:offset] + "r" + SOURCE[offset:]
-    nxt = service.complete(_snap(typed, offset + 1), threading.Event(), automatic=True)
+    nxt = service.complete(_snap(typed, offset + 1), Cancel(), automatic=True)
     assert nxt is not None and nxt.window == "short"
     # The full window (about 500 tokens) is not evaluated at this key; the short one is at
     # most 128 (a short window under 32 tokens is not worth keeping, and is evaluated again).
@@ -107,10 +107,10 @@ def test_a_request_the_user_asked_for_waits_longer_for_the_full_window(service) 
     offset = SOURCE.index("    def close(") + len("    def c")
     assert service.answer_ms(automatic=False) > service.answer_ms(automatic=True)
     engine.prompt_rate = 200.0
-    typed = service.complete(_snap(SOURCE, offset), threading.Event(), automatic=True)
+    typed = service.complete(_snap(SOURCE, offset), Cancel(), automatic=True)
     assert typed is not None and typed.window == "short"
     offset = SOURCE.index("    def load(") + len("    def l")
     engine.prompt_rate = 200.0
-    asked = service.complete(_snap(SOURCE, offset), threading.Event())
+    asked = service.complete(_snap(SOURCE, offset), Cancel())
     assert asked is not None and asked.window == "full"
     assert asked.generation.prompt_tokens > 300

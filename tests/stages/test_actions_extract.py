@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import threading
 
 import pytest
 
 from slm_lsp.actions import extract, extract_edits, extract_names, extract_variable, flow
 from slm_lsp.actions.drafter import Drafter
+from slm_lsp.engine.base import Cancel
 from slm_lsp.syntax.languages import new_parser
 
 
@@ -56,7 +56,7 @@ def extracted(src: str, lang: str, first: str, last: str | None = None,
     a, b = sel(src, first, last)
     text_a, text_b = len(src.encode()[:a].decode()), len(src.encode()[:b].decode())
     out = extract_edits.compute_extract(src, lang, text_a, text_b, kind,
-                                        Drafter(None, None, threading.Event()))
+                                        Drafter(None, None, Cancel()))
     assert not out.refusal, out.refusal
     after = src
     for c in sorted(out.changes, key=lambda c: c.start, reverse=True):
@@ -396,7 +396,7 @@ def test_a_module_level_selection_is_one_edit_where_the_definition_goes():
     src = "import os\n\nNAMES = sorted(os.listdir('.'))\nprint(NAMES)\n"
     a, b = sel(src, "NAMES = sorted(os.listdir('.'))")
     out = extract_edits.compute_extract(src, "python", a, b, "extract_function",
-                                        Drafter(None, None, threading.Event()))
+                                        Drafter(None, None, Cancel()))
     (change,) = out.changes  # the definition and the call, not two edits at one position
     after = src[:change.start] + change.text + src[change.end:]
     assert after == ("import os\n\ndef extracted():\n    NAMES = sorted(os.listdir('.'))\n"
@@ -447,7 +447,7 @@ def test_pathologically_nested_code_is_refused_not_a_crash():
     reason = "cannot extract: the code is nested too deeply"
     assert refactor.offers(tree, data, a, b, "python") == [("extract_function", reason)]
     out = extract_edits.compute_extract(src, "python", len(src[:a]), len(src[:b]),
-                                        "extract_function", Drafter(None, None, threading.Event()))
+                                        "extract_function", Drafter(None, None, Cancel()))
     assert out.refusal == reason and not out.changes
 
 
