@@ -3,7 +3,9 @@
 Each request evaluates only the prompt tokens after the longest common prefix with what is in
 the KV cache (generated tokens included, so accepting a suggestion and typing on reuses them).
 Decoding is greedy, one token at a time, checking for cancellation, the deadline and the stop
-conditions between tokens. ``native`` holds what it needs of llama.cpp's C API beyond ``Llama``.
+conditions between tokens. ``native`` holds what it needs of llama.cpp's C API beyond ``Llama``
+(every call on ``Llama``'s private context, model and batch): this module uses only ``Llama``'s
+public API and those functions.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 
 from ..errors import ModelLoadError
 from ..formats import PromptFormat
+from . import native
 from .base import (
     Cancel,
     Engine,
@@ -26,10 +29,9 @@ from .base import (
     ModelInfo,
     StopReason,
 )
-from .native import AbortFlag, fill_batch, new_llama, physical_cores, route_logs
+from .native import AbortFlag, new_llama, physical_cores, route_logs
 from .places import KEEP_TOKENS, MIN_TOKENS, Places, SequenceCopy, common_prefix
 
-_CONTROL = 1 << 3  # LLAMA_TOKEN_ATTR_CONTROL
 CANCEL_BATCH = 64
 # The context's sequences: the live one (the prompt the user is typing in, which the next
 # keystroke reuses), one for work aside from it, and the candidates of an Invoked request.
@@ -71,9 +73,7 @@ class LocalEngine(Engine):
         self._llm = None
         self._cached: list[int] = []  # tokens whose KV is in the context, in order
         self._prompt_len = 0  # how many of them are the last prompt's (the rest: its answer)
-        import ctypes
-
-        self._piece_buf = ctypes.create_string_buffer(64)
+        self._pieces = native.Pieces()
         self._breaking: np.ndarray | None = None
         self._lock = threading.Lock()
         self._abort = AbortFlag()
@@ -98,9 +98,7 @@ class LocalEngine(Engine):
             route_logs(self._abort)
             kv = {"flash_attn": self.flash_attn}
             if self.kv_cache_type == "q8_0":
-                import llama_cpp
-
-                kv.update(type_k=llama_cpp.GGML_TYPE_Q8_0, type_v=llama_cpp.GGML_TYPE_Q8_0)
+                kv.update(native.cache_types_q8_0())
             self._llm = new_llama(
                 model_path=self.path, n_ctx=self.n_ctx, n_threads=self.n_threads,
                 n_threads_batch=self.n_threads, n_batch=self.n_batch, n_ubatch=self.n_batch,
@@ -110,7 +108,7 @@ class LocalEngine(Engine):
             raise ModelLoadError(f"could not load {self.path}: {exc}") from exc
         if progress:
             progress(0.8)
-        if not self._abort.install(self._llm._ctx.ctx):
+        if not self._abort.install(self._llm):
             log.info("no C library to stop batches part way; a cancel waits for the batch")
         self._check_format()
         self.info.special_tokens = {m: self._marker_id(m) for m in self.fmt.markers}
@@ -124,13 +122,7 @@ class LocalEngine(Engine):
 
     def _size_places(self) -> None:
         """The places kept get what the budget leaves after the live context's cells."""
-        import llama_cpp
-
-        model = self._llm._model.model
-        layers = llama_cpp.llama_model_n_layer(model)
-        heads = max(1, llama_cpp.llama_model_n_head(model))
-        kv_dim = llama_cpp.llama_model_n_embd(model) // heads * llama_cpp.llama_model_n_head_kv(
-            model)
+        layers, kv_dim = native.kv_shape(self._llm)
         per_value = 34 / 32 if self.kv_cache_type == "q8_0" else 2
         self.kv_bytes_per_token = int(2 * layers * kv_dim * per_value)
         live = self.kv_bytes_per_token * self.info.n_ctx
@@ -257,7 +249,7 @@ class LocalEngine(Engine):
     def _prompt_tokens(self, request: GenerationRequest) -> list[int]:
         llm = self._llm
         tokens: list[int] = []
-        if llm._model.add_bos_token() and llm.token_bos() >= 0:
+        if native.adds_bos(llm) and llm.token_bos() >= 0:
             tokens.append(llm.token_bos())
         parts = request.parts or ((request.prompt, False),)
         for text, marker in parts:
@@ -297,50 +289,38 @@ class LocalEngine(Engine):
         needed = len(tokens) - common + request.max_tokens + 1
         live, prompt_len = self._cached, self._prompt_len
         if len(live) + needed <= self.info.n_ctx:
-            self._llm._ctx.kv_cache_seq_cp(LIVE, ASIDE, 0, common)
+            native.copy_cells(self._llm, LIVE, ASIDE, 0, common)
             self._seq, self._cached = ASIDE, live[:common]
             try:
                 return self._generate(request, cancel)
             finally:
-                self._llm._ctx.kv_cache_seq_rm(ASIDE, -1, -1)
+                native.drop_cells(self._llm, ASIDE)
                 self._seq, self._cached, self._prompt_len = LIVE, live, prompt_len
-        ctx = self._llm._ctx.ctx
+        ctx = native.context_pointer(self._llm)
         saved = SequenceCopy.of(ctx, LIVE)
         try:
             return self._generate(request, cancel)
         finally:
-            self._llm._ctx.kv_cache_seq_rm(LIVE, -1, -1)
+            native.drop_cells(self._llm, LIVE)
             self._cached = live if saved is not None and saved.put(ctx, LIVE) else []
             self._prompt_len = min(prompt_len, len(self._cached))
             self._llm.n_tokens = len(self._cached)
 
     def _piece(self, tok: int) -> bytes:
         """The bytes of one token, leading spaces kept, special tokens rendered as nothing."""
-        import ctypes
-
-        import llama_cpp
-
-        buf = self._piece_buf
-        n = llama_cpp.llama_token_to_piece(self._llm._model.vocab, tok, buf, len(buf), 0, False)
-        if n < 0:  # longer than the buffer
-            buf = self._piece_buf = ctypes.create_string_buffer(-n)
-            n = llama_cpp.llama_token_to_piece(self._llm._model.vocab, tok, buf, len(buf), 0,
-                                               False)
-        return buf.raw[:n]
+        return self._pieces(self._llm, tok)
 
     def _ends(self, tok: int) -> bool:
         """Whether ``tok`` ends a generation (a control token, or end of text)."""
-        return bool(self._llm._model.token_get_attr(tok) & _CONTROL) or \
-            tok == self._llm.token_eos()
+        return native.is_control(self._llm, tok) or tok == self._llm.token_eos()
 
     def _breaking_tokens(self) -> np.ndarray:
         """Ids of tokens that start with a line break, or end generation (computed once)."""
         if self._breaking is None:
             llm = self._llm
-            vocab = llm._model
             ids = []
             for tok in range(llm.n_vocab()):
-                if vocab.token_get_attr(tok) & _CONTROL or self._piece(tok).lstrip(b" \t")[:1] in (
+                if native.is_control(llm, tok) or self._piece(tok).lstrip(b" \t")[:1] in (
                         b"\n", b"\r"):
                     ids.append(tok)
             ids.append(llm.token_eos())
@@ -358,16 +338,16 @@ class LocalEngine(Engine):
         seq = self._seq
         if not self.kv_reuse:
             self._cached.clear()
-            llm._ctx.kv_cache_seq_rm(seq, -1, -1)
+            native.drop_cells(llm, seq)
             llm.n_tokens = 0
             return 0
         common = common_prefix(self._cached, tokens)
         place, kept = self.places.best(tokens) if seq == LIVE else (None, 0)
         if place is not None and kept >= common + MIN_TOKENS:
             self._keep_live(common)
-            llm._ctx.kv_cache_seq_rm(seq, -1, -1)
+            native.drop_cells(llm, seq)
             self._cached = []
-            if self.places.restore(place, llm._ctx.ctx, seq):
+            if self.places.restore(place, native.context_pointer(llm), seq):
                 self._cached = list(place.tokens)
                 self._prompt_len = place.prompt_tokens
                 common = kept
@@ -379,7 +359,7 @@ class LocalEngine(Engine):
             common -= 1  # re-evaluate the last token to get fresh logits
         common = max(common, 0)
         if common < len(self._cached):
-            llm._ctx.kv_cache_seq_rm(seq, common, -1)
+            native.drop_cells(llm, seq, common)
             del self._cached[common:]
         llm.n_tokens = common
         return common
@@ -391,16 +371,14 @@ class LocalEngine(Engine):
         file's first lines) still keep their own windows."""
         prompt = min(self._prompt_len, len(self._cached))
         if prompt - common >= KEEP_TOKENS:
-            self.places.keep(self._llm._ctx.ctx, LIVE, self._cached, prompt)
+            self.places.keep(native.context_pointer(self._llm), LIVE, self._cached, prompt)
 
     def _decode(self, entries: list[tuple[int, int, int, bool]]) -> bool:
         """One ``llama_decode`` of ``(token, position, sequence, logits)`` entries; False
         when a cancel aborted it (the batch is then dropped whole)."""
-        llm = self._llm
         while True:
-            fill_batch(llm._batch.batch, entries)
             try:
-                llm._ctx.decode(llm._batch)
+                native.decode(self._llm, entries)
                 return True
             except RuntimeError:
                 if not self._abort.raised:
@@ -439,13 +417,12 @@ class LocalEngine(Engine):
 
     def _logits(self, i: int = -1) -> np.ndarray:
         """The logits of the ``i``-th output of the last batch (a view, valid until the next)."""
-        llm = self._llm
-        return np.ctypeslib.as_array(llm._ctx.get_logits_ith(i), shape=(llm.n_vocab(),))
+        return native.output_logits(self._llm, i)
 
     def _drop_tail(self, n: int) -> None:
         """Remove the last ``n`` tokens from the KV cache."""
         keep = len(self._cached) - n
-        self._llm._ctx.kv_cache_seq_rm(self._seq, keep, -1)
+        native.drop_cells(self._llm, self._seq, keep)
         del self._cached[keep:]
         self._llm.n_tokens = keep
 
@@ -549,7 +526,7 @@ class LocalEngine(Engine):
         firsts = firsts[: max(0, free // request.max_tokens)]  # callers ask for tokens
         streams = []
         for seq, tok in zip(seqs, firsts, strict=False):
-            self._llm._ctx.kv_cache_seq_cp(self._seq, seq, 0, len(self._cached))
+            native.copy_cells(self._llm, self._seq, seq, 0, len(self._cached))
             streams.append(_Stream(self, request, Generation(text="", stop_reason="length"),
                                    seq=seq, first=tok))
         return streams
@@ -596,7 +573,7 @@ class LocalEngine(Engine):
         finally:
             self._llm.n_tokens = len(self._cached)
             for s in streams[1:]:
-                self._llm._ctx.kv_cache_seq_rm(s.seq, -1, -1)
+                native.drop_cells(self._llm, s.seq)
             for s in streams:
                 s.finish()
 

@@ -1,6 +1,14 @@
 """The glue to llama.cpp's native library that the in-process engine needs beyond
 llama-cpp-python's ``Llama``: thread settings, safe model parameters, a way to stop a batch part
-way, and llama.cpp's log routed to ours."""
+way, llama.cpp's log routed to ours, and the small calls on ``Llama``'s own context, model and
+batch that its public API does not offer.
+
+The only module of ``slm_lsp`` that touches llama-cpp-python's private internals (``Llama._ctx``,
+``._model``, ``._batch``, the ``llama_cpp.llama_cpp`` bindings and their C calls); each use is
+a small named function whose comment says why there is no public way. ``pyproject.toml`` pins
+llama-cpp-python to the release they were checked against (0.3.36): moving the pin means
+checking every function here. ``tests/project/test_llama_cpp_internals.py`` keeps them here.
+"""
 
 from __future__ import annotations
 
@@ -50,7 +58,9 @@ def physical_cores() -> int:
 
 def build_info() -> str:
     """The llama.cpp build that llama-cpp-python runs, as its libraries report it
-    ("libllama 0.5.0-dev, ggml 0.25.3, commit 0c1e570"); "" when they say nothing."""
+    ("libllama 0.5.0-dev, ggml 0.25.3, commit 0c1e570"); "" when they say nothing. The version
+    functions are not among the bindings: they are looked up in the loaded library itself
+    (the bindings' private ``_lib``)."""
     try:
         from llama_cpp import llama_cpp as lib
     except Exception:  # noqa: BLE001 - no llama.cpp: nothing to say
@@ -138,6 +148,15 @@ def new_llama(*, repack: bool = False, sequences: int = 1, **kwargs):
             return Llama(**kwargs)
 
 
+def cache_types_q8_0() -> dict[str, int]:
+    """``Llama`` arguments for a KV cache quantized to Q8_0. ``Llama`` takes ``type_k`` and
+    ``type_v`` as ggml type numbers and names no constants for them: they are the C enum's,
+    from the low-level bindings."""
+    import llama_cpp.llama_cpp as lc
+
+    return {"type_k": lc.GGML_TYPE_Q8_0, "type_v": lc.GGML_TYPE_Q8_0}
+
+
 def fill_batch(batch, entries: Sequence[tuple[int, int, int, bool]]) -> None:
     """Fill ``batch`` (a ``llama_batch``) with ``(token, position, sequence, logits)``
     entries: ``Llama``'s own helpers put every token in sequence 0."""
@@ -148,6 +167,124 @@ def fill_batch(batch, entries: Sequence[tuple[int, int, int, bool]]) -> None:
         batch.seq_id[i][0] = seq
         batch.n_seq_id[i] = 1
         batch.logits[i] = logits
+
+
+# -- Llama's context, model and batch --------------------------------------------------------
+# ``Llama`` keeps its llama.cpp context, model and batch in private attributes (``_ctx``,
+# ``_model``, ``_batch``), and its public calls (``eval``, ``tokenize``, ``detokenize``) work on
+# one sequence with its own batch layout. The engine decodes several sequences in one context,
+# with the logits it chooses, so it needs the calls below; none has a public equivalent in
+# llama-cpp-python 0.3.36 (we found no upstream report asking for them).
+
+
+def context_pointer(llm):
+    """``llm``'s ``llama_context *``, for C calls on the context (the abort callback, copying a
+    sequence's cells out and back). ``Llama`` exposes only its wrapper, as ``_ctx``."""
+    return llm._ctx.ctx
+
+
+def adds_bos(llm) -> bool:
+    """Whether the model wants a BOS token before a prompt (its GGUF says). ``Llama.tokenize``
+    decides it inside; only the private model wrapper (``_model``) answers it alone."""
+    return bool(llm._model.add_bos_token())
+
+
+def is_control(llm, tok: int) -> bool:
+    """Whether ``tok`` is a control token (``LLAMA_TOKEN_ATTR_CONTROL``): it ends a generation.
+    Token attributes are asked of the private model wrapper (``_model``); ``Llama`` has no call."""
+    import llama_cpp.llama_cpp as lc
+
+    return bool(llm._model.token_get_attr(tok) & lc.LLAMA_TOKEN_ATTR_CONTROL)
+
+
+class Pieces:
+    """The bytes of single tokens, leading spaces kept and special tokens rendered as nothing
+    (``llama_token_to_piece`` on the model's vocabulary, ``_model.vocab``). ``Llama.detokenize``
+    works on whole sequences and may drop the leading space of the first piece, which a
+    streamed answer must keep."""
+
+    def __init__(self) -> None:
+        self._buf = ctypes.create_string_buffer(64)
+
+    def __call__(self, llm, tok: int) -> bytes:
+        import llama_cpp.llama_cpp as lc
+
+        buf = self._buf
+        n = lc.llama_token_to_piece(llm._model.vocab, tok, buf, len(buf), 0, False)
+        if n < 0:  # longer than the buffer
+            buf = self._buf = ctypes.create_string_buffer(-n)
+            n = lc.llama_token_to_piece(llm._model.vocab, tok, buf, len(buf), 0, False)
+        return buf.raw[:n]
+
+
+def kv_shape(llm) -> tuple[int, int]:
+    """(layers, width of a token's K or V in one layer): what a token's KV cache costs. The
+    model's hyperparameters are asked of the C model (``_model.model``); ``Llama`` exposes
+    none of them but the context length."""
+    import llama_cpp.llama_cpp as lc
+
+    model = llm._model.model
+    layers = lc.llama_model_n_layer(model)
+    heads = max(1, lc.llama_model_n_head(model))
+    return layers, lc.llama_model_n_embd(model) // heads * lc.llama_model_n_head_kv(model)
+
+
+def copy_cells(llm, src: int, dst: int, start: int, end: int) -> None:
+    """Let sequence ``dst`` share ``src``'s cells at positions ``[start, end)`` (no copy in a
+    unified cache). ``Llama`` knows only sequence 0: the context wrapper (``_ctx``) has it."""
+    llm._ctx.kv_cache_seq_cp(src, dst, start, end)
+
+
+def drop_cells(llm, seq: int, start: int = -1, end: int = -1) -> None:
+    """Remove sequence ``seq``'s cells at positions ``[start, end)`` (-1: open ended; ``seq``
+    -1: every sequence). ``Llama`` only resets its one sequence whole: ``_ctx`` has the call."""
+    llm._ctx.kv_cache_seq_rm(seq, start, end)
+
+
+def decode(llm, entries: Sequence[tuple[int, int, int, bool]]) -> None:
+    """One ``llama_decode`` of ``(token, position, sequence, logits)`` entries, in ``Llama``'s
+    own batch (``_batch``, sized ``n_batch``) through its context wrapper (``_ctx``), which
+    raises ``RuntimeError`` when the decode fails or is aborted. ``Llama.eval`` puts every
+    token in sequence 0 and wants logits for all or the last."""
+    fill_batch(llm._batch.batch, entries)
+    llm._ctx.decode(llm._batch)
+
+
+def output_logits(llm, i: int = -1):
+    """The logits of the ``i``-th output of the last batch, as a numpy view valid until the
+    next decode. ``Llama.scores`` holds only what ``eval`` wrote; the context wrapper
+    (``_ctx``) reads any output."""
+    import numpy as np
+
+    return np.ctypeslib.as_array(llm._ctx.get_logits_ith(i), shape=(llm.n_vocab(),))
+
+
+# -- a sequence's cells, copied out and back (``places``) ------------------------------------
+# llama-cpp-python's public ``save_state``/``load_state`` copy the whole context; these copy one
+# sequence, with llama.cpp's own calls from the low-level bindings (they take the context
+# pointer, ``context_pointer``).
+
+
+def sequence_size(ctx, seq: int) -> int:
+    """The bytes a copy of sequence ``seq`` of ``ctx`` takes (``llama_state_seq_get_size``)."""
+    import llama_cpp.llama_cpp as lc
+
+    return lc.llama_state_seq_get_size(ctx, seq)
+
+
+def read_sequence(ctx, seq: int, buf, size: int) -> int:
+    """Copy sequence ``seq`` of ``ctx`` into ``buf`` (``size`` bytes); the bytes written."""
+    import llama_cpp.llama_cpp as lc
+
+    return lc.llama_state_seq_get_data(ctx, buf, size, seq)
+
+
+def write_sequence(ctx, seq: int, buf, size: int) -> bool:
+    """Copy ``buf`` (``size`` bytes from ``read_sequence``) back into the empty sequence
+    ``seq`` of ``ctx``; False when llama.cpp refused it."""
+    import llama_cpp.llama_cpp as lc
+
+    return lc.llama_state_seq_set_data(ctx, buf, size, seq) > 0
 
 
 class AbortFlag:
@@ -173,19 +310,21 @@ class AbortFlag:
     def clear(self) -> None:
         self._buf[0] = 0
 
-    def install(self, ctx) -> bool:
-        """Make ``ctx`` (a ``llama_context_p``) stop when the flag is raised; False when this
-        platform's C library cannot be found (batches then run to their end)."""
-        import llama_cpp
+    def install(self, llm) -> bool:
+        """Make ``llm``'s context stop when the flag is raised; False when this platform's C
+        library cannot be found (batches then run to their end). ``Llama`` has no abort
+        callback: it is set on the C context (``context_pointer``) with the low-level call."""
+        import llama_cpp.llama_cpp as lc
+
+        ctx = context_pointer(llm)
 
         try:
             libc = ctypes.cdll.msvcrt if os.name == "nt" else ctypes.CDLL(None)
             address = ctypes.cast(libc.strlen, ctypes.c_void_p).value
         except (OSError, AttributeError, TypeError):
             return False
-        self._callback = llama_cpp.ggml_abort_callback(address)
-        llama_cpp.llama_set_abort_callback(ctx, self._callback, ctypes.cast(self._buf,
-                                                                            ctypes.c_void_p))
+        self._callback = lc.ggml_abort_callback(address)
+        lc.llama_set_abort_callback(ctx, self._callback, ctypes.cast(self._buf, ctypes.c_void_p))
         return True
 
 
@@ -200,15 +339,17 @@ def route_logs(quiet: AbortFlag | None = None) -> None:
 
     Warnings become info and errors warnings: the model file and the settings are ours to
     report. While ``quiet`` is raised (a batch being aborted on purpose), they are debug.
+    ``Llama`` has no log hook of its own (only ``verbose``): the callback is set with the
+    low-level ``llama_log_set``.
     """
-    import llama_cpp
+    import llama_cpp.llama_cpp as lc
 
     if quiet is not None:
         _ABORTING.add(quiet)
     if _log_state["callback"] is not None:
         return
 
-    @llama_cpp.llama_log_callback
+    @lc.llama_log_callback
     def callback(level: int, text: bytes, _user: ctypes.c_void_p) -> None:
         try:
             lvl = _log_state["level"] if level == 5 else _LEVELS.get(level, logging.DEBUG)
@@ -222,4 +363,4 @@ def route_logs(quiet: AbortFlag | None = None) -> None:
             pass
 
     _log_state["callback"] = callback
-    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+    lc.llama_log_set(callback, ctypes.c_void_p(0))

@@ -27,6 +27,8 @@ from collections.abc import Sequence
 
 import attrs
 
+from . import native
+
 log = logging.getLogger(__name__)
 
 # A kept place is restored when it shares at least this many more tokens than the live cache.
@@ -65,20 +67,16 @@ class SequenceCopy:
     @classmethod
     def of(cls, ctx, seq: int) -> SequenceCopy | None:
         """A copy of sequence ``seq`` of ``ctx``; None when it is empty or could not be read."""
-        import llama_cpp
-
-        size = llama_cpp.llama_state_seq_get_size(ctx, seq)
+        size = native.sequence_size(ctx, seq)
         if size <= 0:
             return None
         buf = (ctypes.c_uint8 * size)()
-        written = llama_cpp.llama_state_seq_get_data(ctx, buf, size, seq)
+        written = native.read_sequence(ctx, seq, buf, size)
         return cls(buf, written) if written > 0 else None
 
     def put(self, ctx, seq: int) -> bool:
         """Copy the cells back into sequence ``seq`` of ``ctx`` (which must be empty)."""
-        import llama_cpp
-
-        return llama_cpp.llama_state_seq_set_data(ctx, self.data, self.nbytes, seq) > 0
+        return native.write_sequence(ctx, seq, self.data, self.nbytes)
 
 
 @attrs.define(eq=False)
@@ -121,15 +119,13 @@ class Places:
     def keep(self, ctx, seq: int, tokens: Sequence[int], prompt_tokens: int = 0) -> bool:
         """Copy sequence ``seq`` of ``ctx`` (whose cells hold ``tokens``, the first
         ``prompt_tokens`` of them a prompt) into a new place."""
-        import llama_cpp
-
         if len(tokens) < MIN_TOKENS or self.budget_bytes <= 0:
             return False
         # An older copy of the same place (the user typed there since) is superseded.
         for key, place in list(self._places.items()):
             if common_prefix(place.tokens, tokens) >= len(place.tokens) - MIN_TOKENS:
                 del self._places[key]
-        size = llama_cpp.llama_state_seq_get_size(ctx, seq)
+        size = native.sequence_size(ctx, seq)
         if size <= 0 or size > self.budget_bytes:
             return False
         self._make_room(size)
