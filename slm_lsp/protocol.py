@@ -28,6 +28,7 @@ import json
 import logging
 import re
 import sys
+import threading
 import traceback
 import typing
 import uuid
@@ -106,6 +107,36 @@ class SlmProtocol(LanguageServerProtocol):
         self.exit_code: int | None = None
         #: Whether pygls' workspace keeps its own copy of open documents.
         self.track_documents = True
+
+    # ---- what the rest of the server reads of pygls' private state ----
+    # The only module of slm_lsp that touches private names of pygls objects: each use is
+    # named after its entry in docs/pygls-gaps.md (and the pygls report, where there is one).
+
+    def has_workspace(self) -> bool:
+        """Whether ``initialize`` has made the workspace yet. pygls' ``LanguageServer.workspace``
+        raises before that and nothing public says whether it exists, so this reads
+        ``_workspace``. No issue found (docs/pygls-gaps.md, private names)."""
+        return self._workspace is not None
+
+    def request_future(self, msg_id: Any) -> Any:
+        """The result future pygls keeps for the incoming request ``msg_id`` (None when there is
+        none): cancelling ``workspace/executeCommand`` cancels only that future, so the command's
+        own task is tied to it (docs/pygls-gaps.md, gap 12; pygls #517)."""
+        return self._request_futures.get(msg_id)
+
+    def start_workers(self) -> None:
+        """Give the server the stop event its worker threads watch. pygls makes it in its own
+        ``start_io``, which our transport replaces (gap 11; no issue found)."""
+        self._server._stop_event = threading.Event()
+
+    def stop_workers(self) -> None:
+        """Let the server's worker threads go: set its stop event, drop the thread pool's queued
+        work. pygls has no public call to stop them from outside (gap 11; related: #173)."""
+        server = self._server
+        if server._stop_event is not None:
+            server._stop_event.set()
+        if server._thread_pool is not None:
+            server._thread_pool.shutdown(wait=False, cancel_futures=True)
 
     # ---- entry points -------------------------------------------------
 

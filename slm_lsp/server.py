@@ -182,7 +182,7 @@ class SlmServer(LanguageServer):
     def workspace_root(self) -> str | None:
         """The real path of the workspace folder, None without one (or for ``/`` or $HOME)."""
         try:
-            root = self.workspace.root_path if self.protocol._workspace else None
+            root = self.workspace.root_path if self.protocol.has_workspace() else None
         except Exception:  # noqa: BLE001 - no workspace before initialize
             return None
         real = paths.workspace_root(root)

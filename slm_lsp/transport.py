@@ -253,10 +253,7 @@ def _read_chunks(stdin: BinaryIO, deliver: Callable[[bytes], None]) -> None:
 
 def _stop_workers(server: LanguageServer, code: int) -> None:
     """Let worker threads go; leave at once if some refuse to finish in time."""
-    if server._stop_event is not None:
-        server._stop_event.set()
-    if server._thread_pool is not None:
-        server._thread_pool.shutdown(wait=False, cancel_futures=True)
+    server.protocol.stop_workers()
     deadline = time.monotonic() + EXIT_GRACE
     for thread in threading.enumerate():
         if thread is threading.current_thread() or thread.daemon:
@@ -388,7 +385,7 @@ def serve_stdio(
         raise TypeError("serve_stdio needs a server built with protocol_cls=SlmProtocol")
     stdin = stdin if stdin is not None else sys.stdin.buffer
     stdout = stdout if stdout is not None else _claim_stdout()
-    server._stop_event = threading.Event()
+    server.protocol.start_workers()
     writer = _FrameWriter(stdout, on_lost=lambda: None)
     server.protocol.set_writer(writer)
     code = 0

@@ -27,7 +27,7 @@ def _cancel_with_request(ls: SlmServer) -> None:
     """pygls runs a command's handler as a task of its own, which cancelling the
     ``workspace/executeCommand`` request does not reach (it cancels only the request's result
     future): cancel the handler's task with it, so the model stops as it does for a resolve."""
-    outer = getattr(ls.protocol, "_request_futures", {}).get(ls.protocol.msg_id)
+    outer = ls.protocol.request_future(ls.protocol.msg_id)
     task = asyncio.current_task()
     if outer is None or task is None:
         return
