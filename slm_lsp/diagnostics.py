@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from .documents import char_offset
+from .server import Feature
 from .syntax.diagnostics import syntax_problems
 from .syntax.languages import grammar
 
@@ -24,8 +25,9 @@ DEBOUNCE_S = 0.3
 SOURCE = "slm-lsp"
 
 
-class SyntaxDiagnostics:
-    """The syntax diagnostics of one server's open documents."""
+class SyntaxDiagnostics(Feature):
+    """The syntax diagnostics of one server's open documents (a feature with no handlers of its
+    own: it hears of documents, and reads ``actions.syntaxDiagnostics`` when it publishes)."""
 
     def __init__(self, server: SlmServer):
         self.server = server

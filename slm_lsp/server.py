@@ -1,7 +1,9 @@
 """The language server's state: settings, documents, the engine host and the completion
-service.
+service; and the features that serve it (``Feature``).
 
-``setup.create_server`` builds it and registers the handlers. No completion logic lives here:
+``setup.create_server`` builds it and adds its features, each of which registers its own
+handlers and hears of settings and documents through the same hooks. No completion logic lives
+here:
 a request's position is converted to an offset, the completion service
 (``completion/service.py``) does the rest, and its answer is converted back into LSP types in
 the client's encoding.
@@ -13,8 +15,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
@@ -28,12 +29,41 @@ from .documents import DocumentStore
 from .engine.host import EngineHost
 from .errors import EngineError
 from .models.recommend import embedded_hint
-from .settings import resolve
+from .settings import Settings, resolve
+
+if TYPE_CHECKING:
+    from .documents import Document
 
 log = logging.getLogger(__name__)
 
 STATUS = "slmLsp/status"
 REMOTE_RETRY_S = 5.0
+
+
+class Feature:
+    """One concern of the server (as esbonio's ``LanguageFeature``): it registers its own
+    handlers and hears of settings and documents through these hooks, so the server core never
+    updates a subsystem by hand. The hooks do nothing unless a feature overrides them."""
+
+    def register(self, server: SlmServer) -> None:
+        """Add the feature's LSP handlers to ``server`` (called once, when it is added)."""
+
+    def settings_changed(self, settings: Settings) -> None:
+        """The settings now in force: at ``initialize``, once the client's configuration was
+        pulled, and after each ``didChangeConfiguration`` (once the model it names is loaded)."""
+
+    def document_opened(self, doc: Document) -> None:
+        """A document was opened (by default, as a change)."""
+        self.document_changed(doc)
+
+    def document_changed(self, doc: Document) -> None:
+        """A document's text changed."""
+
+    def document_closed(self, uri: str) -> None:
+        """A document was closed."""
+
+    def shutdown(self) -> None:
+        """``shutdown``: stop background work (before the engines are released)."""
 
 
 class SlmServer(LanguageServer):
@@ -57,11 +87,10 @@ class SlmServer(LanguageServer):
         self.completions = CompletionService(self.settings, self.host, self.documents,
                                              self.recent)
         self.index: SymbolIndex | None = None
-        # The code actions' state (``actions.feature.Actions``) and the syntax diagnostics
-        # (``diagnostics.SyntaxDiagnostics``), set by ``setup.create_server()``: this module
-        # imports neither package, which import it.
+        self.features: list[Feature] = []
+        # The code actions' state (``actions.feature.Actions``), which their handlers read; set
+        # by their feature (this module does not import the actions, which import it).
         self.actions: Any = None
-        self.diagnostics: Any = None
         self.init_problems: list[str] = []  # reported once the client can show messages
         self._tasks: set[asyncio.Task] = set()
         self._hinted = False
@@ -69,7 +98,6 @@ class SlmServer(LanguageServer):
         self.reported_problems: set[str] = set()  # settings problems already shown
         self._engine_down = False
         self._last_retry = 0.0
-        self._settings_listeners: list[Callable[[], None]] = []
 
     # -- plumbing --------------------------------------------------------------------------
     def run_task(self, coro) -> asyncio.Task:
@@ -99,8 +127,37 @@ class SlmServer(LanguageServer):
     def show(self, kind: types.MessageType, message: str) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
+    # -- features ---------------------------------------------------------------------------
+    def add_feature(self, feature: Feature) -> None:
+        """Add ``feature``: it registers its handlers now and hears every hook from now on."""
+        self.features.append(feature)
+        feature.register(self)
+
+    def _each_feature(self, hook: str, *args: Any) -> None:
+        """Call ``hook`` on every feature; one that fails is logged and the others still run."""
+        for feature in self.features:
+            try:
+                getattr(feature, hook)(*args)
+            except Exception:  # noqa: BLE001 - one broken feature must not sink the others
+                log.error("%s.%s failed", type(feature).__name__, hook, exc_info=True)
+
+    def document_opened(self, doc: Document) -> None:
+        self._each_feature("document_opened", doc)
+
+    def document_changed(self, doc: Document) -> None:
+        self._each_feature("document_changed", doc)
+
+    def document_closed(self, uri: str) -> None:
+        self._each_feature("document_closed", uri)
+
+    def stop_features(self) -> None:
+        self._each_feature("shutdown")
+
+    # -- settings ----------------------------------------------------------------------------
     def apply_settings(self) -> list[str]:
-        """Recompute settings from all layers; returns the problems found."""
+        """Recompute settings from all layers, for the server's own state (the log level, the
+        completion service); returns the problems found. The features hear of them from
+        ``settings_in_force``."""
         settings, problems = resolve(self.cli_layer, self.init_options, self.client_settings,
                                      cli_model=self.cli_model)
         self.settings = settings
@@ -108,18 +165,16 @@ class SlmServer(LanguageServer):
         self.completions.settings = settings
         return problems
 
-    def on_settings_changed(self, listener: Callable[[], None]) -> None:
-        """Call ``listener`` after each settings change from the client, once the model the
-        new settings name is loaded (a feature reacts to the settings it owns)."""
-        self._settings_listeners.append(listener)
+    def settings_in_force(self) -> None:
+        """Tell every feature the settings now in force."""
+        self._each_feature("settings_changed", self.settings)
 
     async def reload_if_needed(self) -> None:
         """After a settings change: reload the model if its settings changed, then tell the
-        listeners."""
+        features (a feature that keeps a model beside it compares with the one loaded)."""
         if self.host.needs_reload(self.settings):
             await self.load_model()
-        for listener in self._settings_listeners:
-            listener()
+        self.settings_in_force()
 
     async def load_model(self, quiet: bool = False) -> None:
         """Load the model the settings name, with work-done progress where supported.

@@ -1,20 +1,36 @@
-"""Building the server: its state (``server.SlmServer``), the code actions' state, and every
-LSP handler registered on it. The one place that knows all three, so none imports another."""
+"""Building the server: its state (``server.SlmServer``) and its features, in the order they
+hear of documents and settings. The one place that knows every feature, so none imports
+another."""
 
 from __future__ import annotations
 
 from .actions.feature import Actions
 from .actions.handlers import register as register_actions
 from .diagnostics import SyntaxDiagnostics
-from .handlers import register as register_core
-from .server import SlmServer
+from .handlers import Completions, DocumentSync, Lifecycle, WorkspaceIndex
+from .server import Feature, SlmServer
+from .settings import Settings
+
+
+class CodeActions(Feature):
+    """The code actions (``actions/``): their handlers, and the rewrite model they keep, which
+    is released when the settings no longer name it."""
+
+    def __init__(self, server: SlmServer):
+        self.actions = Actions(server)
+        server.actions = self.actions  # what the handlers of actions/handlers.py read
+
+    def register(self, server: SlmServer) -> None:
+        register_actions(server)
+
+    def settings_changed(self, settings: Settings) -> None:
+        self.actions.rewriter.settings_changed()
 
 
 def create_server(*, cli_model: str | None = None, cli_layer: dict | None = None) -> SlmServer:
-    """A fresh server with every feature registered."""
+    """A fresh server with every feature added."""
     server = SlmServer(cli_model=cli_model, cli_layer=cli_layer)
-    server.diagnostics = SyntaxDiagnostics(server)
-    server.actions = Actions(server)
-    register_core(server)
-    register_actions(server)
+    for feature in (Lifecycle(), DocumentSync(), Completions(server), WorkspaceIndex(server),
+                    SyntaxDiagnostics(server), CodeActions(server)):
+        server.add_feature(feature)
     return server

@@ -56,7 +56,6 @@ class Actions:
         self.server = server
         self.rewriter = rewrite.RewriteModels(server)
         server.host.on_shutdown(self.rewriter.close)
-        server.on_settings_changed(self.rewriter.settings_changed)
 
     # -- listing (never calls the model) ---------------------------------------------------
     def list(self, params: types.CodeActionParams) -> list[types.CodeAction]:
