@@ -197,46 +197,75 @@ def _settings(args: argparse.Namespace):
 
 
 def cmd_complete(args: argparse.Namespace) -> int:
-    import time
-
-    from .completion.service import ModelCompleter
-    from .completion.snapshot import Snapshot
-    from .completion.trigger import decide
-    from .engine.base import Cancel
-    from .engine.factory import make_engine
+    import asyncio
 
     path, doc, offset = _document_at(args.position)
     _setup_logs(args, "warning")
-    settings = _settings(args)
-    engine, _, choice = make_engine(settings)
-    t0 = time.perf_counter()
-    engine.load()
-    fmt = engine.fmt
-    t1 = time.perf_counter()
-    rel, snippets = _snippets(path, doc, offset, settings, engine)
-    trigger = decide(doc, offset, invoked=not args.automatic)
-    snap = Snapshot.of(doc, offset, trigger, path=rel, snippets=snippets)
-    completer = ModelCompleter(engine, fmt, settings)
-    result = completer.complete(snap, Cancel(), automatic=args.automatic)
-    t2 = time.perf_counter()
-    name = choice.id if choice else engine.info.name
-    engine.close()
-    if result is None:
-        print(f"slm-lsp: nothing to complete here ({snap.trigger.reason})", file=sys.stderr)
-        return 1
-    if result.text:
-        print(result.text)
-    print(f"slm-lsp: {name} ({fmt.name} format), {snap.trigger.mode.value} completion "
-          f"({snap.trigger.reason}), model load {t1 - t0:.1f}s, completion {t2 - t1:.2f}s"
-          + (f"; dropped: {result.dropped}" if result.dropped else ""), file=sys.stderr)
-    if not result.text:
+    return asyncio.run(_complete(path, doc, offset, _settings(args), automatic=args.automatic))
+
+
+async def _complete(path: Path, doc, offset: int, settings, *, automatic: bool) -> int:
+    """The completion at ``offset`` of ``doc`` through the server's own path: its engine host
+    loads the model, its completion service answers (trigger, context, prompt, engine,
+    filters), with the file's workspace indexed for cross-file context."""
+    import time
+
+    from .completion.service import CompletionService
+    from .completion.trigger import Mode, decide
+    from .context.recent import RecentPlaces
+    from .documents import DocumentStore
+    from .engine.host import EngineHost
+
+    documents = DocumentStore()
+    documents.encoding = "utf-32"
+    doc = documents.open(doc.uri, doc.text, 1, doc.language_id)
+    host = EngineHost(lambda *status: None)
+    try:
+        t0 = time.perf_counter()
+        loaded = await host.load(settings)
+        if loaded is None:
+            raise UserError(host.error or "the model did not load")
+        t1 = time.perf_counter()
+        service = CompletionService(settings, host, documents, RecentPlaces(lambda uri: None))
+        rel = _index(path, settings, service)
+        trigger = decide(doc, offset, invoked=not automatic)
+        if trigger.mode is Mode.NONE:
+            print(f"slm-lsp: nothing to complete here ({trigger.reason})", file=sys.stderr)
+            return 1
+        result = await service.complete(doc, offset, invoked=not automatic, path=rel)
+        t2 = time.perf_counter()
+        service.cancel_all()  # no completion after this one: idle-time work stops
+        await host.run(loaded.engine.close)
+    finally:
+        host.shutdown()
+    text = result.text if result is not None else ""
+    if text:
+        print(text)
+    print(f"slm-lsp: {loaded.model_id} ({loaded.fmt.name} format), {trigger.mode.value} "
+          f"completion ({trigger.reason}), model load {t1 - t0:.1f}s, completion "
+          f"{t2 - t1:.2f}s", file=sys.stderr)
+    if not text:
         print("slm-lsp: the model proposed nothing here", file=sys.stderr)
         return 1
-    if choice is not None and choice.embedded:
+    if loaded.embedded:
         from .models.recommend import embedded_hint
 
         print(f"slm-lsp: {embedded_hint()}", file=sys.stderr)
     return 0
+
+
+def _index(path: Path, settings, service) -> str:
+    """The file's workspace-relative path; its workspace's symbols indexed for the service's
+    cross-file context when the settings ask for it."""
+    from .context.ignore import find_root
+    from .context.index import SymbolIndex
+
+    index = SymbolIndex(find_root(path), settings)
+    rel = index.relative(str(path)) or path.name
+    if settings.context.cross_file:
+        index.build()
+        service.index = index
+    return rel
 
 
 def cmd_prompt(args: argparse.Namespace) -> int:
