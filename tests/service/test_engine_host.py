@@ -118,3 +118,20 @@ async def test_shutdown_releases_the_engine_after_the_running_work(host, monkeyp
     assert await running is True
     assert engine.closed.wait(2)
     assert await host.load(_settings()) is None  # no load after shutdown
+
+
+async def test_the_host_owns_the_engines_it_loads_beside_the_completion_one(host, monkeypatch):
+    made: list[ClosingEngine] = []
+
+    def chat_engine(model, settings):
+        made.append(ClosingEngine({}))
+        return made[-1]
+
+    monkeypatch.setattr(host_module, "make_chat_engine", chat_engine)
+    first = await host.run(host.load_beside, "an-instruct-model", _settings())
+    second = await host.run(host.load_beside, "another-one", _settings())
+    assert made == [first, second]
+    await host.run(host.close_beside, first)  # released when its feature no longer uses it
+    assert first.closed.is_set() and not second.closed.is_set()
+    host.shutdown()  # the rest at shutdown, once the inference thread's work has ended
+    assert second.closed.wait(2)
