@@ -1,8 +1,9 @@
 """Small JSON records about model files, kept in the models directory and valid while the file
 is unchanged (same real path, size and modification time).
 
-The digest cache (``digests.py``) and the list of files known to load (``probe.py``) are two
-such records: each costs seconds to recompute, and each is void as soon as the file changes.
+The digest cache (``digests.py``) and the list of files known to load (``engine/probe.py``)
+are two such records: each costs seconds to recompute, and each is void as soon as the file
+changes.
 Writing is best effort: a read-only models directory only means the work is done again.
 """
 
