@@ -43,28 +43,43 @@ class CompletionStats:
         return [r for r in self.records if r["seq"] > seq]
 
 
+# The figures of a request's work that add up when it runs twice (the candidates decoded after
+# the filters dropped an asked-for greedy answer): both runs are the request's cost.
+_ADDED = ("evaluatedTokens", "tokens", "promptMs", "decodeMs", "drafted", "accepted",
+          "altTokens", "waitMs", "buildMs", "postMs")
+
+
 def work_done(rec: dict[str, Any], result: Completion | None, cancel: Cancel, wait_s: float,
-          ended: float) -> None:
+              ended: float) -> None:
     """What the work of a request cost, into its record: filled on the inference thread when
-    the work really ends, which for a cancelled request is after its handler has answered."""
+    the work really ends, which for a cancelled request is after its handler has answered. A
+    second run for the same record adds its costs to the first's (``runs`` counts them)."""
     gen = result.generation if result is not None else None
-    rec["waitMs"] = _ms(wait_s)
+    work: dict[str, Any] = {"waitMs": _ms(wait_s)}
     if gen is not None:
-        rec.update(stopReason=gen.stop_reason, promptTokens=gen.prompt_tokens,
-                   evaluatedTokens=gen.evaluated_tokens, tokens=gen.tokens,
-                   promptMs=round(gen.prompt_ms, 2), decodeMs=round(gen.decode_ms, 2),
-                   drafted=gen.drafted, accepted=gen.accepted,
-                   altTokens=sum(a.tokens for a in gen.alternatives))
+        work.update(stopReason=gen.stop_reason, promptTokens=gen.prompt_tokens,
+                    evaluatedTokens=gen.evaluated_tokens, tokens=gen.tokens,
+                    promptMs=round(gen.prompt_ms, 2), decodeMs=round(gen.decode_ms, 2),
+                    drafted=gen.drafted, accepted=gen.accepted,
+                    altTokens=sum(a.tokens for a in gen.alternatives))
     if result is not None:
-        rec.update(buildMs=round(result.build_ms, 2), postMs=round(result.post_ms, 2),
-                   window=result.window)
+        work.update(buildMs=round(result.build_ms, 2), postMs=round(result.post_ms, 2),
+                    window=result.window)
+    runs = rec.get("runs", 0)
+    if runs:
+        for key in _ADDED:
+            if key in work:
+                work[key] = round(work[key] + (rec.get(key) or 0), 2)
+        work["promptTokens"] = max(work.get("promptTokens", 0), rec.get("promptTokens") or 0)
+    rec.update(work, runs=runs + 1)
     if result is not None and result.dropped:
         rec["dropped"] = result.dropped
+    else:
+        rec.pop("dropped", None)
     if cancel.set_at is not None:
         rec["stopMs"] = _ms(max(0.0, ended - cancel.set_at))
     elif "stopMs" in rec and rec["stopMs"] is None:
         del rec["stopMs"]
-
 
 
 def _ms(seconds: float) -> float:
