@@ -13,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 
+from .languages import grammar, supported_languages
 from .models.registry import (
     ModelNotFound,
     ModelSpec,
@@ -23,7 +24,6 @@ from .models.registry import (
     models_dir,
 )
 from .settings import Settings
-from .syntax.languages import grammar, supported_languages
 
 
 def _line(ok: bool | None, what: str, fix: str = "") -> None:
