@@ -24,10 +24,9 @@ from ..engine.base import Cancel
 from ..languages import grammar, rules_for
 from . import compute, extract_edits, refactor, rewrite, scaffold
 from .drafter import Cancelled, Drafter
+from .kinds import KIND_REWRITE, KINDS
 from .lsp import (
     COMMAND,
-    KIND_REWRITE,
-    KINDS,
     REWRITE_COMMAND,
     ActionData,
     RewriteArgs,
