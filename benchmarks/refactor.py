@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from slm_lsp.actions import extract_edits, refactor  # noqa: E402
 from slm_lsp.actions.drafter import Drafter  # noqa: E402
 from slm_lsp.engine.base import Cancel  # noqa: E402
-from slm_lsp.syntax.languages import new_parser  # noqa: E402
+from slm_lsp.languages import new_parser  # noqa: E402
 
 LANGUAGES = {".py": "python", ".js": "javascript"}
 BLOCKS = {"block", "statement_block", "module", "program"}

@@ -153,7 +153,7 @@ def _parse_position(text: str) -> tuple[Path, int, int]:
 
 def _document_at(position: str):
     from .documents import Document
-    from .syntax.languages import language_for_path
+    from .languages import language_for_path
 
     path, line, col = _parse_position(position)
     try:

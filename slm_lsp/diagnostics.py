@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from .documents import char_offset
+from .languages import grammar
 from .server import Feature
 from .syntax.diagnostics import syntax_problems
-from .syntax.languages import grammar
 
 if TYPE_CHECKING:
     from .documents import Document

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .errors import ModelNotFound
 from .formats import PromptFormat
+from .languages import grammar, supported_languages
 from .models.registry import (
     ModelSpec,
     choose_model,
@@ -23,7 +24,6 @@ from .models.registry import (
     models_dir,
 )
 from .settings import Settings
-from .syntax.languages import grammar, supported_languages
 
 
 def _line(ok: bool | None, what: str, fix: str = "") -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
-from .syntax.languages import new_parser
+from .languages import new_parser
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Point, Tree

@@ -13,7 +13,7 @@ import attrs
 
 from ..completion import postprocess
 from ..documents import char_offset, utf8_offset
-from ..syntax.languages import LINE_COMMENT, new_parser
+from ..languages import line_comment, new_parser, rules_for
 from . import docstring, fix, scaffold
 from .drafter import Drafter
 from .targets import ActionTarget, definition_at, definitions
@@ -81,7 +81,7 @@ def _narrow(original: str, candidate: str, start: int) -> TextChange:
 
 
 def _mostly_comments(candidate: str, language_id: str) -> bool:
-    mark = LINE_COMMENT.get(language_id, "#")
+    mark = line_comment(language_id)
     lines = [ln.strip() for ln in candidate.split("\n") if ln.strip()]
     return not lines or sum(ln.startswith(mark) for ln in lines) * 2 >= len(lines)
 
@@ -129,10 +129,13 @@ def compute_docstring(text: str, language_id: str, offset: int, drafter: Drafter
         return Outcome(refusal="no function or class here")
     if d.documented:
         return Outcome(refusal=f"{d.name} already has documentation")
-    if language_id == "python" and d.one_line:
+    rules = rules_for(language_id)
+    convention = rules.docstring if rules is not None else None
+    if convention is not None and convention.inside_body and d.one_line:
         return Outcome(refusal=f"{d.name} has its body on the signature's line")
     body, start = char_offset(data, d.body_byte), char_offset(data, d.start_byte)
-    style = docstring.detect_style(text) if language_id == "python" else "google"
+    style = docstring.detect_style(text) if convention is not None and convention.styled \
+        else "google"
     unit = postprocess.detect_indent_unit(text[:20000])
     head, tail = docstring.opening(d, language_id, text=text, body_offset=body, start_offset=start)
     raw = drafter.draft(head, tail if drafter.is_fim else None,
@@ -153,9 +156,7 @@ def compute_docstring(text: str, language_id: str, offset: int, drafter: Drafter
 def _test_head(d: ActionTarget, p: scaffold.TestPlan, source: str, names: list[str]) -> str:
     """What a plain model continues: the code under test, then the test's opening."""
     opening = scaffold.wrap_test(d, p, "\x00").split("\x00", 1)[0]
-    imports = scaffold.header(p, names) if p.framework != "rust" else ""
-    if p.framework == "rust":
-        opening = f"#[cfg(test)]\nmod tests {{\n    use super::*;\n\n{opening}"
+    imports, opening = scaffold.model_prelude(p, names, opening)
     return f"{source.rstrip()}\n\n\n{imports}\n{opening}{scaffold.body_indent(p)}"
 
 
@@ -164,7 +165,8 @@ def _accept_body(raw: str, d: ActionTarget, p: scaffold.TestPlan) -> str:
     indent = scaffold.body_indent(p)
     lines = (indent + raw.replace("\r", "").lstrip(" \t")).split("\n")
     body = postprocess.cut_block("\n".join(lines), "", 12).rstrip()
-    if p.language_id != "python":
+    rules = rules_for(p.language_id)
+    if rules is None or not rules.indentation_blocks:  # a brace closes the test's body
         body = "\n".join(ln for ln in body.split("\n") if ln.startswith(indent) or
                          not ln.strip())
     body = body.rstrip()
@@ -193,9 +195,7 @@ def compute_tests(text: str, language_id: str, offset: int | None, plan: scaffol
         targets = scaffold.public(definitions(tree, language_id), language_id)
     if not targets:
         return Outcome(refusal="no public function or class to test")
-    if plan.framework == "go":
-        m = re.search(r"^package\s+(\w+)", text, re.M)
-        plan = attrs.evolve(plan, module=m.group(1) if m else "main")
+    plan = scaffold.adapt(plan, text)
     names = [t.name for t in targets]
     existing_text = text if plan.same_file else (existing or "")
     tests, from_model = [], 0

@@ -17,16 +17,25 @@ import attrs
 
 from ..syntax.tree import ancestors
 from . import flow
-from .extract_basics import BLOCKS, Refused, escape_reason, indent_at, line_start, trim
+from .extract_basics import Refused, escape_reason, indent_at, line_start, trim
 from .extract_types import declared_types, is_copy, param_types
-from .flow import FAMILY, FUNCTIONS, LOOPS, Flow
+from .flow import Flow, refactoring
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Tree
 
+    from ..languages import Refactoring
+
 ROOTS = {"module", "program", "source_file"}
 _STRINGS = {"string", "template_string", "raw_string_literal", "string_literal",
             "interpreted_string_literal"}
+
+
+def _rules(language_id: str) -> Refactoring:
+    r = refactoring(language_id)
+    if r is None:
+        raise Refused(f"extracting is not supported for {language_id}")
+    return r
 
 
 def _text(node: Node | None) -> str:
@@ -43,10 +52,10 @@ def selected_statements(tree: Tree, data: bytes, a: int, b: int, language_id: st
     a, b = trim(data, a, b)
     if a >= b:
         return None
-    family = FAMILY[language_id]
+    blocks = _rules(language_id).blocks
     node = tree.root_node.descendant_for_byte_range(a, b)
     for n in ancestors(node):
-        if n.type not in BLOCKS[family] and n.type not in ("module",):
+        if n.type not in blocks and n.type not in ("module",):
             continue
         inside = [c for c in n.named_children if c.start_byte < b and c.end_byte > a]
         stmts = [c for c in inside if "comment" not in c.type]
@@ -76,10 +85,10 @@ class Scope:
 
 
 def scope_of(node: Node, language_id: str) -> Scope:
-    family = FAMILY[language_id]
+    functions_types = _rules(language_id).functions
     functions, anchor = [], node
     for n in ancestors(node.parent):
-        if n.type in FUNCTIONS[family]:
+        if n.type in functions_types:
             functions.append(n)
         if n.parent is not None and n.parent.type in ROOTS:
             anchor = n
@@ -88,18 +97,18 @@ def scope_of(node: Node, language_id: str) -> Scope:
     return Scope(tuple(functions), anchor)
 
 
-def _class_of_method(fn: Node, family: str) -> Node | None:
+def _class_of_method(fn: Node, r: Refactoring) -> Node | None:
     """The class a method belongs to (Python ``def`` in a class body, JS ``method_definition``
     in a class body)."""
     parent = fn.parent
-    if family == "python":
+    if r.methods == "self":
         if parent is not None and parent.type == "decorated_definition":
             parent = parent.parent
         if parent is not None and parent.type == "block" and parent.parent is not None and \
                 parent.parent.type == "class_definition":
             return parent.parent
         return None
-    if family == "js" and fn.type == "method_definition" and parent is not None and \
+    if r.methods == "this" and fn.type == "method_definition" and parent is not None and \
             parent.type == "class_body":
         return parent
     return None
@@ -141,7 +150,7 @@ def scope_locals(scope: Scope, language_id: str, a: int, b: int
             ) -> tuple[set[str], set[str], list[flow.Use], dict[str, str], set[str]]:
     """For the enclosing functions: the names they bind outside the selection, those bound
     before it, the reads outside it, the written types, and the declaration keywords."""
-    family = FAMILY[language_id]
+    r = _rules(language_id)
     bound: set[str] = set()
     before: set[str] = set()
     reads: list[flow.Use] = []
@@ -151,28 +160,28 @@ def scope_locals(scope: Scope, language_id: str, a: int, b: int
         params, body = flow.function_locals(fn, language_id, cache)
         bound |= set(params)
         before |= set(params)
-        types.update(param_types(fn, family))
+        types.update(param_types(fn, r))
         for u in body.uses:
             if a <= u.byte < b:
                 continue
-            if u.write and not u.nested and (family == "python" or u.declare):
+            if u.write and not u.nested and (r.binds_by_assignment or u.declare):
                 bound.add(u.name)
                 if u.byte < a:
                     before.add(u.name)
             if u.read:
                 reads.append(u)
         if i == 0 and fn.child_by_field_name("body") is not None:
-            types.update(declared_types(fn.child_by_field_name("body"), family))
+            types.update(declared_types(fn.child_by_field_name("body"), r))
     return bound, before, reads, types, set()
 
 
-def _loop_around(node: Node, function: Node | None, family: str) -> Node | None:
+def _loop_around(node: Node, function: Node | None, r: Refactoring) -> Node | None:
     """The outermost loop between the selection and its function."""
     found = None
     for n in ancestors(node.parent):
         if n == function or n.type in ROOTS:
             break
-        if n.type in LOOPS[family]:
+        if n.type in r.loops:
             found = n
     return found
 
@@ -183,9 +192,7 @@ def plan_function(tree: Tree, data: bytes, a: int, b: int, language_id: str, *,
 
     ``quick`` (listing) skips reading the whole module for a selection at its top level: the
     few refusals that need it are found when the action is resolved."""
-    family = FAMILY.get(language_id)
-    if family is None:
-        raise Refused(f"extracting is not supported for {language_id}")
+    r = _rules(language_id)
     stmts = selected_statements(tree, data, a, b, language_id)
     if stmts is None:
         from .extract_variable import selected_expression
@@ -205,12 +212,12 @@ def plan_function(tree: Tree, data: bytes, a: int, b: int, language_id: str, *,
     scope = scope_of(stmts[0], language_id)
     fn = scope.function
     _refuse_class_body(stmts[0], fn)
-    if fn is None and family in ("go", "rust"):
+    if fn is None and not r.top_level_statements:
         raise Refused("select statements inside a function")
-    if fn is not None and family == "python" and fn.type == "lambda":
+    if fn is not None and fn.type == "lambda":
         raise Refused("cannot extract from a lambda")
     bound, before, reads, types, _ = scope_locals(scope, language_id, start, end)
-    loop = _loop_around(stmts[0], fn, family)
+    loop = _loop_around(stmts[0], fn, r)
 
     def read_after(name: str) -> bool:
         for u in reads:
@@ -226,7 +233,7 @@ def plan_function(tree: Tree, data: bytes, a: int, b: int, language_id: str, *,
         module_flow = flow.analyze([] if quick else list(tree.root_node.named_children),
                                    language_id)
         outside = [u for u in module_flow.uses if not (start <= u.byte < end)]
-        if family == "python":
+        if r.binds_by_assignment:
             returns = written  # module globals keep their values (other modules import them)
             bound_before = {u.name for u in outside if u.write and u.byte < start}
             params = [n for n in written if f.read_first(n) or not f.surely_written(n)]
@@ -242,10 +249,10 @@ def plan_function(tree: Tree, data: bytes, a: int, b: int, language_id: str, *,
             params = []
     else:
         local = bound | {n for n in written if f.declared(n)}
-        if family == "python":
+        if r.binds_by_assignment:
             local |= set(written)
         returns = [n for n in written if n in local and read_after(n) and
-                   not (family == "js" and f.declared(n) and f.declared(n) != "var"
+                   not (r.lexical_declarations and f.declared(n) and f.declared(n) != "var"
                         and not f.surely_written(n))]
         params = [n for n in f.reads() if n in bound and f.read_first(n)]
         for n in returns:
@@ -255,8 +262,8 @@ def plan_function(tree: Tree, data: bytes, a: int, b: int, language_id: str, *,
                 else:
                     raise Refused(f"`{n}` is assigned only on some paths of the selection")
     receiver, static, insert_at, base = _placement(scope, f, params, data, start, language_id)
-    declare = _declaration(f, returns, family)
-    if family == "rust" and scope.anchor.type == "mod_item" and not receiver:
+    declare = r.writer.declaration([f.declared(n) for n in returns])
+    if r.inline_modules and scope.anchor.type == "mod_item" and not receiver:
         raise Refused("extracting out of an inline `mod` is not supported")
     plan = Plan("function", language_id, start, end, tuple(params), tuple(returns), declare,
                 f.awaits, receiver, static, insert_at, base,
@@ -264,8 +271,8 @@ def plan_function(tree: Tree, data: bytes, a: int, b: int, language_id: str, *,
                 tuple(n for n in params if any(u.name == n and u.write for u in f.uses)),
                 tuple(f.declared(n) for n in returns),
                 _string_lines(stmts))
-    if family in ("go", "rust"):
-        _check_types(plan, f, family)
+    if r.typed_signatures:
+        _check_types(plan, r)
     return plan
 
 
@@ -283,14 +290,14 @@ def _placement(scope: Scope, f: Flow, params: list[str], data: bytes, start: int
                language_id: str) -> tuple[str, bool, int, str]:
     """Method or function, and where its definition goes: (receiver, static, the line it is
     inserted at, its indentation). Takes the receiver out of ``params``."""
-    family = FAMILY[language_id]
+    r = _rules(language_id)
     fn = scope.function
     receiver, static = "", False
     # Python's `super()` with no arguments works only in a method of the class.
-    needs_method = family == "python" and "super" in f.reads()
+    needs_method = r.methods == "self" and "super" in f.reads()
     if fn is not None:
-        cls = _class_of_method(fn, family)
-        if family == "python" and cls is not None:
+        cls = _class_of_method(fn, r)
+        if r.methods == "self" and cls is not None:
             own = flow.function_locals(fn, language_id)[0]
             decorators = _decorators(fn)
             first = own[0] if own and "staticmethod" not in decorators else ""
@@ -299,9 +306,9 @@ def _placement(scope: Scope, f: Flow, params: list[str], data: bytes, start: int
                 static = "classmethod" in decorators
                 if first in params:
                     params.remove(first)
-        elif family == "js" and f.this:
+        elif r.methods == "this" and f.this:
             holder = next((g for g in scope.functions if g.type != "arrow_function"), None)
-            if holder is None or _class_of_method(holder, family) is None:
+            if holder is None or _class_of_method(holder, r) is None:
                 raise Refused("the selection uses `this` outside a class method")
             fn = holder
             receiver = "this"
@@ -315,17 +322,17 @@ def _placement(scope: Scope, f: Flow, params: list[str], data: bytes, start: int
             fn.parent.type == "decorated_definition" else fn
         return receiver, static, line_start(data, anchor.start_byte), indent_at(
             data, anchor.start_byte)
-    if fn is None and family == "js":
+    if fn is None and r.hoisted_functions:
         return "", False, line_start(data, start), indent_at(data, start)
-    if family == "rust" and scope.anchor.type == "mod_item":
+    if r.inline_modules and scope.anchor.type == "mod_item":
         raise Refused("extracting out of an inline `mod` is not supported")
     return "", False, line_start(data, scope.anchor.start_byte), ""
 
 
-def _bound_around(node: Node, function: Node | None) -> set[str]:
+def _bound_around(node: Node, function: Node | None, r: Refactoring) -> set[str]:
     """Names bound by comprehensions between ``node`` and its function (Python)."""
     names: set[str] = set()
-    walker = flow._Walker("python")
+    walker = flow._Walker(r)
     for n in ancestors(node.parent):
         if n == function or n.type in ROOTS:
             break
@@ -342,8 +349,8 @@ def plan_expression_function(tree: Tree, data: bytes, expr: Node, language_id: s
     place, so it is evaluated exactly when it was. Raises ``Refused``."""
     from .extract_variable import check_not_target, check_read, statement_of
 
-    family = FAMILY[language_id]
-    if family in ("go", "rust"):
+    r = _rules(language_id)
+    if r.typed_signatures:
         raise Refused("the type of the expression is not written in the code")
     check_read(expr, statement_of(expr, language_id), language_id)
     check_not_target(expr)
@@ -357,8 +364,8 @@ def plan_expression_function(tree: Tree, data: bytes, expr: Node, language_id: s
     start, end = expr.start_byte, expr.end_byte
     scope = scope_of(expr, language_id)
     bound = scope_locals(scope, language_id, start, end)[0] if scope.function is not None else set()
-    if family == "python":
-        bound |= _bound_around(expr, scope.function)
+    if r.comprehensions:
+        bound |= _bound_around(expr, scope.function, r)
     params = [n for n in f.reads() if n in bound]
     receiver, static, insert_at, base = _placement(scope, f, params, data, start, language_id)
     return Plan("function", language_id, start, end, tuple(params), (), "", f.awaits,
@@ -381,31 +388,13 @@ def _string_lines(stmts: list[Node]) -> tuple[int, ...]:
     return tuple(sorted(rows))
 
 
-def _declaration(f: Flow, returns: list[str], family: str) -> str:
-    """How the call site binds the returned names: the declaring keyword when the selection
-    declared all of them ("" when they exist already: the call assigns them)."""
-    kinds = [f.declared(n) for n in returns]
-    if family == "python":
-        return ""
-    if not returns or not all(kinds):
-        return "mixed" if any(kinds) else ""
-    if family == "js":
-        return kinds[0] if len(set(kinds)) == 1 and kinds[0] in ("const", "let", "var") \
-            else "let"
-    if family == "rust":
-        return "let"
-    if family == "go":
-        return ":=" if all(k == ":=" for k in kinds) else "var"
-    return ""  # Python binds by assigning
-
-
-def _check_types(plan: Plan, f: Flow, family: str) -> None:
+def _check_types(plan: Plan, r: Refactoring) -> None:
     types = dict(plan.types)
     for n in (*plan.params, *plan.returns):
         if n not in types:
             raise Refused(f"the type of `{n}` is not written in the code; declare it to "
                           "extract")
-        if family == "rust" and n in plan.params and not is_copy(types[n]):
+        if r.moves_values and n in plan.params and not is_copy(types[n]):
             raise Refused(f"passing `{n}: {types[n]}` to a function would move it")
     if plan.declare == "mixed":
         raise Refused("the selection both declares and assigns the values used after it")

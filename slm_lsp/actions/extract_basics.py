@@ -8,14 +8,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .flow import Flow
 
-BLOCKS = {
-    "python": {"module", "block"},
-    "js": {"program", "statement_block", "switch_case", "switch_default"},
-    "go": {"source_file", "statement_list"},
-    "rust": {"source_file", "block"},
-}
-
-
 class Refused(ValueError):
     """The selection cannot be extracted safely; the message says why, for the user."""
 

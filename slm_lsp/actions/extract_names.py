@@ -3,31 +3,15 @@ language's style, else a plain fallback (``extracted``, ``extracted_1``...)."""
 
 from __future__ import annotations
 
-import keyword
 import re
 from typing import TYPE_CHECKING
 
-from .flow import FAMILY
+from ..languages import rules_for
 
 if TYPE_CHECKING:
     from tree_sitter import Tree
 
-_JS_KEYWORDS = set("""break case catch class const continue debugger default delete do else
-export extends false finally for function if import in instanceof new null return super switch
-this throw true try typeof var void while with yield let static enum await implements package
-protected interface private public arguments eval undefined NaN Infinity""".split())
-_GO_KEYWORDS = set("""break case chan const continue default defer else fallthrough for func go
-goto if import interface map package range return select struct switch type var append cap
-close complex copy delete imag len make new panic print println real recover bool byte error
-float32 float64 int int8 int16 int32 int64 rune string uint uint8 uint16 uint32 uint64 uintptr
-true false nil iota any comparable min max clear""".split())
-_RUST_KEYWORDS = set("""as break const continue crate else enum extern false fn for if impl in
-let loop match mod move mut pub ref return self Self static struct super trait true type unsafe
-use where while async await dyn abstract become box do final macro override priv typeof
-unsized virtual yield try union""".split())
 FALLBACK = "extracted"
-
-
 
 
 def _text(node) -> str:
@@ -49,29 +33,31 @@ def names_in(tree: Tree) -> set[str]:
 
 
 def reserved(language_id: str) -> set[str]:
-    family = FAMILY.get(language_id, "")
-    if family == "python":
-        import builtins
+    rules = rules_for(language_id)
+    return set(rules.refactor.reserved) if rules is not None and rules.refactor else set()
 
-        return set(keyword.kwlist) | set(keyword.softkwlist) | set(dir(builtins)) | {"self",
-                                                                                      "cls"}
-    if family == "js":
-        return _JS_KEYWORDS | {"console", "window", "document", "globalThis", "require",
-                               "module", "exports", "Math", "JSON", "Object", "Array",
-                               "String", "Number", "Promise"}
-    if family == "go":
-        return _GO_KEYWORDS
-    return _RUST_KEYWORDS
+
+def _words(candidate: str) -> list[str]:
+    return [w for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", candidate) if w]
+
+
+def snake_case(candidate: str) -> str:
+    """``candidate`` in snake_case: ``calculateTotal`` -> ``calculate_total``."""
+    return "_".join(w.lower() for w in _words(candidate))
+
+
+def _snake(language_id: str) -> bool:
+    rules = rules_for(language_id)
+    return rules is not None and rules.refactor is not None and rules.refactor.snake_case
 
 
 def style(candidate: str, language_id: str) -> str:
     """``candidate`` in the language's convention for functions and variables."""
-    words = [w for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", candidate) if w]
+    words = _words(candidate)
     if not words:
         return ""
-    family = FAMILY.get(language_id, "")
-    if family in ("python", "rust"):
-        return "_".join(w.lower() for w in words)
+    if _snake(language_id):
+        return snake_case(candidate)
     head, *rest = words
     return head.lower() + "".join(w[:1].upper() + w[1:].lower() for w in rest)
 
@@ -87,7 +73,7 @@ def fresh_name(proposal: str, taken: set[str], language_id: str) -> tuple[str, b
                 not name[0].isdigit():
             return name, True
     name, i = FALLBACK, 1
-    sep = "_" if FAMILY.get(language_id) in ("python", "rust") else ""
+    sep = "_" if _snake(language_id) else ""
     while name in banned:
         name = f"{FALLBACK}{sep}{i}"
         i += 1

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from .flow import FUNCTIONS
-
 if TYPE_CHECKING:
     from tree_sitter import Node
+
+    from ..languages import Refactoring
 
 _RUST_COPY = re.compile(r"^(&.*|[iu](8|16|32|64|128|size)|f32|f64|bool|char|\(\))$")
 _GO_LITERAL_TYPES = {"int_literal": "int", "float_literal": "float64",
@@ -31,19 +31,19 @@ def is_copy(rust_type: str) -> bool:
     return _RUST_COPY.match(rust_type.strip()) is not None
 
 
-def param_types(fn: Node, family: str) -> dict[str, str]:
+def param_types(fn: Node, r: Refactoring) -> dict[str, str]:
     """The parameters' types as written (Go, Rust, TypeScript)."""
     out: dict[str, str] = {}
     params = fn.child_by_field_name("parameters")
     groups = [params] if params is not None else []
-    if family == "go" and fn.child_by_field_name("receiver") is not None:
+    if r.receivers and fn.child_by_field_name("receiver") is not None:
         groups.append(fn.child_by_field_name("receiver"))
     for group in groups:
         for p in group.named_children:
             kind = p.child_by_field_name("type")
             if kind is None:
                 continue
-            if family == "go":
+            if r.grouped_params:
                 for name in p.children_by_field_name("name"):
                     out[_text(name)] = _text(kind)
             else:
@@ -53,18 +53,18 @@ def param_types(fn: Node, family: str) -> dict[str, str]:
     return out
 
 
-def declared_types(body: Node, family: str) -> dict[str, str]:
+def declared_types(body: Node, r: Refactoring) -> dict[str, str]:
     """``var x T`` / ``let x: T`` / ``let x: T = ...`` / ``x := 0`` (Go literal defaults)."""
     out: dict[str, str] = {}
     stack = [body]
     while stack:
         n = stack.pop()
-        if n.type in FUNCTIONS[family]:
+        if n.type in r.functions:
             continue
-        if family == "go" and n.type == "var_spec" and n.child_by_field_name("type"):
+        if r.grouped_params and n.type == "var_spec" and n.child_by_field_name("type"):
             for name in n.children_by_field_name("name"):
                 out[_text(name)] = _text(n.child_by_field_name("type"))
-        elif family == "go" and n.type == "short_var_declaration":
+        elif n.type == "short_var_declaration":
             left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
             if left is not None and right is not None and \
                     len(left.named_children) == len(right.named_children):
@@ -72,7 +72,7 @@ def declared_types(body: Node, family: str) -> dict[str, str]:
                     literal = _GO_LITERAL_TYPES.get(value.type)
                     if literal and name.type == "identifier":
                         out.setdefault(_text(name), literal)
-        elif family in ("rust", "js") and n.type in ("let_declaration", "variable_declarator"):
+        elif n.type in ("let_declaration", "variable_declarator"):
             pattern = n.child_by_field_name("pattern") or n.child_by_field_name("name")
             kind = n.child_by_field_name("type")
             if pattern is not None and pattern.type == "identifier" and kind is not None:

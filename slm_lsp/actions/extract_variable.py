@@ -12,39 +12,25 @@ import attrs
 
 from ..syntax.tree import ancestors
 from . import flow
-from .extract_basics import BLOCKS, Refused, escape_reason, indent_at, line_start, trim
-from .flow import FAMILY
+from .extract_basics import Refused, escape_reason, indent_at, line_start, trim
+from .flow import refactoring
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Tree
 
-EXPRESSIONS = {
-    "python": {"call", "binary_operator", "attribute", "subscript", "string", "integer",
-               "float", "list", "dictionary", "set", "tuple", "parenthesized_expression",
-               "comparison_operator", "boolean_operator", "not_operator", "unary_operator",
-               "await", "concatenated_string", "list_comprehension", "set_comprehension",
-               "dictionary_comprehension", "generator_expression", "conditional_expression",
-               "identifier", "true", "false", "none", "lambda"},
-    "js": {"call_expression", "binary_expression", "member_expression", "subscript_expression",
-           "template_string", "string", "number", "array", "object", "parenthesized_expression",
-           "new_expression", "unary_expression", "await_expression", "ternary_expression",
-           "identifier", "arrow_function", "function_expression", "as_expression",
-           "non_null_expression", "true", "false", "null", "regex"},
-    "go": {"call_expression", "binary_expression", "selector_expression", "index_expression",
-           "composite_literal", "interpreted_string_literal", "raw_string_literal",
-           "int_literal", "float_literal", "parenthesized_expression", "unary_expression",
-           "slice_expression", "identifier", "func_literal", "type_conversion_expression"},
-    "rust": {"call_expression", "binary_expression", "field_expression", "index_expression",
-             "macro_invocation", "string_literal", "integer_literal", "float_literal",
-             "parenthesized_expression", "unary_expression", "struct_expression",
-             "array_expression", "tuple_expression", "reference_expression", "identifier",
-             "method_call_expression", "await_expression", "if_expression",
-             "closure_expression", "range_expression"},
-}
+    from ..languages import Refactoring
+
 # Parents through which an expression is evaluated only sometimes, or many times.
 _DEFERRED = {"lambda", "arrow_function", "function_expression", "func_literal",
              "closure_expression", "list_comprehension", "set_comprehension",
              "dictionary_comprehension", "generator_expression"}
+
+
+def _rules(language_id: str) -> Refactoring:
+    r = refactoring(language_id)
+    if r is None:
+        raise Refused(f"extracting is not supported for {language_id}")
+    return r
 
 
 def _text(node: Node | None) -> str:
@@ -58,16 +44,16 @@ def selected_expression(tree: Tree, data: bytes, a: int, b: int, language_id: st
     if a >= b:
         return None
     node = tree.root_node.descendant_for_byte_range(a, b)
-    family = FAMILY[language_id]
+    expressions = _rules(language_id).expressions
     for n in ancestors(node):
         if n.start_byte != a or n.end_byte != b:
             if n.start_byte < a or n.end_byte > b:
                 return None
             continue
-        if n.type in EXPRESSIONS[family] and n.parent is not None and \
+        if n.type in expressions and n.parent is not None and \
                 n.parent.type not in ("expression_statement",):
             return n
-        if n.type in EXPRESSIONS[family] and n.parent is not None:
+        if n.type in expressions and n.parent is not None:
             return n  # a whole expression statement's expression: still an expression
     return None
 
@@ -84,9 +70,7 @@ class VariablePlan:
 
 def plan_variable(tree: Tree, data: bytes, a: int, b: int, language_id: str) -> VariablePlan:
     """Naming the selected expression just before its statement. Raises ``Refused``."""
-    family = FAMILY.get(language_id)
-    if family is None:
-        raise Refused(f"extracting is not supported for {language_id}")
+    blocks = _rules(language_id).blocks
     expr = selected_expression(tree, data, a, b, language_id)
     if expr is None:
         raise Refused("select a whole expression to extract a variable")
@@ -96,10 +80,10 @@ def plan_variable(tree: Tree, data: bytes, a: int, b: int, language_id: str) -> 
         if n.type in _DEFERRED:
             raise Refused("the expression is evaluated later or repeatedly (inside a "
                           f"{n.type.replace('_', ' ')})")
-        if n.type in BLOCKS[family]:
+        if n.type in blocks:
             statement = child
             break
-        _check_evaluated_once(n, child, family)
+        _check_evaluated_once(n, child)
         child = n
     if statement is None or statement == expr:
         raise Refused("the expression is a whole statement; nothing to name")
@@ -132,10 +116,10 @@ def check_read(expr: Node, statement: Node, language_id: str) -> None:
 
 def statement_of(expr: Node, language_id: str) -> Node:
     """The statement (a child of a block) that holds ``expr``."""
-    family = FAMILY[language_id]
+    blocks = _rules(language_id).blocks
     child = expr
     for n in ancestors(expr.parent):
-        if n.type in BLOCKS[family]:
+        if n.type in blocks:
             return child
         child = n
     return child
@@ -164,7 +148,7 @@ _TARGET_PARENTS = {"assignment", "augmented_assignment", "assignment_expression"
                    "for_statement", "inc_statement", "dec_statement"}
 
 
-def _check_evaluated_once(parent: Node, child: Node, family: str) -> None:
+def _check_evaluated_once(parent: Node, child: Node) -> None:
     """Moving ``child`` before the statement is safe only if it is evaluated once, first."""
     field = None
     for i, c in enumerate(parent.children):
@@ -184,7 +168,7 @@ def _check_evaluated_once(parent: Node, child: Node, family: str) -> None:
                           "operator)")
     if t in ("conditional_expression", "ternary_expression") and (
             field in ("consequence", "alternative") or
-            (family == "python" and child.id != parent.named_children[1].id)):
+            (t == "conditional_expression" and child.id != parent.named_children[1].id)):
         raise Refused("the expression is evaluated only sometimes (in a conditional "
                       "expression)")
     if t in ("while_statement", "while_expression", "do_statement", "for_statement",

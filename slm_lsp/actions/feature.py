@@ -20,13 +20,12 @@ from pygls.uris import from_fs_path
 
 from .. import paths
 from ..engine.base import Cancel
-from ..syntax.languages import grammar
+from ..languages import grammar, rules_for
 from . import compute, extract_edits, refactor, rewrite, scaffold
 from .drafter import Cancelled, Drafter
+from .kinds import KIND_REWRITE, KINDS
 from .lsp import (
     COMMAND,
-    KIND_REWRITE,
-    KINDS,
     REWRITE_COMMAND,
     ActionData,
     RewriteArgs,
@@ -34,7 +33,7 @@ from .lsp import (
     matches_only,
     resolve_supported,
 )
-from .targets import DEFINITIONS, definition_at
+from .targets import definition_at
 
 if TYPE_CHECKING:
     from ..documents import Document
@@ -81,14 +80,15 @@ class Actions:
                 wanted.append(("fix", title, data("fix", diag.range, message=message,
                                                   title=title), [diag]))
         target = None
-        if doc.tree is not None and doc.language_id in DEFINITIONS:
+        rules = rules_for(doc.language_id)
+        if doc.tree is not None and rules is not None and rules.definitions:
             offset = doc.offset_at(r.start.line, r.start.character)
             target = definition_at(doc.tree, doc.byte_offset(offset), doc.language_id)
         if settings.docstring and target is not None and not target.documented and not (
-                doc.language_id == "python" and target.one_line):
+                rules.docstring is not None and rules.docstring.inside_body and target.one_line):
             title = f"Generate docstring for `{target.name}`"
             wanted.append(("docstring", title, data("docstring", r, title=title), None))
-        if settings.tests and doc.language_id in scaffold.SUPPORTED:
+        if settings.tests and scaffold.supported(doc.language_id):
             if target is not None:
                 title = f"Generate tests for `{target.name}`"
                 wanted.append(("tests", title, data("tests", r, title=title), None))

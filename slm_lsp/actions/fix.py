@@ -13,7 +13,7 @@ import attrs
 
 from ..completion import postprocess
 from ..documents import char_offset, utf8_offset
-from ..syntax.languages import LINE_COMMENT, new_parser
+from ..languages import line_comment, new_parser
 from .targets import enclosing_statement, error_nodes_outside
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def find_block(text: str, tree: Tree | None, a: int, b: int) -> Block:
 def plain_prompt(text: str, block: Block, message: str, language_id: str) -> str:
     """For models without FIM: the code before, the faulty block quoted in comments with the
     diagnostic, then the start of the corrected block for the model to continue."""
-    mark = LINE_COMMENT.get(language_id, "#")
+    mark = line_comment(language_id)
     ind = block.indent
     before = text[max(0, block.start - PREFIX_CHARS):block.start]
     quoted = "".join(f"{ind}{mark} {line}\n" for line in
@@ -74,7 +74,7 @@ def plain_prompt(text: str, block: Block, message: str, language_id: str) -> str
 def fim_parts(text: str, block: Block, message: str, language_id: str) -> tuple[str, str]:
     """For FIM models: the prefix (with the diagnostic as a comment) and the suffix around the
     block, which is the hole."""
-    mark = LINE_COMMENT.get(language_id, "#")
+    mark = line_comment(language_id)
     head = text[max(0, block.start - PREFIX_CHARS):block.start]
     head += f"{block.indent}{mark} fixed: {message.strip().splitlines()[0]}\n{block.indent}"
     return head, text[block.end:block.end + PREFIX_CHARS]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from ..languages import Refactoring, rules_for
 from .flow_go_rust import GoRules, RustRules
 from .flow_js import JsRules
 from .flow_python import PythonRules
@@ -23,27 +24,6 @@ if TYPE_CHECKING:
 
 MAX_DEPTH = 120  # nesting levels walked (each costs a few Python frames)
 
-FAMILY = {"python": "python", "javascript": "js", "javascriptreact": "js", "typescript": "js",
-          "typescriptreact": "js", "go": "go", "rust": "rust"}
-
-# Nodes that open a new function scope, by family.
-FUNCTIONS = {
-    "python": {"function_definition", "lambda"},
-    "js": {"function_declaration", "function_expression", "function", "arrow_function",
-           "method_definition", "generator_function_declaration", "generator_function"},
-    "go": {"function_declaration", "method_declaration", "func_literal"},
-    "rust": {"function_item", "closure_expression"},
-}
-LOOPS = {
-    "python": {"for_statement", "while_statement"},
-    "js": {"for_statement", "for_in_statement", "while_statement", "do_statement"},
-    "go": {"for_statement"},
-    "rust": {"for_expression", "while_expression", "loop_expression"},
-}
-# Where a plain `break` may also go (it does not leave the region when this is inside it).
-BREAKABLE = {"python": set(), "js": {"switch_statement"},
-             "go": {"expression_switch_statement", "type_switch_statement", "select_statement"},
-             "rust": set()}
 _CONDITIONAL = {
     # Children of these run only sometimes, or many times: a write there is not sure.
     "if_statement", "elif_clause", "else_clause", "except_clause", "finally_clause",
@@ -132,8 +112,8 @@ class _Ctx:
 class _Walker(PythonRules, JsRules, GoRules, RustRules):
     """Walks a region in evaluation order; the language rules come from the mixins."""
 
-    def __init__(self, family: str, cache: dict | None = None):
-        self.family = family
+    def __init__(self, rules: Refactoring, cache: dict | None = None):
+        self.rules = rules
         # Sub-walks (a nested function's locals, an if's branches) by node id: a function
         # nested in others is walked once for its locals, not once per enclosing function.
         self.cache: dict = {} if cache is None else cache
@@ -226,17 +206,17 @@ class _Walker(PythonRules, JsRules, GoRules, RustRules):
         t = node.type
         if t == "comment" or t == "line_comment" or t == "block_comment":
             return
-        if t in FUNCTIONS[self.family]:
+        if t in self.rules.functions:
             self.function(node, ctx)
             return
-        handler = getattr(self, f"{self.family}_{t}", None)
+        handler = getattr(self, f"{self.rules.handlers}_{t}", None)
         if handler is not None:
             handler(node, ctx)
             return
-        if t in LOOPS[self.family]:
+        if t in self.rules.loops:
             self.loop(node, ctx)
             return
-        if t in BREAKABLE[self.family]:
+        if t in self.rules.breakable:
             self.children(node, attrs.evolve(ctx, switches=ctx.switches + 1, sure=False))
             return
         if t in _CONDITIONAL:
@@ -281,7 +261,7 @@ class _Walker(PythonRules, JsRules, GoRules, RustRules):
         """A name that every branch of an ``if`` with an ``else`` surely assigns is surely
         assigned by the ``if``."""
         branches = [node.child_by_field_name("consequence")]
-        if self.family == "python":
+        if self.rules.if_clauses:
             clauses = [c for c in node.named_children if c.type in ("elif_clause",
                                                                      "else_clause")]
             if not clauses or clauses[-1].type != "else_clause":
@@ -301,10 +281,10 @@ class _Walker(PythonRules, JsRules, GoRules, RustRules):
                 return
             key = ("sure", branch.id)
             if key not in self.cache:
-                sub = _Walker(self.family, self.cache)
+                sub = _Walker(self.rules, self.cache)
                 sub.visit(branch, _Ctx())
                 self.cache[key] = {u.name for u in sub.uses if u.write and u.sure and
-                                   not u.nested and (self.family == "python" or
+                                   not u.nested and (self.rules.binds_by_assignment or
                                                      u.declare in ("", "var"))}
             sure = self.cache[key]
             common = sure if common is None else common & sure
@@ -313,7 +293,7 @@ class _Walker(PythonRules, JsRules, GoRules, RustRules):
 
     def loop(self, node: Node, ctx: _Ctx) -> None:
         inner = attrs.evolve(ctx, sure=False, loops=ctx.loops + 1)
-        if any(c.type == "async" or (c.type == "await" and self.family == "js")
+        if any(c.type == "async" or (c.type == "await" and self.rules.for_await)
                for c in node.children) and not ctx.nested:
             self.awaits = True
         rest = []
@@ -334,10 +314,9 @@ class _Walker(PythonRules, JsRules, GoRules, RustRules):
                 self.visit(child, inner)
 
     def loop_declare(self, node: Node) -> str:
-        if self.family == "js":
-            kind = node.child_by_field_name("kind")
-            return _text(kind)
-        return "let" if self.family == "rust" else ""
+        if self.rules.loop_declare_field:
+            return _text(node.child_by_field_name(self.rules.loop_declare_field))
+        return self.rules.loop_declare
 
     def function(self, node: Node, ctx: _Ctx) -> None:
         """A nested function: its name is written here; its body may run later (a closure)."""
@@ -345,7 +324,7 @@ class _Walker(PythonRules, JsRules, GoRules, RustRules):
         if name is not None and node.type in ("function_definition", "function_declaration",
                                               "generator_function_declaration", "function_item"):
             self.write(name, ctx, declare="function")
-        if self.family == "python":
+        if node.parent is not None and node.parent.type == "decorated_definition":
             for dec in (node.parent.named_children if node.parent is not None and
                         node.parent.type == "decorated_definition" else []):
                 if dec.type == "decorator":
@@ -364,7 +343,7 @@ class _Walker(PythonRules, JsRules, GoRules, RustRules):
                     value = p.child_by_field_name(field)
                     if value is not None:
                         self.visit(value, ctx)
-        if node.type == "arrow_function" or self.family == "rust":
+        if node.type == "arrow_function" or self.rules.closures_share_self:
             lexical_this = True
         else:
             lexical_this = False
@@ -377,7 +356,7 @@ class _Walker(PythonRules, JsRules, GoRules, RustRules):
     def param_names(self, params: Node | None) -> list[str]:
         if params is None:
             return []
-        collector = _Walker(self.family)
+        collector = _Walker(self.rules)
         for p in params.named_children:
             if p.type in ("comment", "self_parameter"):
                 continue
@@ -388,7 +367,7 @@ class _Walker(PythonRules, JsRules, GoRules, RustRules):
             if target.type in ("typed_parameter", "dictionary_splat_pattern") and \
                     target.named_children:
                 target = target.named_children[0]
-            if self.family == "go":
+            if self.rules.grouped_params:
                 for c in p.named_children:
                     if c.type == "identifier":
                         collector.write(c, _Ctx())
@@ -404,9 +383,9 @@ class _Walker(PythonRules, JsRules, GoRules, RustRules):
         key = ("locals", body.id)
         if key in self.cache:
             return self.cache[key]
-        collector = _Walker(self.family, self.cache)
+        collector = _Walker(self.rules, self.cache)
         collector.visit(body, _Ctx())
-        if self.family == "python":
+        if self.rules.binds_by_assignment:
             found = {u.name for u in collector.uses if u.write and not u.nested} - \
                 collector.declared_free
         else:
@@ -416,7 +395,7 @@ class _Walker(PythonRules, JsRules, GoRules, RustRules):
 
     def param_names_of_target(self, node: Node) -> list[str]:
         """The names an assignment target (or a pattern) binds."""
-        collector = _Walker(self.family)
+        collector = _Walker(self.rules)
         collector.targets(node, _Ctx())
         return [u.name for u in collector.uses if u.write]
 
@@ -462,22 +441,29 @@ class _Walker(PythonRules, JsRules, GoRules, RustRules):
             self.visit(node, ctx)
 
 
+def refactoring(language_id: str) -> Refactoring | None:
+    """The language's refactoring rules, or None when it has none."""
+    rules = rules_for(language_id)
+    return rules.refactor if rules is not None else None
+
+
 def analyze(nodes: list[Node], language_id: str, cache: dict | None = None) -> Flow:
     """The flow of a region: a run of sibling statements, or one expression. Walks of one
     tree may share a ``cache``."""
-    family = FAMILY.get(language_id)
-    if family is None:
+    rules = refactoring(language_id)
+    if rules is None:
         return Flow(problems=(f"{language_id} is not supported",))
-    return _Walker(family, cache).run(nodes)
+    return _Walker(rules, cache).run(nodes)
 
 
 def function_locals(function: Node, language_id: str, cache: dict | None = None
                     ) -> tuple[list[str], Flow]:
     """A function's parameters and the flow of its body (every local it binds or reads)."""
-    family = FAMILY[language_id]
-    walker = _Walker(family, cache)
+    rules = refactoring(language_id)
+    assert rules is not None
+    walker = _Walker(rules, cache)
     params = walker.param_names(function.child_by_field_name("parameters"))
-    if family == "go":
+    if rules.receivers:
         receiver = function.child_by_field_name("receiver")
         params = walker.param_names(receiver) + params
     body = function.child_by_field_name("body")

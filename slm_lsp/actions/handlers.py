@@ -9,18 +9,8 @@ import asyncio
 from lsprotocol import types
 
 from ..server import SlmServer
-from .lsp import (
-    COMMAND,
-    KIND_DOCSTRING,
-    KIND_EXTRACT_FUNCTION,
-    KIND_EXTRACT_VARIABLE,
-    KIND_FIX,
-    KIND_REWRITE,
-    KIND_TESTS,
-    REWRITE_COMMAND,
-    ActionData,
-    RewriteArgs,
-)
+from .kinds import ADVERTISED
+from .lsp import COMMAND, REWRITE_COMMAND, ActionData, RewriteArgs
 
 
 def _cancel_with_request(ls: SlmServer) -> None:
@@ -40,8 +30,7 @@ def register(server: SlmServer) -> None:
     """Add the code actions to ``server`` (their state lives in ``server.actions``)."""
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
-        code_action_kinds=[KIND_FIX, KIND_DOCSTRING, KIND_TESTS, KIND_EXTRACT_FUNCTION,
-                           KIND_EXTRACT_VARIABLE, KIND_REWRITE], resolve_provider=True))
+        code_action_kinds=ADVERTISED, resolve_provider=True))
     def code_action(ls: SlmServer, params: types.CodeActionParams
                     ) -> list[types.CodeAction] | None:
         return ls.actions.list(params)

@@ -18,16 +18,8 @@ from pygls.uris import from_fs_path
 
 from ..documents import Encoding, chars_to_units
 from .compute import Outcome
+from .kinds import KINDS
 
-KIND_FIX = types.CodeActionKind.QuickFix.value
-KIND_DOCSTRING = "refactor.rewrite.slm.docstring"
-KIND_TESTS = "source.slm.tests"
-KIND_EXTRACT_FUNCTION = "refactor.extract.slm.function"
-KIND_EXTRACT_VARIABLE = "refactor.extract.slm.variable"
-KIND_REWRITE = "refactor.rewrite.slm.selection"
-KINDS = {"fix": KIND_FIX, "docstring": KIND_DOCSTRING, "tests": KIND_TESTS,
-         "extract_function": KIND_EXTRACT_FUNCTION, "extract_variable": KIND_EXTRACT_VARIABLE,
-         "rewrite": KIND_REWRITE}
 COMMAND = "slmLsp.applyAction"
 REWRITE_COMMAND = "slmLsp.rewrite"
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from ..syntax.tree import ancestors
 from .extract import Refused, plan_expression_function, plan_function, selected_statements
 from .extract_variable import plan_variable, selected_expression
-from .flow import FAMILY
+from .flow import refactoring
 
 if TYPE_CHECKING:
     from tree_sitter import Tree
@@ -23,7 +23,7 @@ def offers(tree: Tree, data: bytes, a: int, b: int, language_id: str
     """The extractions that fit the selection, as (kind, reason it is disabled or "").
 
     Cheap enough for listing: the tree only, never the model."""
-    if language_id not in FAMILY:
+    if refactoring(language_id) is None:
         return []
     try:
         return _offers(tree, data, a, b, language_id)
@@ -56,7 +56,7 @@ def _offers(tree: Tree, data: bytes, a: int, b: int, language_id: str
             out.append(("extract_variable", ""))
         except Refused as exc:
             out.append(("extract_variable", str(exc)))
-        if FAMILY[language_id] not in ("go", "rust"):  # they would need the value's type
+        if not refactoring(language_id).typed_signatures:  # it would need the value's type
             try:
                 if check:
                     plan_expression_function(tree, data, expr, language_id)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from ..completion import postprocess
 from ..documents import utf8_offset
 from ..engine.base import Cancel, GenerationRequest
-from ..syntax.languages import new_parser
+from ..languages import new_parser, rules_for
 from . import extract, flow
 from .compute import Outcome, TextChange
 from .drafter import Cancelled
@@ -31,10 +31,6 @@ log = logging.getLogger(__name__)
 
 REFUSAL = "no safe rewrite"
 _FENCE = re.compile(r"```[\w+#.-]*[ \t]*\n(.*?)(?:^[ \t]*```|\Z)", re.S | re.M)
-_NAMES = {"python": "Python", "javascript": "JavaScript", "javascriptreact": "JavaScript (JSX)",
-          "typescript": "TypeScript", "typescriptreact": "TypeScript (TSX)", "go": "Go",
-          "rust": "Rust", "java": "Java", "c": "C", "cpp": "C++"}
-_FENCES = {"javascriptreact": "jsx", "typescriptreact": "tsx"}
 _INSTRUCT = re.compile(r"instruct|chat|[-_.]it\b", re.I)
 
 
@@ -74,8 +70,9 @@ def is_instruct(engine: Engine | None, model_id: str) -> bool:
 
 
 def question(code: str, language_id: str, instruction: str) -> str:
-    lang = _NAMES.get(language_id, language_id)
-    fence = _FENCES.get(language_id, language_id)
+    rules = rules_for(language_id)
+    lang = rules.name if rules is not None else language_id
+    fence = rules.markdown_fence if rules is not None else language_id
     return (f"Rewrite this {lang} code as asked: {instruction.strip()}\n"
             f"Answer with only the rewritten code, in one ```{fence} block.\n\n"
             f"```{fence}\n{code}\n```")
@@ -200,7 +197,7 @@ def broken_contract(before: str, after: str, language_id: str, a: int, b: int, b
     """Why the rewrite ``after[a:b2]`` of ``before[a:b]`` breaks the code around it, or "":
     it must still assign what the code after it reads, and must not define again a function
     or class that exists outside the selection (the model rewrote the whole function)."""
-    if language_id not in flow.FAMILY:
+    if flow.refactoring(language_id) is None:
         return ""
     old, old_data, sa, sb = _parsed(before, language_id, a, b)
     new, new_data, na, nb = _parsed(after, language_id, a, b2)

@@ -11,25 +11,12 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from ..languages import Language, rules_for
 from ..syntax.diagnostics import outer_error_nodes
 from ..syntax.tree import ancestors
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Tree
-
-# Definitions that can carry documentation, by languageId.
-DEFINITIONS: dict[str, frozenset[str]] = {
-    "python": frozenset({"function_definition", "class_definition"}),
-    "javascript": frozenset({"function_declaration", "method_definition", "class_declaration",
-                             "generator_function_declaration"}),
-    "typescript": frozenset({"function_declaration", "method_definition", "class_declaration",
-                             "abstract_class_declaration", "generator_function_declaration"}),
-    "go": frozenset({"function_declaration", "method_declaration"}),
-    "rust": frozenset({"function_item"}),
-    "java": frozenset({"method_declaration", "class_declaration", "constructor_declaration"}),
-}
-DEFINITIONS["javascriptreact"] = DEFINITIONS["javascript"]
-DEFINITIONS["typescriptreact"] = DEFINITIONS["typescript"]
 
 _CLASS_TYPES = {"class_definition", "class_declaration", "abstract_class_declaration"}
 _PARAM_SKIP = {"self", "cls", "this"}
@@ -70,24 +57,24 @@ def _arrow_in_variable(node: Node) -> Node | None:
     return None
 
 
-def _param_names(params: Node | None, language_id: str) -> tuple[str, ...]:
+def _param_names(params: Node | None, rules: Language) -> tuple[str, ...]:
     if params is None:
         return ()
     names: list[str] = []
     for child in params.named_children:
         if child.type in ("comment", "self_parameter"):
             continue
-        if language_id == "go":
+        if rules.params == "grouped":
             names.extend(_text(c) for c in child.named_children if c.type == "identifier")
             continue
-        if language_id == "java":
+        if rules.params == "named":
             name = child.child_by_field_name("name")
             names.append(_text(name))
             continue
         if child.type == "identifier":
             names.append(_text(child))
             continue
-        if language_id == "rust":
+        if rules.params == "pattern":
             names.append(_text(child.child_by_field_name("pattern")))
             continue
         ident = child.child_by_field_name("name") or child.child_by_field_name("pattern")
@@ -154,6 +141,9 @@ def _outer(node: Node) -> Node:
 
 def definition_of(node: Node, language_id: str) -> ActionTarget | None:
     """The facts of a definition node (or of a `const f = () => ...` declarator)."""
+    rules = rules_for(language_id)
+    if rules is None:
+        return None
     fn = _arrow_in_variable(node)
     head = fn if fn is not None else node
     name = _text(node.child_by_field_name("name"))
@@ -165,36 +155,30 @@ def definition_of(node: Node, language_id: str) -> ActionTarget | None:
         return None
     kind = "class" if node.type in _CLASS_TYPES else "function"
     if kind == "function" and node.parent is not None and node.parent.type in (
-            "class_body", "block") and language_id == "python" and \
+            "class_body", "block") and \
             node.parent.parent is not None and node.parent.parent.type == "class_definition":
         kind = "method"
     if node.type in ("method_definition", "method_declaration", "constructor_declaration"):
         kind = "method"
-    if language_id == "python":
+    if rules.docstring is not None and rules.docstring.inside_body:
         returns = head.child_by_field_name("return_type") is not None or \
             _has_value_return(body)
         documented = _python_documented(body)
         first = body.named_children[0] if body.named_children else body
         body_byte, body_row = first.start_byte, first.start_point.row
     else:
-        if language_id == "go":
-            returns = head.child_by_field_name("result") is not None
-        elif language_id == "rust":
-            returns = head.child_by_field_name("return_type") is not None
-        elif language_id == "java":
-            kind_node = head.child_by_field_name("type")
+        if rules.returns:  # the signature's field that names the result's type
+            kind_node = head.child_by_field_name(rules.returns)
             returns = kind_node is not None and _text(kind_node) != "void"
         else:
             returns = _has_value_return(body) or (
                 fn is not None and body.type not in ("statement_block",))
         documented = _comment_above(_outer(node))
         body_byte, body_row = body.start_byte, body.start_point.row
-    outer = _outer(node) if language_id != "python" else (
-        node.parent if node.parent is not None and node.parent.type == "decorated_definition"
-        else node)
+    outer = _outer(node)
     return ActionTarget(
         kind=kind, name=name,
-        params=_param_names(params, language_id) if kind != "class" else (),
+        params=_param_names(params, rules) if kind != "class" else (),
         returns=returns and kind != "class",
         start_byte=outer.start_byte, start_row=outer.start_point.row,
         body_byte=body_byte, body_row=body_row, end_byte=node.end_byte,
@@ -203,10 +187,11 @@ def definition_of(node: Node, language_id: str) -> ActionTarget | None:
 
 
 def _is_definition(node: Node, language_id: str) -> bool:
-    kinds = DEFINITIONS.get(language_id, frozenset())
-    return node.type in kinds or (
-        language_id in ("javascript", "typescript", "javascriptreact", "typescriptreact")
-        and _arrow_in_variable(node) is not None)
+    rules = rules_for(language_id)
+    if rules is None:
+        return False
+    return node.type in rules.definitions or (
+        rules.variable_functions and _arrow_in_variable(node) is not None)
 
 
 def definition_at(tree: Tree | None, byte: int, language_id: str) -> ActionTarget | None:

@@ -11,6 +11,7 @@ import re
 
 from ..engine.base import Generation
 from ..formats import PromptFormat
+from ..languages import rules_for
 from ..settings import Settings
 from . import postprocess
 from .snapshot import Snapshot
@@ -130,7 +131,8 @@ def clean(raw: str, snap: Snapshot, fmt: PromptFormat, settings: Settings,
             if postprocess.ends_flow(text):
                 return ""  # the code after the cursor would never run
         text = postprocess.cut_repetition(text)
-        if snap.language_id == "python":
+        rules = rules_for(snap.language_id)
+        if rules is not None and rules.indentation_blocks:
             text = postprocess.drop_dangling_header(
                 postprocess.cut_bad_dedent(text, trig.line_prefix))
     next_lines = snap.suffix.split("\n")[1:6]

@@ -17,15 +17,9 @@ import attrs
 from lsprotocol import types
 
 from ..documents import Encoding, chars_to_units
+from ..languages import rules_for
 
 LABEL_CHARS = 60
-
-# Characters that belong to an identifier beyond letters, digits and `_`.
-_EXTRA_WORD_CHARS = {
-    "javascript": "$", "javascriptreact": "$", "typescript": "$", "typescriptreact": "$",
-    "java": "$",
-}
-
 
 def word_start(line: str, cursor: int, language: str) -> int:
     """The column (code points) where the word that ends at ``cursor`` starts.
@@ -35,7 +29,8 @@ def word_start(line: str, cursor: int, language: str) -> int:
     spaces and other punctuation end it, so after them the word is empty and the column is the
     cursor's. Linear in the word's length, however long the line (minified code).
     """
-    extra = _EXTRA_WORD_CHARS.get(language, "")
+    rules = rules_for(language)
+    extra = rules.word_chars if rules is not None else ""
     start = max(0, min(cursor, len(line)))
     while start > 0:
         ch = line[start - 1]

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from ..languages import line_comment, new_parser
 from ..syntax.diagnostics import outer_error_nodes
-from ..syntax.languages import LINE_COMMENT, new_parser
 
 if TYPE_CHECKING:
     from tree_sitter import Parser, Tree
@@ -502,7 +502,7 @@ def keep_parsing(candidate: str, prefix: str, suffix: str, language_id: str,
 
 def only_comments(text: str, language_id: str) -> bool:
     """Every line of ``text`` is blank or a line comment (no code: it fills no block)."""
-    mark = LINE_COMMENT.get(language_id)
+    mark = line_comment(language_id, "")
     lines = [line.strip() for line in text.split("\n") if line.strip()]
     return bool(mark) and bool(lines) and all(line.startswith(mark) for line in lines)
 

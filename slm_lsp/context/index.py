@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from .. import paths
-from ..syntax.languages import language_for_path, new_parser
+from ..languages import language_for_path, new_parser
 from ..syntax.symbols import Definition, FileSymbols, extract
 from .ignore import GENERATED, IGNORED_DIRS, GitIgnore
 

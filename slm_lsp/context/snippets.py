@@ -28,7 +28,6 @@ relevant nearest the current file), then by path; never by score.
 
 from __future__ import annotations
 
-import builtins
 import os
 import posixpath
 from collections.abc import Callable
@@ -38,8 +37,8 @@ from typing import TYPE_CHECKING
 from .. import paths
 from ..documents import window_around
 from ..engine.base import Snippet
-from ..syntax.languages import grammar, new_parser
-from ..syntax.symbols import Definition, defined_names, extract_imports, family
+from ..languages import grammar, new_parser, rules_for
+from ..syntax.symbols import Definition, defined_names, extract_imports
 from ..syntax.tree import ancestors
 from .index import SymbolIndex
 
@@ -63,34 +62,12 @@ _IDENT_TYPES = ("identifier", "type_identifier", "property_identifier", "field_i
 _COMMON = {"self", "this", "super", "cls", "Self", "true", "false", "null", "nil", "None",
            "True", "False", "undefined", "main", "init", "new", "get", "set", "len", "string",
            "String", "Object", "Error", "err", "ok", "value", "data", "result", "args", "kwargs"}
-_BUILTINS: dict[str, set[str]] = {
-    "python": set(dir(builtins)),
-    "javascript": {"console", "Math", "JSON", "Array", "Promise", "Number", "Boolean", "Map",
-                   "Set", "Date", "RegExp", "Symbol", "window", "document", "require",
-                   "module", "exports", "process", "globalThis", "parseInt", "parseFloat",
-                   "setTimeout", "clearTimeout", "fetch", "Record", "Partial", "Readonly",
-                   "number", "boolean", "any", "unknown", "void", "never"},
-    "go": {"append", "cap", "close", "complete", "copy", "delete", "imag", "len", "make",
-           "panic", "print", "println", "real", "recover", "fmt", "error", "int", "int64",
-           "float64", "byte", "rune", "bool", "any", "ctx", "context"},
-    "rust": {"Some", "Ok", "Err", "Vec", "Box", "Option", "Result", "HashMap", "Rc", "Arc",
-             "println", "format", "vec", "assert", "assert_eq", "std", "crate", "iter",
-             "clone", "unwrap", "into", "to_string", "f64", "f32", "usize", "i32", "u8"},
-    "java": {"System", "Integer", "List", "Map", "ArrayList", "HashMap", "Override",
-             "Exception", "Math", "out", "println", "Arrays", "Collections"},
-    "c": {"printf", "fprintf", "malloc", "calloc", "realloc", "free", "memcpy", "memset",
-          "strlen", "size_t", "NULL", "stdout", "stderr", "std", "cout", "endl", "vector",
-          "uint8_t", "uint32_t", "int32_t", "uint64_t", "int64_t", "sizeof"},
-}
-_BUILTINS["typescript"] = _BUILTINS["javascript"]
-_BUILTINS["cpp"] = _BUILTINS["c"]
-_LANG_GROUP = {"typescript": "js", "javascript": "js", "c": "c", "cpp": "c"}
 _JS_EXTS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".d.ts")
 
 
 def _group(language_id: str) -> str:
-    lang = family(language_id)
-    return _LANG_GROUP.get(lang, lang)
+    rules = rules_for(language_id)
+    return rules.group if rules is not None else language_id
 
 
 @cache
@@ -135,7 +112,8 @@ def names_near(tree: Tree, data: bytes, byte: int, language_id: str) -> dict[str
 
     qc = QueryCursor(query)
     qc.set_byte_range(lo, hi)
-    skip = _BUILTINS.get(family(language_id), set()) | _COMMON
+    rules = rules_for(language_id)
+    skip = (rules.builtins if rules is not None else frozenset()) | _COMMON
     out: dict[str, int] = {}
     for node in qc.captures(root).get("id", ()):
         if node.start_byte <= byte <= node.end_byte:
@@ -235,28 +213,29 @@ def resolve_imports(index: SymbolIndex, rel: str, language_id: str,
     hit = index.selection.imports.get(key)
     if hit is not None:
         return hit
-    lang = family(language_id)
+    rules = rules_for(language_id)
+    style = rules.imports if rules is not None else ""
     here = posixpath.dirname(rel)
     files = index.files()
     found: list[str] = []
-    if lang in ("go", "java"):  # the package: the other files of the directory
-        ext = ".go" if lang == "go" else ".java"
+    if rules is not None and rules.package_files:  # the package: the files of the directory
+        ext = rules.package_files
         found += [f for f in files if posixpath.dirname(f) == here and f.endswith(ext)]
     for spec in specs:
-        if lang == "python":
+        if style == "modules":
             found += _python_candidates(rel, spec)
-        elif lang in ("javascript", "typescript"):
+        elif style == "relative":
             found += _js_candidates(rel, spec)
-        elif lang == "rust":
+        elif style == "crates":
             found += _rust_candidates(rel, spec, index)
-        elif lang in ("c", "cpp"):
+        elif style == "includes":
             found += [posixpath.normpath(posixpath.join(here, spec)), spec, "include/" + spec]
             found += [f for f in files if f.endswith("/" + spec)]
-        elif lang == "go":
+        elif style == "packages":
             d = _module_dir(rel, spec, index)
             found += [f for f in files if d is not None and posixpath.dirname(f) == d
                       and f.endswith(".go")]
-        elif lang == "java":
+        elif style == "classes":
             name = spec.split()[-1].replace(".", "/")
             if name.endswith("/*"):
                 found += [f for f in files if posixpath.dirname(f).endswith(name[:-2])]

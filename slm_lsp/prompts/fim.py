@@ -22,7 +22,7 @@ import attrs
 from ..context.window import Window
 from ..engine.base import Snippet
 from ..formats import PromptFormat
-from ..syntax.languages import LINE_COMMENT
+from ..languages import line_comment
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -80,7 +80,7 @@ class _Builder:
 
 
 def _comment_block(text: str, language_id: str) -> str:
-    mark = LINE_COMMENT.get(language_id, "#")
+    mark = line_comment(language_id)
     return "".join(f"{mark} {line}".rstrip() + "\n" for line in text.splitlines())
 
 

@@ -11,14 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from .languages import family
+from ..languages import SYMBOLS_INDENTED, rules_for
 from .tree import descendants
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Tree
-
-
-_BRACE = {"javascript", "typescript", "go", "rust", "java", "c", "cpp"}
 
 
 def _text(data: bytes, a: int, b: int) -> str:
@@ -53,13 +50,14 @@ def _string_content(node: Node, data: bytes) -> str:
     return _text(data, node.start_byte, node.end_byte).strip("\"'`<>")
 
 
-def _brace_imports(root: Node, data: bytes, lang: str) -> Iterator[str]:
+def _brace_imports(root: Node, data: bytes, style: str) -> Iterator[str]:
+    """``style`` is the language's import convention (``Language.imports``)."""
     stack = list(reversed(root.named_children))
     while stack:
         node = stack.pop()
         t = node.type
         if t in ("preproc_ifdef", "preproc_if", "preproc_else", "preproc_elif",
-                 "import_declaration") and lang in ("c", "cpp", "go"):
+                 "import_declaration") and style in ("includes", "packages"):
             stack.extend(reversed(node.named_children))
         elif t == "import_spec_list":
             stack.extend(reversed(node.named_children))
@@ -69,8 +67,7 @@ def _brace_imports(root: Node, data: bytes, lang: str) -> Iterator[str]:
                 yield _string_content(path, data)
         elif t == "import_spec":
             yield _string_content(node.child_by_field_name("path"), data)
-        elif t in ("import_statement", "export_statement") and lang in (
-                "javascript", "typescript"):
+        elif t in ("import_statement", "export_statement") and style == "relative":
             source = node.child_by_field_name("source")
             if source is not None:
                 yield _string_content(source, data)
@@ -89,7 +86,7 @@ def _brace_imports(root: Node, data: bytes, lang: str) -> Iterator[str]:
             arg = node.child_by_field_name("argument")
             if arg is not None:
                 yield _text(data, arg.start_byte, arg.end_byte)
-        elif t == "import_declaration" and lang == "java":
+        elif t == "import_declaration" and style == "classes":
             yield " ".join(_text(data, c.start_byte, c.end_byte) for c in node.named_children)
 
 
@@ -97,10 +94,10 @@ def extract_imports(tree: Tree | None, data: bytes, language_id: str) -> tuple[s
     """Only the import specifiers of a file (cheap: top-level nodes only)."""
     if tree is None:
         return ()
-    lang = family(language_id)
+    rules = rules_for(language_id)
     root = tree.root_node
-    if lang == "python":
+    if rules is None:
+        return ()
+    if rules.symbols == SYMBOLS_INDENTED:
         return tuple(dict.fromkeys(_py_imports(root, data)))
-    if lang in _BRACE:
-        return tuple(dict.fromkeys(_brace_imports(root, data, lang)))
-    return ()
+    return tuple(dict.fromkeys(_brace_imports(root, data, rules.imports)))

@@ -13,13 +13,13 @@ export wrappers), so extraction costs a walk over a few hundred nodes even for l
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import attrs
 
+from ..languages import SYMBOLS_INDENTED, rules_for
 from .imports import extract_imports
-from .languages import family
 from .tree import descendants
 
 if TYPE_CHECKING:
@@ -173,34 +173,6 @@ def _python(root: Node, data: bytes) -> Iterator[Definition]:
 
 # -- brace languages ---------------------------------------------------------------------------
 
-# Node type -> kind, for each language's definitions.
-_BRACE_DEFS: dict[str, dict[str, str]] = {
-    "javascript": {
-        "function_declaration": "function", "generator_function_declaration": "function",
-        "class_declaration": "class",
-    },
-    "typescript": {
-        "function_declaration": "function", "generator_function_declaration": "function",
-        "class_declaration": "class", "abstract_class_declaration": "class",
-        "interface_declaration": "type", "type_alias_declaration": "type",
-        "enum_declaration": "type", "function_signature": "function",
-    },
-    "go": {"function_declaration": "function", "method_declaration": "function",
-           "type_spec": "type", "type_alias": "type", "const_spec": "constant"},
-    "rust": {
-        "function_item": "function", "struct_item": "type", "enum_item": "type",
-        "union_item": "type", "type_item": "type", "trait_item": "type", "impl_item": "impl",
-        "const_item": "constant", "static_item": "constant", "macro_definition": "macro",
-    },
-    "java": {"class_declaration": "class", "interface_declaration": "type",
-             "enum_declaration": "type", "record_declaration": "class",
-             "annotation_type_declaration": "type"},
-    "c": {"function_definition": "function", "struct_specifier": "type",
-          "union_specifier": "type", "enum_specifier": "type", "type_definition": "type",
-          "preproc_def": "macro", "preproc_function_def": "macro", "declaration": "function"},
-}
-_BRACE_DEFS["cpp"] = {**_BRACE_DEFS["c"], "class_specifier": "class"}
-
 # Containers whose children are read as if they were top level.
 _TRANSPARENT = {"export_statement", "preproc_ifdef", "preproc_if", "preproc_else",
                 "preproc_elif", "linkage_specification", "template_declaration",
@@ -280,8 +252,7 @@ def _brace_name(node: Node) -> str:
     return _name(node.child_by_field_name("name") or node.child_by_field_name("declarator"))
 
 
-def _brace(root: Node, data: bytes, lang: str) -> Iterator[Definition]:
-    kinds = _BRACE_DEFS[lang]
+def _brace(root: Node, data: bytes, kinds: Mapping[str, str]) -> Iterator[Definition]:
     stack: list[tuple[Node, Node | None]] = [(c, None) for c in reversed(root.named_children)]
     while stack:
         node, outer = stack.pop()
@@ -333,12 +304,12 @@ def extract(tree: Tree | None, data: bytes, language_id: str) -> FileSymbols:
     """The definitions and imports of a parsed file (empty for unknown languages)."""
     if tree is None:
         return FileSymbols()
-    lang = family(language_id)
+    rules = rules_for(language_id)
     root = tree.root_node
-    if lang == "python":
+    if rules is not None and rules.symbols == SYMBOLS_INDENTED:
         defs = _python(root, data)
-    elif lang in _BRACE_DEFS:
-        defs = _brace(root, data, lang)
+    elif rules is not None and rules.symbol_nodes:
+        defs = _brace(root, data, rules.symbol_nodes)
     else:
         return FileSymbols()
     imports = extract_imports(tree, data, language_id)
@@ -355,7 +326,8 @@ def defined_names(tree: Tree | None, language_id: str) -> set[str]:
     """Names the file defines at top level (cheap: no text beyond the names is read)."""
     if tree is None:
         return set()
-    lang = family(language_id)
+    rules = rules_for(language_id)
+    braced = rules is not None and bool(rules.symbol_nodes)
     names: set[str] = set()
     stack = list(tree.root_node.named_children)
     while stack:
@@ -373,7 +345,7 @@ def defined_names(tree: Tree | None, language_id: str) -> set[str]:
             if left is not None and left.type == "identifier":
                 names.add(_name(left))
             continue
-        name = _brace_name(node) if lang in _BRACE_DEFS else _name(
+        name = _brace_name(node) if braced else _name(
             node.child_by_field_name("name"))
         if name:
             names.add(name)

@@ -145,7 +145,7 @@ def test_rust_tests_append_a_test_module_to_the_same_file(tmp_path):
     (change,) = out.changes
     assert change.start == change.end == len(src)
     assert "#[cfg(test)]" in change.text and "assert_eq!(add(1, 2), 3);" in change.text
-    from slm_lsp.syntax.languages import new_parser
+    from slm_lsp.languages import new_parser
     tree = new_parser("rust").parse((src + change.text).encode())
     assert not tree.root_node.has_error
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from slm_lsp.languages import new_parser
 from slm_lsp.syntax.diagnostics import syntax_problems
-from slm_lsp.syntax.languages import new_parser
 
 
 def problems(text: str, lang: str = "python"):

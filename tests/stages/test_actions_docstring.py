@@ -8,7 +8,7 @@ import pytest
 
 from slm_lsp.actions import docstring
 from slm_lsp.actions.targets import definition_at
-from slm_lsp.syntax.languages import new_parser
+from slm_lsp.languages import new_parser
 
 
 def target(text: str, lang: str, needle: str):

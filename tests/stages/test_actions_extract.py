@@ -11,7 +11,7 @@ import pytest
 from slm_lsp.actions import extract, extract_edits, extract_names, extract_variable, flow
 from slm_lsp.actions.drafter import Drafter
 from slm_lsp.engine.base import Cancel
-from slm_lsp.syntax.languages import new_parser
+from slm_lsp.languages import new_parser
 
 
 def parse(src: str, lang: str):

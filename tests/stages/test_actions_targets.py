@@ -10,7 +10,7 @@ from slm_lsp.actions.targets import (
     enclosing_statement,
     error_nodes_outside,
 )
-from slm_lsp.syntax.languages import new_parser
+from slm_lsp.languages import new_parser
 
 
 def parse(text: str, lang: str):

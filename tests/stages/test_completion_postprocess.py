@@ -168,7 +168,7 @@ def test_the_incremental_parse_check_counts_what_a_fresh_parse_counts(lang: str,
     import random
     from pathlib import Path
 
-    from slm_lsp.syntax.languages import new_parser
+    from slm_lsp.languages import new_parser
 
     root = Path(__file__).resolve().parents[2]
     text = (root / path).read_text(encoding="utf-8") + f"\n{comment} é ✓ 𝔘 end\n"

@@ -11,7 +11,7 @@ from slm_lsp.context.ignore import GitIgnore, find_root
 from slm_lsp.context.index import SelectionMemo, SymbolIndex
 from slm_lsp.context.snippets import resolve_imports
 from slm_lsp.documents import Document
-from slm_lsp.syntax.languages import new_parser
+from slm_lsp.languages import new_parser
 from slm_lsp.syntax.symbols import extract, extract_imports
 
 WORKSPACE = Path(__file__).resolve().parents[1] / "data" / "workspace"

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from slm_lsp.documents import Document, chars_to_units, units_to_chars
-from slm_lsp.syntax.languages import new_parser
+from slm_lsp.languages import new_parser
 
 LINE = "é😋slow"
 
