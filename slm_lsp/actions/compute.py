@@ -8,6 +8,7 @@ never touches the live tree). Offsets are code points into that text; the LSP la
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -17,6 +18,9 @@ from ..languages import line_comment, new_parser, rules_for
 from . import docstring, fix, scaffold
 from .drafter import Drafter
 from .targets import ActionTarget, definition_at, definitions
+
+if TYPE_CHECKING:
+    from ..languages.test_conventions import TestPlan
 
 MAX_MODEL_TESTS = 4
 
@@ -153,14 +157,14 @@ def compute_docstring(text: str, language_id: str, offset: int, drafter: Drafter
 
 
 # -- tests ---------------------------------------------------------------------------------------
-def _test_head(d: ActionTarget, p: scaffold.TestPlan, source: str, names: list[str]) -> str:
+def _test_head(d: ActionTarget, p: TestPlan, source: str, names: list[str]) -> str:
     """What a plain model continues: the code under test, then the test's opening."""
     opening = scaffold.wrap_test(d, p, "\x00").split("\x00", 1)[0]
     imports, opening = scaffold.model_prelude(p, names, opening)
     return f"{source.rstrip()}\n\n\n{imports}\n{opening}{scaffold.body_indent(p)}"
 
 
-def _accept_body(raw: str, d: ActionTarget, p: scaffold.TestPlan) -> str:
+def _accept_body(raw: str, d: ActionTarget, p: TestPlan) -> str:
     """The model's test body, indented and checked, or "" when it is not usable."""
     indent = scaffold.body_indent(p)
     lines = (indent + raw.replace("\r", "").lstrip(" \t")).split("\n")
@@ -183,7 +187,7 @@ def _parses(text: str, language_id: str, baseline: int = 0) -> bool:
     return _errors(text, language_id) <= baseline
 
 
-def compute_tests(text: str, language_id: str, offset: int | None, plan: scaffold.TestPlan,
+def compute_tests(text: str, language_id: str, offset: int | None, plan: TestPlan,
                   existing: str | None, drafter: Drafter) -> Outcome:
     """Tests for the definition at ``offset`` (or every public one of the module when None)."""
     tree, data = _parse(text, language_id)

@@ -12,19 +12,33 @@ import re
 from typing import TYPE_CHECKING
 
 from ..languages import rules_for
-from .doc_comments import Insertion, JsDoc, Style, summary_from_name, words_of
+from ..languages.javascript import JsDoc
 
 if TYPE_CHECKING:
+    from ..languages.doc_comments import DocComment, Insertion, Style
     from .targets import ActionTarget as Definition
 
-__all__ = ["Insertion", "Style", "clean_summary", "detect_style", "opening", "render",
-           "stops_for", "summary_from_name", "words_of"]
-
+_WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z]|\d|\b)|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _NUMPY = re.compile(r"^\s*(Parameters|Returns)\s*\n\s*-{3,}", re.M)
 _SPHINX = re.compile(r":(param|returns?|rtype)\b")
 _GOOGLE = re.compile(r"^\s*(Args|Arguments|Returns|Raises):\s*$", re.M)
 _CODEISH = re.compile(r"^\s*(def |class |return\b|import |from \S+ import|function |func |fn |"
                       r"public |private |const |let |var |#include|[{}();]+\s*$)")
+
+
+def words_of(name: str) -> list[str]:
+    """``compute_area`` / ``computeArea`` / ``HTTPServer`` -> their words."""
+    return [w for w in _WORDS.findall(name.replace("_", " "))]
+
+
+def summary_from_name(d: Definition) -> str:
+    """A plain summary line made from the name: ``load_config`` -> ``Load config.``."""
+    words = words_of(d.name) or [d.name]
+    if d.kind == "class":
+        phrase = " ".join(words)
+        return phrase[:1].upper() + phrase[1:] + "."
+    phrase = " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in words)
+    return phrase[:1].upper() + phrase[1:] + "."
 
 
 def detect_style(text: str) -> Style:
@@ -73,7 +87,7 @@ def clean_summary(raw: str, max_lines: int = 3) -> str:
     return summary[0].upper() + summary[1:]
 
 
-def _convention(language_id: str):
+def _convention(language_id: str) -> DocComment:
     """The language's doc comment convention (a ``/** */`` block when it names none)."""
     rules = rules_for(language_id)
     return rules.docstring if rules is not None and rules.docstring is not None else JsDoc()

@@ -1,5 +1,6 @@
-"""What extract function and extract variable share: the block kinds statements live in, the
-refusal, the reason a selection would leave its function, and byte-level line helpers."""
+"""What extract function and extract variable share: the refusal, the selection without its
+white space, and the reason a selection would leave its function. (Their byte-level line
+helpers are ``languages/lines.py``: the writers use them too.)"""
 
 from __future__ import annotations
 
@@ -8,18 +9,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .flow import Flow
 
+
 class Refused(ValueError):
     """The selection cannot be extracted safely; the message says why, for the user."""
-
-
-def line_start(data: bytes, byte: int) -> int:
-    return data.rfind(b"\n", 0, byte) + 1
-
-
-def indent_at(data: bytes, byte: int) -> str:
-    start = line_start(data, byte)
-    line = data[start:byte]
-    return line[: len(line) - len(line.lstrip(b" \t"))].decode()
 
 
 def trim(data: bytes, a: int, b: int) -> tuple[int, int]:

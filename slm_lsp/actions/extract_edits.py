@@ -13,10 +13,11 @@ import textwrap
 from ..completion import postprocess
 from ..documents import char_offset, utf8_offset
 from ..languages import Refactoring, line_comment, new_parser, rules_for
+from ..languages.extract_text import value_text
+from ..languages.lines import line_start
 from . import extract, extract_names, extract_variable
 from .compute import Outcome, TextChange
 from .drafter import Drafter
-from .extract_text import value_text
 
 _NAME_STOPS = ("(", "\n", "=", ":", ";", ",", "<", "{")
 
@@ -75,7 +76,7 @@ def propose_function_name(drafter: Drafter, plan: extract.Plan, text: str, data:
                             stops=_NAME_STOPS, max_tokens=8, should_stop=_named)
     else:
         mark = line_comment(plan.language_id)
-        code = textwrap.dedent(data[extract.line_start(data, plan.start):plan.end].decode(
+        code = textwrap.dedent(data[line_start(data, plan.start):plan.end].decode(
             "utf-8", "surrogatepass"))
         prompt = (f"{code}\n\n{mark} The code above, as a function with a short descriptive "
                   f"name:\n{keyword.strip()}")

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from ..languages.lines import indent_at, line_start
 from ..syntax.tree import ancestors
 from . import flow
-from .extract_basics import Refused, escape_reason, indent_at, line_start, trim
+from .extract_basics import Refused, escape_reason, trim
 from .flow import refactoring
 
 if TYPE_CHECKING:

@@ -21,6 +21,7 @@ from pygls.uris import from_fs_path
 from .. import paths
 from ..engine.base import Cancel
 from ..languages import grammar, rules_for
+from ..languages.test_conventions import ScaffoldRefused
 from . import compute, extract_edits, refactor, rewrite, scaffold
 from .drafter import Cancelled, Drafter
 from .kinds import KIND_REWRITE, KINDS
@@ -37,6 +38,7 @@ from .targets import definition_at
 
 if TYPE_CHECKING:
     from ..documents import Document
+    from ..languages.test_conventions import TestPlan
     from ..server import SlmServer
 
 log = logging.getLogger(__name__)
@@ -228,10 +230,10 @@ class Actions:
             source = paths.path_of_uri(data.uri)
             try:
                 if source is None:
-                    raise scaffold.ScaffoldRefused("the document is not a file: save it first")
+                    raise ScaffoldRefused("the document is not a file: save it first")
                 plan = scaffold.plan(self._root(), source, lang, text=doc.text)
                 existing, file_version = self._existing(plan.path)
-            except scaffold.ScaffoldRefused as exc:
+            except ScaffoldRefused as exc:
                 return compute.Outcome(refusal=f"no tests generated: {exc}"), None
         outcome = await self._run(data, text, lang, a, b, plan, existing)
         current = self.server.documents.get(data.uri)
@@ -265,15 +267,15 @@ class Actions:
         try:
             data = paths.read_bytes(path, MAX_TEST_FILE_BYTES, root=self._root())
         except paths.Skipped as exc:
-            raise scaffold.ScaffoldRefused(f"{name} is not appended to: {exc.reason}") from None
+            raise ScaffoldRefused(f"{name} is not appended to: {exc.reason}") from None
         try:
             return data.decode("utf-8"), None
         except UnicodeDecodeError:
-            raise scaffold.ScaffoldRefused(f"{name} is not UTF-8 text; open it in the editor "
+            raise ScaffoldRefused(f"{name} is not UTF-8 text; open it in the editor "
                                            "to append tests to it") from None
 
     async def _run(self, data: ActionData, text: str, lang: str, a: int, b: int,
-                   plan: scaffold.TestPlan | None, existing: str | None) -> compute.Outcome:
+                   plan: TestPlan | None, existing: str | None) -> compute.Outcome:
         loaded = await self.server.host.wait_ready(timeout=60)
         cancel = Cancel()
         settings = self.server.settings.actions

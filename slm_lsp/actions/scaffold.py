@@ -1,9 +1,10 @@
 """Test scaffolds: where the tests go in the project's convention, how they import the code,
 and the skeleton of each test. Pure: paths and definitions in, plain data out.
 
-Each language names its convention in its rules (``languages/``; the conventions are in
-``test_conventions.py``): Python: pytest ``<root>/tests/test_<module>.py`` importing the module
-by its real import path (``src/`` layouts handled). JS/TS: ``<name>.test.<ext>`` beside the
+Each language names its convention in its rules (each family's module in ``languages/``
+defines its own on the base of ``languages/test_conventions.py``): Python: pytest
+``<root>/tests/test_<module>.py`` importing the module by its real import path (``src/``
+layouts handled). JS/TS: ``<name>.test.<ext>`` beside the
 file, vitest or jest as ``package.json`` says. Go: ``<file>_test.go`` in the same package.
 Rust: a ``#[cfg(test)]`` module appended to the file itself. Nothing may land outside the
 workspace's real path: the target is checked by ``paths.write_target`` (symlinked directories
@@ -18,25 +19,11 @@ from typing import TYPE_CHECKING
 
 from .. import paths
 from ..languages import rules_for
-from .test_conventions import (
-    MAX_PACKAGE_JSON,
-    Convention,
-    ScaffoldRefused,
-    TestPlan,
-    call_of,
-    es_module,
-    inside,
-    js_framework,
-    python_module,
-)
+from ..languages.test_conventions import ScaffoldRefused, inside
 
 if TYPE_CHECKING:
+    from ..languages.test_conventions import Convention, TestPlan
     from .targets import ActionTarget as Definition
-
-__all__ = ["MAX_PACKAGE_JSON", "ScaffoldRefused", "TestPlan", "assemble", "body_indent",
-           "call_of", "es_module", "has_assertion", "header", "imported_names", "inside",
-           "js_framework", "plan", "public", "python_module", "skeleton_body",
-           "skeleton_test", "supported", "test_name", "unshadow", "wrap_test"]
 
 
 def convention(language_id: str) -> Convention | None:

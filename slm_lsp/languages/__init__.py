@@ -2,8 +2,10 @@
 defined by one module per family. The choice of a language's behaviour is made here only.
 
 Adding a language: a module beside ``python.py`` that builds its ``Language`` objects (grammar,
-extensions, comment, symbols; docstring, refactoring and test conventions when it has them),
-its name in ``_FAMILIES``, and its tests.
+extensions, comment, symbols; docstring, refactoring and test conventions when it has them,
+defined in the module on the bases of ``doc_comments.py``, ``extract_text.py`` and
+``test_conventions.py``), its name in ``_FAMILIES``, and its tests. Nothing in this package
+imports the features that use it.
 """
 
 from __future__ import annotations

@@ -5,15 +5,21 @@ languageId it covers; ``languages.rules_for`` finds it. The rest of the code ask
 (``rules.line_comment``, ``rules.refactor.blocks``, ``rules.tests``) and never compares a
 languageId with a language's name. Algorithms that differ by language (how a docstring reads,
 how a test file is laid out, how an extracted function is written) are objects of their own,
-named here and kept beside the feature that runs them.
+defined in the family's module on the bases beside this one (``doc_comments.py``,
+``test_conventions.py``, ``extract_text.py``) and named here; the feature runs them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 import attrs
+
+if TYPE_CHECKING:
+    from .doc_comments import DocComment
+    from .extract_text import Writer
+    from .test_conventions import Convention
 
 # Nodes of every grammar that open a nested function are in ``Refactoring.functions``; these are
 # the conventions a family picks from (values, never languageIds).
@@ -41,7 +47,7 @@ class Refactoring:
     loops: frozenset[str]
     blocks: frozenset[str]  # nodes whose children are statements
     expressions: frozenset[str]  # nodes that extract variable accepts
-    writer: Any  # how the new function, its call and a variable are written (extract_text)
+    writer: Writer  # how the new function, its call and a variable are written
     reserved: frozenset[str]  # names a fresh name must not take
     breakable: frozenset[str] = frozenset()  # where a plain `break` may also go (switch)
     snake_case: bool = False  # names in snake_case (else camelCase)
@@ -67,10 +73,10 @@ class Refactoring:
 
 @attrs.frozen
 class Tests:
-    """How the tests of a file are written: the convention object (``test_conventions``) and
-    the test framework it names in a plan (``"pytest"``, ...; "" when the project decides)."""
+    """How the tests of a file are written: the convention object and the test framework it
+    names in a plan (``"pytest"``, ...; "" when the project decides)."""
 
-    convention: Any
+    convention: Convention
     framework: str = ""
 
 
@@ -102,7 +108,7 @@ class Language:
     # parameter, its `name` or `pattern`, or its first identifier).
     params: str = ""
     returns: str = ""  # the signature's field that names the result's type ("" = none)
-    docstring: Any = None  # the doc comment convention (actions/doc_comments.py)
+    docstring: DocComment | None = None  # the doc comment convention
     refactor: Refactoring | None = None
     tests: Tests | None = None
 

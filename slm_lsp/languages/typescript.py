@@ -1,14 +1,13 @@
 """TypeScript and TSX (``typescript``, ``typescriptreact``): JavaScript's rules where the
-languages agree, its own grammar, definitions and symbols, and the types its code writes."""
+languages agree (its JSDoc, writer and test convention), its own grammar, definitions and
+symbols, and the types its code writes."""
 
 from __future__ import annotations
 
 import attrs
 
-from ..actions.doc_comments import JsDoc
-from ..actions.test_conventions import JsTests
 from .base import Grammar, Language, Tests
-from .javascript import BUILTINS, REFACTOR
+from .javascript import BUILTINS, REFACTOR, JsDoc, JsTests
 
 TYPESCRIPT = Language(
     id="typescript", family="typescript", name="TypeScript",

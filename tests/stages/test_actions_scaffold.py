@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from slm_lsp.actions import scaffold
+from slm_lsp.languages import test_conventions as conventions
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "actions"
 
@@ -28,14 +29,14 @@ def test_python_test_path_and_import_path(tmp_path, rel, module, test):
 @pytest.mark.parametrize("source", ["/elsewhere/x.py", "{root}/../x.py", "{root}/a/../../x.py"])
 def test_a_source_outside_the_workspace_is_refused(tmp_path, source):
     root = tmp_path / "root"
-    with pytest.raises(scaffold.ScaffoldRefused, match="outside the workspace"):
+    with pytest.raises(conventions.ScaffoldRefused, match="outside the workspace"):
         scaffold.plan(str(root), source.format(root=root), "python")
 
 
 def test_no_root_or_unimportable_module_is_refused(tmp_path):
-    with pytest.raises(scaffold.ScaffoldRefused, match="no workspace root"):
+    with pytest.raises(conventions.ScaffoldRefused, match="no workspace root"):
         scaffold.plan(None, "/x/y.py", "python")
-    with pytest.raises(scaffold.ScaffoldRefused, match="not importable"):
+    with pytest.raises(conventions.ScaffoldRefused, match="not importable"):
         scaffold.plan(str(tmp_path), str(tmp_path / "my-scripts" / "run.py"), "python")
 
 
@@ -60,13 +61,13 @@ def test_go_and_rust_conventions(tmp_path):
 
 
 def test_header_skips_imports_the_file_already_has():
-    p = scaffold.TestPlan("/r/tests/test_m.py", "python", "m", "pytest")
+    p = conventions.TestPlan("/r/tests/test_m.py", "python", "m", "pytest")
     assert scaffold.header(p, ["f"], "import pytest\nfrom m import f\n") == ""
     assert scaffold.header(p, ["f"], "") == "import pytest\nfrom m import f\n"
 
 
 def test_rust_module_name_avoids_an_existing_tests_module():
-    p = scaffold.TestPlan("/r/lib.rs", "rust", "", "rust", same_file=True)
+    p = conventions.TestPlan("/r/lib.rs", "rust", "", "rust", same_file=True)
     out = scaffold.assemble(p, ["    #[test]\n    fn t() {}\n"], [], "fn a() {}\n",
                             "mod tests { }\n")
     assert "mod generated_tests" in out
@@ -104,5 +105,5 @@ def test_js_module_system_follows_the_file(tmp_path, source, text, commonjs):
 ])
 def test_has_assertion_knows_each_framework(framework, body, ok):
     lang = {"pytest": "python", "go": "go", "rust": "rust", "jest": "javascript"}[framework]
-    p = scaffold.TestPlan("/x", lang, "", framework)
+    p = conventions.TestPlan("/x", lang, "", framework)
     assert scaffold.has_assertion(body, p) is ok

@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 
 from slm_lsp.actions import scaffold
+from slm_lsp.languages import test_conventions as conventions
 
-PLAN = scaffold.TestPlan("/ws/tests/test_calc.py", "python", "calc", "pytest")
+PLAN = conventions.TestPlan("/ws/tests/test_calc.py", "python", "calc", "pytest")
 EXISTING = ("import pytest\nfrom calc import (\n    add,\n    mul as times,\n)\n\n\n"
             "def test_add():\n    assert add(1, 2) == 3\n")
 
@@ -33,14 +34,14 @@ def test_imports_are_merged_not_repeated():
 
 
 def test_go_tests_are_renamed_and_testing_imported_once():
-    plan = scaffold.TestPlan("/ws/add_test.go", "go", "calc", "go")
+    plan = conventions.TestPlan("/ws/add_test.go", "go", "calc", "go")
     existing = 'package calc\n\nimport "testing"\n\nfunc TestAdd(t *testing.T) {}\n'
     out = scaffold.assemble(plan, ["func TestAdd(t *testing.T) {\n}\n"], ["Add"], existing)
     assert "func TestAdd2(" in out and "import" not in out
 
 
 def test_js_named_imports_are_merged():
-    plan = scaffold.TestPlan("/ws/m.test.js", "javascript", "./m", "jest", commonjs=True)
+    plan = conventions.TestPlan("/ws/m.test.js", "javascript", "./m", "jest", commonjs=True)
     existing = 'const { add } = require("./m");\n\ntest("x", () => {});\n'
     out = scaffold.assemble(plan, ['describe("sub", () => {});\n'], ["add", "sub"], existing)
     assert 'const { sub } = require("./m");' in out
