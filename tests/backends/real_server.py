@@ -57,7 +57,9 @@ class RealServer:
         self.proc: subprocess.Popen | None = None
         self.version = ""  # the server's own, from /openapi.json
         self.build = ""  # the llama.cpp build its process runs
-        self.log = Path(tempfile.mkstemp(prefix="llama-cpp-server-", suffix=".log")[1])
+        fd, log = tempfile.mkstemp(prefix="llama-cpp-server-", suffix=".log")
+        os.close(fd)
+        self.log = Path(log)  # the process's stdout and stderr (removed by ``stop``)
 
     @property
     def url(self) -> str:
@@ -75,15 +77,17 @@ class RealServer:
         until = time.monotonic() + timeout
         while time.monotonic() < until:
             if self.proc.poll() is not None:
+                tail = self.output()[-2000:]
+                self.stop()
                 raise RuntimeError(f"llama_cpp.server exited with {self.proc.returncode}: "
-                                   f"{self.log.read_text(errors='replace')[-2000:]}")
+                                   f"{tail}")
             if self._ready():
                 self._identify()
                 return self
             time.sleep(0.2)
+        tail = self.output()[-2000:]
         self.stop()
-        raise RuntimeError(f"llama_cpp.server not ready in {timeout}s: "
-                           f"{self.log.read_text(errors='replace')[-2000:]}")
+        raise RuntimeError(f"llama_cpp.server not ready in {timeout}s: {tail}")
 
     def _ready(self) -> bool:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
@@ -119,12 +123,14 @@ class RealServer:
             self.proc.wait(10)
 
     def stop(self) -> None:
+        """End the process (if it still runs) and remove its output file."""
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+        self.log.unlink(missing_ok=True)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
