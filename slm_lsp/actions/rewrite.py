@@ -9,6 +9,7 @@ model when it is an instruct model with a chat template (the embedded SmolLM2-13
 from __future__ import annotations
 
 import logging
+import os
 import re
 import textwrap
 import time
@@ -17,7 +18,9 @@ from typing import TYPE_CHECKING
 from ..completion import postprocess
 from ..documents import utf8_offset
 from ..engine.base import Cancel, GenerationRequest
+from ..errors import ModelNotFound
 from ..languages import new_parser, rules_for
+from ..models.registry import choose_model
 from . import extract, flow
 from .compute import Outcome, TextChange
 from .drafter import Cancelled
@@ -221,6 +224,20 @@ def broken_contract(before: str, after: str, language_id: str, a: int, b: int, b
     return ""
 
 
+def completes_with(loaded: Loaded | None, wanted: str) -> bool:
+    """Whether the completion model is the model ``wanted`` (the ``actions.rewriteModel``
+    setting) names: the same id, or the same GGUF file however each setting names it (an id,
+    a path, a link to it). A remote completion engine is never a local GGUF."""
+    if loaded is None:
+        return False
+    if wanted == loaded.model_id:
+        return True
+    try:
+        return os.path.samefile(choose_model(wanted).path, loaded.engine.info.path)
+    except (ModelNotFound, OSError, ValueError):
+        return False  # not a model here, or the completion model is not a file
+
+
 class RewriteModels:
     """The model rewrites run on: the setting's, else the completion model if it can chat.
     A separate rewrite model is loaded on first use. Everything here runs on the inference
@@ -254,13 +271,18 @@ class RewriteModels:
         """The engine, or None and the reason."""
         settings = self.server.settings
         wanted = settings.actions.rewrite_model.strip()
-        if not wanted or (loaded is not None and wanted == loaded.model_id):
+        if not wanted:
             if loaded is None:
                 return None, "the model is not available"
             if is_instruct(loaded.engine, loaded.model_id):
                 return loaded.engine, ""
             return None, (f"{loaded.model_id} is not an instruct model; set "
                           "actions.rewriteModel to one (e.g. qwen2.5-coder-1.5b-instruct)")
+        if completes_with(loaded, wanted):
+            # Named by the user, and already loaded to complete: a chat template will do.
+            if not loaded.engine.chat_template():
+                return None, f"{wanted} has no chat template in its GGUF"
+            return loaded.engine, ""
         key = self._key_of(settings)
         if key != self._key or self._engine is None:
             try:
@@ -284,7 +306,7 @@ class RewriteModels:
         names another, or none, or the completion model (which then does the rewrites)."""
         settings, loaded = self.server.settings, self.server.host.loaded
         wanted = settings.actions.rewrite_model.strip()
-        return (not wanted or (loaded is not None and wanted == loaded.model_id)
+        return (not wanted or completes_with(loaded, wanted)
                 or self._key_of(settings) != self._key)
 
     def settings_changed(self) -> None:

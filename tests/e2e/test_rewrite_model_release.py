@@ -1,9 +1,11 @@
 """A rewrite model (``actions.rewriteModel``) is loaded on first use and released when rewrites
-no longer use it (the setting changed) and at shutdown: the real server over stdio, the
-embedded SmolLM2 as the completion model and a copy of it as the rewrite model.
+no longer use it (its setting changed, or the ``model`` setting made it the completion model,
+which then does the rewrites) and at shutdown: the real server over stdio, the embedded SmolLM2
+as the completion model and a copy of it as the rewrite model.
 
 Released means unmapped: llama.cpp maps a model's GGUF into the process, so the copy's path in
-``/proc/<pid>/maps`` of the server process says whether that model is still loaded.
+``/proc/<pid>/maps`` of the server process says whether that model is still loaded, and how many
+times (each load maps it anew).
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ TEXT = "def doubled(values):\n    out = []\n    for v in values:\n        out.ap
 def mapped(pid: int, path: Path) -> bool:
     """Whether the process ``pid`` has ``path`` mapped (a loaded llama.cpp model)."""
     return str(path) in Path(f"/proc/{pid}/maps").read_text()
+
+
+def mappings(pid: int, path: Path) -> int:
+    """How many memory mappings of ``path`` the process ``pid`` has (some per model load)."""
+    return sum(line.endswith(f" {path}")
+               for line in Path(f"/proc/{pid}/maps").read_text().splitlines())
 
 
 @pytest.fixture
@@ -83,6 +91,28 @@ async def test_the_rewrite_model_is_released_when_the_setting_no_longer_names_it
     result = await rewrite(client)
     assert "reason" in result, result
     assert not mapped(pid, rewrite_model)
+
+
+async def test_the_rewrite_model_is_released_when_the_model_setting_makes_it_the_completion_model(
+        client: LanguageClient, rewrite_model: Path):
+    pid = client._server.pid
+    await rewrite(client)
+    one_load = mappings(pid, rewrite_model)
+    assert one_load > 0, "the first rewrite loads the rewrite model"
+
+    # The same GGUF, named by the same path, now completes too: one copy of it is enough.
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={
+        "slmLsp": {"model": str(rewrite_model), **settings(rewrite_model)}}))
+    assert await wait_until(lambda: any(
+        m.message.startswith("rewrite model") and "released" in m.message
+        for m in client.log_messages), timeout=60), \
+        "the rewrite model is still loaded beside the completion model that is the same model"
+    assert await wait_until(lambda: mappings(pid, rewrite_model) == one_load, timeout=30), \
+        f"{mappings(pid, rewrite_model)} mappings of the model, {one_load} for one load"
+    # The completion model does the rewrites now: nothing is loaded beside it again.
+    result = await rewrite(client)
+    assert "reason" in result, result
+    assert mappings(pid, rewrite_model) == one_load
 
 
 async def test_the_rewrite_model_is_released_at_shutdown(client: LanguageClient,

@@ -131,3 +131,34 @@ def test_a_downloaded_instruct_model_is_never_the_completion_default(tmp_path, m
         (tmp_path / spec.file).write_bytes(b"GGUF")
     assert not choose_model("").id.endswith("instruct")
     assert choose_model("qwen2.5-coder-1.5b-instruct").id == "qwen2.5-coder-1.5b-instruct"
+
+
+def test_the_rewrite_model_is_the_completion_model_however_each_setting_names_it(tmp_path):
+    """``actions.rewriteModel`` naming the model that completes (by its id, its path, a link
+    to it) means that model does the rewrites: none is loaded beside it."""
+    import shutil
+    from types import SimpleNamespace
+
+    from slm_lsp.actions.rewrite import completes_with
+    from slm_lsp.engine.base import ModelInfo
+    from slm_lsp.engine.host import Loaded
+    from slm_lsp.models.registry import EMBEDDED_ID, choose_model, load_registry
+
+    gguf = choose_model(EMBEDDED_ID).path
+
+    def loaded(model_id: str, path: str) -> Loaded:
+        engine = SimpleNamespace(info=ModelInfo(name=model_id, path=path, n_ctx=2048))
+        return Loaded(engine, load_registry().formats["plain"], model_id, False)
+
+    by_id, by_path = loaded(EMBEDDED_ID, str(gguf)), loaded(gguf.name, str(gguf))
+    link, copy = tmp_path / "link.gguf", tmp_path / "copy.gguf"
+    link.symlink_to(gguf)
+    shutil.copyfile(gguf, copy)
+    for completion in (by_id, by_path):
+        for wanted in (EMBEDDED_ID, str(gguf), str(link)):
+            assert completes_with(completion, wanted), (completion.model_id, wanted)
+        assert not completes_with(completion, str(copy))  # another file: loaded beside
+        assert not completes_with(completion, "no-such-model")
+    remote = loaded("qwen2.5-coder:1.5b-base", "http://127.0.0.1:8080")
+    assert not completes_with(remote, str(gguf))
+    assert not completes_with(None, EMBEDDED_ID)
