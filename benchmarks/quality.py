@@ -240,17 +240,17 @@ async def _last_window(client) -> str:
     return ""
 
 
-def run_baselines(task_list: list[Task], model: str, threads: int, progress
-                  ) -> dict[str, list[dict]]:
+def run_baselines(task_list: list[Task], model: str, threads: int, progress,
+                  names: tuple[str, ...] = baselines.BASELINES) -> dict[str, list[dict]]:
     from slm_lsp.models.registry import choose_model
 
     choice = choose_model(bench_models.resolve(model))
     runner = baselines.Runner(str(choice.path), choice.format, n_threads=threads)
-    out: dict[str, list[dict]] = {name: [] for name in baselines.BASELINES}
+    out: dict[str, list[dict]] = {name: [] for name in names}
     try:
         for i, task in enumerate(task_list):
             line_task = task.kind != "block"
-            for name in baselines.BASELINES:
+            for name in names:
                 # Its CPU as the server's is counted: all of this process's threads
                 # (llama.cpp's too) from the prompt's construction to the rendered answer.
                 cpu0 = time.process_time()
@@ -268,7 +268,8 @@ def run_baselines(task_list: list[Task], model: str, threads: int, progress
     return out
 
 
-def earlier_baselines(path: Path, model: str, task_list: list[Task]) -> dict[str, list[dict]]:
+def earlier_baselines(path: Path, model: str, task_list: list[Task],
+                      names: tuple[str, ...] = baselines.BASELINES) -> dict[str, list[dict]]:
     """The baselines' rows of an earlier run's JSON, checked to be for the same tasks."""
     earlier = json.loads(path.read_text())["models"][model]["tasks"]
     if [(t["id"], t["offset"], t["expected"]) for t in earlier] != [
@@ -277,7 +278,7 @@ def earlier_baselines(path: Path, model: str, task_list: list[Task]) -> dict[str
     keep = ("answer", "latency_ms", "error", "cpu_s")
     return {name: [{k: t["results"][name][k] for k in keep if k in t["results"][name]}
                    for t in earlier]
-            for name in baselines.BASELINES}
+            for name in names if name in earlier[0]["results"]}
 
 
 # -- report ---------------------------------------------------------------------------------
@@ -532,6 +533,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="write every per-task result here")
     ap.add_argument("--server-log", type=Path, help="write the server's stderr here")
     ap.add_argument("--no-baselines", action="store_true", help="run slm-lsp only")
+    ap.add_argument("--baselines", default=",".join(baselines.BASELINES),
+                    help="the baselines to run beside slm-lsp (default: all of "
+                         f"{', '.join(baselines.BASELINES)})")
     ap.add_argument("--baselines-from", type=Path, help="take the baselines' answers from an "
                     "earlier run's --json (same tasks and models; they do not depend on "
                     "slm-lsp, and greedy decoding gives the same text) instead of running them")
@@ -543,6 +547,9 @@ def main(argv: list[str] | None = None) -> int:
                     "comma-separated, without running anything (an Invoked and an Automatic "
                     "run's files: both triggers side by side)")
     args = ap.parse_args(argv)
+    chosen = tuple(b for b in args.baselines.split(",") if b)
+    if unknown := set(chosen) - set(baselines.BASELINES):
+        ap.error(f"unknown baselines: {', '.join(sorted(unknown))}")
     if args.report:
         return print_saved([Path(p) for p in args.report.split(",") if p])
 
@@ -578,9 +585,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"quality.py: slm-lsp could not load {model}: {exc}", file=sys.stderr)
             return 2
         if args.baselines_from:
-            results.update(earlier_baselines(args.baselines_from, model, task_list))
+            results.update(earlier_baselines(args.baselines_from, model, task_list, chosen))
         elif not args.no_baselines:
-            results.update(run_baselines(task_list, model, args.threads, progress))
+            results.update(run_baselines(task_list, model, args.threads, progress, chosen))
         for rows in results.values():
             for task, row in zip(task_list, rows, strict=True):
                 row.update(score(task, row["answer"]))
