@@ -66,6 +66,10 @@ def work_done(rec: dict[str, Any], result: Completion | None, cancel: Cancel, wa
         work.update(buildMs=round(result.build_ms, 2), postMs=round(result.post_ms, 2),
                     window=result.window)
     runs = rec.get("runs", 0)
+    if not runs and gen is not None:
+        # The first run alone (the greedy answer), for telling its cost from the candidates'.
+        work.update(firstRunMs=round(gen.prompt_ms + gen.decode_ms, 2),
+                    firstEvaluatedTokens=gen.evaluated_tokens, firstTokens=gen.tokens)
     if runs:
         for key in _ADDED:
             if key in work:

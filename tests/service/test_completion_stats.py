@@ -39,3 +39,5 @@ def test_a_second_run_adds_its_cost_to_the_first() -> None:
     assert (rec["promptMs"], rec["decodeMs"], rec["altTokens"]) == (2810, 240, 18)
     assert (rec["waitMs"], rec["buildMs"], rec["runs"]) == (3, 2, 2)
     assert "dropped" not in rec  # the second run's answer survived
+    # What the first run alone cost stays apart: the greedy answer that the filters dropped.
+    assert (rec["firstRunMs"], rec["firstEvaluatedTokens"], rec["firstTokens"]) == (2920, 280, 6)
