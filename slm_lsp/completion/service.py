@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 # A prompt evaluation that takes longer than this (a huge cold prompt on a busy machine) gives
 # up; decoding has its own budget (`completion.timeBudgetMs`) from its first token.
 PROMPT_DEADLINE_S = 30.0
-AUTOMATIC_EVAL_BATCH = 8
+AUTOMATIC_EVAL_BATCH = 32
 # The smallest window a first answer at a new place is given (see `first_answer_tokens`).
 FIRST_ANSWER_MIN_TOKENS = 64
 WARM_EVAL_BATCH = 32  # a cancel loses at most this much of a background evaluation
@@ -166,13 +166,15 @@ class CompletionService:
                 snap, result = await self.scheduler.run(snap.uri, functools.partial(
                     self._generate, model, snap, rec, time.perf_counter(),
                     automatic=not invoked), asked_at=place if invoked else None)
-                if invoked and candidates and not snap.candidates and not result.text \
+                if (candidates or not invoked) and not snap.candidates and not result.text \
                         and result.dropped != "cancelled":
-                    # The user asked and the greedy answer did not survive the filters: the
-                    # candidates now (the prompt is cached: only their decoding is paid).
+                    # The greedy answer did not survive the filters: the candidates now (the
+                    # prompt is cached: only their decoding is paid), as the user asked or
+                    # types. Else the ghost text would be empty where a next-best answer is good.
                     snap, result = await self.scheduler.run(snap.uri, functools.partial(
                         self._generate, model, attrs.evolve(snap, candidates=True), rec,
-                        time.perf_counter(), automatic=False), asked_at=place)
+                        time.perf_counter(), automatic=not invoked),
+                        asked_at=place if invoked else None)
                 if result.dropped == "cancelled":
                     return None  # pre-empted by a newer request or a change of the document
                 self._remember(model, snap, result, shown=True)
@@ -443,8 +445,7 @@ class ModelCompleter:
             # On an empty line the answer is code, not the line break the model may prefer.
             require_text=not (snap.trigger.line_prefix + snap.trigger.line_suffix).strip(),
             draft_tokens=settings.completion.draft_tokens,
-            alternatives=INVOKED_ALTERNATIVES if snap.candidates and not automatic and
-            not speculative else 0,
+            alternatives=INVOKED_ALTERNATIVES if snap.candidates and not speculative else 0,
         )
 
 

@@ -3,7 +3,7 @@
 A first Invoked inline completion at a place answers one greedy item, at the cost of one. The
 editor's cycle (an Invoked request where an answer was just given, as VS Code sends for its
 next/previous keys) offers up to three different items, each through the filters (so each
-parses), best first; an automatic one stays a single greedy answer.
+parses), best first; an automatic one stays a single answer.
 """
 
 from __future__ import annotations

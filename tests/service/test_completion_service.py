@@ -89,6 +89,36 @@ async def test_a_model_answer_goes_through_the_filters(world) -> None:
     assert result.items == ["return w * h"]
 
 
+AMONG = "def area(w, h):\n    \n    return w * h\n"  # an empty line among statements
+AMONG_AT = AMONG.index("\n    \n") + 5
+
+
+@pytest.mark.parametrize("invoked", [False, True])
+async def test_an_answer_the_filters_drop_gives_way_to_the_next_candidate(world, invoked) -> None:
+    # The greedy answer repeats the line after the cursor, so the filters drop it; the next
+    # candidate, decoded over the prompt just evaluated, answers instead of nothing, whether the
+    # user typed or asked.
+    w = await world([{"match": "def area", "text": "return w * h\n",
+                      "alternatives": ["w = abs(w)\n"]}])
+    doc = w.open(AMONG)
+    result = await w.service.complete(doc, AMONG_AT, invoked=invoked, candidates=invoked,
+                                      request_id=3)
+    assert result is not None and result.text == "w = abs(w)"
+    (rec,) = w.service.stats.records
+    assert rec["runs"] == 2 and "dropped" not in rec
+    assert len(w.engine.prompts) == 2
+
+
+async def test_an_answer_the_filters_keep_is_one_run(world) -> None:
+    w = await world([{"match": "def area", "text": "h = abs(h)\n",
+                      "alternatives": ["w = abs(w)\n"]}])
+    doc = w.open(AMONG)
+    result = await w.service.complete(doc, AMONG_AT, invoked=False, request_id=4)
+    assert result is not None and result.items == ["h = abs(h)"]
+    (rec,) = w.service.stats.records
+    assert rec["runs"] == 1 and len(w.engine.prompts) == 1
+
+
 async def test_one_request_makes_one_record_with_its_times(world) -> None:
     w = await world([{"match": "def area", "text": "return w * h\n"}])
     doc = w.open(BODY)

@@ -1,11 +1,13 @@
 """A scripted engine for tests where determinism is the point.
 
 The script is a JSON file: ``{"format": "plain" | a FIM format of models.toml, "rules": [{"match":
-"text in the prompt", "text": "what to answer", "delay_s": 0}], "log": "calls.jsonl"}``. The first
+"text in the prompt", "text": "what to answer", "alternatives": ["the next candidates"],
+"delay_s": 0}], "log": "calls.jsonl"}``. The first
 rule whose ``match`` occurs in the prompt answers (``should_stop`` and ``stop`` strings are
 honoured as the real engine does); no match answers "". Each call is appended to ``log`` (or
 to ``SLM_LSP_FAKE_LOG``) so tests can prove that a request did, or did not, run the model. A
-``delay_s`` answer waits, checking the cancel event, to exercise cancellation.
+``delay_s`` answer waits, checking the cancel event, to exercise cancellation. ``alternatives``
+answer a request for candidates (``GenerationRequest.alternatives``), at most as many as asked.
 """
 
 from __future__ import annotations
@@ -79,7 +81,9 @@ class FakeEngine(Engine):
                 return Generation(text=text[:min(cuts)], stop_reason="stop")
             if request.should_stop is not None and request.should_stop(text):
                 return Generation(text=text, stop_reason="stop")
-        return Generation(text=text, stop_reason="stop", tokens=len(text))
+        return Generation(text=text, stop_reason="stop", tokens=len(text), alternatives=[
+            Generation(text=alt, stop_reason="stop", tokens=len(alt))
+            for alt in rule.get("alternatives", [])[:request.alternatives]])
 
 
 def make_fake_engine(script_path: str) -> tuple[FakeEngine, PromptFormat, None]:
