@@ -540,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
                     "earlier run's --json (same tasks and models; they do not depend on "
                     "slm-lsp, and greedy decoding gives the same text) instead of running them")
     ap.add_argument("--automatic", action="store_true", help="ask as an editor does while "
-                    "the user types (triggerKind Automatic: one greedy answer, within "
+                    "the user types (triggerKind Automatic: one answer, within "
                     "completion.firstAnswerMs at a new place) instead of as the user asks")
     ap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     ap.add_argument("--report", help="reprint earlier runs from their --json files, "

@@ -134,7 +134,8 @@ class CompletionService:
             return None
         # Candidates are the editor's cycle: an Invoked request where an answer was just
         # given (the ghost text shown as the user typed, or the first Invoked answer). A first
-        # request costs one greedy answer; the others only when the user asks for them.
+        # request costs one greedy answer; the others only when the user asks for them, or when
+        # the filters drop the greedy answer.
         place = (doc.version, offset)
         cycle = candidates and invoked and self._answered.get(doc.uri) == place
         snap = Snapshot.of(doc, offset, trigger, path=path, candidates=cycle,
