@@ -38,9 +38,10 @@ def test_cpu_seconds_agree_with_the_process_own_clock():
     while time.process_time() - own < 0.3:  # busy for 0.3 CPU seconds, however loaded
         pass
     used, own_used = cpu_seconds(os.getpid()) - before, time.process_time() - own
-    # /proc reports whole ticks: each reading is short by less than one.
+    # /proc reports whole ticks: each reading is short by less than one, so the difference of
+    # two is off by less than one either way (and 0.3 - 0.01 is not exact in floating point).
     assert used == pytest.approx(own_used, abs=2.5 / clock_ticks())
-    assert used >= 0.3 - 1 / clock_ticks()
+    assert used >= 0.3 - 2 / clock_ticks()
 
 
 def test_cpu_seconds_count_every_thread_of_a_process():
