@@ -3,14 +3,12 @@ the reason (tests/editor/unavailable.py): run through pytest itself, as CI runs 
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support.pytest_run import run_test_file
 
-ROOT = Path(__file__).resolve().parents[2]
 TEST = '''
 from tests.editor.unavailable import missing
 
@@ -22,13 +20,7 @@ def test_needs_an_editor():
 
 def run(tmp_path: Path, ci: str | None) -> subprocess.CompletedProcess[str]:
     (tmp_path / "test_needs.py").write_text(TEST)
-    env = {k: v for k, v in os.environ.items() if k != "CI"}
-    if ci is not None:
-        env["CI"] = ci
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-rfEs", "-p", "no:cacheprovider",
-                           str(tmp_path / "test_needs.py")], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return run_test_file(tmp_path / "test_needs.py", ci, timeout=120)
 
 
 @pytest.mark.parametrize("ci", ["true", "1"])

@@ -4,14 +4,12 @@ elsewhere (tests/backends/real_server.py): run through pytest itself, as CI runs
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support.pytest_run import run_test_file
 
-ROOT = Path(__file__).resolve().parents[2]
 TEST = '''
 from pathlib import Path
 
@@ -32,13 +30,7 @@ WHY = {
 
 def run(tmp_path: Path, ci: str | None, case: str) -> subprocess.CompletedProcess[str]:
     (tmp_path / "test_needs.py").write_text(TEST.format(no_extra=case == "no extra"))
-    env = {k: v for k, v in os.environ.items() if k != "CI"}
-    if ci is not None:
-        env["CI"] = ci
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-rfEs", "-p", "no:cacheprovider",
-                           str(tmp_path / "test_needs.py")], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=180)
+    return run_test_file(tmp_path / "test_needs.py", ci, timeout=180)
 
 
 @pytest.mark.parametrize("case", list(WHY))
