@@ -1,0 +1,58 @@
+"""The plain data of next edits: what the user changed, and what to propose next."""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class Edit:
+    """One change the user made to a document: at character offset ``start`` of the text
+    before the change (version ``version - 1`` or earlier), ``old`` became ``new``."""
+
+    uri: str
+    version: int  # the document's version after the change
+    start: int
+    old: str
+    new: str
+    at: float = 0.0  # time.monotonic() when the server heard of it
+
+    @property
+    def end(self) -> int:
+        """Where the change ends in the text after it."""
+        return self.start + len(self.new)
+
+    def applied(self, text: str) -> str:
+        """``text`` (the text before the change) with the change made."""
+        return text[:self.start] + self.new + text[self.start + len(self.old):]
+
+
+@attrs.frozen
+class Proposal:
+    """A next edit: in document ``uri`` at ``version``, the characters ``[start, end)`` become
+    ``text``. ``label`` is what the user reads ("Rename `count` to `total`"); ``source`` is
+    "syntax" (from the syntax tree) or "model"; ``reason`` is "rename", "signature" or "model"."""
+
+    uri: str
+    version: int
+    start: int
+    end: int
+    text: str
+    label: str
+    source: str
+    reason: str
+
+
+def diff_edit(uri: str, version: int, before: str, after: str, at: float = 0.0) -> Edit | None:
+    """The one change that turns ``before`` into ``after`` (their common prefix and suffix
+    kept), or None when they are the same."""
+    if before == after:
+        return None
+    n = min(len(before), len(after))
+    a = 0
+    while a < n and before[a] == after[a]:
+        a += 1
+    b = 0
+    while b < n - a and before[len(before) - 1 - b] == after[len(after) - 1 - b]:
+        b += 1
+    return Edit(uri, version, a, before[a:len(before) - b], after[a:len(after) - b], at)
