@@ -65,6 +65,9 @@ INVOKED_ANSWER_FACTOR = 4
 # the filters; up to ``MAX_ITEMS`` different survivors are offered, best first.
 INVOKED_ALTERNATIVES = 3
 MAX_ITEMS = 3
+# When the filters drop the greedy answer, its candidates are decoded in what is left of the
+# request's time budget (``completion.timeBudgetMs``), if at least this many seconds.
+MIN_CANDIDATES_S = 0.1
 
 
 @attrs.define
@@ -174,7 +177,7 @@ class CompletionService:
                     # types. Else the ghost text would be empty where a next-best answer is good.
                     snap, result = await self.scheduler.run(snap.uri, functools.partial(
                         self._generate, model, attrs.evolve(snap, candidates=True), rec,
-                        time.perf_counter(), automatic=not invoked),
+                        time.perf_counter(), automatic=not invoked, dropped=result),
                         asked_at=place if invoked else None)
                 if result.dropped == "cancelled":
                     return None  # pre-empted by a newer request or a change of the document
@@ -198,8 +201,8 @@ class CompletionService:
         return result
 
     def _generate(self, model: ModelCompleter, snap: Snapshot, rec: dict[str, Any],
-                  submitted: float, cancel: Cancel, *, automatic: bool
-                  ) -> tuple[Snapshot, Completion]:
+                  submitted: float, cancel: Cancel, *, automatic: bool,
+                  dropped: Completion | None = None) -> tuple[Snapshot, Completion]:
         """Stages 3 to 6 of a request, on the inference thread: the snapshot with its context,
         and the completion. Fills the request's record when the work really ends (for a
         cancelled request, after its handler has answered)."""
@@ -210,10 +213,11 @@ class CompletionService:
                 result = Completion("", "model", snap.trigger.mode, dropped="cancelled")
                 return snap, result
             # 3. Context: definitions from other files of the symbols used near the cursor.
-            snap = attrs.evolve(snap, snippets=self._snippets(snap, model.engine))
+            if dropped is None:  # (after a drop, its prompt is used again)
+                snap = attrs.evolve(snap, snippets=self._snippets(snap, model.engine))
             context_ms = (time.perf_counter() - started) * 1000
             # 4.-6. Prompt, engine, filters.
-            result = model.complete(snap, cancel, automatic=automatic)
+            result = model.complete(snap, cancel, automatic=automatic, dropped=dropped)
             assert result is not None  # the trigger fired
             result.build_ms += context_ms
             return snap, result
@@ -314,15 +318,20 @@ class ModelCompleter:
         self.heads = RecentHeads()  # the recent places each window showed
 
     def complete(self, snap: Snapshot, cancel: Cancel, *, automatic: bool = False,
-                 speculative: bool = False) -> Completion | None:
+                 speculative: bool = False, dropped: Completion | None = None
+                 ) -> Completion | None:
         """The model's completion for a snapshot (None when the trigger says not to complete).
-        The caller looks up the cache first, and remembers the answer."""
+        The caller looks up the cache first, and remembers the answer. ``dropped``: the greedy
+        answer for this snapshot, which the filters dropped; only the candidates are decoded
+        then, over its prompt, in what its decoding left of the time budget."""
         mode = snap.trigger.mode
         if mode is Mode.NONE:
             return None
         if cancel.is_set():  # pre-empted while it waited for the inference thread
             return Completion("", "model", mode, dropped="cancelled")
         settings = self.settings
+        if dropped is not None:
+            return self._candidates_after(snap, dropped, cancel, automatic=automatic)
         # 4. Prompt.
         t0 = time.perf_counter()
         prompt = build_prompt(snap, self.fmt, self.engine, settings, self.line_tokens,
@@ -342,6 +351,31 @@ class ModelCompleter:
             if self.use_short(todo, rate, short_request, automatic=automatic):
                 prompt, request, window = short_prompt, short_request, "short"
             build_ms = (time.perf_counter() - t0) * 1000
+        return self._answer(snap, prompt, request, cancel, build_ms, window,
+                            automatic=automatic)
+
+    def _candidates_after(self, snap: Snapshot, dropped: Completion, cancel: Cancel, *,
+                          automatic: bool) -> Completion:
+        """The candidates for a snapshot whose greedy answer the filters dropped: over the
+        same prompt (cached), without the greedy answer again, within the time budget its
+        decoding left: a request's decoding, candidates included, keeps to one budget."""
+        gen, prompt = dropped.generation, dropped.prompt
+        budget = self.settings.completion.time_budget_ms / 1000
+        left = budget - (gen.decode_ms / 1000 if gen is not None else 0.0)
+        if prompt is None or left < MIN_CANDIDATES_S:
+            return attrs.evolve(dropped, generation=None)  # nothing more was spent
+        request = attrs.evolve(
+            self.request(attrs.evolve(snap, candidates=True), prompt, automatic=automatic),
+            greedy=False, decode_budget_s=left)
+        return self._answer(snap, prompt, request, cancel, 0.0, dropped.window,
+                            automatic=automatic)
+
+    def _answer(self, snap: Snapshot, prompt: Prompt, request: GenerationRequest,
+                cancel: Cancel, build_ms: float, window: str, *, automatic: bool
+                ) -> Completion:
+        """Stages 5 and 6: the engine's answer to ``request``, through the filters."""
+        mode = snap.trigger.mode
+        settings = self.settings
         # 5. Engine.
         gen = self.engine.generate(request, cancel)
         if gen.stop_reason == "cancelled":

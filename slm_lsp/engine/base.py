@@ -111,6 +111,9 @@ class GenerationRequest:
     # greedy one, each greedily (``Generation.alternatives``). An engine that cannot answers
     # with none.
     alternatives: int = 0
+    # False: the greedy answer is known already (the filters dropped it); decode only the
+    # candidates. An engine without candidates then answers with nothing at once.
+    greedy: bool = True
 
 
 @attrs.define

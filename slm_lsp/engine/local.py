@@ -458,9 +458,12 @@ class LocalEngine(Engine):
         streams = [_Stream(self, request, gen)]
         if request.alternatives > 0 and request.max_tokens > 0:
             streams += self._candidate_streams(request, logits)
+        if not request.greedy:  # known already: only the candidates are decoded
+            streams[0].finish()
+            gen.stop_reason = "stop"
         if len(streams) > 1:
             self._decode_together(streams, logits, cancel, deadline)
-        else:
+        elif request.greedy:
             self._decode_greedy(streams[0], tokens, logits, cancel, deadline)
         gen.decode_ms = (time.perf_counter() - t1) * 1000
         if gen.stop_reason != "cancelled":
@@ -534,7 +537,8 @@ class LocalEngine(Engine):
     def _decode_together(self, streams: list[_Stream], logits: np.ndarray,
                          cancel: Cancel, deadline: float | None) -> None:
         """The greedy stream and its candidates, one token of each per batch: the weights
-        are read once per step for all of them. Each ends at its own stop, the token cap or
+        are read once per step for all of them (the greedy stream sits out when it is known
+        already). Each ends at its own stop, the token cap or
         the deadline; the candidates' KV is dropped after."""
         main = streams[0]
         start = len(self._cached)

@@ -209,6 +209,8 @@ class RemoteEngine(Engine):
         t0 = time.monotonic()
         if cancel.is_set():
             return Generation("", "cancelled")
+        if not request.greedy:  # only candidates were asked for: a server gives none
+            return Generation("", "stop")
         if request.deadline is not None and t0 >= request.deadline:
             return Generation("", "time")
         stops = self.stops_for(request)

@@ -14,7 +14,7 @@ from slm_lsp.completion.service import CompletionService
 from slm_lsp.context.recent import RecentPlaces
 from slm_lsp.documents import DocumentStore
 from slm_lsp.engine import host as host_module
-from slm_lsp.engine.base import Generation, GenerationRequest, Snippet
+from slm_lsp.engine.base import GenerationRequest, Snippet
 from slm_lsp.engine.host import EngineHost
 from slm_lsp.settings import resolve
 from tests.support.fake_engine import FakeEngine
@@ -98,15 +98,30 @@ async def test_an_answer_the_filters_drop_gives_way_to_the_next_candidate(world,
     # The greedy answer repeats the line after the cursor, so the filters drop it; the next
     # candidate, decoded over the prompt just evaluated, answers instead of nothing, whether the
     # user typed or asked.
-    w = await world([{"match": "def area", "text": "return w * h\n",
-                      "alternatives": ["w = abs(w)\n"]}])
+    w = await world([{"match": "def area", "text": "return w * h\n", "decode_ms": 400,
+                      "alternatives": ["w = abs(w)\n"]}], timeBudgetMs=2500)
     doc = w.open(AMONG)
     result = await w.service.complete(doc, AMONG_AT, invoked=invoked, candidates=invoked,
                                       request_id=3)
     assert result is not None and result.text == "w = abs(w)"
     (rec,) = w.service.stats.records
     assert rec["runs"] == 2 and "dropped" not in rec
-    assert len(w.engine.prompts) == 2
+    # The second run decodes only the candidates, over the same prompt, in what the greedy
+    # answer's decoding left of the time budget.
+    first, second = w.engine.requests
+    assert first.greedy and not second.greedy and second.alternatives > 0
+    assert second.prompt == first.prompt
+    assert second.decode_budget_s == pytest.approx(2.5 - 0.4)
+
+
+@pytest.mark.parametrize("invoked", [False, True])
+async def test_no_candidates_once_the_greedy_answer_spent_the_time_budget(world, invoked) -> None:
+    w = await world([{"match": "def area", "text": "return w * h\n", "decode_ms": 2450,
+                      "alternatives": ["w = abs(w)\n"]}], timeBudgetMs=2500)
+    doc = w.open(AMONG)
+    result = await w.service.complete(doc, AMONG_AT, invoked=invoked, candidates=invoked,
+                                      request_id=3)
+    assert result is None and len(w.engine.requests) == 1
 
 
 async def test_an_answer_the_filters_keep_is_one_run(world) -> None:
@@ -238,16 +253,8 @@ async def test_the_completion_after_accepting_one_is_computed_in_idle_time(world
 class SlowPromptEngine(FakeEngine):
     """Says its prompts would take long to evaluate (a big model on a slow machine)."""
 
-    def __init__(self, script: dict) -> None:
-        super().__init__(script)
-        self.requests: list[GenerationRequest] = []
-
     def estimate(self, request: GenerationRequest) -> tuple[int, float]:
         return len(request.prompt), 100.0  # a token a character, 100 tokens/s: seconds
-
-    def generate(self, request: GenerationRequest, cancel: threading.Event) -> Generation:
-        self.requests.append(request)
-        return super().generate(request, cancel)
 
 
 async def test_a_first_answer_from_a_short_window_warms_the_full_prompt_in_idle_time(

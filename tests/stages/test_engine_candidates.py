@@ -57,3 +57,15 @@ def test_the_cache_after_candidates_still_gives_the_greedy_answer(engine) -> Non
                                             Cancel()).text
     finally:
         fresh.close()
+
+
+def test_without_the_greedy_answer_only_the_candidates_are_decoded(engine) -> None:
+    # After the filters drop the greedy answer, its candidates are decoded alone: the same
+    # candidates as beside it, and no greedy token decoded again.
+    ask = GenerationRequest(prompt=PROMPT, max_tokens=8, alternatives=3, decode_budget_s=600)
+    beside = engine.generate(ask, Cancel())
+    alone = engine.generate(GenerationRequest(prompt=PROMPT, max_tokens=8, alternatives=3,
+                                              decode_budget_s=600, greedy=False), Cancel())
+    assert alone.text == "" and alone.tokens == 0
+    assert [a.text for a in alone.alternatives] == [a.text for a in beside.alternatives]
+    assert len(alone.alternatives) == 3

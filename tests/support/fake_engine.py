@@ -33,6 +33,7 @@ class FakeEngine(Engine):
         self.log_path = log_path or script.get("log") or os.environ.get("SLM_LSP_FAKE_LOG")
         self.info = ModelInfo(name="fake", path="", n_ctx=4096)
         self.prompts: list[str] = []
+        self.requests: list[GenerationRequest] = []
 
     @classmethod
     def from_file(cls, path: str) -> FakeEngine:
@@ -62,6 +63,7 @@ class FakeEngine(Engine):
     def generate(self, request: GenerationRequest, cancel: threading.Event) -> Generation:
         prompt = "".join(t for t, _ in request.parts) if request.parts else request.prompt
         self.prompts.append(prompt)
+        self.requests.append(request)
         self._log({"prompt": prompt[-400:]})
         rule = next((r for r in self.rules if r.get("match", "") in prompt), None)
         if rule is None:
@@ -81,7 +83,10 @@ class FakeEngine(Engine):
                 return Generation(text=text[:min(cuts)], stop_reason="stop")
             if request.should_stop is not None and request.should_stop(text):
                 return Generation(text=text, stop_reason="stop")
-        return Generation(text=text, stop_reason="stop", tokens=len(text), alternatives=[
+        if not request.greedy:  # known already: only the candidates
+            text = ""
+        return Generation(text=text, stop_reason="stop", tokens=len(text),
+                          decode_ms=float(rule.get("decode_ms", 0)), alternatives=[
             Generation(text=alt, stop_reason="stop", tokens=len(alt))
             for alt in rule.get("alternatives", [])[:request.alternatives]])
 
