@@ -236,8 +236,11 @@ def copy_cells(llm, src: int, dst: int, start: int, end: int) -> None:
 
 
 def drop_cells(llm, seq: int, start: int = -1, end: int = -1) -> None:
-    """Remove sequence ``seq``'s cells at positions ``[start, end)`` (-1: open ended; ``seq``
-    -1: every sequence). ``Llama`` only resets its one sequence whole: ``_ctx`` has the call."""
+    """Remove sequence ``seq``'s cells at positions ``[start, end)`` (-1: open ended).
+    ``Llama`` only resets its one sequence whole: ``_ctx`` has the call, which takes a sequence
+    of -1 for sequence 0, not for every one; so ``seq`` must be a sequence."""
+    if seq < 0:
+        raise ValueError("drop_cells drops one sequence's cells")
     llm._ctx.kv_cache_seq_rm(seq, start, end)
 
 
