@@ -61,6 +61,7 @@ class Signature:
     new: tuple[Param, ...]
     method: bool  # defined in a class: called through a member access, without its receiver
     group: str
+    top_level: bool = False  # a file's function: other open documents that import it follow
 
 
 Intent = Rename | Signature
@@ -136,7 +137,7 @@ def is_binding(node: Node, r: NextEdits) -> bool:
         field = _field(current)
         if (parent.type, field) in r.bindings or (parent.type, "") in r.bindings:
             return True
-        if parent.type in r.patterns and field in ("", "name", "pattern", "left"):
+        if parent.type in r.patterns and field in ("", "name", "pattern", "left", "declarator"):
             current = parent
             continue
         return False
@@ -151,9 +152,8 @@ def _member_place(node: Node, r: NextEdits) -> bool:
 
 
 def _is_member_access(node: Node, r: NextEdits) -> bool:
+    """Whether ``node`` names a member where it is read or written (`self.x`, `obj.x`)."""
     parent = node.parent
-    if node.type in r.members:
-        return True
     return parent is not None and (parent.type, _field(node)) in r.member_access
 
 
@@ -231,8 +231,18 @@ def _uses(scope: Node, name: str, src: Source, r: NextEdits, *, member: bool
 
 
 def _declares_member(node: Node, r: NextEdits) -> bool:
+    """Whether ``node`` declares a member of a class (a field, a method): a declaration place
+    whose nearest scope is a class's body."""
     parent = node.parent
-    return parent is not None and (parent.type, _field(node)) in r.member_declarations
+    if parent is None or (parent.type, _field(node)) not in r.member_declarations:
+        return False
+    for a in ancestors(parent.parent, 8):
+        if a.type in r.classes:
+            return True
+        if a.type in r.scopes and a.type not in r.classes and a.parent is not None and \
+                a.parent.type not in r.classes:
+            return False
+    return False
 
 
 def _valid_name(name: str, rules: Language) -> bool:
@@ -327,8 +337,211 @@ def _imports(root: Node, name: str, src: Source, r: NextEdits) -> bool:
     return False
 
 
+def _parameter_list(src: Source, start: int, end: int, r: NextEdits) -> Node | None:
+    """The parameter list (of a definition) that holds characters ``[start, end)``."""
+    node = src.tree.root_node.named_descendant_for_byte_range(src.byte(start), src.byte(end))
+    for a in ancestors(node, 12):
+        if a.type in r.parameters and _field(a) == "parameters":
+            a_start, a_end = src.span(a)
+            return a if a_start < start and end < a_end else None
+    return None
+
+
+def _function_name(definition: Node, src: Source, r: NextEdits) -> str:
+    """The name a function is called by ("" for an anonymous function)."""
+    for field in ("name", "declarator"):
+        node = definition.child_by_field_name(field)
+        if node is not None and node.type in r.names | r.members:
+            return src.node_text(node)
+    return ""
+
+
+def _names_in(param: Node, src: Source, r: NextEdits) -> list[str]:
+    """The names a parameter node declares (Go's `a, b int`: two)."""
+    if param.type in r.names:
+        return [src.node_text(param)]
+    named = [param.children[i] for i in range(param.child_count)
+             if param.field_name_for_child(i) == "name"]
+    if len(named) > 1:
+        return [src.node_text(n) for n in named if n.type in r.names]
+    for field in ("name", "pattern", "declarator"):
+        node = param.child_by_field_name(field)
+        if node is None:
+            continue
+        while node is not None and node.type not in r.names:
+            node = node.child_by_field_name("declarator") or node.child_by_field_name("name")
+        # A pattern (`(a, b): (i32, i32)`) is one parameter: its text stands for it.
+        return [src.node_text(node or param.child_by_field_name(field))]
+    for child in param.named_children:
+        if child.type in r.names:
+            return [src.node_text(child)]
+        if child.type in r.patterns:
+            return _names_in(child, src, r)
+    return []
+
+
+def _params(plist: Node, src: Source, r: NextEdits, method: bool) -> tuple[Param, ...] | None:
+    """The parameters a call passes arguments for, in order (a method's receiver left out);
+    None when the list is not plain enough to match with arguments."""
+    out: list[Param] = []
+    keyword = False
+    for child in plist.named_children:
+        if child.type in r.keyword_marker:
+            keyword = True
+            continue
+        if child.type in r.variadic:
+            keyword = True
+            continue
+        if child.type in r.ignored_params or "comment" in child.type:
+            continue
+        names = _names_in(child, src, r)
+        if not names:
+            return None
+        default = child.type in r.defaults or child.child_by_field_name("value") is not None
+        for name in names:
+            out.append(Param(name, default, keyword))
+    if method and out and out[0].name in r.receiver_names:
+        out = out[1:]
+    return tuple(out)
+
+
 def _signature(edit: Edit, now: Source, then: Source, rules: Language) -> Signature | None:
-    return None  # (signature changes: below, once the rename path works)
+    r = rules.next_edits
+    old_list = _parameter_list(then, edit.start, edit.start + len(edit.old), r)
+    new_list = _parameter_list(now, edit.start, edit.end, r)
+    if old_list is None or new_list is None or new_list.has_error:
+        return None
+    old_def, new_def = old_list.parent, new_list.parent
+    if old_def is None or new_def is None or old_def.start_byte != new_def.start_byte:
+        return None
+    name = _function_name(new_def, now, r)
+    if not name or name != _function_name(old_def, then, r):
+        return None
+    in_class = any(a.type in r.classes for a in ancestors(new_def.parent, 64))
+    method = in_class or new_def.child_by_field_name("receiver") is not None
+    old, new = _params(old_list, then, r, method), _params(new_list, now, r, method)
+    if old is None or new is None or _change(old, new) is None:
+        return None
+    top = new_def.parent is not None and new_def.parent.parent is None
+    top = top or (new_def.parent is not None and new_def.parent.parent is not None
+                  and new_def.parent.parent.parent is None and not in_class
+                  and new_def.parent.type not in r.scopes)  # a decorated definition
+    return Signature(name, old, new, method, rules.group, top and not method)
+
+
+def _change(old: tuple[Param, ...], new: tuple[Param, ...]) -> tuple[str, int] | None:
+    """("added", i) when ``new`` is ``old`` with ``new[i]`` added (without a default),
+    ("removed", i) when it is ``old`` without ``old[i]``, else None."""
+    if len(new) == len(old) + 1:
+        for i in range(len(new)):
+            if new[:i] + new[i + 1:] == old:
+                plain = _NAME.match(new[i].name) is not None
+                return None if new[i].default or not plain else ("added", i)
+    if len(new) + 1 == len(old):
+        for i in range(len(old)):
+            if old[:i] + old[i + 1:] == new:
+                return ("removed", i)
+    return None
+
+
+def _signature_places(intent: Signature, doc: Document, src: Source, anchor: Edit | None,
+                      rules: Language) -> list[Place]:
+    r = rules.next_edits
+    root = src.tree.root_node
+    if anchor is None and not (_defines(root, intent.name, src, r)
+                               or _imports(root, intent.name, src, r)):
+        return []
+    change = _change(intent.old, intent.new)
+    if change is None:
+        return []
+    out = []
+    for n in _walk(root, r):
+        fields = r.calls.get(n.type)
+        if fields is None:
+            continue
+        callee = n.child_by_field_name(fields[0])
+        args = n.child_by_field_name(fields[1])
+        if callee is None or args is None:
+            continue
+        member = callee.type not in r.names | r.members
+        if member:
+            callee = callee.named_children[-1] if callee.named_children else None
+            if callee is None or callee.type not in r.names | r.members:
+                continue
+        if src.node_text(callee) != intent.name:
+            continue
+        if member and not intent.method and anchor is not None:
+            continue  # `obj.name(...)` in the function's own file: another function
+        if intent.method and not member and r.receiver_names:
+            continue  # a method whose receiver is written is called through it
+        place = _call_place(intent, change, args, src, r, doc.uri)
+        if place is not None:
+            out.append(place)
+    out.sort(key=lambda p: p.start)
+    return out
+
+
+def _call_place(intent: Signature, change: tuple[str, int], args: Node, src: Source,
+                r: NextEdits, uri: str) -> Place | None:
+    """The edit that makes one call match the new parameters (None: it already does, or the
+    call is not plain enough to tell)."""
+    items = [a for a in args.named_children if "comment" not in a.type]
+    if any(a.type in r.splats for a in items):
+        return None
+    keywords = {}
+    for a in items:
+        if a.type == r.keyword_argument:
+            key = a.child_by_field_name("name")
+            if key is not None:
+                keywords[src.node_text(key)] = a
+    positional = [a for a in items if a.type != r.keyword_argument]
+    if len(positional) < len(items) and any(
+            a.type != r.keyword_argument for a in items[len(positional):]):
+        return None  # a positional argument after a keyword one: not plain
+    what, i = change
+    lo, hi = src.span(args)
+    if what == "added":
+        param = intent.new[i]
+        if param.name in keywords:
+            return None
+        if param.keyword:
+            text = f"{param.name}={param.name}"
+            if items:
+                end = src.span(items[-1])[1]
+                return Place(uri, end, end, ", " + text)
+            return Place(uri, lo + 1, lo + 1, text)
+        k = sum(1 for p in intent.new[:i] if not p.keyword)
+        n = len(positional)
+        old_positional = sum(1 for p in intent.old if not p.keyword)
+        if n > old_positional or n < k:
+            return None  # already updated, or defaults left out before it: unsure
+        if n > k:
+            start = src.span(positional[k])[0]
+            return Place(uri, start, start, param.name + ", ")
+        if items and len(items) > n:  # before the first keyword argument
+            start = src.span(items[n])[0]
+            return Place(uri, start, start, param.name + ", ")
+        if items:
+            end = src.span(items[-1])[1]
+            return Place(uri, end, end, ", " + param.name)
+        return Place(uri, lo + 1, lo + 1, param.name)
+    param = intent.old[i]
+    target = keywords.get(param.name)
+    if target is None:
+        if param.keyword:
+            return None
+        k = sum(1 for p in intent.old[:i] if not p.keyword)
+        new_positional = sum(1 for p in intent.new if not p.keyword)
+        if len(positional) <= max(k, new_positional):
+            return None  # already updated (or the argument was left out)
+        target = positional[k]
+    j = items.index(target)
+    if j + 1 < len(items):
+        return Place(uri, src.span(target)[0], src.span(items[j + 1])[0], "")
+    if j > 0:
+        return Place(uri, src.span(items[j - 1])[1], src.span(target)[1], "")
+    a, b = src.span(target)
+    return Place(uri, a, b, "")
 
 
 # -- the next place ----------------------------------------------------------------------------
@@ -359,9 +572,7 @@ def next_place(intent: Intent, anchor: Edit, docs: Iterable[Document]) -> Place 
 
 
 def _reaches_others(intent: Intent) -> bool:
-    if isinstance(intent, Rename):
-        return intent.top_level
-    return True
+    return intent.top_level
 
 
 def _places(intent: Intent, doc: Document, anchor: Edit | None, rules: Language
@@ -369,7 +580,7 @@ def _places(intent: Intent, doc: Document, anchor: Edit | None, rules: Language
     src = Source(doc.text, doc.tree)
     if isinstance(intent, Rename):
         return _rename_places(intent, doc, src, anchor, rules)
-    return []
+    return _signature_places(intent, doc, src, anchor, rules)
 
 
 def _rename_places(intent: Rename, doc: Document, src: Source, anchor: Edit | None,
@@ -410,7 +621,12 @@ def proposal_of(place: Place, intent: Intent, doc: Document) -> Proposal:
         label = f"Rename `{intent.old}` to `{intent.new}`"
         reason = "rename"
     else:
-        label = f"Update the call of `{intent.name}`"
+        change = _change(intent.old, intent.new)
+        what, i = change if change is not None else ("", 0)
+        if what == "added":
+            label = f"Pass `{intent.new[i].name}` to `{intent.name}`"
+        else:
+            label = f"Remove the argument of `{intent.old[i].name}` from `{intent.name}`"
         reason = "signature"
     return Proposal(place.uri, doc.version, place.start, place.end, place.text, label,
                     "syntax", reason)
