@@ -32,6 +32,8 @@ class _Chain:
     edit: Edit  # the last edit this chain has seen (the user's, or a proposal made)
     intent: syntax.Intent | None
     proposal: Proposal | None = None
+    place: syntax.Place | None = None  # where ``proposal`` is
+    done: frozenset[tuple[str, int]] = frozenset()  # call sites updated: (uri, key)
 
 
 def accepted(proposal: Proposal, edit: Edit, text: str) -> bool:
@@ -55,6 +57,13 @@ def reverts(proposal: Proposal, edit: Edit | None, text: str) -> bool:
     result = text[:proposal.start] + proposal.text + text[proposal.end:]
     before = text[:edit.start] + edit.old + text[edit.end:]
     return result == before
+
+
+def _shifted(done: frozenset[tuple[str, int]], edit: Edit) -> frozenset[tuple[str, int]]:
+    """The call sites ``done`` after ``edit`` (those after it move by its length change)."""
+    delta = len(edit.new) - len(edit.old)
+    return frozenset((uri, key + delta if uri == edit.uri and key >= edit.start + len(edit.old)
+                      else key) for uri, key in done)
 
 
 class NextEditService:
@@ -91,7 +100,7 @@ class NextEditService:
         if intent is None:
             return None
         try:
-            place = syntax.next_place(intent, last, self.documents)
+            place = syntax.next_place(intent, last, self.documents, self._chain.done)
         except Exception:  # noqa: BLE001 - a tree the rules did not foresee: quiet
             log.debug("next edit failed", exc_info=True)
             return None
@@ -103,7 +112,7 @@ class NextEditService:
         proposal = syntax.proposal_of(place, intent, target)
         if not self.sane(proposal):
             return None
-        self._chain.proposal = proposal
+        self._chain.proposal, self._chain.place = proposal, place
         return proposal
 
     def _intent(self, last: Edit, doc: Document) -> syntax.Intent | None:
@@ -112,7 +121,10 @@ class NextEditService:
             return chain.intent
         if chain is not None and chain.proposal is not None and chain.intent is not None \
                 and accepted(chain.proposal, last, doc.text):
-            self._chain = _Chain(last, chain.intent)
+            done = _shifted(chain.done, last)
+            if chain.place is not None and chain.place.key >= 0:
+                done |= {(chain.place.uri, chain.place.key)}
+            self._chain = _Chain(last, chain.intent, done=done)
             return chain.intent
         try:
             intent = syntax.intent_of(last, doc)

@@ -76,6 +76,7 @@ class Place:
     start: int
     end: int
     text: str
+    key: int = -1  # a call site's start: a call once updated is not proposed again
 
 
 # -- the tree ---------------------------------------------------------------------------------
@@ -476,7 +477,7 @@ def _signature_places(intent: Signature, doc: Document, src: Source, anchor: Edi
             continue  # a method whose receiver is written is called through it
         place = _call_place(intent, change, args, src, r, doc.uri)
         if place is not None:
-            out.append(place)
+            out.append(attrs.evolve(place, key=src.char(n.start_byte)))
     out.sort(key=lambda p: p.start)
     return out
 
@@ -545,9 +546,11 @@ def _call_place(intent: Signature, change: tuple[str, int], args: Node, src: Sou
 
 
 # -- the next place ----------------------------------------------------------------------------
-def next_place(intent: Intent, anchor: Edit, docs: Iterable[Document]) -> Place | None:
+def next_place(intent: Intent, anchor: Edit, docs: Iterable[Document],
+               done: frozenset[tuple[str, int]] = frozenset()) -> Place | None:
     """The next place ``intent`` still has to change: after ``anchor`` (the last change) in
-    its document, then before it, then in the other open documents it reaches."""
+    its document, then before it, then in the other open documents it reaches; not the call
+    sites ``done`` names (``(uri, key)``: updated already in this chain)."""
     docs = list(docs)
     home = next((d for d in docs if d.uri == anchor.uri), None)
     if home is None:
@@ -559,7 +562,8 @@ def next_place(intent: Intent, anchor: Edit, docs: Iterable[Document]) -> Place 
             continue
         if rules.group != intent.group:
             continue
-        places = _places(intent, doc, anchor if doc is home else None, rules)
+        places = [p for p in _places(intent, doc, anchor if doc is home else None, rules)
+                  if (p.uri, p.key) not in done]
         if doc is home:
             after = [p for p in places if p.start >= anchor.end]
             before = [p for p in places if p.end <= anchor.start]
