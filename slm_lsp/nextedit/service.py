@@ -76,6 +76,9 @@ class NextEditService:
         # Filled by the model's side: called when the tree proposes nothing.
         self.model_hook: ModelHook | None = None
         self._chain: _Chain | None = None
+        # The last answer, for as long as no document changed (code actions are listed at
+        # every move of the cursor).
+        self._answer: tuple[object, Proposal | None] | None = None
 
     # -- documents --------------------------------------------------------------------------
     def opened(self, doc: Document) -> None:
@@ -90,6 +93,14 @@ class NextEditService:
     # -- proposing --------------------------------------------------------------------------
     def syntax_proposal(self) -> Proposal | None:
         """The next edit the syntax tree gives for the last edit of the workspace."""
+        key = (self.history.last(), tuple((d.uri, d.version) for d in self.documents))
+        if self._answer is not None and self._answer[0] == key:
+            return self._answer[1]
+        proposal = self._syntax_proposal()
+        self._answer = (key, proposal)
+        return proposal
+
+    def _syntax_proposal(self) -> Proposal | None:
         last = self.history.last()
         if last is None:
             return None

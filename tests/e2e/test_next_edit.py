@@ -10,7 +10,7 @@ import pytest_lsp
 from conftest import server_command, server_env
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
-from support.lsp import capabilities, prepare
+from support.lsp import capabilities, inline, prepare
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -230,3 +230,23 @@ async def test_the_setting_turns_proposals_off_and_on(client: LanguageClient):
 
     assert await answer_when(False) is None
     assert plain(await answer_when(True))["newText"] == "n"
+
+
+async def test_a_next_edit_on_the_cursors_line_is_also_an_inline_completion(
+        client: LanguageClient):
+    text = "function twice(count) { return count + count; }\n"
+    buf = Buffer(client, f"file:///work/{client.encoding}/twice.js", text, "javascript")
+    at = text.index("count")
+    buf.type_over(at, at + 5, "né")
+    cursor = at + 2
+    result = await inline(client, buf.uri, 0, buf.position(cursor).character)
+    (item,) = result.items
+    assert item.insert_text == ") { return né"
+    assert (buf.offset(item.range.start), buf.offset(item.range.end)) == (
+        cursor, buf.text.index("count") + 5)
+    # Accepted (the client replaces the range), the next use is the next item.
+    buf.replace(cursor, buf.text.index("count") + 5, item.insert_text)
+    cursor = buf.text.index("né + ") + 2
+    result = await inline(client, buf.uri, 0, buf.position(cursor).character)
+    (item,) = result.items
+    assert item.insert_text == " + né"
