@@ -138,6 +138,11 @@ class NextEditService:
             self._chain = _Chain(last, chain.intent, done=done)
             return chain.intent
         try:
+            if chain is not None and chain.intent is not None and \
+                    syntax.continues(chain.intent, last, doc):
+                # The user made the next step by hand (elsewhere than proposed): go on.
+                self._chain = _Chain(last, chain.intent, done=_shifted(chain.done, last))
+                return chain.intent
             intent = syntax.intent_of(last, doc)
         except Exception:  # noqa: BLE001 - quiet rather than wrong
             log.debug("reading the last edit failed", exc_info=True)

@@ -301,6 +301,8 @@ def _rename(edit: Edit, now: Source, then: Source, rules: Language) -> Rename | 
         return None  # bound nowhere in this file (a builtin, an import's member): unsure
     # A use changed to a name the code already knows: a different variable, not a rename.
     if not is_binding(old_node, r):
+        if scope.parent is None:
+            return None  # a file's name (an import's, a function's) changed at one use: unsure
         if new in rules.builtins:
             return None
         for a_ in ancestors(scope):
@@ -312,6 +314,39 @@ def _rename(edit: Edit, now: Source, then: Source, rules: Language) -> Rename | 
     top = scope == then.tree.root_node and _defines(scope, old, then, r)
     return Rename(old, new, "variable", "" if scope.parent is None else scope.type, top,
                   rules.group)
+
+
+def continues(intent: Intent, edit: Edit, doc: Document) -> bool:
+    """Whether ``edit`` (the last of ``doc``) is one more step of ``intent`` made by hand: the
+    same name renamed at another place, or a call of the same function changed."""
+    rules = rules_for(doc.language_id)
+    if rules is None or rules.next_edits is None or doc.tree is None or \
+            rules.group != intent.group or doc.version != edit.version:
+        return False
+    r = rules.next_edits
+    src = Source(doc.text, doc.tree)
+    if isinstance(intent, Rename):
+        node = _name_at(src, edit.start, edit.end, r)
+        if node is None:
+            return False
+        a, b = src.span(node)
+        new = src.text[a:b]
+        return new == intent.new and \
+            new[:edit.start - a] + edit.old + new[edit.end - a:] == intent.old
+    node = src.tree.root_node.named_descendant_for_byte_range(src.byte(edit.start),
+                                                              src.byte(edit.end))
+    for call in ancestors(node, 8):
+        fields = r.calls.get(call.type)
+        if fields is None:
+            continue
+        callee, args = (call.child_by_field_name(f) for f in fields)
+        if callee is None or args is None:
+            return False
+        if callee.type not in r.names | r.members and callee.named_children:
+            callee = callee.named_children[-1]
+        a, b = src.span(args)
+        return src.node_text(callee) == intent.name and a < edit.start and edit.end < b
+    return False
 
 
 def _near_error(node: Node) -> bool:

@@ -281,3 +281,31 @@ def test_a_proposal_made_is_recognised_and_a_reversal_or_a_no_op_is_refused():
     assert not ed.service.sane(Proposal("u", doc.version, 14, 19, "count", "", "m", "m"))
     assert ed.service.sane(Proposal("u", doc.version, 14, 19, "total", "", "m", "m"))
     assert not ed.service.sane(Proposal("u", doc.version + 1, 14, 19, "x", "", "m", "m"))
+
+
+def test_a_step_made_by_hand_elsewhere_than_proposed_continues_the_chain():
+    text = "def count():\n    return 1\n\n\na = count()\nb = count()\nc = count()\n"
+    ed, doc = rename(text, "count", "size")
+    assert ed.service.syntax_proposal().start == doc.text.index("count()")
+    last = doc.text.rindex("count")
+    ed.type_over(doc, last, last + 5, "size")  # the user goes to the last use first
+    assert ed.follow() == [("a.py", 4, "size"), ("a.py", 5, "size")]
+
+
+def test_a_call_updated_by_hand_continues_the_signature_chain():
+    ed = Editor()
+    doc = ed.open("file:///w/a.py", SIG)
+    ed.type_at(doc, SIG.index("y)") + 1, ", z")
+    first = ed.service.syntax_proposal()
+    assert doc.line_col(first.start)[0] == 4
+    at = doc.text.index("scale(8, 9)") + 10
+    ed.type_at(doc, at, ", 0")  # the user updates the last call by hand
+    assert ed.follow() == [("a.py", 4, ", z")]
+
+
+def test_a_class_attribute_follows_as_a_member_not_as_a_name_in_the_methods():
+    text = ("count = 0\n\n\nclass A:\n    count = 1\n\n    def f(self):\n"
+            "        return self.count + count\n")
+    ed, doc = rename(text, "count", "total", nth=1)
+    assert ed.follow() == [("a.py", 7, "total")]
+    assert doc.text.endswith("return self.total + count\n")
