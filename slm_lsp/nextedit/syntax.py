@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import attrs
+from tree_sitter import Query, QueryCursor
 
-from ..languages import new_parser, rules_for
+from ..languages import grammar, new_parser, rules_for
 from ..syntax.tree import ancestors
 from .edits import Edit, Proposal
 
@@ -83,9 +85,10 @@ class Place:
 class Source:
     """A text, its tree and UTF-8 bytes, with character/byte conversions."""
 
-    def __init__(self, text: str, tree: Tree):
+    def __init__(self, text: str, tree: Tree, language_id: str):
         self.text = text
         self.tree = tree
+        self.language_id = language_id
         self.data = text.encode("utf-8", "surrogatepass")
         self._ascii = text.isascii()
 
@@ -104,6 +107,33 @@ class Source:
 
     def span(self, node: Node) -> tuple[int, int]:
         return self.char(node.start_byte), self.char(node.end_byte)
+
+
+@lru_cache(maxsize=128)
+def _query(language_id: str, types: frozenset[str], name: str) -> Query | None:
+    """A query for the nodes of ``types`` (all of them when ``name`` is "", else those whose
+    text is ``name``)."""
+    lang = grammar(language_id)
+    if lang is None or '"' in name or "\\" in name:
+        return None
+    kinds = " ".join(f"({t})" for t in sorted(types))
+    pattern = f"[{kinds}] @n"
+    if name:
+        pattern = f'({pattern} (#eq? @n "{name}"))'
+    try:
+        return Query(lang, pattern)
+    except Exception:  # noqa: BLE001 - a node type this grammar lacks
+        return None
+
+
+def found(src: Source, scope: Node, types: frozenset[str], name: str = "") -> list[Node] | None:
+    """The nodes of ``types`` under ``scope`` (named ``name`` when given), in document order;
+    None when the grammar cannot be queried for them."""
+    query = _query(src.language_id, types, name)
+    if query is None:
+        return None
+    nodes = QueryCursor(query).captures(scope).get("n", [])
+    return sorted(nodes, key=lambda n: n.start_byte)
 
 
 def parse(text: str, language_id: str) -> Tree | None:
@@ -180,10 +210,26 @@ def _own_nodes(scope: Node, r: NextEdits) -> Iterator[Node]:
 
 def declares(scope: Node, name: str, src: Source, r: NextEdits) -> bool:
     """Whether ``scope`` binds ``name`` (a nested scope's bindings are its own)."""
+    nodes = found(src, scope, r.names, name)
+    if nodes is not None:
+        return any(_binding_of(n, scope, r) and _owner(n, r) == (
+            scope if scope.parent is not None else None) for n in nodes)
     for n in _own_nodes(scope, r):
         if n.type in r.names and _binding_of(n, scope, r) and src.node_text(n) == name:
             return True
     return False
+
+
+def _owner(n: Node, r: NextEdits) -> Node | None:
+    """The innermost scope ``n`` is in (a definition's name is in the scope around it); None
+    for the file."""
+    start = n.parent
+    if start is not None and start.type in r.scopes and _field(n) == "name":
+        start = start.parent
+    for a in ancestors(start):
+        if a.type in r.scopes:
+            return a
+    return None
 
 
 def _binding_of(n: Node, scope: Node, r: NextEdits) -> bool:
@@ -221,14 +267,30 @@ def _uses(scope: Node, name: str, src: Source, r: NextEdits, *, member: bool
     """The nodes naming ``name`` in ``scope``: variables (a nested scope that binds ``name``
     again is skipped: it is another variable there) or member accesses."""
     if member:
-        return [n for n in _walk(scope, r) if n.type in r.names | r.members
-                and src.node_text(n) == name and (_is_member_access(n, r) or _declares_member(
-                    n, r))]
-    def rebinds(s: Node) -> bool:
-        return declares(s, name, src, r)
+        nodes = found(src, scope, r.names | r.members, name)
+        if nodes is None:
+            nodes = [n for n in _walk(scope, r) if n.type in r.names | r.members
+                     and src.node_text(n) == name]
+        return [n for n in nodes if _is_member_access(n, r) or _declares_member(n, r)]
+    nodes = found(src, scope, r.names, name)
+    if nodes is None:
+        nodes = [n for n in _walk(scope, r) if n.type in r.names and src.node_text(n) == name]
+    # The scopes that bind ``name`` (every binding is one of ``nodes``).
+    binders = {owner.id for owner in (_owner(n, r) for n in nodes if is_binding(n, r))
+               if owner is not None}
 
-    return [n for n in _walk(scope, r, rebinds) if n.type in r.names and src.node_text(n) == name
-            and not _member_place(n, r)]
+    def visible(n: Node) -> bool:
+        """Whether ``n`` is ``scope``'s ``name``: no scope between binds it again (a nested
+        definition's own name is the outer scope's)."""
+        for a in ancestors(n.parent):
+            if a == scope:
+                return True
+            if a.id in binders and a.type in r.scopes and not (
+                    a == n.parent and _field(n) == "name"):
+                return False
+        return False
+
+    return [n for n in nodes if not _member_place(n, r) and visible(n)]
 
 
 def _declares_member(node: Node, r: NextEdits) -> bool:
@@ -267,7 +329,8 @@ def intent_of(edit: Edit, doc: Document) -> Intent | None:
     old_tree = parse(before, doc.language_id)
     if old_tree is None:
         return None
-    now, then = Source(doc.text, doc.tree), Source(before, old_tree)
+    now = Source(doc.text, doc.tree, doc.language_id)
+    then = Source(before, old_tree, doc.language_id)
     return (_rename(edit, now, then, rules) or _signature(edit, now, then, rules))
 
 
@@ -324,7 +387,7 @@ def continues(intent: Intent, edit: Edit, doc: Document) -> bool:
             rules.group != intent.group or doc.version != edit.version:
         return False
     r = rules.next_edits
-    src = Source(doc.text, doc.tree)
+    src = Source(doc.text, doc.tree, doc.language_id)
     if isinstance(intent, Rename):
         node = _name_at(src, edit.start, edit.end, r)
         if node is None:
@@ -616,7 +679,7 @@ def _reaches_others(intent: Intent) -> bool:
 
 def _places(intent: Intent, doc: Document, anchor: Edit | None, rules: Language
             ) -> list[Place]:
-    src = Source(doc.text, doc.tree)
+    src = Source(doc.text, doc.tree, doc.language_id)
     if isinstance(intent, Rename):
         return _rename_places(intent, doc, src, anchor, rules)
     return _signature_places(intent, doc, src, anchor, rules)
