@@ -44,6 +44,8 @@ class Rename:
     scope_type: str  # the node type of the scope ("" for the file)
     top_level: bool  # a file's definition: other open documents that import it follow
     group: str  # languages that see each other's names
+    # A parameter of this function: its calls' keyword arguments (`f(old=1)`) follow.
+    parameter_of: str = ""
 
 
 @attrs.frozen
@@ -375,8 +377,12 @@ def _rename(edit: Edit, now: Source, then: Source, rules: Language) -> Rename | 
     if _uses(scope, new, then, r, member=False):
         return None
     top = scope == then.tree.root_node and _defines(scope, old, then, r)
+    function = ""
+    plist = _parameter_list(then, a, a + len(old), r)
+    if r.keyword_argument and plist is not None and is_binding(old_node, r):
+        function = _function_name(plist.parent, then, r)
     return Rename(old, new, "variable", "" if scope.parent is None else scope.type, top,
-                  rules.group)
+                  rules.group, function)
 
 
 def continues(intent: Intent, edit: Edit, doc: Document) -> bool:
@@ -704,17 +710,50 @@ def _rename_places(intent: Rename, doc: Document, src: Source, anchor: Edit | No
             return []
         if member:
             scope = next((x for x in ancestors(node) if x.type == intent.scope_type), None)
+        elif intent.parameter_of and _member_place(node, r):  # a call's keyword argument
+            scope = _function_scope(src, intent.parameter_of, r)
         else:
             scope = _scope_of(node, (intent.old, intent.new), src, r)
-            if (scope.type if scope.parent is not None else "") != intent.scope_type:
-                return []
-        if scope is None:
+        if scope is None or (not member and (
+                scope.type if scope.parent is not None else "") != intent.scope_type):
             return []
     out = []
     for n in _uses(scope, intent.old, src, r, member=member):
         a, b = src.span(n)
         out.append(Place(doc.uri, a, b, intent.new))
+    if intent.parameter_of and anchor is not None:
+        out.extend(_keyword_places(intent, doc.uri, src, r))
     out.sort(key=lambda p: p.start)
+    return out
+
+
+def _function_scope(src: Source, name: str, r: NextEdits) -> Node | None:
+    """The definition of function ``name`` in the file (the first one)."""
+    for n in found(src, src.tree.root_node, r.names, name) or []:
+        parent = n.parent
+        if parent is not None and parent.type in r.scopes and _field(n) == "name" and \
+                parent.child_by_field_name("parameters") is not None:
+            return parent
+    return None
+
+
+def _keyword_places(intent: Rename, uri: str, src: Source, r: NextEdits) -> list[Place]:
+    """The keyword arguments ``old=`` of the calls of the function whose parameter
+    ``old`` was."""
+    out = []
+    for kw in found(src, src.tree.root_node, frozenset({r.keyword_argument})) or []:
+        key = kw.child_by_field_name("name")
+        call = kw.parent.parent if kw.parent is not None else None
+        if key is None or call is None or src.node_text(key) != intent.old:
+            continue
+        fields = r.calls.get(call.type)
+        callee = call.child_by_field_name(fields[0]) if fields else None
+        if callee is not None and callee.type not in r.names | r.members and \
+                callee.named_children:
+            callee = callee.named_children[-1]
+        if callee is not None and src.node_text(callee) == intent.parameter_of:
+            a, b = src.span(key)
+            out.append(Place(uri, a, b, intent.new))
     return out
 
 

@@ -309,3 +309,11 @@ def test_a_class_attribute_follows_as_a_member_not_as_a_name_in_the_methods():
     ed, doc = rename(text, "count", "total", nth=1)
     assert ed.follow() == [("a.py", 7, "total")]
     assert doc.text.endswith("return self.total + count\n")
+
+
+def test_a_parameter_renamed_reaches_the_keyword_arguments_of_its_calls():
+    text = ("def area(count, width=1):\n    return count * width\n\n\n"
+            "print(area(count=2), area(3, width=count))\nother(count=4)\n")
+    ed, doc = rename(text, "count", "n")
+    assert ed.follow() == [("a.py", 1, "n"), ("a.py", 4, "n")]
+    assert doc.text.endswith("print(area(n=2), area(3, width=count))\nother(count=4)\n")
