@@ -336,15 +336,45 @@ def intent_of(edit: Edit, doc: Document) -> Intent | None:
     return (_rename(edit, now, then, rules) or _signature(edit, now, then, rules))
 
 
+MAX_TOKENS = 400  # an edit of more tokens is not read as a rename
+
+
+def renamed_token(edit: Edit, now: str, then: str, rules: Language
+                  ) -> tuple[int, int, str, str] | None:
+    """When every token ``edit`` changes (its ends widened to whole words) is the same name
+    ``old`` made ``new`` (`count + count` -> `total + total`, or one name typed over): the
+    first one's offset in the text after and in the text before, ``old`` and ``new``."""
+    word = re.compile(rf"[\w{re.escape(rules.word_chars)}]")
+    tokens = re.compile(rf"[\w{re.escape(rules.word_chars)}]+|\s+|.", re.S)
+    s, end_new, end_old = edit.start, edit.end, edit.start + len(edit.old)
+    while s > 0 and word.match(now[s - 1]):
+        s -= 1
+    while end_new < len(now) and word.match(now[end_new]):
+        end_new, end_old = end_new + 1, end_old + 1
+    if end_new - s > MAX_TOKENS * 8 or end_old - s > MAX_TOKENS * 8:
+        return None
+    old_tokens, new_tokens = tokens.findall(then[s:end_old]), tokens.findall(now[s:end_new])
+    if len(old_tokens) != len(new_tokens) or len(old_tokens) > MAX_TOKENS:
+        return None
+    pairs = {(o, n) for o, n in zip(old_tokens, new_tokens, strict=True) if o != n}
+    if len(pairs) != 1:
+        return None
+    ((old, new),) = pairs
+    if not (_valid_name(old, rules) and _valid_name(new, rules)):
+        return None
+    i = next(i for i, (o, n) in enumerate(zip(old_tokens, new_tokens, strict=True))
+             if o != n)
+    return (s + sum(map(len, new_tokens[:i])), s + sum(map(len, old_tokens[:i])), old, new)
+
+
 def _rename(edit: Edit, now: Source, then: Source, rules: Language) -> Rename | None:
     r = rules.next_edits
-    node = _name_at(now, edit.start, edit.end, r)
-    if node is None:
+    token = renamed_token(edit, now.text, then.text, rules)
+    if token is None:
         return None
-    a, b = now.span(node)
-    new = now.text[a:b]
-    old = new[:edit.start - a] + edit.old + new[edit.end - a:]
-    if old == new or not _valid_name(old, rules) or not _valid_name(new, rules):
+    at_new, a, old, new = token
+    node = _name_at(now, at_new, at_new + len(new), r)
+    if node is None or now.node_text(node) != new:
         return None
     old_node = _name_at(then, a, a + len(old), r)
     if old_node is None or then.node_text(old_node) != old or old_node.type != node.type:
@@ -395,13 +425,9 @@ def continues(intent: Intent, edit: Edit, doc: Document) -> bool:
     r = rules.next_edits
     src = Source(doc.text, doc.tree, doc.language_id)
     if isinstance(intent, Rename):
-        node = _name_at(src, edit.start, edit.end, r)
-        if node is None:
-            return False
-        a, b = src.span(node)
-        new = src.text[a:b]
-        return new == intent.new and \
-            new[:edit.start - a] + edit.old + new[edit.end - a:] == intent.old
+        before = doc.text[:edit.start] + edit.old + doc.text[edit.end:]
+        token = renamed_token(edit, doc.text, before, rules)
+        return token is not None and token[2:] == (intent.old, intent.new)
     node = src.tree.root_node.named_descendant_for_byte_range(src.byte(edit.start),
                                                               src.byte(edit.end))
     for call in ancestors(node, 8):
@@ -512,8 +538,9 @@ def _params(plist: Node, src: Source, r: NextEdits, method: bool) -> tuple[Param
 
 def _signature(edit: Edit, now: Source, then: Source, rules: Language) -> Signature | None:
     r = rules.next_edits
-    old_list = _parameter_list(then, edit.start, edit.start + len(edit.old), r)
-    new_list = _parameter_list(now, edit.start, edit.end, r)
+    # The list the edit starts in (a hunk may change the body too).
+    old_list = _parameter_list(then, edit.start, edit.start, r)
+    new_list = _parameter_list(now, edit.start, edit.start, r)
     if old_list is None or new_list is None or new_list.has_error:
         return None
     old_def, new_def = old_list.parent, new_list.parent
@@ -705,8 +732,8 @@ def _rename_places(intent: Rename, doc: Document, src: Source, anchor: Edit | No
             return []
         scope = root
     else:
-        node = _name_at(src, anchor.start, anchor.end, r)
-        if node is None or src.node_text(node) != intent.new:
+        node = _anchor_name(src, anchor, intent.new, r)
+        if node is None:
             return []
         if member:
             scope = next((x for x in ancestors(node) if x.type == intent.scope_type), None)
@@ -725,6 +752,19 @@ def _rename_places(intent: Rename, doc: Document, src: Source, anchor: Edit | No
         out.extend(_keyword_places(intent, doc.uri, src, r))
     out.sort(key=lambda p: p.start)
     return out
+
+
+def _anchor_name(src: Source, anchor: Edit, name: str, r: NextEdits) -> Node | None:
+    """The name ``name`` the last change wrote (the first, when it wrote several)."""
+    node = _name_at(src, anchor.start, anchor.end, r)
+    if node is not None and src.node_text(node) == name:
+        return node
+    lo, hi = anchor.start - len(name), anchor.end + len(name)
+    for n in found(src, src.tree.root_node, r.names | r.members, name) or []:
+        a, b = src.span(n)
+        if lo <= a and b <= hi:
+            return n
+    return None
 
 
 def _function_scope(src: Source, name: str, r: NextEdits) -> Node | None:

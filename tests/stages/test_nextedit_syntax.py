@@ -317,3 +317,22 @@ def test_a_parameter_renamed_reaches_the_keyword_arguments_of_its_calls():
     ed, doc = rename(text, "count", "n")
     assert ed.follow() == [("a.py", 1, "n"), ("a.py", 4, "n")]
     assert doc.text.endswith("print(area(n=2), area(3, width=count))\nother(count=4)\n")
+
+
+def test_one_change_renaming_a_name_several_times_on_a_line_is_a_rename():
+    text = ("def f(count):\n    total = count + count\n    return total * count\n")
+    ed = Editor()
+    doc = ed.open("file:///w/a.py", text)
+    line = text.index("count + count")
+    ed.replace(doc, line, line + len("count + count"), "n + n")
+    assert ed.follow() == [("a.py", 2, "n"), ("a.py", 0, "n")]
+    assert syntax.renamed_token(Edit("u", 2, 4, "count + 1", "n + 2"), "x = n + 2",
+                                "x = count + 1", syntax.rules_for("python")) is None
+
+
+def test_a_hunk_changing_the_signature_and_the_body_is_a_signature_change():
+    ed = Editor()
+    doc = ed.open("file:///w/a.py", SIG)
+    a, b = SIG.index("y):"), SIG.index("x * y") + 5
+    ed.replace(doc, a, b, "y, z):\n    return x * y * z")
+    assert [line for _, line, _ in ed.follow()] == [4, 6]
