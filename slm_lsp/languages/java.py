@@ -15,7 +15,7 @@ def JavaDoc() -> JsDoc:  # noqa: N802 - a convention, named like the others
 # Next edits: Java's names, bindings and scopes (a field is followed where it is written
 # `this.field` or `obj.field`).
 NEXT_EDITS = NextEdits(
-    names=frozenset({"identifier"}),
+    names=frozenset({"identifier", "type_identifier"}),
     member_access=frozenset({("field_access", "field")}),
     member_declarations=frozenset({("variable_declarator", "name")}),
     scopes=frozenset({"method_declaration", "constructor_declaration", "lambda_expression",

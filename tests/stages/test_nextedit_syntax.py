@@ -132,11 +132,19 @@ def test_a_top_level_function_follows_into_the_open_documents_that_import_it():
     ("x = 1\ny = 2\nprint(x)\nprint(x)\n", "x", "y", 2),  # a use changed to a known name
     ("def f(a, b):\n    return a + a\n", "a", "b", 2),  # ... a parameter's
     ("print(len([]))\nprint(len([]))\n", "len", "max", 0),  # a builtin: not ours
-    ("import os\nos.getcwd()\nos.getcwd()\n", "getcwd", "getpid", 0),  # a module's member
+    # A module's member changed to one the file already uses.
+    ("import os\nos.getpid()\nos.getcwd()\nos.getcwd()\n", "getcwd", "getpid", 0),
 ])
 def test_quiet_when_the_edit_refers_to_another_thing(text, old, new, nth):
     ed, _ = rename(text, old, new, nth=nth)
     assert ed.follow() == []
+
+
+def test_a_module_member_renamed_reaches_the_same_member_in_the_file():
+    text = ("import pytest\n\n\n@pytest.mark.asyncio\nasync def test_a():\n    pass\n\n\n"
+            "@pytest.mark.asyncio\nasync def test_b():\n    asyncio = 1\n")
+    ed, doc = rename(text, "asyncio", "anyio")
+    assert ed.follow() == [("a.py", 8, "anyio")]  # not the local variable of that name
 
 
 def test_a_use_renamed_first_reaches_its_binding():
@@ -195,7 +203,7 @@ def test_the_parameter_lists_compared():
     change = syntax._change
     a, b, c = Param("a"), Param("b"), Param("c")
     assert change((a, b), (a, c, b)) == ("added", 1)
-    assert change((a, b), (a, b, Param("c", default=True))) is None
+    assert change((a, b), (a, b, Param("c", default=True))) == ("added", 2)
     assert change((a, b, c), (a, c)) == ("removed", 1)
     assert change((a, b), (b, a)) is None
     assert change((a,), (a, Param("(x, y)"))) is None  # a pattern: no name to pass
@@ -326,8 +334,11 @@ def test_one_change_renaming_a_name_several_times_on_a_line_is_a_rename():
     line = text.index("count + count")
     ed.replace(doc, line, line + len("count + count"), "n + n")
     assert ed.follow() == [("a.py", 2, "n"), ("a.py", 0, "n")]
-    assert syntax.renamed_token(Edit("u", 2, 4, "count + 1", "n + 2"), "x = n + 2",
-                                "x = count + 1", syntax.rules_for("python")) is None
+    assert syntax.renamed_tokens(Edit("u", 2, 4, "count + 1", "n + 2"), "x = n + 2",
+                                 "x = count + 1", syntax.rules_for("python")) == []
+    assert syntax.renamed_tokens(Edit("u", 2, 4, "a + b", "c + d"), "x = c + d",
+                                 "x = a + b", syntax.rules_for("python")) == [
+        (4, 4, "a", "c"), (8, 8, "b", "d")]
 
 
 def test_a_hunk_changing_the_signature_and_the_body_is_a_signature_change():
