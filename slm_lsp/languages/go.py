@@ -143,6 +143,7 @@ NEXT_EDITS = NextEdits(
     calls={"call_expression": ("function", "arguments")},
     splats=frozenset({"variadic_argument"}),
     variadic=frozenset({"variadic_parameter_declaration"}),
+    open_params=frozenset({"variadic_parameter_declaration"}),
 )
 
 GO = Language(

@@ -29,6 +29,7 @@ NEXT_EDITS = NextEdits(
     calls={"method_invocation": ("name", "arguments"),
            "object_creation_expression": ("type", "arguments")},
     variadic=frozenset({"spread_parameter"}),
+    open_params=frozenset({"spread_parameter"}),
 )
 
 JAVA = Language(

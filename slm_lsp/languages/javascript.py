@@ -324,6 +324,7 @@ NEXT_EDITS = NextEdits(
     splats=frozenset({"spread_element"}),
     defaults=frozenset({"assignment_pattern", "optional_parameter"}),
     variadic=frozenset({"rest_pattern"}),
+    open_params=frozenset({"rest_pattern"}),
 )
 
 JAVASCRIPT = Language(

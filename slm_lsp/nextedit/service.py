@@ -29,7 +29,9 @@ log = logging.getLogger(__name__)
 ModelHook = Callable[["Document", list[Edit], int], "Proposal | None"]
 
 
-MAX_AGE = 4  # a waiting chain is dropped after this many edits that meant something else
+# A waiting chain is dropped after this many edits that meant something else: a signature
+# change's call sites wait longest, a rename the scopes could not tell the least.
+MAX_AGE = {"signature": 4, "rename": 2, "text": 1}
 MAX_CHAINS = 6
 
 
@@ -41,6 +43,12 @@ class _Chain:
     place: syntax.Place | None = None  # where ``proposal`` is
     done: frozenset[tuple[str, int]] = frozenset()  # call sites updated: (uri, key)
     age: int = 0  # edits since its last step
+
+
+def _kind(intent: syntax.Intent) -> str:
+    if isinstance(intent, syntax.Signature):
+        return "signature"
+    return "text" if intent.kind == "text" else "rename"
 
 
 def _moved(anchor: Edit, change: Edit) -> Edit | None:
@@ -186,7 +194,7 @@ class NextEditService:
         waiting = []
         for chain in self._chains:
             chain.age += 1
-            if chain.age <= MAX_AGE and chain.intent not in intents:
+            if chain.age <= MAX_AGE[_kind(chain.intent)] and chain.intent not in intents:
                 waiting.append(chain)
         self._chains = ([_Chain(last, intent) for intent in intents] + waiting)[:MAX_CHAINS]
 

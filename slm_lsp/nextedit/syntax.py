@@ -395,6 +395,10 @@ def renamed_tokens(edit: Edit, now: str, then: str, rules: Language
             if o not in seen:
                 seen[o] = n
                 out.append((new_at[j1 + k], old_at[i1 + k], o, n))
+    # A name that became another's new name (`window` -> `ordered`, `history` -> `window`):
+    # its remaining places may be either, so it is not followed.
+    news = {n for _, _, _, n in out}
+    out = [t for t in out if t[2] not in news]
     return out if len(out) <= MAX_PAIRS else []
 
 
@@ -618,8 +622,11 @@ def _signature(edit: Edit, now: Source, then: Source, rules: Language) -> Signat
     in_class = any(a.type in r.classes for a in ancestors(new_def.parent, 64))
     method = in_class or new_def.child_by_field_name("receiver") is not None
     old, new = _params(old_list, then, r, method), _params(new_list, now, r, method)
-    if old is None or new is None or _change(old, new) is None:
+    change = _change(old, new) if old is not None and new is not None else None
+    if change is None:
         return None
+    if change[0] == "removed" and any(c.type in r.open_params for c in new_list.named_children):
+        return None  # `**kwargs` still takes the argument: the calls need not change
     top = new_def.parent is not None and new_def.parent.parent is None
     top = top or (new_def.parent is not None and new_def.parent.parent is not None
                   and new_def.parent.parent.parent is None and not in_class
@@ -651,11 +658,14 @@ def _signature_places(intent: Signature, doc: Document, src: Source, anchor: Edi
     change = _change(intent.old, intent.new)
     if change is None:
         return []
+    # The calls the definition's name reaches: in the function or class around it, or the file.
+    scope = _definition_scope(src, intent, r) if anchor is not None else root
+    calls = found(src, scope, frozenset(r.calls))
+    if calls is None:
+        calls = [n for n in _walk(scope, r) if n.type in r.calls]
     out = []
-    for n in _walk(root, r):
-        fields = r.calls.get(n.type)
-        if fields is None:
-            continue
+    for n in calls:
+        fields = r.calls[n.type]
         callee = n.child_by_field_name(fields[0])
         args = n.child_by_field_name(fields[1])
         if callee is None or args is None:
@@ -679,6 +689,27 @@ def _signature_places(intent: Signature, doc: Document, src: Source, anchor: Edi
             out.append(attrs.evolve(place, key=src.char(n.start_byte)))
     out.sort(key=lambda p: p.start)
     return out
+
+
+def _definition_scope(src: Source, intent: Signature, r: NextEdits) -> Node:
+    """Where the calls of ``intent``'s function can be: the class of a method, the function
+    a nested function is defined in, else the file."""
+    root = src.tree.root_node
+    for n in found(src, root, r.names | r.members, intent.name) or []:
+        definition = n.parent
+        if definition is None or _field(n) not in ("name", "declarator"):
+            continue
+        plist = definition.child_by_field_name("parameters")
+        if plist is None or _params(plist, src, r, intent.method) != intent.new:
+            continue
+        if intent.method:
+            return next((a for a in ancestors(definition) if a.type in r.classes), root)
+        owner = _owner(n, r)
+        if owner is not None and owner.child_by_field_name("declarator") == definition:
+            # C: the name is in a declarator of the function itself; its scope is around it.
+            owner = next((a for a in ancestors(owner.parent) if a.type in r.scopes), None)
+        return owner if owner is not None else root
+    return root
 
 
 def _visible(node: Node, name: str, src: Source, r: NextEdits) -> bool:
