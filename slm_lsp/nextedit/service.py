@@ -187,7 +187,7 @@ class NextEditService:
                 self._chains.insert(0, self._chains.pop(i))
                 return
         try:
-            intents = syntax.intents_of(last, doc)
+            intents = syntax.intents_of(last, doc, self.history.recent())
         except Exception:  # noqa: BLE001 - quiet rather than wrong
             log.debug("reading the last edit failed", exc_info=True)
             intents = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -48,6 +48,7 @@ class Rename:
     group: str  # languages that see each other's names
     # A parameter of this function: its calls' keyword arguments (`f(old=1)`) follow.
     parameter_of: str = ""
+    wrap: bool = True  # False: only the places after the last step (a new variable takes over)
 
 
 @attrs.frozen
@@ -321,9 +322,10 @@ def _valid_name(name: str, rules: Language) -> bool:
 
 
 # -- what the last edit meant ----------------------------------------------------------------
-def intents_of(edit: Edit, doc: Document) -> list[Intent]:
+def intents_of(edit: Edit, doc: Document, recent: Sequence[Edit] = ()) -> list[Intent]:
     """What ``edit`` (the last burst of ``doc``, its current text) means: the renames it made
-    (one a name it changed), or a signature change; empty when neither."""
+    (one a name it changed), or a signature change; empty when neither. ``recent`` are the
+    workspace's last edits, oldest first (``edit`` last)."""
     rules = rules_for(doc.language_id)
     if rules is None or rules.next_edits is None or doc.tree is None:
         return []
@@ -340,7 +342,7 @@ def intents_of(edit: Edit, doc: Document) -> list[Intent]:
         return [signature]
     renames = []
     for token in renamed_tokens(edit, now.text, then.text, rules):
-        rename = _rename(token, now, then, rules)
+        rename = _rename(token, now, then, rules, recent)
         if rename is not None:
             renames.append(rename)
     return renames
@@ -410,8 +412,30 @@ def _starts(tokens: list[str], start: int) -> list[int]:
     return out
 
 
-def _rename(token: tuple[int, int, str, str], now: Source, then: Source, rules: Language
-            ) -> Rename | None:
+def _bound_together(scope: Node, new: str, old: str, src: Source, r: NextEdits) -> bool:
+    """Whether a statement of ``scope`` binds ``new`` and ``old`` both (`output, err := f()`:
+    two variables, each with its own uses)."""
+    for n in found(src, scope, r.names, new) or []:
+        if not is_binding(n, r):
+            continue
+        place = n.parent
+        while place is not None and place.type in r.patterns:
+            place = place.parent
+        if place is not None and any(is_binding(m, r) for m in found(src, place, r.names, old)
+                                     or []):
+            return True
+    return False
+
+
+def _fresh(name: str, recent: Sequence[Edit]) -> bool:
+    """Whether one of the ``recent`` edits (the last one aside) wrote ``name`` where it was
+    not."""
+    word = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])")
+    return any(word.search(e.new) and not word.search(e.old) for e in recent[:-1])
+
+
+def _rename(token: tuple[int, int, str, str], now: Source, then: Source, rules: Language,
+            recent: Sequence[Edit] = ()) -> Rename | None:
     r = rules.next_edits
     at_new, a, old, new = token
     node = _name_at(now, at_new, at_new + len(new), r)
@@ -445,6 +469,12 @@ def _rename(token: tuple[int, int, str, str], now: Source, then: Source, rules: 
         for a_ in ancestors(scope):
             if a_.type in r.scopes or a_.parent is None:
                 if declares(a_, new, then, r):
+                    # A variable the user just wrote taking over from ``old``: its uses after
+                    # this one (`guessed = guess(ty)`, then `ty` -> `guessed` below it).
+                    if a_.parent is not None and _fresh(new, recent) and \
+                            not _bound_together(a_, new, old, then, r):
+                        return Rename(old, new, "variable", a_.type, False, rules.group,
+                                      wrap=False)
                     return None
     if _uses(scope, new, then, r, member=False):
         return None
@@ -471,6 +501,12 @@ def _same_role(src: Source, name: str, role: str, r: NextEdits) -> list[Node]:
         nodes = [n for n in _walk(src.tree.root_node, r) if n.type in r.names | r.members
                  and src.node_text(n) == name]
     return [n for n in nodes if _role(n, r) == role]
+
+
+def _imports_as(node: Node, new: str, src: Source, r: NextEdits) -> bool:
+    """Whether ``node`` is in an import that names ``new`` too (`import typing as t`)."""
+    statement = next((a for a in ancestors(node, 8) if a.type in r.imports), None)
+    return statement is not None and bool(found(src, statement, r.names, new))
 
 
 def _textual(old: str, new: str, role: str, then: Source, rules: Language) -> Rename | None:
@@ -803,7 +839,7 @@ def next_place(intent: Intent, anchor: Edit, docs: Iterable[Document],
                   if (p.uri, p.key) not in done]
         if doc is home:
             after = [p for p in places if p.start >= anchor.end]
-            before = [p for p in places if p.end <= anchor.start]
+            before = [p for p in places if p.end <= anchor.start and getattr(intent, "wrap", True)]
             places = after + before
         if places:
             return places[0]
@@ -833,7 +869,8 @@ def _rename_places(intent: Rename, doc: Document, src: Source, anchor: Edit | No
         if anchor is None:
             return []
         return [Place(doc.uri, *src.span(n), intent.new)
-                for n in _same_role(src, intent.old, intent.scope_type, r)]
+                for n in _same_role(src, intent.old, intent.scope_type, r)
+                if not _imports_as(n, intent.new, src, r)]
     if anchor is None:  # another document: only a top-level definition it imports
         if member or not intent.top_level:
             return []

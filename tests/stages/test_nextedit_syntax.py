@@ -347,3 +347,67 @@ def test_a_hunk_changing_the_signature_and_the_body_is_a_signature_change():
     a, b = SIG.index("y):"), SIG.index("x * y") + 5
     ed.replace(doc, a, b, "y, z):\n    return x * y * z")
     assert [line for _, line, _ in ed.follow()] == [4, 6]
+
+
+def test_a_module_member_already_used_under_the_new_name_is_two_things():
+    text = "import os\nos.getpid()\nos.getcwd()\nos.getcwd()\n"
+    ed, _ = rename(text, "getcwd", "getpid")
+    assert ed.follow() == []
+
+
+def test_an_import_alias_just_written_takes_over_the_module_name():
+    text = "import typing as t\n\nx: typing.Any = 1\ny: typing.List = []\n"
+    ed, _ = rename(text, "typing", "t", nth=1)
+    assert ed.follow() == [("a.py", 3, "t")]
+
+
+def test_a_chain_waits_behind_an_unrelated_edit_and_comes_back():
+    text = ("def f(count):\n    a = count + 1\n    b = 2\n    c = count * 2\n"
+            "    return count + a + b + c\n")
+    ed, doc = rename(text, "count", "n")
+    assert ed.service.syntax_proposal().start == doc.text.index("count + 1")
+    at = doc.text.index("b = 2") + 4
+    ed.replace(doc, at, at + 1, "3")  # something else, meaning nothing
+    assert ed.follow() == [("a.py", 1, "n"), ("a.py", 3, "n"), ("a.py", 4, "n")]
+
+
+def test_a_chain_is_dropped_after_edits_that_mean_other_things():
+    text = "def f(count):\n    b = 2\n    return count + b\n"
+    ed, doc = rename(text, "count", "n")
+    for digit in "3456":  # four edits apart from each other in time and place
+        at = doc.text.index("b = ") + 4
+        ed.replace(doc, at, at + 1, digit)
+        ed.replace(doc, 0, 0, "#\n")
+    assert ed.service.syntax_proposal() is None
+
+
+def test_a_new_variable_taking_over_gets_the_uses_after_it_only():
+    text = ("def f(ty):\n    print(ty)\n    if ty is None:\n        return ty\n"
+            "    return str(ty)\n")
+    ed = Editor()
+    doc = ed.open("file:///w/a.py", text)
+    at = text.index("    if ty")
+    ed.replace(doc, at, at, "    guessed = guess(ty)\n")  # the user writes a new variable
+    at = doc.text.index("if ty") + 3
+    ed.type_over(doc, at, at + 2, "guessed")
+    assert ed.follow() == [("a.py", 4, "guessed"), ("a.py", 5, "guessed")]
+    assert "print(ty)\n    guessed = guess(ty)" in doc.text
+
+
+def test_a_parameter_removed_before_kwargs_leaves_the_calls():
+    text = "def f(a, b, **kw):\n    return a\n\n\nf(1, b=2)\nf(1, 2)\n"
+    ed = Editor()
+    doc = ed.open("file:///w/a.py", text)
+    ed.replace(doc, text.index(", b"), text.index(", b") + 3, "")
+    assert ed.follow() == []
+
+
+def test_calls_of_a_nested_function_are_looked_for_in_its_function_only():
+    text = ("def t1():\n    def make(a):\n        return a\n    make(1)\n\n\n"
+            "def t2():\n    def make(a):\n        return a\n    make(2)\n")
+    ed = Editor()
+    doc = ed.open("file:///w/a.py", text)
+    at = text.index("make(a)") + 6
+    ed.type_at(doc, at, ", b")
+    assert ed.follow() == [("a.py", 3, ", b")]
+    assert doc.text.endswith("make(2)\n")
