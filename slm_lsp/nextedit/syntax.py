@@ -356,6 +356,7 @@ def intent_of(edit: Edit, doc: Document) -> Intent | None:
 
 MAX_TOKENS = 400  # an edit of more tokens is not read as a rename
 MAX_PAIRS = 3  # nor one that renames more names than this
+MAX_REMOVED = 4  # parameters removed at once from a signature, next to each other
 
 
 def renamed_tokens(edit: Edit, now: str, then: str, rules: Language
@@ -670,17 +671,18 @@ def _signature(edit: Edit, now: Source, then: Source, rules: Language) -> Signat
     return Signature(name, old, new, method, rules.group, top and not method)
 
 
-def _change(old: tuple[Param, ...], new: tuple[Param, ...]) -> tuple[str, int] | None:
-    """("added", i) when ``new`` is ``old`` with ``new[i]`` added, ("removed", i) when it is
-    ``old`` without ``old[i]``, else None."""
+def _change(old: tuple[Param, ...], new: tuple[Param, ...]) -> tuple[str, int, int] | None:
+    """("added", i, 1) when ``new`` is ``old`` with ``new[i]`` added, ("removed", i, k) when
+    it is ``old`` without ``old[i:i + k]``, else None."""
     if len(new) == len(old) + 1:
         for i in range(len(new)):
             if new[:i] + new[i + 1:] == old:
-                return ("added", i) if _NAME.match(new[i].name) else None
-    if len(new) + 1 == len(old):
-        for i in range(len(old)):
-            if old[:i] + old[i + 1:] == new:
-                return ("removed", i)
+                return ("added", i, 1) if _NAME.match(new[i].name) else None
+    k = len(old) - len(new)
+    if 0 < k <= MAX_REMOVED:
+        for i in range(len(new) + 1):
+            if old[:i] + old[i + k:] == new:
+                return ("removed", i, k)
     return None
 
 
@@ -770,7 +772,7 @@ def _call_place(intent: Signature, change: tuple[str, int], args: Node, src: Sou
     if len(positional) < len(items) and any(
             a.type != r.keyword_argument for a in items[len(positional):]):
         return None  # a positional argument after a keyword one: not plain
-    what, i = change
+    what, i, count = change
     lo, hi = src.span(args)
     if what == "added":
         param = intent.new[i]
@@ -799,23 +801,28 @@ def _call_place(intent: Signature, change: tuple[str, int], args: Node, src: Sou
             end = src.span(items[-1])[1]
             return Place(uri, end, end, ", " + param.name)
         return Place(uri, lo + 1, lo + 1, param.name)
-    param = intent.old[i]
-    target = keywords.get(param.name)
-    if target is None:
-        if param.keyword:
-            return None
-        k = sum(1 for p in intent.old[:i] if not p.keyword)
-        new_positional = sum(1 for p in intent.new if not p.keyword)
-        if len(positional) <= max(k, new_positional):
-            return None  # already updated (or the argument was left out)
-        target = positional[k]
-    j = items.index(target)
-    if j + 1 < len(items):
-        return Place(uri, src.span(target)[0], src.span(items[j + 1])[0], "")
-    if j > 0:
-        return Place(uri, src.span(items[j - 1])[1], src.span(target)[1], "")
-    a, b = src.span(target)
-    return Place(uri, a, b, "")
+    targets = []
+    new_positional = sum(1 for p in intent.new if not p.keyword)
+    for m in range(i, i + count):
+        param = intent.old[m]
+        target = keywords.get(param.name)
+        if target is None and not param.keyword:
+            k = sum(1 for p in intent.old[:m] if not p.keyword)
+            if len(positional) > max(k, new_positional):
+                target = positional[k]
+        if target is not None:
+            targets.append(items.index(target))
+    if not targets:
+        return None  # already updated (or the arguments were left out)
+    targets.sort()
+    first, last = targets[0], targets[-1]
+    if last - first + 1 != len(targets):
+        return None  # not next to each other: unsure
+    if last + 1 < len(items):
+        return Place(uri, src.span(items[first])[0], src.span(items[last + 1])[0], "")
+    if first > 0:
+        return Place(uri, src.span(items[first - 1])[1], src.span(items[last])[1], "")
+    return Place(uri, src.span(items[first])[0], src.span(items[last])[1], "")
 
 
 # -- the next place ----------------------------------------------------------------------------
@@ -951,11 +958,14 @@ def proposal_of(place: Place, intent: Intent, doc: Document) -> Proposal:
         reason = "rename"
     else:
         change = _change(intent.old, intent.new)
-        what, i = change if change is not None else ("", 0)
+        what, i, count = change if change is not None else ("", 0, 1)
         if what == "added":
             label = f"Pass `{intent.new[i].name}` to `{intent.name}`"
-        else:
+        elif count == 1:
             label = f"Remove the argument of `{intent.old[i].name}` from `{intent.name}`"
+        else:
+            names = ", ".join(f"`{p.name}`" for p in intent.old[i:i + count])
+            label = f"Remove the arguments of {names} from `{intent.name}`"
         reason = "signature"
     return Proposal(place.uri, doc.version, place.start, place.end, place.text, label,
                     "syntax", reason)

@@ -202,9 +202,11 @@ def test_a_javascript_field_follows_through_this_but_not_object_keys():
 def test_the_parameter_lists_compared():
     change = syntax._change
     a, b, c = Param("a"), Param("b"), Param("c")
-    assert change((a, b), (a, c, b)) == ("added", 1)
-    assert change((a, b), (a, b, Param("c", default=True))) == ("added", 2)
-    assert change((a, b, c), (a, c)) == ("removed", 1)
+    assert change((a, b), (a, c, b)) == ("added", 1, 1)
+    assert change((a, b), (a, b, Param("c", default=True))) == ("added", 2, 1)
+    assert change((a, b, c), (a, c)) == ("removed", 1, 1)
+    assert change((a, b, c), (a,)) == ("removed", 1, 2)
+    assert change((a, b, c), (b,)) is None  # not next to each other
     assert change((a, b), (b, a)) is None
     assert change((a,), (a, Param("(x, y)"))) is None  # a pattern: no name to pass
 
@@ -411,3 +413,14 @@ def test_calls_of_a_nested_function_are_looked_for_in_its_function_only():
     ed.type_at(doc, at, ", b")
     assert ed.follow() == [("a.py", 3, ", b")]
     assert doc.text.endswith("make(2)\n")
+
+
+def test_parameters_removed_together_remove_their_arguments_together():
+    text = ("def get(url, verify=None, cert=None, timeout=5):\n    return url\n\n\n"
+            "get('a', verify=True, cert='c', timeout=1)\nget('b', True, 'c')\nget('c')\n")
+    ed = Editor()
+    doc = ed.open("file:///w/a.py", text)
+    a = text.index(", verify")
+    ed.replace(doc, a, text.index(", timeout"), "")
+    assert [line for _, line, _ in ed.follow()] == [4, 5]
+    assert doc.text.endswith("get('a', timeout=1)\nget('b')\nget('c')\n")
