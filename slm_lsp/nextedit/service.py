@@ -192,9 +192,15 @@ class NextEditService:
             log.debug("reading the last edit failed", exc_info=True)
             intents = []
         waiting = []
+        # Lines of code written or removed: the user moved on to other work, and a rename's
+        # leftovers are more likely kept on purpose (a signature's calls still wait).
+        moved_on = "\n" in last.old or "\n" in last.new
         for chain in self._chains:
             chain.age += 1
-            if chain.age <= MAX_AGE[_kind(chain.intent)] and chain.intent not in intents:
+            kind = _kind(chain.intent)
+            if moved_on and kind != "signature":
+                continue
+            if chain.age <= MAX_AGE[kind] and chain.intent not in intents:
                 waiting.append(chain)
         self._chains = ([_Chain(last, intent) for intent in intents] + waiting)[:MAX_CHAINS]
 

@@ -451,20 +451,25 @@ def _rename(token: tuple[int, int, str, str], now: Source, then: Source, rules: 
     if member:
         cls = next((x for x in ancestors(old_node) if x.type in r.classes), None)
         if cls is None:  # `module.name`, `obj.attr` outside a class: the same words in the file
-            return _textual(old, new, _role(old_node, r), then, rules)
+            return _textual(old, new, _role(old_node, r), then, rules, recent)
         if any(then.node_text(n) == new for n in _uses(cls, new, then, r, member=True)):
             return None  # the class has a member of that name: another member, not a rename
         return Rename(old, new, "member", cls.type, False, rules.group)
     if _member_place(old_node, r):  # a keyword argument's name: the same keyword in the file
-        return _textual(old, new, _role(old_node, r), then, rules)
+        return _textual(old, new, _role(old_node, r), then, rules, recent)
     scope = _scope_of(old_node, (old,), then, r)
     if scope == then.tree.root_node and not declares(scope, old, then, r):
+        # Bound nowhere, where a function around binds ``new``: its parameter was renamed (in
+        # an edit that changed more), its uses follow.
+        around = _scope_of(old_node, (new,), then, r)
+        if around.parent is not None:
+            return Rename(old, new, "variable", around.type, False, rules.group)
         # Bound nowhere in this file (a star import's, a global's): the same words in the file.
-        return None if old in rules.builtins else _textual(old, new, "name", then, rules)
+        return None if old in rules.builtins else _textual(old, new, "name", then, rules, recent)
     # A use changed to a name the code already knows: a different variable, not a rename.
     if not is_binding(old_node, r):
         if scope.parent is None:  # a file's name changed at one use: the same words
-            return _textual(old, new, "name", then, rules)
+            return _textual(old, new, "name", then, rules, recent)
         if new in rules.builtins:
             return None
         for a_ in ancestors(scope):
@@ -504,18 +509,15 @@ def _same_role(src: Source, name: str, role: str, r: NextEdits) -> list[Node]:
     return [n for n in nodes if _role(n, r) == role]
 
 
-def _imports_as(node: Node, new: str, src: Source, r: NextEdits) -> bool:
-    """Whether ``node`` is in an import that names ``new`` too (`import typing as t`)."""
-    statement = next((a for a in ancestors(node, 8) if a.type in r.imports), None)
-    return statement is not None and bool(found(src, statement, r.names, new))
-
-
-def _textual(old: str, new: str, role: str, then: Source, rules: Language) -> Rename | None:
+def _textual(old: str, new: str, role: str, then: Source, rules: Language,
+             recent: Sequence[Edit] = ()) -> Rename | None:
     """A rename the scopes cannot tell (a module's member, a keyword, a name bound in another
     file): the same word in the same role elsewhere in the file, unless the file already used
     ``new`` so (then ``old`` and ``new`` are two things; only imported, it is the new name:
-    `import typing as t`, then `typing.X` -> `t.X`)."""
+    `import typing as t`, then `typing.X` -> `t.X`; or written by the user's last edits)."""
     r = rules.next_edits
+    if _fresh(new, recent):
+        return Rename(old, new, "text", role, False, rules.group)
     for n in _same_role(then, new, role, r):
         if not is_binding(n, r) or not any(a.type in r.imports for a in ancestors(n, 8)):
             return None
@@ -877,7 +879,7 @@ def _rename_places(intent: Rename, doc: Document, src: Source, anchor: Edit | No
             return []
         return [Place(doc.uri, *src.span(n), intent.new)
                 for n in _same_role(src, intent.old, intent.scope_type, r)
-                if not _imports_as(n, intent.new, src, r)]
+                if not any(a.type in r.imports for a in ancestors(n, 8))]
     if anchor is None:  # another document: only a top-level definition it imports
         if member or not intent.top_level:
             return []
