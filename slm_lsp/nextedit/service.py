@@ -259,6 +259,3 @@ class NextEditService:
         if doc.text[proposal.start:proposal.end] == proposal.text:
             return False
         return not reverts(proposal, self.history.last(), doc.text)
-
-    def model_wanted(self) -> bool:
-        return self.model_hook is not None

@@ -1,8 +1,8 @@
 """Next edits read from the syntax tree: the other uses of a renamed name, the call sites of a
 function whose parameters changed.
 
-``intent_of`` reads what the user's last edit meant (a ``Rename`` or a ``Signature`` change,
-else None: quiet by default); ``next_place`` finds, in the open documents as they are now, the
+``intents_of`` reads what the user's last edit meant (``Rename``s or a ``Signature`` change,
+else nothing: quiet by default); ``next_place`` finds, in the open documents as they are now, the
 next place that intent still has to change, in the order a user would go: after the last
 change in its document, then before it, then the other open documents. The language's rules
 (``languages.base.NextEdits``) say which nodes are names, bindings, scopes and calls.
@@ -346,12 +346,6 @@ def intents_of(edit: Edit, doc: Document, recent: Sequence[Edit] = ()) -> list[I
         if rename is not None:
             renames.append(rename)
     return renames
-
-
-def intent_of(edit: Edit, doc: Document) -> Intent | None:
-    """The first of ``intents_of``, or None."""
-    intents = intents_of(edit, doc)
-    return intents[0] if intents else None
 
 
 MAX_TOKENS = 400  # an edit of more tokens is not read as a rename
