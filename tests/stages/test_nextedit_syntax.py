@@ -460,3 +460,15 @@ def test_an_edit_no_request_followed_is_read_at_the_next_request():
     at = doc.text.index("b = 1") + 4
     ed.replace(doc, at, at + 1, "2")  # then something else
     assert ed.follow() == [("a.py", 2, "n")]
+
+
+def test_a_signature_changed_with_its_doc_comment_is_a_signature_change():
+    text = ("package m\n\n// Gen writes a, b and c.\n"
+            "func Gen(a int, b int, c int) int { return a }\n"
+            "\nfunc main() { Gen(1, 2, 3); Gen(4, 5, 6) }\n")
+    ed = Editor()
+    doc = ed.open("file:///w/a.go", text, "go")
+    a, b = text.index(", b and c"), text.index(", b int") + 7
+    ed.replace(doc, a, b, " and c.\nfunc Gen(a int")  # one change from the comment into the list
+    assert ed.follow() == [("a.go", 5, ""), ("a.go", 5, "")]
+    assert doc.text.endswith("Gen(1, 3); Gen(4, 6) }\n")
