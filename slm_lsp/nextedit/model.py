@@ -368,24 +368,30 @@ def label_of(old: str, new: str) -> str:
     return "Edit code"
 
 
-def proposal_from(uri: str, version: int, text: str, language_id: str, window: Window,
-                  rewritten: str, last: Edit | None) -> Proposal | None:
-    """The proposal the rewritten window makes, or None when the filters drop it."""
+def judged(uri: str, version: int, text: str, language_id: str, window: Window,
+           rewritten: str, last: Edit | None) -> tuple[Proposal | None, str]:
+    """The proposal the rewritten window makes, or None and why the filters drop it."""
     if drops_tail(window.text, rewritten):
-        return None
+        return None, "the rewrite stops short of the window"
     change = first_change(window.text, rewritten)
     if change is None:
-        return None
+        return None, "the rewrite changes nothing"
     a, b, new = change
     start, end = window.start + a, window.start + b
     if text[start:end] == new:
-        return None
+        return None, "the rewrite changes nothing"
     if is_reversal(text, start, end, new, last):
-        return None
+        return None, "it undoes the last edit"
     if not parses(text, start, end, new, language_id):
-        return None
+        return None, "it does not parse"
     return Proposal(uri, version, start, end, new, label_of(text[start:end], new),
-                    "model", "model")
+                    "model", "model"), ""
+
+
+def proposal_from(uri: str, version: int, text: str, language_id: str, window: Window,
+                  rewritten: str, last: Edit | None) -> Proposal | None:
+    """The proposal the rewritten window makes, or None when the filters drop it."""
+    return judged(uri, version, text, language_id, window, rewritten, last)[0]
 
 
 # --- running the model ------------------------------------------------------------------------
@@ -458,6 +464,7 @@ class Attempt:
     prompt_ms: float = 0.0
     decode_ms: float = 0.0
     answer: str | None = None
+    dropped: str = ""  # why the filters dropped the answer's change
 
 
 def propose(engine: Engine, uri: str, version: int, language_id: str, text: str,
@@ -477,6 +484,6 @@ def propose(engine: Engine, uri: str, version: int, language_id: str, text: str,
     if answer is None:
         return attempt
     mine = [e for e in edits if e.uri == uri]
-    attempt.proposal = proposal_from(uri, version, text, language_id, prompt.window, answer,
-                                     mine[-1] if mine else None)
+    attempt.proposal, attempt.dropped = judged(uri, version, text, language_id, prompt.window,
+                                               answer, mine[-1] if mine else None)
     return attempt

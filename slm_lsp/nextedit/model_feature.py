@@ -117,7 +117,8 @@ class ModelNextEdits(Feature):
         attempt = model.propose(engine, doc.uri, doc.version, doc.language_id, doc.text,
                                 edits, offset, keep_cache=not shared)
         outcome = (f"proposes {attempt.proposal.label}" if attempt.proposal is not None else
-                   "no answer" if attempt.answer is None else "nothing kept")
+                   "no answer (cut by the token cap or the time budget)" if attempt.answer is None
+                   else f"dropped: {attempt.dropped}")
         log.info("next edit from the model %s: %d prompt tokens, %d decoded, %.0f ms: %s",
                  engine.info.name, attempt.prompt_tokens, attempt.decoded_tokens,
                  (time.perf_counter() - started) * 1000, outcome)

@@ -105,8 +105,8 @@ def test_filters_drop_the_last_edit_undone() -> None:
     text = AFTER
     window = m.window_at(text, 0, 10, 10)
     # The model writes the signature back as it was: the user's edit undone.
-    undone = m.proposal_from(URI, 2, text, "python", window, BEFORE, EDIT)
-    assert undone is None
+    undone = m.judged(URI, 2, text, "python", window, BEFORE, EDIT)
+    assert undone == (None, "it undoes the last edit")
     assert m.is_reversal(text, EDIT.start, EDIT.end, EDIT.old, EDIT)
     # The same change where the user did not just edit is not a reversal.
     assert not m.is_reversal(text, text.index("count"), text.index("count") + 5, "n", EDIT)
@@ -118,12 +118,13 @@ def test_filters_drop_code_that_does_not_parse_no_ops_and_cut_rewrites() -> None
     text = AFTER
     window = m.window_at(text, 0, 10, 10)
     broken = AFTER.replace("range(count):", "range(n:")
-    assert m.proposal_from(URI, 2, text, "python", window, broken, EDIT) is None
+    assert m.judged(URI, 2, text, "python", window, broken, EDIT) == (None, "it does not parse")
     assert not m.parses(text, text.index("):"), text.index("):") + 2, ":", "python")
     assert m.proposal_from(URI, 2, text, "python", window, AFTER, EDIT) is None  # no-op
     cut_short = "".join(AFTER.splitlines(keepends=True)[:3])
     assert m.drops_tail(AFTER, cut_short)
-    assert m.proposal_from(URI, 2, text, "python", window, cut_short, EDIT) is None
+    assert m.judged(URI, 2, text, "python", window, cut_short, EDIT)[1] == \
+        "the rewrite stops short of the window"
     assert not m.parses("x = 1\n", 0, 1, "y", "no-such-language")
 
 
