@@ -34,7 +34,9 @@ Two prompts, chosen by the model's format (``models.toml``):
 The answer is the window rewritten. It is diffed against the window, and the first changed
 span is the proposal, kept only when it changes something, is not the user's last edit undone
 (the last edit's old text back at its place), does not drop the window's last lines (a rewrite
-cut short), and leaves the document with no more syntax errors than it has.
+cut short), and leaves the document with no more syntax errors than it has; an answer to the
+rewrite prompt must also carry the last edit on (write a word it brought in, or take out a word
+it took out), as small general models otherwise rewrite lines freely.
 
 The pure parts (prompts, answer, filters) take plain data; ``propose`` runs the model on the
 inference thread (``engine.generate``: greedy, bounded in tokens and time, prompt lookup on,
@@ -44,6 +46,7 @@ since the answer copies most of the window).
 from __future__ import annotations
 
 import difflib
+import re
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -340,6 +343,25 @@ def is_reversal(text: str, start: int, end: int, new: str, last: Edit | None) ->
     return bool(last.old) and touches and restored and last.old != last.new
 
 
+_WORD = re.compile(r"\w+")
+
+
+def follows(old: str, new: str, last: Edit | None) -> bool:
+    """Whether replacing ``old`` by ``new`` carries the user's ``last`` edit on: when it brought
+    words in, the change writes one of them; when it only took words out, the change takes one
+    of them out. (Asked of the rewrite prompt's answers only: a small general model rewrites
+    freely, while Sweep's model was trained to follow edits.)"""
+    if last is None:
+        return True
+    before, after = set(_WORD.findall(last.old)), set(_WORD.findall(last.new))
+    brought, removed = after - before, before - after
+    if brought:
+        return bool(brought & set(_WORD.findall(new)))
+    if removed:
+        return bool(removed & (set(_WORD.findall(old)) - set(_WORD.findall(new))))
+    return True
+
+
 def parses(text: str, start: int, end: int, new: str, language_id: str,
            baseline: int | None = None) -> bool:
     """Whether the document with the edit made has no more syntax errors than it has now
@@ -369,8 +391,10 @@ def label_of(old: str, new: str) -> str:
 
 
 def judged(uri: str, version: int, text: str, language_id: str, window: Window,
-           rewritten: str, last: Edit | None) -> tuple[Proposal | None, str]:
-    """The proposal the rewritten window makes, or None and why the filters drop it."""
+           rewritten: str, last: Edit | None, *, free: bool = False
+           ) -> tuple[Proposal | None, str]:
+    """The proposal the rewritten window makes, or None and why the filters drop it. A
+    ``free`` rewrite (the rewrite prompt's) must also carry the last edit on (``follows``)."""
     if drops_tail(window.text, rewritten):
         return None, "the rewrite stops short of the window"
     change = first_change(window.text, rewritten)
@@ -382,6 +406,8 @@ def judged(uri: str, version: int, text: str, language_id: str, window: Window,
         return None, "the rewrite changes nothing"
     if is_reversal(text, start, end, new, last):
         return None, "it undoes the last edit"
+    if free and not follows(text[start:end], new, last):
+        return None, "it does not carry the last edit on"
     if not parses(text, start, end, new, language_id):
         return None, "it does not parse"
     return Proposal(uri, version, start, end, new, label_of(text[start:end], new),
@@ -485,5 +511,6 @@ def propose(engine: Engine, uri: str, version: int, language_id: str, text: str,
         return attempt
     mine = [e for e in edits if e.uri == uri]
     attempt.proposal, attempt.dropped = judged(uri, version, text, language_id, prompt.window,
-                                               answer, mine[-1] if mine else None)
+                                               answer, mine[-1] if mine else None,
+                                               free=prompt.kind != SWEEP)
     return attempt

@@ -155,3 +155,19 @@ def test_sweep_model_is_catalogued_as_a_next_edit_model_never_the_completion_mod
     assert format_from_name(spec.file).name == spec.format
     assert format_from_name("my-sweep-next-edit-1.5b.Q4_K_M.gguf").name == spec.format
     assert choose_model("").id != spec.id
+
+
+def test_a_free_rewrite_must_carry_the_last_edit_on() -> None:
+    rename = Edit(URI, 2, 10, "count", "n")
+    assert m.follows("count", "n", rename)  # the next use renamed
+    assert not m.follows("return s / count\n", "", rename)  # a line deleted
+    assert not m.follows("s = 0", "s = 1", rename)  # something else
+    dropped = Edit(URI, 2, 10, ", verbose", "")
+    assert m.follows(", verbose=True", "", dropped) and not m.follows("x", "y", dropped)
+    assert m.follows("a", "b", Edit(URI, 2, 0, " ", "  "))  # no words: no constraint
+    text = AFTER
+    window = m.window_at(text, 0, 10, 10)
+    other = AFTER.replace("s = 0", "s = 1")
+    assert m.judged(URI, 2, text, "python", window, other, EDIT, free=True) == (
+        None, "it does not carry the last edit on")
+    assert m.judged(URI, 2, text, "python", window, other, EDIT)[0] is not None  # Sweep's
