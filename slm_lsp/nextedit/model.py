@@ -294,10 +294,14 @@ def fenced_code(answer: str) -> str:
     return head
 
 
+def _word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
 def first_change(original: str, rewritten: str) -> tuple[int, int, str] | None:
     """The first span of ``original`` that ``rewritten`` changes: (start, end, new text),
     offsets in ``original``; None when they are the same. Lines are compared first, then the
-    changed lines are narrowed to the characters that differ."""
+    changed lines are narrowed to the characters that differ, widened to whole words."""
     if original.endswith("\n") and not rewritten.endswith("\n"):
         rewritten += "\n"
     if rewritten == original:
@@ -318,6 +322,13 @@ def first_change(original: str, rewritten: str) -> tuple[int, int, str] | None:
         b = 0
         while b < n - a and old[len(old) - 1 - b] == new[len(new) - 1 - b]:
             b += 1
+        # Whole words: "GET" -> "POST", not "GE" -> "POS".
+        while a > 0 and _word(old[a - 1]) and (_word(old[a:a + 1]) or _word(new[a:a + 1])):
+            a -= 1
+        while b > 0 and _word(old[len(old) - b]) and (
+                _word(old[len(old) - b - 1:len(old) - b]) or
+                _word(new[len(new) - b - 1:len(new) - b])):
+            b -= 1
         return start + a, start + len(old) - b, new[a:len(new) - b]
     return None
 

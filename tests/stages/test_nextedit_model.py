@@ -87,6 +87,11 @@ def test_first_change_narrows_to_the_characters_that_differ() -> None:
     a, b, new = m.first_change(window, rewritten)
     assert (window[a:b], new) == ("count", "n") and window[:a].endswith("range(")
     assert m.first_change(window, window) is None
+    call = 'r = request("GET", url)\n'
+    a, b, new = m.first_change(call, call.replace("GET", "POST"))  # whole words
+    assert (call[a:b], new) == ("GET", "POST")
+    a, b, new = m.first_change(call, call.replace("url)", "url, 5)"))  # an insertion stays one
+    assert (call[a:b], new) == ("", ", 5")
     assert m.first_change(window, window.rstrip("\n")) is None  # the last line break kept
 
 
