@@ -51,6 +51,14 @@ SHAPES: dict[str, tuple[str, Shape, int]] = {
         n_ctx=32768, qkv_bias=True, tied_output=True, norm_eps=1e-6, rope_base=1000000.0,
         weight_type="f16"), 986_000_000),
 }
+# Fine-tunes that keep a base model's shape and vocabulary: their random-weight model is the
+# base's (the same file: random weights of one shape are the same noise whatever the name).
+# Sweep Next-Edit 1.5B is a Qwen2.5-Coder fine-tune of the 1.5B size (model card, blog post
+# blog.sweep.dev/posts/oss-next-edit; architecture qwen2). Its config.json was not reachable
+# offline: the shape is taken as Qwen2.5-Coder-1.5B's, with Qwen's vocabulary. (Its Q8_0 file,
+# 1,537,269,856 bytes, is about 1.45B weights at 8.5 bits, a little under the 1.54B of
+# Qwen2.5-Coder-1.5B; the timing here is Q4_K_M's, lighter than that Q8_0 file to decode.)
+ALIASES = {"sweep-next-edit-1.5b": "qwen2.5-coder-1.5b"}
 # The file names the server's format detection expects of each family.
 FILE_NAMES = {
     "deepseek-coder-1.3b": "deepseek-coder-1.3b-base",
@@ -64,7 +72,13 @@ def cache_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "slm-lsp-bench"
 
 
+def shape_of(name: str) -> str:
+    """The key of :data:`SHAPES` whose shape the model ``name`` has."""
+    return ALIASES.get(name, name)
+
+
 def model_path(name: str, directory: Path | None = None) -> Path:
+    name = shape_of(name)
     return (directory or cache_dir()) / f"{FILE_NAMES[name]}-random-v{VERSION}.Q4_K_M.gguf"
 
 
@@ -84,7 +98,9 @@ def quantize(src: Path, dst: Path, threads: int) -> None:
 
 def build(name: str, directory: Path | None = None, *, threads: int = 0,
           keep_f16: bool = False, log=print) -> Path:
-    """The cached Q4_K_M model ``name`` (a key of :data:`SHAPES`), built when missing."""
+    """The cached Q4_K_M model ``name`` (a key of :data:`SHAPES` or :data:`ALIASES`), built
+    when missing."""
+    name = shape_of(name)
     out = model_path(name, directory)
     if out.is_file():
         return out
@@ -115,7 +131,9 @@ def build(name: str, directory: Path | None = None, *, threads: int = 0,
 
 
 def resolve_model(model: str) -> str:
-    """``realsize:NAME`` -> the cached model's path (built if missing); anything else as is."""
+    """``realsize:NAME`` -> the cached model's path (built if missing); anything else as is.
+    An alias (``realsize:sweep-next-edit-1.5b``) is its base model's file: the caller that
+    needs the alias's prompt format takes it from the name it was given."""
     if model.startswith("realsize:"):
         return str(build(model.split(":", 1)[1]))
     return model
@@ -123,7 +141,8 @@ def resolve_model(model: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("names", nargs="*", default=list(SHAPES), help=", ".join(SHAPES))
+    p.add_argument("names", nargs="*", default=list(SHAPES),
+                   help=", ".join([*SHAPES, *ALIASES]))
     p.add_argument("--cache", default="", help="directory (default ~/.cache/slm-lsp-bench)")
     p.add_argument("--threads", type=int, default=0, help="quantizer threads")
     p.add_argument("--keep-f16", action="store_true", help="keep the F16 files")
@@ -133,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.names:
         path = build(name, directory, threads=args.threads, keep_f16=args.keep_f16)
         size = path.stat().st_size
-        published = SHAPES[name][2]
+        published = SHAPES[shape_of(name)][2]
         print(f"{name:22}{size / 1e6:>11.0f}{published / 1e6:>14.0f}"
               f"{size / published:>8.3f}  {path}", flush=True)
     return 0

@@ -25,6 +25,7 @@ class PromptFormat:
     file_header: str = ""
     snippet_comment: bool = False
     stop: tuple[str, ...] = ()
+    next_edit: str = ""  # a next-edit layout ("sweep"), not FIM; see ``nextedit.model``
 
     @property
     def is_fim(self) -> bool:

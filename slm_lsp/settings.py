@@ -86,8 +86,10 @@ class NextEditSettings:
     """Next edit suggestions (``slmLsp/nextEdit``, the "Next edit: ..." code action)."""
 
     enable: bool = True
-    # Reserved for the model that proposes next edits (a models.toml id or a GGUF path; "" =
-    # proposals from the syntax tree only). Read by the model's side of next edits.
+    # The model that proposes the next edits the syntax tree does not find: "" = none (the
+    # syntax tree only), "completion" = the completion model in a rewrite prompt, else a
+    # next-edit model's models.toml id (sweep-next-edit-1.5b) or GGUF path, loaded beside the
+    # completion model (``nextedit.model_feature``).
     model: str = ""
 
 

@@ -9,6 +9,7 @@ from .actions.handlers import register as register_actions
 from .diagnostics import SyntaxDiagnostics
 from .handlers import Completions, DocumentSync, Lifecycle, WorkspaceIndex
 from .nextedit.feature import ACTION_KIND, NextEdits
+from .nextedit.model_feature import ModelNextEdits
 from .server import Feature, SlmServer
 from .settings import Settings
 
@@ -36,6 +37,7 @@ def create_server(*, cli_model: str | None = None, cli_layer: dict | None = None
     next_edits = NextEdits(server)
     completions = Completions(server, inline_first=next_edits.inline_item)
     for feature in (Lifecycle(), DocumentSync(), completions, WorkspaceIndex(server),
-                    SyntaxDiagnostics(server), next_edits, CodeActions(server, next_edits)):
+                    SyntaxDiagnostics(server), next_edits, ModelNextEdits(server),
+                    CodeActions(server, next_edits)):
         server.add_feature(feature)
     return server

@@ -9,7 +9,6 @@ model when it is an instruct model with a chat template (the embedded SmolLM2-13
 from __future__ import annotations
 
 import logging
-import os
 import re
 import textwrap
 import time
@@ -18,9 +17,8 @@ from typing import TYPE_CHECKING
 from ..completion import postprocess
 from ..documents import utf8_offset
 from ..engine.base import Cancel, GenerationRequest
-from ..errors import ModelNotFound
+from ..engine.host import serves
 from ..languages import new_parser, rules_for
-from ..models.registry import choose_model
 from . import extract, flow
 from .compute import Outcome, TextChange
 from .drafter import Cancelled
@@ -226,16 +224,8 @@ def broken_contract(before: str, after: str, language_id: str, a: int, b: int, b
 
 def completes_with(loaded: Loaded | None, wanted: str) -> bool:
     """Whether the completion model is the model ``wanted`` (the ``actions.rewriteModel``
-    setting) names: the same id, or the same GGUF file however each setting names it (an id,
-    a path, a link to it). A remote completion engine is never a local GGUF."""
-    if loaded is None:
-        return False
-    if wanted == loaded.model_id:
-        return True
-    try:
-        return os.path.samefile(choose_model(wanted).path, loaded.engine.info.path)
-    except (ModelNotFound, OSError, ValueError):
-        return False  # not a model here, or the completion model is not a file
+    setting) names (``engine.host.serves``)."""
+    return serves(loaded, wanted)
 
 
 class RewriteModels:

@@ -15,6 +15,7 @@ import asyncio
 import concurrent.futures
 import functools
 import logging
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +24,7 @@ import attrs
 
 from ..errors import EngineError, ModelNotFound
 from ..formats import PromptFormat
+from ..models.registry import choose_model
 from ..settings import Settings
 from .base import Engine
 from .factory import make_chat_engine, make_engine
@@ -38,6 +40,21 @@ class Loaded:
     fmt: PromptFormat
     model_id: str
     embedded: bool
+
+
+def serves(loaded: Loaded | None, wanted: str) -> bool:
+    """Whether the completion model is the model ``wanted`` (a setting naming a model beside
+    it: ``actions.rewriteModel``, ``nextEdit.model``) names: the same id, or the same GGUF file
+    however each setting names it (an id, a path, a link to it). A remote completion engine is
+    never a local GGUF."""
+    if loaded is None:
+        return False
+    if wanted == loaded.model_id:
+        return True
+    try:
+        return os.path.samefile(choose_model(wanted).path, loaded.engine.info.path)
+    except (ModelNotFound, OSError, ValueError):
+        return False  # not a model here, or the completion model is not a file
 
 
 class EngineHost:
@@ -57,9 +74,9 @@ class EngineHost:
         self._beside: list[Engine] = []  # engines kept beside the completion engine
 
     def load_beside(self, model: str, settings: Settings) -> Engine:
-        """Build and load ``model`` (an instruct model for rewrites) beside the completion
-        engine, on the inference thread (the caller runs there). The host owns it: release it
-        with ``close_beside``, or it is released at shutdown."""
+        """Build and load ``model`` (an instruct model for rewrites, a next-edit model) beside
+        the completion engine, on the inference thread (the caller runs there). The host owns
+        it: release it with ``close_beside``, or it is released at shutdown."""
         engine = make_chat_engine(model, settings)
         engine.load()
         self._beside.append(engine)

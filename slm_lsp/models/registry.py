@@ -48,6 +48,7 @@ class ModelSpec:
     ram_min_gb: float = 0
     embedded: bool = False
     instruct: bool = False  # a chat model: for rewrites, never the default completion model
+    next_edit: bool = False  # a next-edit model: for next edits, never the completion model
     description: str = ""
 
     @property
@@ -130,6 +131,7 @@ class ModelChoice:
 
 
 _FAMILY_NAMES = (
+    ("sweep-next-edit", "sweep-next-edit"),  # before qwen2.5-coder: a Qwen fine-tune
     ("deepseek-coder", "deepseek"),
     ("starcoder2", "starcoder2"),
     ("qwen2.5-coder", "qwen"),
@@ -174,7 +176,7 @@ def choose_model(name: str = "", registry: Registry | None = None) -> ModelChoic
         raise ModelNotFound(
             f"model {name!r} is neither a known model id ({', '.join(known)}) nor a file")
     for spec in registry.models.values():  # models.toml lists the best first
-        if spec.embedded or spec.instruct:
+        if spec.embedded or spec.instruct or spec.next_edit:
             continue
         path = local_path(spec)
         if path is not None:
