@@ -115,6 +115,24 @@ class Scheduler:
 
         self._idle_tasks[kind] = asyncio.get_running_loop().create_task(run())
 
+    async def in_idle(self, kind: str, job: Callable[[Cancel], T]) -> T | None:
+        """``job(cancel)`` on the inference thread after the work queued there, awaited: any
+        request, a change of a document and the next job of the same ``kind`` pre-empt it
+        (its answer is then None: it is for text or a moment that is gone)."""
+        old = self._idle.get(kind)
+        if old is not None:
+            old.set()
+        self._idle[kind] = cancel = Cancel()
+        try:
+            result = await self.host.run(lambda: None if cancel.is_set() else job(cancel))
+        except asyncio.CancelledError:
+            cancel.set()
+            raise
+        finally:
+            if self._idle.get(kind) is cancel:
+                del self._idle[kind]
+        return None if cancel.is_set() else result
+
     def cancel_all(self) -> None:
         """Stop whatever runs or waits for idle time (at shutdown)."""
         for event in (*self._running.values(), *self._idle.values()):

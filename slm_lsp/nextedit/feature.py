@@ -5,6 +5,7 @@ by every open, change and close."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -97,8 +98,10 @@ class NextEdits(Feature):
         offset = doc.offset_at(line, character)
         version = doc.version
         try:
-            proposal = await self.server.host.run(service.model_hook, doc,
-                                                  service.history.recent(), offset)
+            # Behind the completions: any completion request or change pre-empts it.
+            proposal = await self.server.completions.scheduler.in_idle(
+                "next edit", functools.partial(service.model_hook, doc,
+                                               service.history.recent(), offset))
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - a failing model proposes nothing

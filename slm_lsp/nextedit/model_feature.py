@@ -24,7 +24,7 @@ from . import model
 
 if TYPE_CHECKING:
     from ..documents import Document
-    from ..engine.base import Engine
+    from ..engine.base import Cancel, Engine
     from ..server import SlmServer
     from ..settings import Settings
     from .edits import Edit, Proposal
@@ -108,14 +108,16 @@ class ModelNextEdits(Feature):
                      self._engine.fmt.name)
         return self._engine, False
 
-    def propose(self, doc: Document, edits: list[Edit], offset: int) -> Proposal | None:
-        """The model's next edit in ``doc`` at ``offset`` after ``edits`` (oldest first)."""
+    def propose(self, doc: Document, edits: list[Edit], offset: int,
+                cancel: Cancel) -> Proposal | None:
+        """The model's next edit in ``doc`` at ``offset`` after ``edits`` (oldest first);
+        ``cancel`` stops its decoding (a completion request or a change pre-empts it)."""
         engine, shared = self.pick()
         if engine is None:
             return None
         started = time.perf_counter()
         attempt = model.propose(engine, doc.uri, doc.version, doc.language_id, doc.text,
-                                edits, offset, keep_cache=not shared)
+                                edits, offset, cancel, keep_cache=not shared)
         outcome = (f"proposes {attempt.proposal.label}" if attempt.proposal is not None else
                    "no answer (cut by the token cap or the time budget)" if attempt.answer is None
                    else f"dropped: {attempt.dropped}")

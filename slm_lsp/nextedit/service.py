@@ -1,6 +1,6 @@
 """The next edit for a document: from the syntax tree first, then from the model hook (a slot
-the model's side fills: ``(doc, history, offset) -> Proposal | None``, run on the engine
-host's inference thread).
+the model's side fills: ``(doc, history, offset, cancel) -> Proposal | None``, run on the
+engine host's inference thread behind the completions, which pre-empt it).
 
 A chain of next edits keeps its intent: once the user makes a proposed edit (the client
 applies it as any other change), or the same step by hand, the intent read from the edit that
@@ -25,10 +25,11 @@ from .history import EditHistory, fast_diff
 
 if TYPE_CHECKING:
     from ..documents import DocumentStore
+    from ..engine.base import Cancel
 
 log = logging.getLogger(__name__)
 
-ModelHook = Callable[["Document", list[Edit], int], "Proposal | None"]
+ModelHook = Callable[["Document", list[Edit], int, "Cancel"], "Proposal | None"]
 
 
 # A waiting chain is dropped after this many edits that meant something else: a signature

@@ -38,6 +38,8 @@ SCRIPT.write_text(json.dumps({"format": "sweep-next-edit", "rules": [
     {"match": "<|file_sep|>current/work/next.py\n", "text": NEXT + "<|file_sep|>"},
     {"match": "<|file_sep|>current/work/undo.py\n", "text": TEXT + "<|file_sep|>"},
     {"match": "<|file_sep|>current/work/broken.py\n", "text": BROKEN + "<|file_sep|>"},
+    {"match": "<|file_sep|>current/work/slow.py\n", "text": NEXT + "<|file_sep|>",
+     "delay_s": 120},
 ]}), encoding="utf-8")
 SERVER = [sys.executable, str(Path(__file__).resolve().parents[1] / "support" / "fake_server.py")]
 ENV = server_env(SLM_LSP_FAKE_ENGINE=str(SCRIPT), SLM_LSP_FAKE_LOG=str(LOG))
@@ -70,6 +72,18 @@ def plain(result):
 
 
 async def edit_then_ask(client: LanguageClient, name: str):
+    uri = edit(client, name)
+    result = None
+    for _ in range(20):  # until the settings are in force (after the model loads)
+        result = plain(await ask(client, uri))
+        if calls(name):
+            break
+        await asyncio.sleep(0.2)
+    return result
+
+
+def edit(client: LanguageClient, name: str) -> str:
+    """Open ``name``.py and make the user's edit in it."""
     uri = f"file:///work/{name}.py"
     client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(
         uri=uri, language_id="python", version=1, text=TEXT)))
@@ -79,14 +93,12 @@ async def edit_then_ask(client: LanguageClient, name: str):
             range=types.Range(types.Position(1, AT - TEXT.index("\n") - 1),
                               types.Position(1, AT - TEXT.index("\n") + 2)),
             text="POST")]))
-    result = None
-    for _ in range(20):  # until the settings are in force (after the model loads)
-        result = plain(await client.protocol.send_request_async("slmLsp/nextEdit", {
-            "textDocument": {"uri": uri}, "position": {"line": 1, "character": 29}}))
-        if calls(name):
-            break
-        await asyncio.sleep(0.2)
-    return result
+    return uri
+
+
+def ask(client: LanguageClient, uri: str):
+    return client.protocol.send_request_async("slmLsp/nextEdit", {
+        "textDocument": {"uri": uri}, "position": {"line": 1, "character": 29}})
 
 
 async def test_the_models_rewrite_becomes_the_next_edit(client: LanguageClient):
@@ -110,3 +122,23 @@ async def test_a_rewrite_that_undoes_the_users_edit_proposes_nothing(client: Lan
 async def test_a_rewrite_that_does_not_parse_proposes_nothing(client: LanguageClient):
     assert await edit_then_ask(client, "broken") is None
     assert calls("broken"), "the model did not run"
+
+
+async def test_a_completion_request_pre_empts_a_model_next_edit(client: LanguageClient):
+    # The model takes two minutes for this one; the user's completion does not wait for it,
+    # and the next edit, for a moment that is gone, answers nothing.
+    await edit_then_ask(client, "next")  # the settings are in force
+    uri = edit(client, "slow")
+    pending = asyncio.ensure_future(ask(client, uri))
+    for _ in range(100):
+        if calls("slow"):
+            break
+        await asyncio.sleep(0.1)
+    assert calls("slow"), "the model did not start"
+    await asyncio.wait_for(client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(3, 4),
+            context=types.InlineCompletionContext(
+                trigger_kind=types.InlineCompletionTriggerKind.Invoked))), timeout=60)
+    assert await asyncio.wait_for(pending, timeout=60) is None
