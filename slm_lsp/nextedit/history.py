@@ -14,53 +14,13 @@ from collections import deque
 
 import attrs
 
-from .edits import Edit
+from .edits import Edit, common_prefix, diff_edit
 
 KEEP = 10  # edits kept per workspace
 MAX_WORD_GAP = 32
 _WORD = re.compile(r"^\w+$")
 # Changes further apart than this are two edits even when they touch.
 BURST_GAP_S = 30.0
-
-
-def _common_prefix(a: str, b: str) -> int:
-    """The length of the common prefix of ``a`` and ``b`` (slices compared at C speed, the
-    length found by bisection)."""
-    lo, hi = 0, min(len(a), len(b))
-    if a[:hi] == b[:hi]:
-        return hi
-    while lo < hi:  # a[:lo] == b[:lo] and a[:hi] != b[:hi]
-        mid = (lo + hi + 1) // 2
-        if a[lo:mid] == b[lo:mid]:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-def _common_suffix(a: str, b: str, limit: int) -> int:
-    """The length (at most ``limit``) of the common suffix of ``a`` and ``b``."""
-    lo, hi = 0, limit
-    la, lb = len(a), len(b)
-    if a[la - hi:] == b[lb - hi:] or hi == 0:
-        return hi
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if a[la - mid:la - lo] == b[lb - mid:lb - lo]:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-def fast_diff(uri: str, version: int, before: str, after: str, at: float = 0.0) -> Edit | None:
-    """``edits.diff_edit``'s answer (the one change that turns ``before`` into ``after``),
-    computed with slice comparisons: a keystroke in a large file costs microseconds."""
-    if before == after:
-        return None
-    a = _common_prefix(before, after)
-    b = _common_suffix(before, after, min(len(before), len(after)) - a)
-    return Edit(uri, version, a, before[a:len(before) - b], after[a:len(after) - b], at)
 
 
 def merge(first: Edit, second: Edit, between: str, after: str) -> Edit | None:
@@ -77,7 +37,7 @@ def merge(first: Edit, second: Edit, between: str, after: str) -> Edit | None:
     new = after[lo:hi + len(second.new) - len(second.old)]
     if old == new:
         return None
-    a = _common_prefix(old, new)
+    a = common_prefix(old, new)
     return Edit(second.uri, second.version, lo + a, old[a:], new[a:], second.at)
 
 
@@ -130,7 +90,7 @@ class EditHistory:
         self._texts[uri] = text
         if before is None:
             return None
-        edit = fast_diff(uri, version, before, text, time.monotonic() if at is None else at)
+        edit = diff_edit(uri, version, before, text, time.monotonic() if at is None else at)
         if edit is None:
             return None
         last = self._edits[-1] if self._edits else None

@@ -57,7 +57,7 @@ import attrs
 from ..completion.postprocess import error_count
 from ..engine.base import Cancel, GenerationRequest
 from ..languages import new_parser, rules_for
-from .edits import Edit, Proposal
+from .edits import Edit, Proposal, common_prefix, common_suffix
 
 if TYPE_CHECKING:
     from ..engine.base import Engine, Generation
@@ -315,13 +315,8 @@ def first_change(original: str, rewritten: str) -> tuple[int, int, str] | None:
         start = sum(len(ln) for ln in old_lines[:i1])
         old = "".join(old_lines[i1:i2])
         new = "".join(new_lines[j1:j2])
-        n = min(len(old), len(new))
-        a = 0
-        while a < n and old[a] == new[a]:
-            a += 1
-        b = 0
-        while b < n - a and old[len(old) - 1 - b] == new[len(new) - 1 - b]:
-            b += 1
+        a = common_prefix(old, new)
+        b = common_suffix(old, new, min(len(old), len(new)) - a)
         # Whole words: "GET" -> "POST", not "GE" -> "POS".
         while a > 0 and _word(old[a - 1]) and (_word(old[a:a + 1]) or _word(new[a:a + 1])):
             a -= 1

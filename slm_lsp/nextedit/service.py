@@ -20,8 +20,8 @@ import attrs
 
 from ..documents import Document
 from . import syntax
-from .edits import Edit, Proposal
-from .history import EditHistory, fast_diff
+from .edits import Edit, Proposal, diff_edit
+from .history import EditHistory
 
 if TYPE_CHECKING:
     from ..documents import DocumentStore
@@ -123,7 +123,7 @@ class NextEditService:
         self.history.changed(doc.uri, doc.version, doc.text)
         if before is None or not self._chains:
             return
-        change = fast_diff(doc.uri, doc.version, before, doc.text)
+        change = diff_edit(doc.uri, doc.version, before, doc.text)
         if change is None:
             return
         kept = []

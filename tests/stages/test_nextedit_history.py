@@ -5,17 +5,28 @@ from __future__ import annotations
 import random
 
 from slm_lsp.nextedit.edits import diff_edit
-from slm_lsp.nextedit.history import EditHistory, fast_diff
+from slm_lsp.nextedit.history import EditHistory
 
 
-def test_fast_diff_gives_diff_edits_answer():
+def test_diff_edit_is_the_change_between_the_common_prefix_and_suffix():
     rng = random.Random(7)
     alphabet = "ab\né😋"
     for _ in range(2000):
         before = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 12)))
         after = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 12)))
-        assert fast_diff("u", 2, before, after) == diff_edit("u", 2, before, after), (
-            before, after)
+        edit = diff_edit("u", 2, before, after)
+        if before == after:
+            assert edit is None
+            continue
+        a = 0  # the prefix and suffix, character by character
+        while a < min(len(before), len(after)) and before[a] == after[a]:
+            a += 1
+        b = 0
+        while b < min(len(before), len(after)) - a and before[-1 - b] == after[-1 - b]:
+            b += 1
+        assert (edit.start, edit.old, edit.new) == (
+            a, before[a:len(before) - b], after[a:len(after) - b]), (before, after)
+        assert edit.applied(before) == after
 
 
 class Typist:
