@@ -10,7 +10,7 @@ import pytest_lsp
 from conftest import server_command, server_env
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
-from support.lsp import capabilities, inline, prepare
+from support.lsp import capabilities, inline, plain, prepare
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -73,14 +73,6 @@ async def next_edit(client: LanguageClient, buf: Buffer, offset: int = 0):
         "position": {"line": buf.position(offset).line,
                      "character": buf.position(offset).character}})
 
-
-def plain(result) -> dict | None:
-    """The result as a dict (pygls hands a custom request's result over as named tuples)."""
-    if result is None or isinstance(result, (str, int, float, bool)):
-        return result
-    if isinstance(result, dict):
-        return {k: plain(v) for k, v in result.items()}
-    return {k: plain(v) for k, v in result._asdict().items()}
 
 
 @pytest_lsp.fixture(scope="module", params=["utf-16", "utf-8"],

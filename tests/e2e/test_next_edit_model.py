@@ -13,7 +13,7 @@ import pytest_lsp
 from conftest import server_command, server_env
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
-from support.lsp import capabilities, prepare
+from support.lsp import capabilities, plain, prepare
 
 from slm_lsp.completion.postprocess import error_count
 from slm_lsp.languages import new_parser
@@ -41,13 +41,6 @@ async def client(lsp_client: LanguageClient):
     yield
     await lsp_client.shutdown_session()
 
-
-def plain(result):
-    if result is None or isinstance(result, (str, int, float, bool)):
-        return result
-    if isinstance(result, dict):
-        return {k: plain(v) for k, v in result.items()}
-    return {k: plain(v) for k, v in result._asdict().items()}
 
 
 def offset_of(text: str, line: int, character: int) -> int:

@@ -17,7 +17,7 @@ import pytest_lsp
 from conftest import server_env
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
-from support.lsp import capabilities, prepare
+from support.lsp import capabilities, plain, prepare
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -62,13 +62,6 @@ async def client(lsp_client: LanguageClient):
     yield
     await lsp_client.shutdown_session()
 
-
-def plain(result):
-    if result is None or isinstance(result, (str, int, float, bool)):
-        return result
-    if isinstance(result, dict):
-        return {k: plain(v) for k, v in result.items()}
-    return {k: plain(v) for k, v in result._asdict().items()}
 
 
 async def edit_then_ask(client: LanguageClient, name: str):

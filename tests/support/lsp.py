@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
@@ -100,3 +101,14 @@ def classic_edit(result: types.CompletionList, item: types.CompletionItem
         return item.text_edit.range, item.text_edit.new_text
     assert result.item_defaults is not None and result.item_defaults.edit_range is not None
     return result.item_defaults.edit_range, item.text_edit_text or item.label
+
+
+def plain(result: Any) -> Any:
+    """A custom request's result as plain JSON data (pygls hands it over as named tuples)."""
+    if result is None or isinstance(result, (str, int, float, bool)):
+        return result
+    if isinstance(result, dict):
+        return {k: plain(v) for k, v in result.items()}
+    if isinstance(result, list):
+        return [plain(v) for v in result]
+    return {k: plain(v) for k, v in result._asdict().items()}
