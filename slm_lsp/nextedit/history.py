@@ -8,12 +8,15 @@ typed letter by letter reads as one ``count`` -> ``total`` edit.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import deque
 
 from .edits import Edit
 
 KEEP = 10  # edits kept per workspace
+MAX_WORD_GAP = 32
+_WORD = re.compile(r"^\w+$")
 # Changes further apart than this are two edits even when they touch.
 BURST_GAP_S = 30.0
 
@@ -74,12 +77,19 @@ def merge(first: Edit, second: Edit, between: str, after: str) -> Edit | None:
                 second.at)
 
 
-def touches(first: Edit, second: Edit) -> bool:
-    """``second`` (an edit of the text after ``first``) overlaps or borders what ``first``
-    changed."""
-    return (first.uri == second.uri and second.start <= first.end
-            and second.start + len(second.old) >= first.start
-            and second.at - first.at <= BURST_GAP_S)
+def touches(first: Edit, second: Edit, between: str) -> bool:
+    """``second`` (an edit of ``between``, the text after ``first``) overlaps or borders what
+    ``first`` changed, or only part of a word lies between them (replacing `count` by `t`
+    leaves `t`, so the change was `coun` deleted, and the next letter goes after the `t`)."""
+    if first.uri != second.uri or second.at - first.at > BURST_GAP_S:
+        return False
+    if second.start > first.end:
+        gap = between[first.end:second.start]
+    elif second.start + len(second.old) < first.start:
+        gap = between[second.start + len(second.old):first.start]
+    else:
+        return True
+    return len(gap) <= MAX_WORD_GAP and _WORD.match(gap) is not None
 
 
 class EditHistory:
@@ -104,7 +114,7 @@ class EditHistory:
         if edit is None:
             return None
         last = self._edits[-1] if self._edits else None
-        if last is not None and touches(last, edit):
+        if last is not None and touches(last, edit, before):
             self._edits.pop()
             merged = merge(last, edit, before, text)
             if merged is not None:
