@@ -436,6 +436,19 @@ def test_next_edit_is_shown_jumped_to_and_made_with_the_jump_key(editor):
     assert any(m["row"] == 2 and m["col"] == 14 and m["end_col"] == 19 for m in marks), marks
     assert ed.lines()[2] == "    doubled = count * 2", "nothing is made before the keys"
 
+    # A proposal for another state of the buffer than the one it has is not made, but asked
+    # for again (the buffer is left as it is: the proposal recorded a different changedtick, as
+    # when a change came between the answer and the key before the autocmds saw it).
+    stale = ed.lua("""
+        local ne = require('slm_lsp.nextedit')
+        ne.current.tick = ne.current.tick - 1
+        local made = ne.accept()
+        return { made, vim.api.nvim_buf_get_lines(0, 2, 3, false)[1], ne.current == nil }""")
+    assert stale == [True, "    doubled = count * 2", True], stale
+    ed.wait_lua("require('slm_lsp.nextedit').current ~= nil", MODEL_TIMEOUT_MS,
+                "the proposal asked for again")
+    assert _next_edit(ed) == shown
+
     # The jump key moves the cursor to the use; the second press there makes the edit.
     ed.keys("<M-n>")
     ed.wait_py(lambda: tuple(ed.nvim.current.window.cursor) == (3, 14), 10, "the jump")
@@ -457,3 +470,28 @@ def test_next_edit_is_shown_jumped_to_and_made_with_the_jump_key(editor):
         SCALE.replace("scale(count", "scale(total").replace("= count", "= total")
         .replace("+ count", "+ total")), ed.lines()
     assert ed.mode() == "n"
+
+
+def test_next_edit_turned_off_asks_nothing_and_leaves_the_key(editor):
+    ed = editor({"settings": {"completion": {"automatic": False}},
+                 "next_edit": {"enable": False}}, "scale.py", SCALE)
+    ed.wait_ready()
+    assert ed.lua("return vim.fn.maparg('<M-n>', 'n')") == ""
+    ed.lua("""
+        _G.asked = 0
+        for _, c in ipairs(vim.lsp.get_clients({ name = 'slm_lsp' })) do
+          local request = c.request
+          c.request = function(self, method, ...)
+            if method == 'slmLsp/nextEdit' then _G.asked = _G.asked + 1 end
+            return request(self, method, ...)
+          end
+        end""")
+    ed.nvim.current.window.cursor = (1, 10)
+    ed.keys("ciwtotal<Esc>")
+    ed.wait_py(lambda: ed.mode() == "n" and ed.lines()[0].startswith("def scale(total,"), 10,
+               "the typed name")
+    time.sleep(1.5)  # more than next_edit.debounce_ms
+    assert ed.lua("return _G.asked") == 0
+    assert _next_edit(ed) is None
+    ed.lua("require('slm_lsp.nextedit').request(0)")  # asked for by hand: still nothing
+    assert ed.lua("return _G.asked") == 0

@@ -86,6 +86,15 @@ local function lsp_version(bufnr)
   return versions and versions[bufnr] or api.nvim_buf_get_changedtick(bufnr)
 end
 
+--- The loaded buffer of {uri} among those {client} has (never a new buffer).
+local function buffer_of(client, uri)
+  for _, b in ipairs(vim.lsp.get_buffers_by_client_id(client.id)) do
+    if api.nvim_buf_is_loaded(b) and vim.uri_from_bufnr(b) == uri then
+      return b
+    end
+  end
+end
+
 --- 0-based (row, byte col) of the proposal's range in its buffer.
 local function byte_range(p, encoding)
   return text.buf_range(p.bufnr, p.range, encoding)
@@ -186,8 +195,8 @@ function M.request(bufnr)
     if not p then
       return
     end
-    local target = vim.uri_to_bufnr(p.uri)
-    if not api.nvim_buf_is_loaded(target) or lsp_version(target) ~= p.version then
+    local target = buffer_of(client, p.uri)
+    if not target or lsp_version(target) ~= p.version then
       return
     end
     p.bufnr, p.tick, p.client_id, p.origin = target, api.nvim_buf_get_changedtick(target),
@@ -210,8 +219,8 @@ function M.jump()
   if api.nvim_get_mode().mode == 'n' then
     vim.cmd("normal! m'") -- <C-o> comes back
   end
-  if api.nvim_get_current_buf() ~= p.bufnr then
-    api.nvim_win_set_buf(0, p.bufnr)
+  if api.nvim_get_current_buf() ~= p.bufnr and not pcall(api.nvim_win_set_buf, 0, p.bufnr) then
+    return false
   end
   local srow, scol = byte_range(p, encoding_of(p))
   api.nvim_win_set_cursor(0, { srow + 1, scol })
