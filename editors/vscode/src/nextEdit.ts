@@ -66,6 +66,8 @@ export class NextEditController implements vscode.Disposable {
   private applying = false;
   /** True while the controller opens the proposal's document. */
   private jumping = false;
+  /** Whether decorations may be on screen. */
+  private rendered = false;
   private readonly lineDecoration: vscode.TextEditorDecorationType;
   private readonly rangeDecoration: vscode.TextEditorDecorationType;
   private readonly disposables: vscode.Disposable[] = [];
@@ -283,6 +285,10 @@ export class NextEditController implements vscode.Disposable {
   /** Puts the proposal's decorations in the editors that show its document, and none elsewhere. */
   private render(): void {
     const proposal = this.current;
+    if (!proposal && !this.rendered) {
+      return; // nothing shown, nothing to clear (the cursor moves often)
+    }
+    this.rendered = proposal !== undefined;
     const active = vscode.window.activeTextEditor;
     for (const editor of vscode.window.visibleTextEditors) {
       if (!proposal || editor.document.uri.toString() !== proposal.uri) {
