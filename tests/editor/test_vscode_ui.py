@@ -238,8 +238,9 @@ print(scale(3, 4))
 def test_next_edit_shown_then_tab_goes_there_and_tab_makes_it_in_vscode(
         code_server: tuple[Path, Path], vscode_vsix: Path, tmp_path: Path):
     """Rename a parameter by typing its new name: the next edit (its first use) is shown at
-    its line, Tab moves the cursor there without changing the text, Tab again renames the use;
-    the next use follows the same way, and nothing more is proposed."""
+    its line; Escape hides it and the palette's "Suggest the Next Edit" shows it again; Tab
+    moves the cursor there without changing the text, Tab again renames the use; the next use
+    follows the same way, then nothing more is proposed and Tab indents again."""
     source, drive = _run_in_code_server(
         code_server, vscode_vsix, tmp_path, "scale.py", SCALE,
         # No ghost text: the rename is typed and the Tabs are the next edit's.
@@ -275,7 +276,11 @@ def test_next_edit_shown_then_tab_goes_there_and_tab_makes_it_in_vscode(
     assert first["cursorAfterAccept"] == "Ln 3, Col 20", where
     assert second["cursorAfterJump"] == "Ln 4, Col 31", where
     assert second["linesAfterAccept"][3] == "    return doubled * factor + total", where
+    # Escape hid the first one; the palette command brought it back.
+    assert not any("Tab" in t for t in report["afterEscape"]["texts"]), where
     assert not any("Tab" in t for t in report["endShown"]["texts"]), where
+    # With nothing shown, Tab indents (undone before the save).
+    assert report["indented"][4] == "    ", where
     # The saved file: the parameter and its uses renamed, the docstring's word left alone.
     assert source.read_text() == SCALE.replace("scale(count", "scale(total").replace(
         "= count", "= total").replace("+ count", "+ total"), where

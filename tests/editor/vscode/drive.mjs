@@ -277,6 +277,25 @@ async function nextEdits() {
     const entry = { shown: await nextEditShown(), cursorBefore: await cursorText() };
     if (i === 0) {
       await page.screenshot({ path: join(env.OUT_DIR, 'next-edit.png') });
+      // Escape dismisses it; the palette's "Suggest the Next Edit" asks again.
+      await key('Escape');
+      await page.waitForFunction(() => ![...document.querySelectorAll('.editor-instance .view-lines span')]
+        .some((el) => /Tab/.test(getComputedStyle(el, '::after').content)), { timeout: 10000, polling: 100 });
+      report.afterEscape = await nextEditShown();
+      await page.keyboard.down('Control');
+      await page.keyboard.down('Shift');
+      await page.keyboard.press('p');
+      await page.keyboard.up('Shift');
+      await page.keyboard.up('Control');
+      await page.waitForSelector('.quick-input-widget input', { visible: true, timeout: 30000 });
+      await page.keyboard.type('slm-lsp: Suggest the Next Edit', { delay: 20 });
+      await page.waitForFunction(
+        () => [...document.querySelectorAll('.quick-input-list .monaco-list-row')].some((r) => r.textContent.includes('Suggest the Next Edit')),
+        { timeout: 30000 });
+      await key('Enter');
+      await waitForNextEdit(30000);
+      step('dismissed with Escape, asked again from the palette');
+      entry.cursorBefore = await cursorText();
     }
     const linesBefore = await editorLines();
     await key('Tab');
@@ -304,6 +323,20 @@ async function nextEdits() {
     step(`next edit ${i + 1} made`, entry);
   }
   report.endShown = await nextEditShown();
+  // Nothing shown: Tab indents as usual (then undone, so the saved file is the renamed one).
+  await goToLine(5);
+  const beforeIndent = await editorLines();
+  await key('Tab');
+  await page.waitForFunction((before) => {
+    const now = [...document.querySelectorAll('.editor-instance .view-lines .view-line')]
+      .map((l) => ({ top: parseFloat(l.style.top || '0'), text: l.textContent.replace(/\u00a0/g, ' ') }))
+      .sort((a, b) => a.top - b.top).map((l) => l.text);
+    return JSON.stringify(now) !== JSON.stringify(before);
+  }, { timeout: 10000, polling: 100 }, beforeIndent);
+  report.indented = await editorLines();
+  await chord('Control', 'z');
+  await new Promise((r) => setTimeout(r, 300));
+  step('Tab indents', { lines: report.indented });
   await save_file();
   step('saved');
   await page.screenshot({ path: join(env.OUT_DIR, 'vscode.png') });
