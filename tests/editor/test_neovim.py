@@ -300,7 +300,7 @@ def test_checkhealth_reports_server_and_model_without_errors(editor):
     for ok in [r"Neovim \d+\.\d+", r"server command: .*slm_lsp",
                r".*model that will run",  # from `python -m slm_lsp doctor`
                r"client \d+ attached to 1 buffer\(s\): geometry\.py",
-               r"model \S+: ready", rf"inline path: {path}"]:
+               r"model \S+: ready", rf"inline path: {path}", r"next edits: on, jump key <M-n>"]:
         assert re.search(rf"^\s*- (\S+ )?OK {ok}", report, re.M), f"no OK {ok!r} in\n{report}"
 
 
