@@ -7,9 +7,13 @@ type Listener<T> = (event: T) => unknown;
 
 export class EventEmitter<T> {
   private listeners: Array<Listener<T>> = [];
-  event = (listener: Listener<T>) => {
-    this.listeners.push(listener);
-    return { dispose: () => (this.listeners = this.listeners.filter((l) => l !== listener)) };
+  /** As VS Code's `Event`: the listener is called with `thisArg` as `this`. */
+  event = (listener: Listener<T>, thisArg?: unknown, disposables?: Array<{ dispose(): unknown }>) => {
+    const bound: Listener<T> = thisArg === undefined ? listener : listener.bind(thisArg);
+    this.listeners.push(bound);
+    const subscription = { dispose: () => (this.listeners = this.listeners.filter((l) => l !== bound)) };
+    disposables?.push(subscription);
+    return subscription;
   };
   fire(event: T): void {
     for (const l of [...this.listeners]) {
