@@ -1,8 +1,9 @@
 // Activates the compiled extension against the fake `vscode` module and the real slm-lsp server
 // (`python -m slm_lsp` from this repository, with its embedded model): the status bar reaches
 // ready from the server's own `slmLsp/status`, the inline completion provider answers in a Python
-// document, a settings change reaches the server and it keeps answering, and the restart command
-// brings it back. Skipped only when the interpreter cannot import slm_lsp.
+// document, a parameter renamed letter by letter gets its next edits (made with Tab, Tab), a
+// settings change reaches the server and it keeps answering, and the restart command brings it
+// back. Skipped only when the interpreter cannot import slm_lsp.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
