@@ -1,8 +1,8 @@
 """Next edits read from the syntax tree: the other uses of a renamed name, the call sites of a
 function whose parameters changed.
 
-``intent_of`` reads what the user's last edit meant (a ``Rename`` or a ``Signature`` change,
-else None: quiet by default); ``next_place`` finds, in the open documents as they are now, the
+``intents_of`` reads what the user's last edit meant (``Rename``s or a ``Signature`` change,
+else nothing: quiet by default); ``next_place`` finds, in the open documents as they are now, the
 next place that intent still has to change, in the order a user would go: after the last
 change in its document, then before it, then the other open documents. The language's rules
 (``languages.base.NextEdits``) say which nodes are names, bindings, scopes and calls.
@@ -348,14 +348,9 @@ def intents_of(edit: Edit, doc: Document, recent: Sequence[Edit] = ()) -> list[I
     return renames
 
 
-def intent_of(edit: Edit, doc: Document) -> Intent | None:
-    """The first of ``intents_of``, or None."""
-    intents = intents_of(edit, doc)
-    return intents[0] if intents else None
-
-
 MAX_TOKENS = 400  # an edit of more tokens is not read as a rename
 MAX_PAIRS = 3  # nor one that renames more names than this
+MAX_REMOVED = 4  # parameters removed at once from a signature, next to each other
 
 
 def renamed_tokens(edit: Edit, now: str, then: str, rules: Language
@@ -450,20 +445,25 @@ def _rename(token: tuple[int, int, str, str], now: Source, then: Source, rules: 
     if member:
         cls = next((x for x in ancestors(old_node) if x.type in r.classes), None)
         if cls is None:  # `module.name`, `obj.attr` outside a class: the same words in the file
-            return _textual(old, new, _role(old_node, r), then, rules)
+            return _textual(old, new, _role(old_node, r), then, rules, recent)
         if any(then.node_text(n) == new for n in _uses(cls, new, then, r, member=True)):
             return None  # the class has a member of that name: another member, not a rename
         return Rename(old, new, "member", cls.type, False, rules.group)
     if _member_place(old_node, r):  # a keyword argument's name: the same keyword in the file
-        return _textual(old, new, _role(old_node, r), then, rules)
+        return _textual(old, new, _role(old_node, r), then, rules, recent)
     scope = _scope_of(old_node, (old,), then, r)
     if scope == then.tree.root_node and not declares(scope, old, then, r):
+        # Bound nowhere, where a function around binds ``new``: its parameter was renamed (in
+        # an edit that changed more), its uses follow.
+        around = _scope_of(old_node, (new,), then, r)
+        if around.parent is not None:
+            return Rename(old, new, "variable", around.type, False, rules.group)
         # Bound nowhere in this file (a star import's, a global's): the same words in the file.
-        return None if old in rules.builtins else _textual(old, new, "name", then, rules)
+        return None if old in rules.builtins else _textual(old, new, "name", then, rules, recent)
     # A use changed to a name the code already knows: a different variable, not a rename.
     if not is_binding(old_node, r):
         if scope.parent is None:  # a file's name changed at one use: the same words
-            return _textual(old, new, "name", then, rules)
+            return _textual(old, new, "name", then, rules, recent)
         if new in rules.builtins:
             return None
         for a_ in ancestors(scope):
@@ -503,18 +503,15 @@ def _same_role(src: Source, name: str, role: str, r: NextEdits) -> list[Node]:
     return [n for n in nodes if _role(n, r) == role]
 
 
-def _imports_as(node: Node, new: str, src: Source, r: NextEdits) -> bool:
-    """Whether ``node`` is in an import that names ``new`` too (`import typing as t`)."""
-    statement = next((a for a in ancestors(node, 8) if a.type in r.imports), None)
-    return statement is not None and bool(found(src, statement, r.names, new))
-
-
-def _textual(old: str, new: str, role: str, then: Source, rules: Language) -> Rename | None:
+def _textual(old: str, new: str, role: str, then: Source, rules: Language,
+             recent: Sequence[Edit] = ()) -> Rename | None:
     """A rename the scopes cannot tell (a module's member, a keyword, a name bound in another
     file): the same word in the same role elsewhere in the file, unless the file already used
     ``new`` so (then ``old`` and ``new`` are two things; only imported, it is the new name:
-    `import typing as t`, then `typing.X` -> `t.X`)."""
+    `import typing as t`, then `typing.X` -> `t.X`; or written by the user's last edits)."""
     r = rules.next_edits
+    if _fresh(new, recent):
+        return Rename(old, new, "text", role, False, rules.group)
     for n in _same_role(then, new, role, r):
         if not is_binding(n, r) or not any(a.type in r.imports for a in ancestors(n, 8)):
             return None
@@ -642,16 +639,41 @@ def _params(plist: Node, src: Source, r: NextEdits, method: bool) -> tuple[Param
     return tuple(out)
 
 
+def _lists_in(src: Source, start: int, end: int, r: NextEdits) -> dict[str, Node]:
+    """The parameter lists of definitions that overlap characters ``[start, end]``, by the
+    function's name (a name found twice is left out)."""
+    node = src.tree.root_node.named_descendant_for_byte_range(src.byte(start), src.byte(end))
+    outer = next((a for a in ancestors(node) if a.type in r.scopes or a.parent is None), None)
+    out: dict[str, Node] = {}
+    twice: set[str] = set()
+    lo, hi = src.byte(start), src.byte(end)
+    for plist in found(src, outer, r.parameters) or []:
+        if plist.start_byte > hi or plist.end_byte < lo or _field(plist) != "parameters":
+            continue
+        name = _function_name(plist.parent, src, r) if plist.parent is not None else ""
+        if name:
+            if name in out:
+                twice.add(name)
+            out[name] = plist
+    return {k: v for k, v in out.items() if k not in twice}
+
+
 def _signature(edit: Edit, now: Source, then: Source, rules: Language) -> Signature | None:
     r = rules.next_edits
-    # The list the edit starts in (a hunk may change the body too).
+    # The list the edit starts in (a hunk may change the body too)...
     old_list = _parameter_list(then, edit.start, edit.start, r)
     new_list = _parameter_list(now, edit.start, edit.start, r)
-    if old_list is None or new_list is None or new_list.has_error:
+    if old_list is None or new_list is None:
+        # ... or the one list of a definition it changed with more (its doc comment).
+        olds = _lists_in(then, edit.start, edit.start + len(edit.old), r)
+        news = _lists_in(now, edit.start, edit.end, r)
+        both = [k for k in news if k in olds]
+        if len(both) != 1:
+            return None
+        old_list, new_list = olds[both[0]], news[both[0]]
+    if new_list.has_error or old_list.parent is None or new_list.parent is None:
         return None
     old_def, new_def = old_list.parent, new_list.parent
-    if old_def is None or new_def is None or old_def.start_byte != new_def.start_byte:
-        return None
     name = _function_name(new_def, now, r)
     if not name or name != _function_name(old_def, then, r):
         return None
@@ -670,17 +692,18 @@ def _signature(edit: Edit, now: Source, then: Source, rules: Language) -> Signat
     return Signature(name, old, new, method, rules.group, top and not method)
 
 
-def _change(old: tuple[Param, ...], new: tuple[Param, ...]) -> tuple[str, int] | None:
-    """("added", i) when ``new`` is ``old`` with ``new[i]`` added, ("removed", i) when it is
-    ``old`` without ``old[i]``, else None."""
+def _change(old: tuple[Param, ...], new: tuple[Param, ...]) -> tuple[str, int, int] | None:
+    """("added", i, 1) when ``new`` is ``old`` with ``new[i]`` added, ("removed", i, k) when
+    it is ``old`` without ``old[i:i + k]``, else None."""
     if len(new) == len(old) + 1:
         for i in range(len(new)):
             if new[:i] + new[i + 1:] == old:
-                return ("added", i) if _NAME.match(new[i].name) else None
-    if len(new) + 1 == len(old):
-        for i in range(len(old)):
-            if old[:i] + old[i + 1:] == new:
-                return ("removed", i)
+                return ("added", i, 1) if _NAME.match(new[i].name) else None
+    k = len(old) - len(new)
+    if 0 < k <= MAX_REMOVED:
+        for i in range(len(new) + 1):
+            if old[:i] + old[i + k:] == new:
+                return ("removed", i, k)
     return None
 
 
@@ -770,7 +793,7 @@ def _call_place(intent: Signature, change: tuple[str, int], args: Node, src: Sou
     if len(positional) < len(items) and any(
             a.type != r.keyword_argument for a in items[len(positional):]):
         return None  # a positional argument after a keyword one: not plain
-    what, i = change
+    what, i, count = change
     lo, hi = src.span(args)
     if what == "added":
         param = intent.new[i]
@@ -799,23 +822,28 @@ def _call_place(intent: Signature, change: tuple[str, int], args: Node, src: Sou
             end = src.span(items[-1])[1]
             return Place(uri, end, end, ", " + param.name)
         return Place(uri, lo + 1, lo + 1, param.name)
-    param = intent.old[i]
-    target = keywords.get(param.name)
-    if target is None:
-        if param.keyword:
-            return None
-        k = sum(1 for p in intent.old[:i] if not p.keyword)
-        new_positional = sum(1 for p in intent.new if not p.keyword)
-        if len(positional) <= max(k, new_positional):
-            return None  # already updated (or the argument was left out)
-        target = positional[k]
-    j = items.index(target)
-    if j + 1 < len(items):
-        return Place(uri, src.span(target)[0], src.span(items[j + 1])[0], "")
-    if j > 0:
-        return Place(uri, src.span(items[j - 1])[1], src.span(target)[1], "")
-    a, b = src.span(target)
-    return Place(uri, a, b, "")
+    targets = []
+    new_positional = sum(1 for p in intent.new if not p.keyword)
+    for m in range(i, i + count):
+        param = intent.old[m]
+        target = keywords.get(param.name)
+        if target is None and not param.keyword:
+            k = sum(1 for p in intent.old[:m] if not p.keyword)
+            if len(positional) > max(k, new_positional):
+                target = positional[k]
+        if target is not None:
+            targets.append(items.index(target))
+    if not targets:
+        return None  # already updated (or the arguments were left out)
+    targets.sort()
+    first, last = targets[0], targets[-1]
+    if last - first + 1 != len(targets):
+        return None  # not next to each other: unsure
+    if last + 1 < len(items):
+        return Place(uri, src.span(items[first])[0], src.span(items[last + 1])[0], "")
+    if first > 0:
+        return Place(uri, src.span(items[first - 1])[1], src.span(items[last])[1], "")
+    return Place(uri, src.span(items[first])[0], src.span(items[last])[1], "")
 
 
 # -- the next place ----------------------------------------------------------------------------
@@ -870,7 +898,7 @@ def _rename_places(intent: Rename, doc: Document, src: Source, anchor: Edit | No
             return []
         return [Place(doc.uri, *src.span(n), intent.new)
                 for n in _same_role(src, intent.old, intent.scope_type, r)
-                if not _imports_as(n, intent.new, src, r)]
+                if not any(a.type in r.imports for a in ancestors(n, 8))]
     if anchor is None:  # another document: only a top-level definition it imports
         if member or not intent.top_level:
             return []
@@ -951,11 +979,14 @@ def proposal_of(place: Place, intent: Intent, doc: Document) -> Proposal:
         reason = "rename"
     else:
         change = _change(intent.old, intent.new)
-        what, i = change if change is not None else ("", 0)
+        what, i, count = change if change is not None else ("", 0, 1)
         if what == "added":
             label = f"Pass `{intent.new[i].name}` to `{intent.name}`"
-        else:
+        elif count == 1:
             label = f"Remove the argument of `{intent.old[i].name}` from `{intent.name}`"
+        else:
+            names = ", ".join(f"`{p.name}`" for p in intent.old[i:i + count])
+            label = f"Remove the arguments of {names} from `{intent.name}`"
         reason = "signature"
     return Proposal(place.uri, doc.version, place.start, place.end, place.text, label,
                     "syntax", reason)
