@@ -10,6 +10,10 @@ tests/editor/vscode/drive.mjs types as a user would: it opens a
 Python file, types in a function body, waits for the ghost text and accepts it with Tab, then
 runs "Generate docstring" from the quick-fix menu (Ctrl+.), saving after each step. This file
 checks the saved file, the status bar and the screenshots (in the test's tmp_path).
+
+The next edit test (drive.mjs with SCENARIO=next-edit) renames a parameter by typing its new
+name over it, then for each next edit shown presses Tab (the cursor goes there, the text stays)
+and Tab again (the edit is made), and saves; the report holds what the decorations showed.
 """
 
 from __future__ import annotations
@@ -92,15 +96,18 @@ def _wait_http(url: str, proc: subprocess.Popen, timeout: float) -> None:
     raise AssertionError(f"code-server did not answer at {url}")
 
 
-def test_ghost_text_accepted_with_tab_and_docstring_action_in_vscode(
-        code_server: tuple[Path, Path], vscode_vsix: Path, tmp_path: Path):
+def _run_in_code_server(code_server: tuple[Path, Path], vscode_vsix: Path, tmp_path: Path,
+                        source_name: str, source_text: str, settings_extra: dict,
+                        drive_env: dict) -> tuple[Path, subprocess.CompletedProcess]:
+    """Install the .vsix, start code-server on a workspace holding the one source file, run
+    drive.mjs with `drive_env`; returns the source's path and the drive's outcome."""
     package, driver = code_server
     entry = package / "out" / "node" / "entry.js"
     data, extensions = tmp_path / "user-data", tmp_path / "extensions"
     workspace = tmp_path / "workspace"
     workspace.mkdir()
-    source = workspace / "geometry.py"
-    source.write_text(SOURCE)
+    source = workspace / source_name
+    source.write_text(source_text)
     # The server: `slm-lsp` running this checkout's server, named in `slmLsp.server.path`
     # (the extension host takes PATH from the login shell, not from code-server's environment).
     slm_lsp_on_path(tmp_path / "bin")
@@ -133,6 +140,7 @@ def test_ghost_text_accepted_with_tab_and_docstring_action_in_vscode(
         # The full window at once, however slow the machine: a first answer from a short
         # window (sized by the measured speed) would make the model's answers depend on it.
         "slmLsp.completion.firstAnswerMs": 0,
+        **settings_extra,
     }))
 
     port = _free_port()
@@ -148,10 +156,8 @@ def test_ghost_text_accepted_with_tab_and_docstring_action_in_vscode(
         drive = subprocess.run(
             [NODE, str(DRIVE)], env={**env, "PUPPETEER_DIR": str(driver),
                                      "URL": f"http://127.0.0.1:{port}/?folder={workspace}",
-                                     "FILE_NAME": source.name, "TYPE_LINE": str(TYPE_LINE),
-                                     "TYPED": TYPED, "DOC_LINE": str(DOC_LINE),
-                                     "SUGGEST_TYPED": SUGGEST_TYPED,
-                                     "OUT_DIR": str(tmp_path)},
+                                     "FILE_NAME": source.name, "OUT_DIR": str(tmp_path),
+                                     **drive_env},
             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1200)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -161,6 +167,16 @@ def test_ghost_text_accepted_with_tab_and_docstring_action_in_vscode(
             os.killpg(server.pid, signal.SIGKILL)
             server.wait(timeout=10)
         log.close()
+    return source, drive
+
+
+def test_ghost_text_accepted_with_tab_and_docstring_action_in_vscode(
+        code_server: tuple[Path, Path], vscode_vsix: Path, tmp_path: Path):
+    source, drive = _run_in_code_server(
+        code_server, vscode_vsix, tmp_path, "geometry.py", SOURCE, {},
+        {"TYPE_LINE": str(TYPE_LINE), "TYPED": TYPED, "DOC_LINE": str(DOC_LINE),
+         "SUGGEST_TYPED": SUGGEST_TYPED})
+    server_log = tmp_path / "server.log"
     report = json.loads((tmp_path / "report.json").read_text())
     server_text = server_log.read_text(errors="replace") if server_log.exists() else ""
     log_tail = server_text[-3000:]
@@ -207,3 +223,64 @@ def test_ghost_text_accepted_with_tab_and_docstring_action_in_vscode(
     inserted = [line for line in report["afterSuggest"] if line.startswith(head)]
     assert inserted and inserted[-1].startswith(head + ours[0].rstrip("…")), where
     assert not inserted[-1].startswith(head + TYPED_WORD * 2), where
+
+
+SCALE = '''def scale(count, factor):
+    """Scale count by factor."""
+    doubled = count * 2
+    return doubled * factor + count
+
+
+print(scale(3, 4))
+'''
+
+
+def test_next_edit_shown_then_tab_goes_there_and_tab_makes_it_in_vscode(
+        code_server: tuple[Path, Path], vscode_vsix: Path, tmp_path: Path):
+    """Rename a parameter by typing its new name: the next edit (its first use) is shown at
+    its line; Escape hides it and the palette's "Suggest the Next Edit" shows it again; Tab
+    moves the cursor there without changing the text, Tab again renames the use; the next use
+    follows the same way, then nothing more is proposed and Tab indents again."""
+    source, drive = _run_in_code_server(
+        code_server, vscode_vsix, tmp_path, "scale.py", SCALE,
+        # No ghost text: the rename is typed and the Tabs are the next edit's.
+        {"slmLsp.completion.automatic": False, "slmLsp.trace.server": "verbose"},
+        {"SCENARIO": "next-edit", "RENAME_AT": "1:11", "RENAME_TO": "total"})
+    report = json.loads((tmp_path / "report.json").read_text())
+    server_log = tmp_path / "server.log"
+    server_text = server_log.read_text(errors="replace") if server_log.exists() else ""
+    # The extension's channel: the protocol trace, slmLsp/nextEdit requests and answers included.
+    channel = "".join(p.read_text(errors="replace") for p in
+                      (tmp_path / "user-data" / "logs").glob("*/exthost*/slm-lsp.slm-lsp/*.log"))
+    where = (f"\n--- drive (exit {drive.returncode})\n{drive.stderr[-4000:]}\n--- report\n"
+             f"{json.dumps(report, indent=1)[-6000:]}\n--- server log\n{server_text[-3000:]}"
+             f"\n--- extension log\n{channel[-6000:]}\n--- screenshots in {tmp_path}")
+    print(f"screenshots and report: {tmp_path}", file=sys.stderr)
+    assert report.get("ok"), where
+    assert "Invalid params" not in server_text, where
+    assert "Sending request 'slmLsp/nextEdit" in channel, where
+    assert report["renamed"][0] == "def scale(total, factor):", where
+
+    edits = report["nextEdits"]
+    assert len(edits) == 2, where
+    first, second = edits
+    # Shown: the label after the use's line, and the gutter marker.
+    assert any("Tab: Rename `count` to `total`" in t for t in first["shown"]["texts"]), where
+    assert first["shown"]["gutter"], where
+    # Tab went to the use (line 3, `count` at column 15) and changed nothing.
+    assert first["cursorAfterJump"] == "Ln 3, Col 15", where
+    assert not first["changedByJump"], where
+    assert any("Tab to accept" in t for t in first["shownAfterJump"]["texts"]), where
+    # Tab again made it; the cursor is after the new name.
+    assert first["linesAfterAccept"][2] == "    doubled = total * 2", where
+    assert first["cursorAfterAccept"] == "Ln 3, Col 20", where
+    assert second["cursorAfterJump"] == "Ln 4, Col 31", where
+    assert second["linesAfterAccept"][3] == "    return doubled * factor + total", where
+    # Escape hid the first one; the palette command brought it back.
+    assert not any("Tab" in t for t in report["afterEscape"]["texts"]), where
+    assert not any("Tab" in t for t in report["endShown"]["texts"]), where
+    # With nothing shown, Tab indents (undone before the save).
+    assert report["indented"][4] == "    ", where
+    # The saved file: the parameter and its uses renamed, the docstring's word left alone.
+    assert source.read_text() == SCALE.replace("scale(count", "scale(total").replace(
+        "= count", "= total").replace("+ count", "+ total"), where

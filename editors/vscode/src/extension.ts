@@ -1,7 +1,9 @@
-// Wiring: the log, the status bar, the server and the commands; restarts on `slmLsp.server.*`.
+// Wiring: the log, the status bar, the server, the commands and next edits; restarts on
+// `slmLsp.server.*`.
 import * as vscode from 'vscode';
 import { COMMANDS, registerCommands } from './commands';
-import { ServerManager } from './server';
+import { NextEditController } from './nextEdit';
+import { DOCUMENT_SELECTOR, ServerManager } from './server';
 import { SECTION } from './settings';
 import { StatusBar } from './status';
 
@@ -21,6 +23,14 @@ export function activate(context: vscode.ExtensionContext): void {
   server = new ServerManager(log, status);
   context.subscriptions.push(log, status, server);
   registerCommands(context, server, log);
+  const manager = server;
+  const nextEdit = new NextEditController({
+    ask: (document, position) => manager.nextEdit(document, position),
+    owns: (document) => vscode.languages.match(DOCUMENT_SELECTOR, document) > 0,
+    enabled: () => vscode.workspace.getConfiguration(SECTION).get<boolean>('nextEdit.enable', true),
+    log,
+  });
+  nextEdit.register(context);
 
   let restartTimer: NodeJS.Timeout | undefined;
   context.subscriptions.push(
@@ -28,6 +38,9 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration(`${SECTION}.completion.automatic`)) {
         status.setAutomatic(vscode.workspace.getConfiguration(SECTION).get<boolean>('completion.automatic', true));
+      }
+      if (event.affectsConfiguration(`${SECTION}.nextEdit.enable`)) {
+        nextEdit.dismiss();
       }
       if (event.affectsConfiguration(`${SECTION}.server`)) {
         clearTimeout(restartTimer);

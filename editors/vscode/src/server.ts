@@ -23,6 +23,8 @@ import {
   serverSettings,
   withArgs,
 } from './settings';
+import { withNextEditCommand } from './nextEdit';
+import { NEXT_EDIT_REQUEST } from './proposal';
 import { STATUS_NOTIFICATION, StatusBar } from './status';
 
 /**
@@ -113,6 +115,21 @@ export class ServerManager implements vscode.Disposable {
     });
   }
 
+  /**
+   * Sends `slmLsp/nextEdit` for `position` in `document` (docs/next-edit.md); undefined when
+   * no server is running.
+   */
+  nextEdit(document: vscode.TextDocument, position: vscode.Position): Promise<unknown> | undefined {
+    const client = this.client;
+    if (!client || !client.isRunning()) {
+      return undefined;
+    }
+    return client.sendRequest(NEXT_EDIT_REQUEST, {
+      textDocument: { uri: client.code2ProtocolConverter.asUri(document.uri) },
+      position: { line: position.line, character: position.character },
+    });
+  }
+
   start(): Promise<void> {
     return this.enqueue(() => this.doStart());
   }
@@ -165,8 +182,9 @@ export class ServerManager implements vscode.Disposable {
       },
       synchronize: { configurationSection: SECTION },
       middleware: {
-        provideInlineCompletionItems: (document, position, context, token, next) =>
-          next(document, position, lspInlineContext(context), token),
+        // Each item, once accepted, asks for the next edit (nextEdit.ts).
+        provideInlineCompletionItems: async (document, position, context, token, next) =>
+          withNextEditCommand(await next(document, position, lspInlineContext(context), token)),
         // "Rewrite selection as asked…": the server's command carries the selection; the
         // instruction comes from the user, asked here before the command goes to the server.
         executeCommand: async (command, args, next) => {

@@ -10,6 +10,9 @@
 //     SUGGEST_TYPED  typed on a new last line before asking for the suggest widget
 //     OUT_DIR        where report.json and the screenshots go
 //     WARM           set: only open the workbench (setup_code_server.sh --warm, a first run)
+//     SCENARIO       "next-edit": instead of the steps above, rename a parameter (go to
+//                    RENAME_AT, "line:column", select the word with Ctrl+D, type RENAME_TO),
+//                    then for each next edit shown: Tab to go there, Tab to make it; save
 //
 // Each step is recorded in report.json (what the page showed); the Python test checks the file
 // on disk and the report. The browser is Debian's Chromium, headless, without a sandbox (root).
@@ -201,9 +204,149 @@ async function actAsAUser() {
   await page.screenshot({ path: join(env.OUT_DIR, 'vscode.png') });
 }
 
+/** The cursor as the status bar shows it ("Ln 3, Col 15"). */
+async function cursorText() {
+  return page.evaluate(() => {
+    const item = document.getElementById('status.editor.selection');
+    return item ? item.textContent.trim() : '';
+  });
+}
+
+/**
+ * What the next edit decorations show in the editor: the texts the decorations put before or
+ * after text (VS Code renders `after.contentText` as a CSS ::after content), and whether a
+ * gutter marker (our SVG) is drawn.
+ */
+async function nextEditShown() {
+  return page.evaluate(() => {
+    const texts = [];
+    for (const el of document.querySelectorAll('.editor-instance .view-lines span')) {
+      for (const pseudo of ['::before', '::after']) {
+        const content = getComputedStyle(el, pseudo).content;
+        if (content && content !== 'none' && content !== 'normal' && content !== '""') {
+          texts.push(content.replace(/^"|"$/g, '').replace(/\\"/g, '"').replace(/\u00a0/g, ' '));
+        }
+      }
+    }
+    // The glyph margin's decorations (VS Code 1.100 draws them as widgets in the margin).
+    const gutter = [...document.querySelectorAll('.editor-instance .margin *')]
+      .some((el) => /svg/.test(getComputedStyle(el).backgroundImage));
+    return { texts, gutter };
+  });
+}
+
+async function waitForNextEdit(timeout) {
+  await page.waitForFunction(() => {
+    for (const el of document.querySelectorAll('.editor-instance .view-lines span')) {
+      if (/Tab/.test(getComputedStyle(el, '::after').content)) return true;
+    }
+    return false;
+  }, { timeout, polling: 200 });
+}
+
+/** Rename a parameter, then take the next edits with Tab, Tab. */
+async function nextEdits() {
+  await page.waitForSelector('.explorer-folders-view, .pane-body', { timeout: 60000 }).catch(() => {});
+  await chord('Control', 'p');
+  await page.waitForSelector('.quick-input-widget input', { visible: true, timeout: 30000 });
+  await page.keyboard.type(env.FILE_NAME, { delay: 20 });
+  await page.waitForFunction(
+    (name) => [...document.querySelectorAll('.quick-input-list .monaco-list-row')].some((r) => r.textContent.includes(name)),
+    { timeout: 30000 }, env.FILE_NAME);
+  await key('Enter');
+  await page.waitForSelector('.editor-instance .view-lines', { timeout: 60000 });
+  await page.waitForFunction(() => {
+    const item = [...document.querySelectorAll('.statusbar-item')].find((el) => el.id.includes('slmLsp.status'));
+    return item && item.innerHTML.includes('codicon-sparkle');
+  }, { timeout: MODEL_MS, polling: 250 });
+  report.status = await statusItem();
+  step('file open, server ready', { lines: await editorLines() });
+
+  await goToLine(env.RENAME_AT);
+  await chord('Control', 'd'); // select the word at the cursor
+  await page.keyboard.type(env.RENAME_TO, { delay: 80 });
+  report.renamed = await editorLines();
+  step('renamed', { lines: report.renamed, cursor: await cursorText() });
+  report.nextEdits = [];
+  for (let i = 0; i < 5; i++) {
+    try {
+      await waitForNextEdit(i === 0 ? MODEL_MS : 15000);
+    } catch {
+      break; // nothing more is proposed
+    }
+    const entry = { shown: await nextEditShown(), cursorBefore: await cursorText() };
+    if (i === 0) {
+      await page.screenshot({ path: join(env.OUT_DIR, 'next-edit.png') });
+      // Escape dismisses it; the palette's "Suggest the Next Edit" asks again.
+      await key('Escape');
+      await page.waitForFunction(() => ![...document.querySelectorAll('.editor-instance .view-lines span')]
+        .some((el) => /Tab/.test(getComputedStyle(el, '::after').content)), { timeout: 10000, polling: 100 });
+      report.afterEscape = await nextEditShown();
+      await page.keyboard.down('Control');
+      await page.keyboard.down('Shift');
+      await page.keyboard.press('p');
+      await page.keyboard.up('Shift');
+      await page.keyboard.up('Control');
+      await page.waitForSelector('.quick-input-widget input', { visible: true, timeout: 30000 });
+      await page.keyboard.type('slm-lsp: Suggest the Next Edit', { delay: 20 });
+      await page.waitForFunction(
+        () => [...document.querySelectorAll('.quick-input-list .monaco-list-row')].some((r) => r.textContent.includes('Suggest the Next Edit')),
+        { timeout: 30000 });
+      await key('Enter');
+      await waitForNextEdit(30000);
+      step('dismissed with Escape, asked again from the palette');
+      entry.cursorBefore = await cursorText();
+    }
+    const linesBefore = await editorLines();
+    await key('Tab');
+    await page.waitForFunction((before) => {
+      const item = document.getElementById('status.editor.selection');
+      return item && item.textContent.trim() !== before;
+    }, { timeout: 10000, polling: 100 }, entry.cursorBefore);
+    entry.cursorAfterJump = await cursorText();
+    entry.linesAfterJump = await editorLines();
+    entry.changedByJump = JSON.stringify(linesBefore) !== JSON.stringify(entry.linesAfterJump);
+    entry.shownAfterJump = await nextEditShown();
+    if (i === 0) {
+      await page.screenshot({ path: join(env.OUT_DIR, 'next-edit-jumped.png') });
+    }
+    await key('Tab');
+    await page.waitForFunction((before) => {
+      const now = [...document.querySelectorAll('.editor-instance .view-lines .view-line')]
+        .map((l) => ({ top: parseFloat(l.style.top || '0'), text: l.textContent.replace(/\u00a0/g, ' ') }))
+        .sort((a, b) => a.top - b.top).map((l) => l.text);
+      return JSON.stringify(now) !== JSON.stringify(before);
+    }, { timeout: 10000, polling: 100 }, entry.linesAfterJump);
+    entry.linesAfterAccept = await editorLines();
+    entry.cursorAfterAccept = await cursorText();
+    report.nextEdits.push(entry);
+    step(`next edit ${i + 1} made`, entry);
+  }
+  report.endShown = await nextEditShown();
+  // Nothing shown: Tab indents as usual (then undone, so the saved file is the renamed one).
+  await goToLine(5);
+  const beforeIndent = await editorLines();
+  await key('Tab');
+  await page.waitForFunction((before) => {
+    const now = [...document.querySelectorAll('.editor-instance .view-lines .view-line')]
+      .map((l) => ({ top: parseFloat(l.style.top || '0'), text: l.textContent.replace(/\u00a0/g, ' ') }))
+      .sort((a, b) => a.top - b.top).map((l) => l.text);
+    return JSON.stringify(now) !== JSON.stringify(before);
+  }, { timeout: 10000, polling: 100 }, beforeIndent);
+  report.indented = await editorLines();
+  await chord('Control', 'z');
+  await new Promise((r) => setTimeout(r, 300));
+  step('Tab indents', { lines: report.indented });
+  await save_file();
+  step('saved');
+  await page.screenshot({ path: join(env.OUT_DIR, 'vscode.png') });
+}
+
 try {
   await openWorkbench();
-  if (!env.WARM) {
+  if (env.SCENARIO === 'next-edit') {
+    await nextEdits();
+  } else if (!env.WARM) {
     await actAsAUser();
   }
   report.ok = true;

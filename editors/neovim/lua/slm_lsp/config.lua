@@ -12,6 +12,11 @@ local M = {}
 ---@field dismiss string|false Hide the suggestion (falls through when none is shown)
 ---@field trigger string|false Ask for a suggestion now
 
+---@class (exact) slm_lsp.NextEdit
+---@field enable boolean Ask for next edits after changes
+---@field key string|false The jump key (normal and insert mode): go to the proposal, again to make it
+---@field debounce_ms integer Delay after the last change before asking
+
 ---@class (exact) slm_lsp.Options
 ---@field cmd string[] How to start the server
 ---@field settings table Server settings (initializationOptions and the `slmLsp` section)
@@ -22,6 +27,7 @@ local M = {}
 ---the plugin's own ghost text otherwise; true: always the plugin's own; false: never
 ---@field debounce_ms integer Delay before an automatic request (plugin's own ghost text)
 ---@field auto_trigger boolean Ask for suggestions while typing (plugin's own ghost text)
+---@field next_edit slm_lsp.NextEdit Next edit suggestions (|slm_lsp-next-edit|)
 
 ---@type slm_lsp.Options
 M.defaults = {
@@ -37,6 +43,7 @@ M.defaults = {
   fallback = nil,
   debounce_ms = 150,
   auto_trigger = true,
+  next_edit = { enable = true, key = '<M-n>', debounce_ms = 300 },
 }
 
 ---@type slm_lsp.Options
@@ -82,6 +89,16 @@ function M.resolve(opts)
     end
   end
 
+  local next_edit = opts.next_edit
+  if next_edit ~= nil and type(next_edit) ~= 'table' then
+    error('slm_lsp.setup: next_edit must be a table', 2)
+  end
+  for name in pairs(next_edit or {}) do
+    if M.defaults.next_edit[name] == nil then
+      error(('slm_lsp.setup: unknown next_edit option %q'):format(tostring(name)), 2)
+    end
+  end
+
   local merged = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts)
   -- Lists replace the defaults rather than merging index by index.
   for _, key in ipairs({ 'cmd', 'filetypes', 'root_markers' }) do
@@ -114,6 +131,16 @@ function M.resolve(opts)
   end
   if type(merged.auto_trigger) ~= 'boolean' then
     error('slm_lsp.setup: auto_trigger must be a boolean', 2)
+  end
+  local ne = merged.next_edit
+  if type(ne.enable) ~= 'boolean' then
+    error('slm_lsp.setup: next_edit.enable must be a boolean', 2)
+  end
+  if ne.key ~= false and (type(ne.key) ~= 'string' or ne.key == '') then
+    error('slm_lsp.setup: next_edit.key must be a key string or false', 2)
+  end
+  if type(ne.debounce_ms) ~= 'number' or ne.debounce_ms < 0 then
+    error('slm_lsp.setup: next_edit.debounce_ms must be a number >= 0', 2)
   end
   return merged
 end

@@ -25,6 +25,12 @@ local function check_neovim(config)
       'remove `fallback = false` to use the plugin\'s own ghost text',
     })
   end
+  local next_edit = config.options.next_edit
+  if next_edit.enable then
+    health.ok(('next edits: on, jump key %s'):format(next_edit.key or 'none (next_edit.key = false)'))
+  else
+    health.info('next edits: off (next_edit.enable = false)')
+  end
 end
 
 --- Map `slm-lsp doctor` lines ("[ok  ] ...", "[FAIL] ...", "[note] ...") onto health reports.

@@ -1,7 +1,7 @@
 ---@mod slm_lsp Inline completions, completions and code actions from slm-lsp
 ---
 --- require('slm_lsp').setup({ cmd = ..., settings = ..., filetypes = ..., keymaps = ...,
----   fallback = nil|true|false })
+---   fallback = nil|true|false, next_edit = { enable = true, key = '<M-n>' } })
 
 local M = {}
 
@@ -90,6 +90,7 @@ end
 
 local function on_attach(bufnr, client_id)
   local options = config().options
+  require('slm_lsp.nextedit').attach(bufnr, options.next_edit)
   local path = config().inline_path(options)
   local module = impl()
   if not module then

@@ -7,9 +7,13 @@ type Listener<T> = (event: T) => unknown;
 
 export class EventEmitter<T> {
   private listeners: Array<Listener<T>> = [];
-  event = (listener: Listener<T>) => {
-    this.listeners.push(listener);
-    return { dispose: () => (this.listeners = this.listeners.filter((l) => l !== listener)) };
+  /** As VS Code's `Event`: the listener is called with `thisArg` as `this`. */
+  event = (listener: Listener<T>, thisArg?: unknown, disposables?: Array<{ dispose(): unknown }>) => {
+    const bound: Listener<T> = thisArg === undefined ? listener : listener.bind(thisArg);
+    this.listeners.push(bound);
+    const subscription = { dispose: () => (this.listeners = this.listeners.filter((l) => l !== bound)) };
+    disposables?.push(subscription);
+    return subscription;
   };
   fire(event: T): void {
     for (const l of [...this.listeners]) {
@@ -84,6 +88,20 @@ export class Range {
   }
 }
 
+export class Selection extends Range {
+  readonly anchor: Position;
+  readonly active: Position;
+  constructor(anchor: Position, active: Position) {
+    const forward = anchor.line < active.line || (anchor.line === active.line && anchor.character <= active.character);
+    super(forward ? anchor : active, forward ? active : anchor);
+    this.anchor = anchor;
+    this.active = active;
+  }
+  get isEmpty(): boolean {
+    return this.anchor.line === this.active.line && this.anchor.character === this.active.character;
+  }
+}
+
 export class Uri {
   private constructor(
     readonly scheme: string,
@@ -91,6 +109,11 @@ export class Uri {
   ) {}
   static file(fsPath: string): Uri {
     return new Uri('file', fsPath);
+  }
+  static parse(value: string): Uri {
+    const colon = value.indexOf(':');
+    const scheme = value.slice(0, colon);
+    return scheme === 'file' ? new Uri('file', decodeURI(value.slice('file://'.length))) : new Uri(scheme, value.slice(colon + 1));
   }
   toString(): string {
     return this.scheme === 'file' ? `file://${encodeURI(this.fsPath)}` : `${this.scheme}:${this.fsPath}`;
@@ -137,6 +160,104 @@ export function openDocument(fsPath: string, languageId: string, text: string): 
   textDocuments.push(document);
   documentOpened.fire(document);
   return document;
+}
+
+/** `workspace.onDidChangeTextDocument`, `onDidCloseTextDocument`, and the window's editor events. */
+export const documentChanged = new EventEmitter<{ document: FakeDocument; contentChanges: unknown[]; reason: undefined }>();
+export const documentClosed = new EventEmitter<FakeDocument>();
+export const activeEditorChanged = new EventEmitter<FakeEditor | undefined>();
+export const visibleEditorsChanged = new EventEmitter<FakeEditor[]>();
+export const selectionChanged = new EventEmitter<{ textEditor: FakeEditor }>();
+/** Every `commands.executeCommand` call, and the context keys set through `setContext`. */
+export const executed: unknown[][] = [];
+export const contextKeys = new Map<string, unknown>();
+/** Each `window.createTextEditorDecorationType(options)`: the options, as given. */
+export const decorationTypes: Array<{ options: Record<string, unknown>; dispose(): void }> = [];
+
+function offsetAt(text: string, p: Position): number {
+  const lines = text.split('\n');
+  let offset = 0;
+  for (let i = 0; i < p.line; i++) {
+    offset += lines[i].length + 1;
+  }
+  return offset + Math.min(p.character, lines[p.line]?.length ?? 0);
+}
+
+/**
+ * A text editor on a document whose text changes: `edit` (the extension's edits) and
+ * `userEdit` (the user's) replace ranges, bump the version and fire `onDidChangeTextDocument`;
+ * `setDecorations` and `revealRange` are recorded.
+ */
+export class FakeEditor {
+  readonly document: FakeDocument & { lineCount: number };
+  selection: Selection = new Selection(new Position(0, 0), new Position(0, 0));
+  /** The last decorations set per decoration type (its index in `decorationTypes`). */
+  readonly decorations = new Map<number, unknown[]>();
+  readonly revealed: Range[] = [];
+  private text: string;
+
+  constructor(fsPath: string, languageId: string, text: string) {
+    this.text = text;
+    const document = openDocument(fsPath, languageId, text) as FakeDocument & { lineCount: number };
+    document.getText = () => this.text;
+    Object.defineProperty(document, 'lineCount', { get: () => this.text.split('\n').length });
+    this.document = document;
+  }
+
+  get selections(): Selection[] {
+    return [this.selection];
+  }
+
+  /** The document's text now. */
+  get content(): string {
+    return this.text;
+  }
+
+  setDecorations(type: unknown, items: unknown[]): void {
+    this.decorations.set(decorationTypes.indexOf(type as (typeof decorationTypes)[number]), items);
+  }
+
+  revealRange(range: Range): void {
+    this.revealed.push(range);
+  }
+
+  async edit(build: (builder: { replace(range: Range, text: string): void }) => void): Promise<boolean> {
+    const replacements: Array<{ range: Range; text: string }> = [];
+    build({ replace: (range, text) => replacements.push({ range, text }) });
+    for (const r of replacements) {
+      this.replace(r.range, r.text);
+    }
+    return true;
+  }
+
+  /** What typing does: replace the range, move the cursor to the end of the new text. */
+  userEdit(range: Range, text: string): void {
+    this.replace(range, text);
+    const lines = text.split('\n');
+    const end = lines.length === 1
+      ? new Position(range.start.line, range.start.character + text.length)
+      : new Position(range.start.line + lines.length - 1, lines[lines.length - 1].length);
+    this.selection = new Selection(end, end);
+    selectionChanged.fire({ textEditor: this });
+  }
+
+  private replace(range: Range, text: string): void {
+    const start = offsetAt(this.text, range.start);
+    const end = offsetAt(this.text, range.end);
+    this.text = this.text.slice(0, start) + text + this.text.slice(end);
+    this.document.version++;
+    documentChanged.fire({ document: this.document, contentChanges: [{ range, text }], reason: undefined });
+  }
+}
+
+/** Opens an editor on a new document and makes it the active, visible one. */
+export function openEditor(fsPath: string, languageId: string, text: string): FakeEditor {
+  const editor = new FakeEditor(fsPath, languageId, text);
+  const window = vscode.window as { activeTextEditor: unknown; visibleTextEditors: unknown[] };
+  window.activeTextEditor = editor;
+  window.visibleTextEditors = [...window.visibleTextEditors, editor];
+  activeEditorChanged.fire(editor);
+  return editor;
 }
 
 /** Makes `fsPath` the one workspace folder (the server runs there). */
@@ -225,8 +346,11 @@ const known: Record<string, unknown> = {
   ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
   ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
   InlineCompletionTriggerKind: { Invoke: 0, Automatic: 1 },
+  TextEditorRevealType: { Default: 0, InCenter: 1, InCenterIfOutsideViewport: 2, AtTop: 3 },
+  OverviewRulerLane: { Left: 1, Center: 2, Right: 4, Full: 7 },
   Position,
   Range,
+  Selection,
   Uri,
   SnippetString,
   InlineCompletionItem,
@@ -250,6 +374,8 @@ const known: Record<string, unknown> = {
       workspaceFolders: undefined,
       textDocuments,
       onDidOpenTextDocument: documentOpened.event,
+      onDidChangeTextDocument: documentChanged.event,
+      onDidCloseTextDocument: documentClosed.event,
       notebookDocuments: [],
     } as Record<string | symbol, unknown>,
     { get: (t, p) => (p in t ? t[p] : anything(`workspace.${String(p)}`)) },
@@ -264,6 +390,25 @@ const known: Record<string, unknown> = {
       },
       visibleTextEditors: [],
       activeTextEditor: undefined,
+      onDidChangeActiveTextEditor: activeEditorChanged.event,
+      onDidChangeVisibleTextEditors: visibleEditorsChanged.event,
+      onDidChangeTextEditorSelection: selectionChanged.event,
+      createTextEditorDecorationType: (options: Record<string, unknown>) => {
+        const type = { options, dispose: () => undefined };
+        decorationTypes.push(type);
+        return type;
+      },
+      showTextDocument: async (uri: Uri) => {
+        const editor = (vscode.window as { visibleTextEditors: FakeEditor[] }).visibleTextEditors.find(
+          (e) => e.document.uri.toString() === uri.toString(),
+        );
+        if (!editor) {
+          throw new Error(`no editor for ${uri.toString()}`);
+        }
+        (vscode.window as { activeTextEditor: unknown }).activeTextEditor = editor;
+        activeEditorChanged.fire(editor);
+        return editor;
+      },
       showErrorMessage: async (...args: unknown[]) => void logLines.push(`showErrorMessage ${String(args[0])}`),
       showWarningMessage: async (...args: unknown[]) => void logLines.push(`showWarningMessage ${String(args[0])}`),
       showInformationMessage: async (...args: unknown[]) => void logLines.push(`showInformationMessage ${String(args[0])}`),
@@ -280,7 +425,13 @@ const known: Record<string, unknown> = {
         commands.set(id, fn);
         return { dispose: () => commands.delete(id) };
       },
-      executeCommand: async () => undefined,
+      executeCommand: async (...args: unknown[]) => {
+        executed.push(args);
+        if (args[0] === 'setContext') {
+          contextKeys.set(args[1] as string, args[2]);
+        }
+        return undefined;
+      },
     } as Record<string | symbol, unknown>,
     { get: (t, p) => (p in t ? t[p] : anything(`commands.${String(p)}`)) },
   ),

@@ -1,8 +1,9 @@
 // Activates the compiled extension against the fake `vscode` module and the real slm-lsp server
 // (`python -m slm_lsp` from this repository, with its embedded model): the status bar reaches
 // ready from the server's own `slmLsp/status`, the inline completion provider answers in a Python
-// document, a settings change reaches the server and it keeps answering, and the restart command
-// brings it back. Skipped only when the interpreter cannot import slm_lsp.
+// document, a parameter renamed letter by letter gets its next edits (made with Tab, Tab), a
+// settings change reaches the server and it keeps answering, and the restart command brings it
+// back. Skipped only when the interpreter cannot import slm_lsp.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -167,7 +168,36 @@ describe('the activated extension with the real server', { skip }, () => {
     const text = 'def area(r):\n    \n';
     fs.writeFileSync(file, text);
     document = fake.openDocument(file, 'python', text);
-    firstAnswer = assertCompletes(await invoke(document, 1, 4));
+    const items = await invoke(document, 1, 4);
+    firstAnswer = assertCompletes(items);
+    for (const item of items) {
+      assert.deepEqual((item.command as { command?: string } | undefined)?.command, 'slmLsp.nextEdit.suggest',
+        'an accepted item asks for the next edit');
+    }
+  });
+
+  it('proposes the next edit after a parameter is renamed; Tab goes there, Tab makes it', { timeout: ANSWER_MS }, async () => {
+    const file = path.join(workspace, 'scale.py');
+    const text = 'def scale(count, factor):\n    doubled = count * 2\n    return doubled * factor + count\n';
+    fs.writeFileSync(file, text);
+    const editor = fake.openEditor(file, 'python', text);
+    // Typed over the selected name, letter by letter, as VS Code sends it.
+    editor.userEdit(new fake.Range(0, 10, 0, 15), 't');
+    for (const [i, letter] of [...'otal'].entries()) {
+      editor.userEdit(new fake.Range(0, 11 + i, 0, 11 + i), letter);
+    }
+    const shown = () => (fake.contextKeys.get('slmLsp.nextEditShown') === true ? true : undefined);
+    await until('a next edit shown', shown, ANSWER_MS);
+    const tab = fake.commands.get('slmLsp.nextEdit.jumpOrAccept')!;
+    await tab();
+    assert.deepEqual(editor.selection.active, new fake.Position(1, 14), 'at the first use');
+    assert.equal(editor.content, text.replace('(count', '(total'), 'nothing made by the first Tab');
+    await tab();
+    assert.equal(editor.content, text.replace('(count', '(total').replace('= count', '= total'));
+    await until('the next one shown', shown, ANSWER_MS);
+    await tab();
+    await tab();
+    assert.equal(editor.content, text.replace(/count/g, 'total'));
   });
 
   it('passes a settings change to the server, which keeps answering', { timeout: 2 * ANSWER_MS }, async () => {
