@@ -102,7 +102,14 @@ class Editor:
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"nvim did not start: {self.proc.stderr.read().decode()}")
             time.sleep(0.05)
-        self.nvim = pynvim.attach("socket", path=str(socket))
+        while True:  # the socket's file appears when it is bound, before Neovim listens
+            try:
+                self.nvim = pynvim.attach("socket", path=str(socket))
+                break
+            except ConnectionRefusedError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def lua(self, code: str, *args):
         return self.nvim.exec_lua(code, *args)
