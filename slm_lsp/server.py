@@ -91,6 +91,9 @@ class SlmServer(LanguageServer):
         # The code actions' state (``actions.feature.Actions``), which their handlers read; set
         # by their feature (this module does not import the actions, which import it).
         self.actions: Any = None
+        # The next-edit service (``nextedit.service.NextEditService``), set by its feature: the
+        # model's side of next edits fills its ``model_hook``.
+        self.next_edits: Any = None
         self.init_problems: list[str] = []  # reported once the client can show messages
         self._tasks: set[asyncio.Task] = set()
         self._hinted = False

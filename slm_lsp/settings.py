@@ -82,6 +82,16 @@ class ActionSettings:
 
 
 @attrs.define
+class NextEditSettings:
+    """Next edit suggestions (``slmLsp/nextEdit``, the "Next edit: ..." code action)."""
+
+    enable: bool = True
+    # Reserved for the model that proposes next edits (a models.toml id or a GGUF path; "" =
+    # proposals from the syntax tree only). Read by the model's side of next edits.
+    model: str = ""
+
+
+@attrs.define
 class Settings:
     """Everything a user can set. The wire names are the camelCase of these fields."""
 
@@ -97,6 +107,7 @@ class Settings:
     completion: CompletionSettings = attrs.Factory(CompletionSettings)
     context: ContextSettings = attrs.Factory(ContextSettings)
     actions: ActionSettings = attrs.Factory(ActionSettings)
+    next_edit: NextEditSettings = attrs.Factory(NextEditSettings)
     log_level: Literal["error", "warning", "info", "debug"] = "info"
 
 
@@ -112,7 +123,8 @@ def _snake(name: str) -> str:
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=True)
     # Nested classes first: a class's hook resolves its fields' hooks when it is made.
-    for cls in (BackendSettings, CompletionSettings, ContextSettings, ActionSettings, Settings):
+    for cls in (BackendSettings, CompletionSettings, ContextSettings, ActionSettings,
+                NextEditSettings, Settings):
         renames = {a.name: override(rename=_camel(a.name)) for a in attrs.fields(cls)}
         conv.register_structure_hook(
             cls, make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True, **renames)

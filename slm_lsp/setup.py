@@ -8,6 +8,7 @@ from .actions.feature import Actions
 from .actions.handlers import register as register_actions
 from .diagnostics import SyntaxDiagnostics
 from .handlers import Completions, DocumentSync, Lifecycle, WorkspaceIndex
+from .nextedit.feature import ACTION_KIND, NextEdits
 from .server import Feature, SlmServer
 from .settings import Settings
 
@@ -16,12 +17,14 @@ class CodeActions(Feature):
     """The code actions (``actions/``): their handlers, and the rewrite model they keep, which
     is released when the settings no longer name it."""
 
-    def __init__(self, server: SlmServer):
+    def __init__(self, server: SlmServer, next_edits: NextEdits):
         self.actions = Actions(server)
         server.actions = self.actions  # what the handlers of actions/handlers.py read
+        self.next_edits = next_edits
 
     def register(self, server: SlmServer) -> None:
-        register_actions(server)
+        # The next edit is offered as a code action too ("Next edit: ...").
+        register_actions(server, [(ACTION_KIND, self.next_edits.code_actions)])
 
     def settings_changed(self, settings: Settings) -> None:
         self.actions.rewriter.settings_changed()
@@ -30,7 +33,8 @@ class CodeActions(Feature):
 def create_server(*, cli_model: str | None = None, cli_layer: dict | None = None) -> SlmServer:
     """A fresh server with every feature added."""
     server = SlmServer(cli_model=cli_model, cli_layer=cli_layer)
+    next_edits = NextEdits(server)
     for feature in (Lifecycle(), DocumentSync(), Completions(server), WorkspaceIndex(server),
-                    SyntaxDiagnostics(server), CodeActions(server)):
+                    SyntaxDiagnostics(server), next_edits, CodeActions(server, next_edits)):
         server.add_feature(feature)
     return server

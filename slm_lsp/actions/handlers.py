@@ -5,12 +5,17 @@ does the work."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Sequence
 
 from lsprotocol import types
 
 from ..server import SlmServer
 from .kinds import ADVERTISED
-from .lsp import COMMAND, REWRITE_COMMAND, ActionData, RewriteArgs
+from .lsp import COMMAND, REWRITE_COMMAND, ActionData, RewriteArgs, matches_only
+
+# Another feature's code actions, listed with these (``setup.py`` joins them): its kind, and
+# what it lists for a request.
+Provider = tuple[str, Callable[[types.CodeActionParams], list[types.CodeAction]]]
 
 
 def _cancel_with_request(ls: SlmServer) -> None:
@@ -26,14 +31,20 @@ def _cancel_with_request(ls: SlmServer) -> None:
         lambda f: loop.call_soon_threadsafe(task.cancel) if f.cancelled() else None)
 
 
-def register(server: SlmServer) -> None:
-    """Add the code actions to ``server`` (their state lives in ``server.actions``)."""
+def register(server: SlmServer, providers: Sequence[Provider] = ()) -> None:
+    """Add the code actions to ``server`` (their state lives in ``server.actions``), and the
+    ``providers``' actions (other features') after them."""
+    kinds = ADVERTISED + [kind for kind, _ in providers if kind not in ADVERTISED]
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
-        code_action_kinds=ADVERTISED, resolve_provider=True))
+        code_action_kinds=kinds, resolve_provider=True))
     def code_action(ls: SlmServer, params: types.CodeActionParams
                     ) -> list[types.CodeAction] | None:
-        return ls.actions.list(params)
+        actions = ls.actions.list(params)
+        for kind, listing in providers:
+            if matches_only(kind, params.context.only):
+                actions.extend(listing(params))
+        return actions
 
     @server.feature(types.CODE_ACTION_RESOLVE)
     async def code_action_resolve(ls: SlmServer, params: types.CodeAction) -> types.CodeAction:

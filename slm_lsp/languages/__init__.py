@@ -17,13 +17,22 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from . import c, go, java, javascript, python, rust, typescript
-from .base import SYMBOLS_BRACED, SYMBOLS_INDENTED, Grammar, Language, Refactoring, Tests
+from .base import (
+    SYMBOLS_BRACED,
+    SYMBOLS_INDENTED,
+    Grammar,
+    Language,
+    NextEdits,
+    Refactoring,
+    Tests,
+)
 
 if TYPE_CHECKING:
     from tree_sitter import Language as TsLanguage
     from tree_sitter import Parser
 
-__all__ = ["SYMBOLS_BRACED", "SYMBOLS_INDENTED", "Grammar", "Language", "Refactoring", "Tests",
+__all__ = ["SYMBOLS_BRACED", "SYMBOLS_INDENTED", "Grammar", "Language", "NextEdits",
+           "Refactoring", "Tests",
            "all_languages", "grammar", "language_for_path", "line_comment", "new_parser",
            "rules_for", "supported_languages"]
 

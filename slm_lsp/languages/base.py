@@ -72,6 +72,42 @@ class Refactoring:
 
 
 @attrs.frozen
+class NextEdits:
+    """What next-edit suggestions (``nextedit/syntax.py``) read of a language's tree: which
+    nodes are names, where a name is bound, which nodes open a scope, what a call looks like.
+
+    A pair ``(parent type, field)`` names a place in a node; the field "" is a child without a
+    field name."""
+
+    names: frozenset[str]  # node types of a variable's (or a function's) name
+    members: frozenset[str] = frozenset()  # node types of a member's name (`obj.name`)
+    # Places where a name of ``names`` is a member or a keyword, not a variable (`obj.attr`,
+    # `f(key=1)`).
+    member_places: frozenset[tuple[str, str]] = frozenset()
+    # Places a member's name sits in (`self.x`: ("attribute", "attribute")).
+    member_access: frozenset[tuple[str, str]] = frozenset()
+    # Places a member is declared in a class body (`count = 0;` in a JS class).
+    member_declarations: frozenset[tuple[str, str]] = frozenset()
+    scopes: frozenset[str] = frozenset()  # nodes that open a scope of names
+    classes: frozenset[str] = frozenset()  # nodes whose body holds a class's members
+    parameters: frozenset[str] = frozenset()  # nodes that list a definition's parameters
+    bindings: frozenset[tuple[str, str]] = frozenset()  # places that bind a name
+    patterns: frozenset[str] = frozenset()  # nodes between a binding place and its names
+    # Definitions other files may use by name (a function, a class): (node type, name field).
+    definitions: frozenset[tuple[str, str]] = frozenset()
+    imports: frozenset[str] = frozenset()  # statements that bring a name from another file
+    # Calls: node type -> (callee field, arguments field).
+    calls: Mapping[str, tuple[str, str]] = attrs.field(factory=dict)
+    keyword_argument: str = ""  # a call's `name=value` argument (its name in field `name`)
+    splats: frozenset[str] = frozenset()  # `*args`/`...rest` arguments (arity unknown)
+    defaults: frozenset[str] = frozenset()  # parameters that have a default value
+    variadic: frozenset[str] = frozenset()  # `*args`: parameters after it are keyword only
+    keyword_marker: frozenset[str] = frozenset()  # a bare `*`: parameters after it are keyword only
+    ignored_params: frozenset[str] = frozenset()  # `/`, `**kw`: not matched with arguments
+    receiver_names: frozenset[str] = frozenset()  # `self`, `cls`: a method's first parameter
+
+
+@attrs.frozen
 class Tests:
     """How the tests of a file are written: the convention object and the test framework it
     names in a plan (``"pytest"``, ...; "" when the project decides)."""
@@ -111,6 +147,7 @@ class Language:
     docstring: DocComment | None = None  # the doc comment convention
     refactor: Refactoring | None = None
     tests: Tests | None = None
+    next_edits: NextEdits | None = None  # syntax-tree next edits (rename, signature change)
 
     @property
     def markdown_fence(self) -> str:

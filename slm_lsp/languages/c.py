@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Grammar, Language
+from .base import Grammar, Language, NextEdits
 
 _SYMBOLS = {"function_definition": "function", "struct_specifier": "type",
             "union_specifier": "type", "enum_specifier": "type", "type_definition": "type",
@@ -12,6 +12,20 @@ _BUILTINS = frozenset({
     "size_t", "NULL", "stdout", "stderr", "std", "cout", "endl", "vector", "uint8_t", "uint32_t",
     "int32_t", "uint64_t", "int64_t", "sizeof"})
 
+# Next edits: C's and C++'s names, bindings and scopes (a declarator names what it declares).
+_NEXT_EDITS = NextEdits(
+    names=frozenset({"identifier"}),
+    members=frozenset({"field_identifier"}),
+    scopes=frozenset({"function_definition", "compound_statement", "for_statement",
+                      "lambda_expression"}),
+    parameters=frozenset({"parameter_list"}),
+    bindings=frozenset({
+        ("parameter_declaration", "declarator"), ("init_declarator", "declarator"),
+        ("declaration", "declarator"), ("function_declarator", "declarator")}),
+    patterns=frozenset({"pointer_declarator", "array_declarator", "reference_declarator"}),
+    calls={"call_expression": ("function", "arguments")},
+)
+
 C = Language(
     id="c", family="c", name="C",
     grammar=Grammar("tree_sitter_c"),
@@ -20,6 +34,7 @@ C = Language(
     symbol_group="c",
     builtins=_BUILTINS,
     imports="includes",
+    next_edits=_NEXT_EDITS,
 )
 CPP = Language(
     id="cpp", family="cpp", name="C++",
@@ -29,6 +44,7 @@ CPP = Language(
     symbol_group="c",
     builtins=_BUILTINS,
     imports="includes",
+    next_edits=_NEXT_EDITS,
 )
 
 LANGUAGES = (C, CPP)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from .base import Grammar, Language, Refactoring, Tests
+from .base import Grammar, Language, NextEdits, Refactoring, Tests
 from .doc_comments import Insertion, Style
 from .extract_text import Writer
 from .lines import text_indent, text_line_start
@@ -125,6 +125,26 @@ class GoTests(Convention):
 
 
 # -- the rules ---------------------------------------------------------------------------------
+# Next edits: Go's names, bindings and scopes (a block is a scope; a struct's fields are not in
+# a class body, so they are not followed).
+NEXT_EDITS = NextEdits(
+    names=frozenset({"identifier"}),
+    members=frozenset({"field_identifier"}),
+    scopes=frozenset({"function_declaration", "method_declaration", "func_literal", "block",
+                      "for_statement", "if_statement", "expression_switch_statement",
+                      "type_switch_statement"}),
+    parameters=frozenset({"parameter_list"}),
+    bindings=frozenset({
+        ("parameter_declaration", "name"), ("variadic_parameter_declaration", "name"),
+        ("short_var_declaration", "left"), ("var_spec", "name"), ("const_spec", "name"),
+        ("range_clause", "left"), ("function_declaration", "name")}),
+    patterns=frozenset({"expression_list"}),
+    definitions=frozenset({("function_declaration", "name")}),
+    calls={"call_expression": ("function", "arguments")},
+    splats=frozenset({"variadic_argument"}),
+    variadic=frozenset({"variadic_parameter_declaration"}),
+)
+
 GO = Language(
     id="go", family="go", name="Go",
     grammar=Grammar("tree_sitter_go"),
@@ -161,6 +181,7 @@ GO = Language(
         typed_signatures=True,
     ),
     tests=Tests(GoTests(), "go"),
+    next_edits=NEXT_EDITS,
 )
 
 LANGUAGES = (GO,)

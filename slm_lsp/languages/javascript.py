@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from .. import paths
-from .base import Grammar, Language, Refactoring, Tests
+from .base import Grammar, Language, NextEdits, Refactoring, Tests
 from .doc_comments import Insertion, Style
 from .extract_text import Writer
 from .lines import indent_at, text_indent, text_line_start
@@ -287,6 +287,40 @@ BUILTINS = frozenset({
     "globalThis", "parseInt", "parseFloat", "setTimeout", "clearTimeout", "fetch", "Record",
     "Partial", "Readonly", "number", "boolean", "any", "unknown", "void", "never"})
 
+# Next edits: JavaScript's and TypeScript's names, bindings and scopes (declarations are block
+# scoped: a block is a scope).
+NEXT_EDITS = NextEdits(
+    names=frozenset({"identifier"}),
+    members=frozenset({"property_identifier", "private_property_identifier"}),
+    member_access=frozenset({("member_expression", "property")}),
+    member_declarations=frozenset({("field_definition", "property"),
+                                   ("public_field_definition", "name"),
+                                   ("method_definition", "name")}),
+    scopes=frozenset({"function_declaration", "function_expression", "function",
+                      "arrow_function", "method_definition", "generator_function_declaration",
+                      "generator_function", "statement_block", "for_statement",
+                      "for_in_statement", "catch_clause", "class_body"}),
+    classes=frozenset({"class_declaration", "class", "abstract_class_declaration"}),
+    parameters=frozenset({"formal_parameters"}),
+    bindings=frozenset({
+        ("formal_parameters", ""), ("assignment_pattern", "left"),
+        ("required_parameter", "pattern"), ("optional_parameter", "pattern"),
+        ("variable_declarator", "name"), ("function_declaration", "name"),
+        ("generator_function_declaration", "name"), ("class_declaration", "name"),
+        ("import_specifier", "name"), ("import_specifier", "alias"), ("import_clause", ""),
+        ("namespace_import", ""), ("for_in_statement", "left"), ("catch_clause", "parameter"),
+        ("arrow_function", "parameter")}),
+    patterns=frozenset({"array_pattern", "rest_pattern"}),
+    definitions=frozenset({("function_declaration", "name"), ("class_declaration", "name"),
+                           ("generator_function_declaration", "name")}),
+    imports=frozenset({"import_statement"}),
+    calls={"call_expression": ("function", "arguments"),
+           "new_expression": ("constructor", "arguments")},
+    splats=frozenset({"spread_element"}),
+    defaults=frozenset({"assignment_pattern", "optional_parameter"}),
+    variadic=frozenset({"rest_pattern"}),
+)
+
 JAVASCRIPT = Language(
     id="javascript", family="javascript", name="JavaScript",
     grammar=Grammar("tree_sitter_javascript"),
@@ -304,6 +338,7 @@ JAVASCRIPT = Language(
     docstring=JsDoc(),
     refactor=REFACTOR,
     tests=Tests(JsTests(".js")),
+    next_edits=NEXT_EDITS,
 )
 JAVASCRIPTREACT = attrs.evolve(JAVASCRIPT, id="javascriptreact", name="JavaScript (JSX)",
                                extensions=(".jsx",), fence="jsx",

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from .base import SYMBOLS_INDENTED, Grammar, Language, Refactoring, Tests
+from .base import SYMBOLS_INDENTED, Grammar, Language, NextEdits, Refactoring, Tests
 from .doc_comments import Insertion, Style
 from .extract_text import Writer
 from .lines import text_indent, text_line_start
@@ -192,6 +192,38 @@ REFACTOR = Refactoring(
     multiline_parentheses=True,
 )
 
+NEXT_EDITS = NextEdits(
+    names=frozenset({"identifier"}),
+    member_places=frozenset({("attribute", "attribute"), ("keyword_argument", "name")}),
+    member_access=frozenset({("attribute", "attribute")}),
+    member_declarations=frozenset({("function_definition", "name")}),  # a method
+    scopes=frozenset({"function_definition", "lambda", "class_definition", "list_comprehension",
+                      "set_comprehension", "dictionary_comprehension", "generator_expression"}),
+    classes=frozenset({"class_definition"}),
+    parameters=frozenset({"parameters", "lambda_parameters"}),
+    bindings=frozenset({
+        ("parameters", ""), ("lambda_parameters", ""), ("default_parameter", "name"),
+        ("typed_default_parameter", "name"), ("assignment", "left"),
+        ("augmented_assignment", "left"), ("for_statement", "left"), ("for_in_clause", "left"),
+        ("named_expression", "name"), ("as_pattern", "alias"), ("global_statement", ""),
+        ("nonlocal_statement", ""), ("function_definition", "name"),
+        ("class_definition", "name"), ("import_from_statement", "name"),
+        ("import_statement", "name"), ("aliased_import", "alias")}),
+    patterns=frozenset({"pattern_list", "tuple_pattern", "list_pattern", "tuple", "list",
+                        "list_splat_pattern", "dictionary_splat_pattern", "typed_parameter",
+                        "as_pattern_target", "dotted_name", "parenthesized_expression"}),
+    definitions=frozenset({("function_definition", "name"), ("class_definition", "name")}),
+    imports=frozenset({"import_from_statement", "import_statement"}),
+    calls={"call": ("function", "arguments")},
+    keyword_argument="keyword_argument",
+    splats=frozenset({"list_splat", "dictionary_splat"}),
+    defaults=frozenset({"default_parameter", "typed_default_parameter"}),
+    variadic=frozenset({"list_splat_pattern"}),
+    keyword_marker=frozenset({"keyword_separator"}),
+    ignored_params=frozenset({"positional_separator", "dictionary_splat_pattern"}),
+    receiver_names=frozenset({"self", "cls"}),
+)
+
 PYTHON = Language(
     id="python", family="python", name="Python",
     grammar=Grammar("tree_sitter_python"),
@@ -205,6 +237,7 @@ PYTHON = Language(
     docstring=PythonDocstring(),
     refactor=REFACTOR,
     tests=Tests(Pytest(), "pytest"),
+    next_edits=NEXT_EDITS,
 )
 
 LANGUAGES = (PYTHON,)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from .base import Grammar, Language, Refactoring, Tests
+from .base import Grammar, Language, NextEdits, Refactoring, Tests
 from .doc_comments import Insertion, Style
 from .extract_text import Writer
 from .lines import text_indent, text_line_start
@@ -133,6 +133,26 @@ class RustTests(Convention):
 
 
 # -- the rules ---------------------------------------------------------------------------------
+# Next edits: Rust's names, bindings and scopes (an `impl` is the class whose methods use
+# `self.field`).
+NEXT_EDITS = NextEdits(
+    names=frozenset({"identifier"}),
+    members=frozenset({"field_identifier"}),
+    member_access=frozenset({("field_expression", "field")}),
+    scopes=frozenset({"function_item", "closure_expression", "block", "for_expression",
+                      "match_arm"}),
+    classes=frozenset({"impl_item"}),
+    parameters=frozenset({"parameters", "closure_parameters"}),
+    bindings=frozenset({
+        ("parameter", "pattern"), ("closure_parameters", ""), ("let_declaration", "pattern"),
+        ("for_expression", "pattern"), ("function_item", "name")}),
+    patterns=frozenset({"tuple_pattern", "mut_pattern", "reference_pattern"}),
+    definitions=frozenset({("function_item", "name")}),
+    imports=frozenset({"use_declaration"}),
+    calls={"call_expression": ("function", "arguments")},
+    ignored_params=frozenset({"self_parameter"}),
+)
+
 RUST = Language(
     id="rust", family="rust", name="Rust",
     grammar=Grammar("tree_sitter_rust"),
@@ -173,6 +193,7 @@ RUST = Language(
         inline_modules=True,
     ),
     tests=Tests(RustTests(), "rust"),
+    next_edits=NEXT_EDITS,
 )
 
 LANGUAGES = (RUST,)

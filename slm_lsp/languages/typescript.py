@@ -7,7 +7,7 @@ from __future__ import annotations
 import attrs
 
 from .base import Grammar, Language, Tests
-from .javascript import BUILTINS, REFACTOR, JsDoc, JsTests
+from .javascript import BUILTINS, NEXT_EDITS, REFACTOR, JsDoc, JsTests
 
 TYPESCRIPT = Language(
     id="typescript", family="typescript", name="TypeScript",
@@ -30,6 +30,8 @@ TYPESCRIPT = Language(
     refactor=attrs.evolve(REFACTOR, annotated_params=True),
     # Tests import the module by its name without extension, as an ES module.
     tests=Tests(JsTests(".ts", typed=True)),
+    # A class's name is a type_identifier where it is declared and written as a type.
+    next_edits=attrs.evolve(NEXT_EDITS, names=NEXT_EDITS.names | {"type_identifier"}),
 )
 TYPESCRIPTREACT = attrs.evolve(
     TYPESCRIPT, id="typescriptreact", name="TypeScript (TSX)",
