@@ -187,8 +187,10 @@ def user_order(before: str, hunks: Sequence[Hunk], language: str) -> list[int]:
     """The order a user would make the hunks in: those that change a definition's parameter
     list first (one goes to the calls after changing the definition), then the others, each
     group top to bottom."""
+    masked = mask(before, language)
     defs = [k for k, (text, change) in enumerate(_alone(before, hunks))
-            if signature_changes(text, change, language)]
+            if signature_changes(masked, mask(change.applied(text), language), change,
+                                 language)]
     return defs + [k for k in range(len(hunks)) if k not in defs]
 
 
@@ -207,6 +209,29 @@ def _trim(a: str, b: str) -> tuple[int, int]:
     while s < n - p and a[len(a) - 1 - s] == b[len(b) - 1 - s]:
         s += 1
     return p, s
+
+
+# -- strings and comments -----------------------------------------------------------------------
+
+_STR = r'"(?:\\.|[^"\\\n])*"?|' + r"'(?:\\.|[^'\\\n])*'?"
+_LITERALS = {
+    "python": re.compile(r'"""[\s\S]*?(?:"""|\Z)|' + r"'''[\s\S]*?(?:'''|\Z)|#[^\n]*|" + _STR),
+    "javascript": re.compile(r"/\*[\s\S]*?(?:\*/|\Z)|//[^\n]*|`(?:\\[\s\S]|[^`\\])*`?|" + _STR),
+    "go": re.compile(r"/\*[\s\S]*?(?:\*/|\Z)|//[^\n]*|`[^`]*`?|" + _STR),
+}
+_LITERALS["typescript"] = _LITERALS["javascript"]
+_NOT_NEWLINE = re.compile(r"[^\n]")
+
+
+def mask(text: str, language: str) -> str:
+    """``text`` with comments and string literals blanked after their first character (every
+    character but a newline becomes a space), so that offsets stay and a word in a docstring, a
+    message or a comment is not an identifier. Regular expressions, no parser (a JavaScript
+    regular expression literal is not recognized)."""
+    rx = _LITERALS.get(language)
+    if rx is None:
+        return text
+    return rx.sub(lambda m: m[0][0] + _NOT_NEWLINE.sub(" ", m[0][1:]), text)
 
 
 # -- tokens --------------------------------------------------------------------------------------
@@ -289,9 +314,10 @@ def calls(text: str, lo: int, hi: int, name: str) -> list[str]:
     return out
 
 
-def signature_changes(text: str, change: Change, language: str) -> dict[str, tuple[str, str]]:
-    """Functions whose definition's parameter list the change alters: name -> (old, new)."""
-    after = change.applied(text)
+def signature_changes(text: str, after: str, change: Change, language: str
+                      ) -> dict[str, tuple[str, str]]:
+    """Functions whose definition's parameter list the change (``text`` -> ``after``, both
+    masked) alters: name -> (old, new)."""
     new_end = change.line_end + len(change.new) - len(change.old)
     old_defs = definitions(text, change.line_start, max(change.line_end, change.line_start + 1),
                            language)
@@ -301,9 +327,9 @@ def signature_changes(text: str, change: Change, language: str) -> dict[str, tup
             if old_defs[n] != new_defs[n]}
 
 
-def call_args_changed(text: str, change: Change, name: str) -> bool:
-    """Whether the change alters the argument list of a call of ``name`` in its lines."""
-    after = change.applied(text)
+def call_args_changed(text: str, after: str, change: Change, name: str) -> bool:
+    """Whether the change (``text`` -> ``after``, both masked) alters the argument list of a
+    call of ``name`` in its lines."""
     new_end = change.line_end + len(change.new) - len(change.old)
     before_calls = calls(text, change.line_start, change.line_end, name)
     after_calls = calls(after, change.line_start, new_end, name)
@@ -340,16 +366,18 @@ def label(before: str, hunks: Sequence[Hunk], language: str, single_file: bool,
     sigs: dict[str, int] = {}
     for j, (text, change) in enumerate(steps):
         lab = labels[j]
-        region_old = text[change.line_start:change.line_end]
-        region_new = hunks[order[j]].new
-        pairs, pure = rename_pairs(region_old, region_new, language)
-        changed = signature_changes(text, change, language)
+        masked_old = mask(text, language)
+        masked_new = mask(change.applied(text), language)
+        new_end = change.line_end + len(change.new) - len(change.old)
+        pairs, pure = rename_pairs(masked_old[change.line_start:change.line_end],
+                                   masked_new[change.line_start:new_end], language)
+        changed = signature_changes(masked_old, masked_new, change, language)
         if pure and all(p in made for p in pairs):
             lab.follows, lab.source = "rename", min(made[p] for p in pairs)
             lab.pairs = sorted(pairs)
         else:
             for name, k in sorted(sigs.items(), key=lambda kv: kv[1]):
-                if name not in changed and call_args_changed(text, change, name):
+                if name not in changed and call_args_changed(masked_old, masked_new, change, name):
                     lab.follows, lab.source, lab.function = "signature", k, name
                     break
         lab.made_pairs = sorted(pairs)
