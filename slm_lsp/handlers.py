@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -128,15 +129,24 @@ class DocumentSync(Feature):
 
 class Completions(Feature):
     """Inline and classic completion, and the ``slmLsp/stats`` request; the completion service
-    hears of documents changing under the requests it runs."""
+    hears of documents changing under the requests it runs.
 
-    def __init__(self, server: SlmServer):
+    ``inline_first`` (given by ``setup.py``) is another feature's inline item for a request
+    (the next edit on the cursor's line): when it has one, that item is the answer."""
+
+    def __init__(self, server: SlmServer, inline_first: Callable[
+            [types.InlineCompletionParams], types.InlineCompletionItem | None] | None = None):
         self.completions = server.completions
+        self.inline_first = inline_first
 
     def register(self, server: SlmServer) -> None:
         @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
         async def inline_completion(ls: SlmServer, params: types.InlineCompletionParams
                                     ) -> types.InlineCompletionList | None:
+            if self.inline_first is not None:
+                item = self.inline_first(params)
+                if item is not None:
+                    return types.InlineCompletionList(items=[item])
             invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
             # The user asked: a first request gets one answer; asking again at the same place
             # (the editors' cycle keys) gets several candidates.

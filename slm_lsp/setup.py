@@ -34,7 +34,8 @@ def create_server(*, cli_model: str | None = None, cli_layer: dict | None = None
     """A fresh server with every feature added."""
     server = SlmServer(cli_model=cli_model, cli_layer=cli_layer)
     next_edits = NextEdits(server)
-    for feature in (Lifecycle(), DocumentSync(), Completions(server), WorkspaceIndex(server),
+    completions = Completions(server, inline_first=next_edits.inline_item)
+    for feature in (Lifecycle(), DocumentSync(), completions, WorkspaceIndex(server),
                     SyntaxDiagnostics(server), next_edits, CodeActions(server, next_edits)):
         server.add_feature(feature)
     return server

@@ -196,7 +196,8 @@ NEXT_EDITS = NextEdits(
     names=frozenset({"identifier"}),
     member_places=frozenset({("attribute", "attribute"), ("keyword_argument", "name")}),
     member_access=frozenset({("attribute", "attribute")}),
-    member_declarations=frozenset({("function_definition", "name")}),  # a method
+    # A method, a class attribute.
+    member_declarations=frozenset({("function_definition", "name"), ("assignment", "left")}),
     scopes=frozenset({"function_definition", "lambda", "class_definition", "list_comprehension",
                       "set_comprehension", "dictionary_comprehension", "generator_expression"}),
     classes=frozenset({"class_definition"}),

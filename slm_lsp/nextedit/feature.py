@@ -127,6 +127,31 @@ class NextEdits(Feature):
                 "newText": proposal.text, "label": proposal.label, "source": proposal.source,
                 "reason": proposal.reason}
 
+    def inline_item(self, params: types.InlineCompletionParams
+                    ) -> types.InlineCompletionItem | None:
+        """The next edit as an inline completion, when it is on the cursor's line at or after
+        the cursor (from the syntax tree only): it replaces from the cursor to the end of the
+        span it changes, with the text between kept and its new text."""
+        doc = self.server.documents.get(params.text_document.uri)
+        if not self.service.enabled or doc is None:
+            return None
+        try:
+            proposal = self.service.syntax_proposal()
+        except Exception:  # noqa: BLE001 - completion goes on without it
+            log.debug("next edit for inline completion failed", exc_info=True)
+            return None
+        if proposal is None or proposal.uri != doc.uri or proposal.version != doc.version:
+            return None
+        cursor = doc.offset_at(params.position.line, params.position.character)
+        between = doc.text[cursor:proposal.start]
+        replaced = doc.text[proposal.start:proposal.end]
+        if proposal.start < cursor or any(c in between + replaced for c in "\r\n"):
+            return None
+        end = types.Position(*doc.position_at(proposal.end))
+        return types.InlineCompletionItem(
+            insert_text=between + proposal.text,
+            range=types.Range(types.Position(*doc.position_at(cursor)), end))
+
     def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
         """The "Next edit: ..." action (from the syntax tree only: listing never waits for the
         model), with a versioned edit."""

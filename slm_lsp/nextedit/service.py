@@ -32,6 +32,8 @@ class _Chain:
     edit: Edit  # the last edit this chain has seen (the user's, or a proposal made)
     intent: syntax.Intent | None
     proposal: Proposal | None = None
+    place: syntax.Place | None = None  # where ``proposal`` is
+    done: frozenset[tuple[str, int]] = frozenset()  # call sites updated: (uri, key)
 
 
 def accepted(proposal: Proposal, edit: Edit, text: str) -> bool:
@@ -57,6 +59,13 @@ def reverts(proposal: Proposal, edit: Edit | None, text: str) -> bool:
     return result == before
 
 
+def _shifted(done: frozenset[tuple[str, int]], edit: Edit) -> frozenset[tuple[str, int]]:
+    """The call sites ``done`` after ``edit`` (those after it move by its length change)."""
+    delta = len(edit.new) - len(edit.old)
+    return frozenset((uri, key + delta if uri == edit.uri and key >= edit.start + len(edit.old)
+                      else key) for uri, key in done)
+
+
 class NextEditService:
     """Proposals for one server: the edit history, the chain in progress, the model hook."""
 
@@ -67,6 +76,9 @@ class NextEditService:
         # Filled by the model's side: called when the tree proposes nothing.
         self.model_hook: ModelHook | None = None
         self._chain: _Chain | None = None
+        # The last answer, for as long as no document changed (code actions are listed at
+        # every move of the cursor).
+        self._answer: tuple[object, Proposal | None] | None = None
 
     # -- documents --------------------------------------------------------------------------
     def opened(self, doc: Document) -> None:
@@ -81,6 +93,14 @@ class NextEditService:
     # -- proposing --------------------------------------------------------------------------
     def syntax_proposal(self) -> Proposal | None:
         """The next edit the syntax tree gives for the last edit of the workspace."""
+        key = (self.history.last(), tuple((d.uri, d.version) for d in self.documents))
+        if self._answer is not None and self._answer[0] == key:
+            return self._answer[1]
+        proposal = self._syntax_proposal()
+        self._answer = (key, proposal)
+        return proposal
+
+    def _syntax_proposal(self) -> Proposal | None:
         last = self.history.last()
         if last is None:
             return None
@@ -91,7 +111,7 @@ class NextEditService:
         if intent is None:
             return None
         try:
-            place = syntax.next_place(intent, last, self.documents)
+            place = syntax.next_place(intent, last, self.documents, self._chain.done)
         except Exception:  # noqa: BLE001 - a tree the rules did not foresee: quiet
             log.debug("next edit failed", exc_info=True)
             return None
@@ -103,7 +123,7 @@ class NextEditService:
         proposal = syntax.proposal_of(place, intent, target)
         if not self.sane(proposal):
             return None
-        self._chain.proposal = proposal
+        self._chain.proposal, self._chain.place = proposal, place
         return proposal
 
     def _intent(self, last: Edit, doc: Document) -> syntax.Intent | None:
@@ -112,9 +132,17 @@ class NextEditService:
             return chain.intent
         if chain is not None and chain.proposal is not None and chain.intent is not None \
                 and accepted(chain.proposal, last, doc.text):
-            self._chain = _Chain(last, chain.intent)
+            done = _shifted(chain.done, last)
+            if chain.place is not None and chain.place.key >= 0:
+                done |= {(chain.place.uri, chain.place.key)}
+            self._chain = _Chain(last, chain.intent, done=done)
             return chain.intent
         try:
+            if chain is not None and chain.intent is not None and \
+                    syntax.continues(chain.intent, last, doc):
+                # The user made the next step by hand (elsewhere than proposed): go on.
+                self._chain = _Chain(last, chain.intent, done=_shifted(chain.done, last))
+                return chain.intent
             intent = syntax.intent_of(last, doc)
         except Exception:  # noqa: BLE001 - quiet rather than wrong
             log.debug("reading the last edit failed", exc_info=True)

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import attrs
+from tree_sitter import Query, QueryCursor
 
-from ..languages import new_parser, rules_for
+from ..languages import grammar, new_parser, rules_for
 from ..syntax.tree import ancestors
 from .edits import Edit, Proposal
 
@@ -76,15 +78,17 @@ class Place:
     start: int
     end: int
     text: str
+    key: int = -1  # a call site's start: a call once updated is not proposed again
 
 
 # -- the tree ---------------------------------------------------------------------------------
 class Source:
     """A text, its tree and UTF-8 bytes, with character/byte conversions."""
 
-    def __init__(self, text: str, tree: Tree):
+    def __init__(self, text: str, tree: Tree, language_id: str):
         self.text = text
         self.tree = tree
+        self.language_id = language_id
         self.data = text.encode("utf-8", "surrogatepass")
         self._ascii = text.isascii()
 
@@ -103,6 +107,33 @@ class Source:
 
     def span(self, node: Node) -> tuple[int, int]:
         return self.char(node.start_byte), self.char(node.end_byte)
+
+
+@lru_cache(maxsize=128)
+def _query(language_id: str, types: frozenset[str], name: str) -> Query | None:
+    """A query for the nodes of ``types`` (all of them when ``name`` is "", else those whose
+    text is ``name``)."""
+    lang = grammar(language_id)
+    if lang is None or '"' in name or "\\" in name:
+        return None
+    kinds = " ".join(f"({t})" for t in sorted(types))
+    pattern = f"[{kinds}] @n"
+    if name:
+        pattern = f'({pattern} (#eq? @n "{name}"))'
+    try:
+        return Query(lang, pattern)
+    except Exception:  # noqa: BLE001 - a node type this grammar lacks
+        return None
+
+
+def found(src: Source, scope: Node, types: frozenset[str], name: str = "") -> list[Node] | None:
+    """The nodes of ``types`` under ``scope`` (named ``name`` when given), in document order;
+    None when the grammar cannot be queried for them."""
+    query = _query(src.language_id, types, name)
+    if query is None:
+        return None
+    nodes = QueryCursor(query).captures(scope).get("n", [])
+    return sorted(nodes, key=lambda n: n.start_byte)
 
 
 def parse(text: str, language_id: str) -> Tree | None:
@@ -179,10 +210,26 @@ def _own_nodes(scope: Node, r: NextEdits) -> Iterator[Node]:
 
 def declares(scope: Node, name: str, src: Source, r: NextEdits) -> bool:
     """Whether ``scope`` binds ``name`` (a nested scope's bindings are its own)."""
+    nodes = found(src, scope, r.names, name)
+    if nodes is not None:
+        return any(_binding_of(n, scope, r) and _owner(n, r) == (
+            scope if scope.parent is not None else None) for n in nodes)
     for n in _own_nodes(scope, r):
         if n.type in r.names and _binding_of(n, scope, r) and src.node_text(n) == name:
             return True
     return False
+
+
+def _owner(n: Node, r: NextEdits) -> Node | None:
+    """The innermost scope ``n`` is in (a definition's name is in the scope around it); None
+    for the file."""
+    start = n.parent
+    if start is not None and start.type in r.scopes and _field(n) == "name":
+        start = start.parent
+    for a in ancestors(start):
+        if a.type in r.scopes:
+            return a
+    return None
 
 
 def _binding_of(n: Node, scope: Node, r: NextEdits) -> bool:
@@ -220,14 +267,30 @@ def _uses(scope: Node, name: str, src: Source, r: NextEdits, *, member: bool
     """The nodes naming ``name`` in ``scope``: variables (a nested scope that binds ``name``
     again is skipped: it is another variable there) or member accesses."""
     if member:
-        return [n for n in _walk(scope, r) if n.type in r.names | r.members
-                and src.node_text(n) == name and (_is_member_access(n, r) or _declares_member(
-                    n, r))]
-    def rebinds(s: Node) -> bool:
-        return declares(s, name, src, r)
+        nodes = found(src, scope, r.names | r.members, name)
+        if nodes is None:
+            nodes = [n for n in _walk(scope, r) if n.type in r.names | r.members
+                     and src.node_text(n) == name]
+        return [n for n in nodes if _is_member_access(n, r) or _declares_member(n, r)]
+    nodes = found(src, scope, r.names, name)
+    if nodes is None:
+        nodes = [n for n in _walk(scope, r) if n.type in r.names and src.node_text(n) == name]
+    # The scopes that bind ``name`` (every binding is one of ``nodes``).
+    binders = {owner.id for owner in (_owner(n, r) for n in nodes if is_binding(n, r))
+               if owner is not None}
 
-    return [n for n in _walk(scope, r, rebinds) if n.type in r.names and src.node_text(n) == name
-            and not _member_place(n, r)]
+    def visible(n: Node) -> bool:
+        """Whether ``n`` is ``scope``'s ``name``: no scope between binds it again (a nested
+        definition's own name is the outer scope's)."""
+        for a in ancestors(n.parent):
+            if a == scope:
+                return True
+            if a.id in binders and a.type in r.scopes and not (
+                    a == n.parent and _field(n) == "name"):
+                return False
+        return False
+
+    return [n for n in nodes if not _member_place(n, r) and visible(n)]
 
 
 def _declares_member(node: Node, r: NextEdits) -> bool:
@@ -266,7 +329,8 @@ def intent_of(edit: Edit, doc: Document) -> Intent | None:
     old_tree = parse(before, doc.language_id)
     if old_tree is None:
         return None
-    now, then = Source(doc.text, doc.tree), Source(before, old_tree)
+    now = Source(doc.text, doc.tree, doc.language_id)
+    then = Source(before, old_tree, doc.language_id)
     return (_rename(edit, now, then, rules) or _signature(edit, now, then, rules))
 
 
@@ -300,6 +364,8 @@ def _rename(edit: Edit, now: Source, then: Source, rules: Language) -> Rename | 
         return None  # bound nowhere in this file (a builtin, an import's member): unsure
     # A use changed to a name the code already knows: a different variable, not a rename.
     if not is_binding(old_node, r):
+        if scope.parent is None:
+            return None  # a file's name (an import's, a function's) changed at one use: unsure
         if new in rules.builtins:
             return None
         for a_ in ancestors(scope):
@@ -311,6 +377,39 @@ def _rename(edit: Edit, now: Source, then: Source, rules: Language) -> Rename | 
     top = scope == then.tree.root_node and _defines(scope, old, then, r)
     return Rename(old, new, "variable", "" if scope.parent is None else scope.type, top,
                   rules.group)
+
+
+def continues(intent: Intent, edit: Edit, doc: Document) -> bool:
+    """Whether ``edit`` (the last of ``doc``) is one more step of ``intent`` made by hand: the
+    same name renamed at another place, or a call of the same function changed."""
+    rules = rules_for(doc.language_id)
+    if rules is None or rules.next_edits is None or doc.tree is None or \
+            rules.group != intent.group or doc.version != edit.version:
+        return False
+    r = rules.next_edits
+    src = Source(doc.text, doc.tree, doc.language_id)
+    if isinstance(intent, Rename):
+        node = _name_at(src, edit.start, edit.end, r)
+        if node is None:
+            return False
+        a, b = src.span(node)
+        new = src.text[a:b]
+        return new == intent.new and \
+            new[:edit.start - a] + edit.old + new[edit.end - a:] == intent.old
+    node = src.tree.root_node.named_descendant_for_byte_range(src.byte(edit.start),
+                                                              src.byte(edit.end))
+    for call in ancestors(node, 8):
+        fields = r.calls.get(call.type)
+        if fields is None:
+            continue
+        callee, args = (call.child_by_field_name(f) for f in fields)
+        if callee is None or args is None:
+            return False
+        if callee.type not in r.names | r.members and callee.named_children:
+            callee = callee.named_children[-1]
+        a, b = src.span(args)
+        return src.node_text(callee) == intent.name and a < edit.start and edit.end < b
+    return False
 
 
 def _near_error(node: Node) -> bool:
@@ -476,7 +575,7 @@ def _signature_places(intent: Signature, doc: Document, src: Source, anchor: Edi
             continue  # a method whose receiver is written is called through it
         place = _call_place(intent, change, args, src, r, doc.uri)
         if place is not None:
-            out.append(place)
+            out.append(attrs.evolve(place, key=src.char(n.start_byte)))
     out.sort(key=lambda p: p.start)
     return out
 
@@ -545,9 +644,11 @@ def _call_place(intent: Signature, change: tuple[str, int], args: Node, src: Sou
 
 
 # -- the next place ----------------------------------------------------------------------------
-def next_place(intent: Intent, anchor: Edit, docs: Iterable[Document]) -> Place | None:
+def next_place(intent: Intent, anchor: Edit, docs: Iterable[Document],
+               done: frozenset[tuple[str, int]] = frozenset()) -> Place | None:
     """The next place ``intent`` still has to change: after ``anchor`` (the last change) in
-    its document, then before it, then in the other open documents it reaches."""
+    its document, then before it, then in the other open documents it reaches; not the call
+    sites ``done`` names (``(uri, key)``: updated already in this chain)."""
     docs = list(docs)
     home = next((d for d in docs if d.uri == anchor.uri), None)
     if home is None:
@@ -559,7 +660,8 @@ def next_place(intent: Intent, anchor: Edit, docs: Iterable[Document]) -> Place 
             continue
         if rules.group != intent.group:
             continue
-        places = _places(intent, doc, anchor if doc is home else None, rules)
+        places = [p for p in _places(intent, doc, anchor if doc is home else None, rules)
+                  if (p.uri, p.key) not in done]
         if doc is home:
             after = [p for p in places if p.start >= anchor.end]
             before = [p for p in places if p.end <= anchor.start]
@@ -577,7 +679,7 @@ def _reaches_others(intent: Intent) -> bool:
 
 def _places(intent: Intent, doc: Document, anchor: Edit | None, rules: Language
             ) -> list[Place]:
-    src = Source(doc.text, doc.tree)
+    src = Source(doc.text, doc.tree, doc.language_id)
     if isinstance(intent, Rename):
         return _rename_places(intent, doc, src, anchor, rules)
     return _signature_places(intent, doc, src, anchor, rules)

@@ -1,0 +1,311 @@
+"""Next edits from the syntax tree (real tree-sitter): what a rename or a signature change
+reaches, in what order, and where the server stays quiet."""
+
+from __future__ import annotations
+
+import pytest
+
+from slm_lsp.documents import Document
+from slm_lsp.nextedit import syntax
+from slm_lsp.nextedit.edits import Edit, Proposal
+from slm_lsp.nextedit.service import NextEditService, accepted, reverts
+from slm_lsp.nextedit.syntax import Param
+
+
+class Store(dict):
+    """The open documents, in the order they were opened (as ``DocumentStore``)."""
+
+    def __iter__(self):
+        return iter(list(self.values()))
+
+
+class Editor:
+    """Open documents, changed as an editor changes them, and the service that hears it."""
+
+    def __init__(self):
+        self.docs = Store()
+        self.service = NextEditService(self.docs)
+
+    def open(self, uri: str, text: str, language: str = "python") -> Document:
+        doc = Document(uri, text, 1, language)
+        self.docs[uri] = doc
+        self.service.opened(doc)
+        return doc
+
+    def replace(self, doc: Document, a: int, b: int, new: str) -> None:
+        doc.apply_change(new, doc.line_col(a), doc.line_col(b))
+        doc.version += 1
+        self.service.changed(doc)
+
+    def type_over(self, doc: Document, a: int, b: int, new: str) -> None:
+        self.replace(doc, a, b, new[0])
+        for i, ch in enumerate(new[1:], 1):
+            self.replace(doc, a + i, a + i, ch)
+
+    def type_at(self, doc: Document, at: int, text: str) -> None:
+        for i, ch in enumerate(text):
+            self.replace(doc, at + i, at + i, ch)
+
+    def follow(self, limit: int = 20) -> list[tuple[str, int, str]]:
+        """Accept every proposal until there is none: (document, line, new text) of each."""
+        seen = []
+        for _ in range(limit):
+            p = self.service.syntax_proposal()
+            if p is None:
+                return seen
+            doc = self.docs[p.uri]
+            seen.append((p.uri.rsplit("/", 1)[-1], doc.line_col(p.start)[0], p.text))
+            self.replace(doc, p.start, p.end, p.text)
+        raise AssertionError(f"no end after {limit} proposals: {seen}")
+
+
+def rename(text: str, old: str, new: str, language: str = "python", nth: int = 0,
+           uri: str = "file:///w/a.py") -> tuple[Editor, Document]:
+    ed = Editor()
+    doc = ed.open(uri, text, language)
+    a = -1
+    for _ in range(nth + 1):
+        a = text.index(old, a + 1)
+    ed.type_over(doc, a, a + len(old), new)
+    return ed, doc
+
+
+PY = '''def area(count, width):
+    """How many `count`."""
+    label = "count"  # count
+    total = count * width
+
+    def inner(count):
+        return count
+
+    def outer():
+        return count + 1
+    return total + count + inner(2) + outer()
+
+
+def other(count):
+    return count
+'''
+
+
+def test_a_parameter_renamed_reaches_its_uses_in_order_and_no_other_binding():
+    ed, doc = rename(PY, "count", "n")
+    # The uses after the edit in reading order; not the docstring, the string, the comment,
+    # the inner function's own parameter, other()'s parameter.
+    assert ed.follow() == [("a.py", 3, "n"), ("a.py", 9, "n"), ("a.py", 10, "n")]
+    assert "def inner(count):\n        return count" in doc.text
+    assert "def other(count):\n    return count" in doc.text
+
+
+def test_a_rename_from_a_later_use_wraps_to_the_earlier_ones():
+    ed, _ = rename(PY, "count", "n", nth=PY[:PY.index("total + count")].count("count"))
+    assert ed.follow() == [("a.py", 0, "n"), ("a.py", 3, "n"), ("a.py", 9, "n")]
+
+
+def test_a_local_renamed_at_its_assignment():
+    text = "def f(xs):\n    acc = 0\n    for x in xs:\n        acc += x\n    return acc\n"
+    ed, _ = rename(text, "acc", "total")
+    assert ed.follow() == [("a.py", 3, "total"), ("a.py", 4, "total")]
+
+
+def test_a_field_follows_in_its_class_only():
+    text = ('class A:\n    def __init__(self):\n        self.count = 0\n\n'
+            '    def inc(self, other):\n        self.count += 1\n        return other.count\n'
+            '\n\nclass B:\n    def f(self):\n        return self.count\n')
+    ed, doc = rename(text, "count", "total")
+    assert ed.follow() == [("a.py", 5, "total"), ("a.py", 6, "total")]
+    assert doc.text.endswith("return self.count\n")
+
+
+def test_a_top_level_function_follows_into_the_open_documents_that_import_it():
+    ed = Editor()
+    lib = ed.open("file:///w/lib.py", "def count(xs):\n    return len(xs)\n\n\nprint(count([]))\n")
+    ed.open("file:///w/user.py", "from lib import count\n\ncount([1])\n")
+    ed.open("file:///w/own.py", "def count():\n    return 0\n\ncount()\n")
+    ed.open("file:///w/unrelated.py", "count = 3\nprint(count)\n")
+    ed.type_over(lib, 4, 9, "size")
+    assert ed.follow() == [("lib.py", 4, "size"), ("user.py", 0, "size"),
+                           ("user.py", 2, "size")]
+
+
+@pytest.mark.parametrize("text, old, new, nth", [
+    ("x = 1\ny = 2\nprint(x)\nprint(x)\n", "x", "y", 2),  # a use changed to a known name
+    ("def f(a, b):\n    return a + a\n", "a", "b", 2),  # ... a parameter's
+    ("print(len([]))\nprint(len([]))\n", "len", "max", 0),  # a builtin: not ours
+    ("import os\nos.getcwd()\nos.getcwd()\n", "getcwd", "getpid", 0),  # a module's member
+])
+def test_quiet_when_the_edit_refers_to_another_thing(text, old, new, nth):
+    ed, _ = rename(text, old, new, nth=nth)
+    assert ed.follow() == []
+
+
+def test_a_use_renamed_first_reaches_its_binding():
+    ed, _ = rename("def f(a):\n    return a\n", "a", "b", nth=1)
+    assert ed.follow() == [("a.py", 0, "b")]
+
+
+def test_quiet_for_new_code_strings_and_comments():
+    text = 'def f(count):\n    s = "count"  # count\n    return count\n'
+    for a, b, new in [(text.index('"count"') + 1, text.index('"count"') + 6, "total"),
+                      (text.index("# count") + 2, text.index("# count") + 7, "total")]:
+        ed = Editor()
+        doc = ed.open("file:///w/a.py", text)
+        ed.type_over(doc, a, b, new)
+        assert ed.service.syntax_proposal() is None
+    ed = Editor()
+    doc = ed.open("file:///w/a.py", text)
+    end = text.index("    return")
+    ed.type_at(doc, end, "    count2 = count + 1\n")
+    assert ed.service.syntax_proposal() is None
+
+
+@pytest.mark.parametrize("language, text", [
+    ("javascript", "function area(count, w) {\n  const s = 'count'; // count\n"
+                   "  let t = count * w;\n  { let count = 2; use(count); }\n"
+                   "  return t + count;\n}\n"),
+    ("typescript", "function area(count: number, w: number): number {\n  // count\n"
+                   "  const t = count * w;\n  { const count = 1; }\n  return t + count;\n}\n"),
+    ("go", "package m\nfunc area(count int, w int) int {\n  t := count * w\n"
+           "  { count := 2; _ = count }\n  return t + count\n}\n"),
+    ("rust", "fn area(count: i32, w: i32) -> i32 {\n    let t = count * w;\n"
+             "    { let count = 2; }\n    t + count\n}\n"),
+    ("java", "class A {\n  int area(int count, int w) {\n    int t = count * w;\n"
+             "    String s = \"count\";\n    return t + count;\n  }\n}\n"),
+    ("c", "int area(int count, int w) {\n  int t = count * w;\n  /* count */\n"
+          "  return t + count;\n}\n"),
+])
+def test_a_parameter_renamed_in_each_language(language, text):
+    ed, doc = rename(text, "count", "n", language=language, uri="file:///w/a.x")
+    lines = [line for _, line, _ in ed.follow()]
+    expected = [i for i, line in enumerate(text.splitlines())
+                if ("count * w" in line or "+ count" in line)]
+    assert lines == expected, doc.text
+
+
+def test_a_javascript_field_follows_through_this_but_not_object_keys():
+    text = ("class A {\n  count = 0;\n  inc() {\n    this.count += 1;\n"
+            "    return {count: this.count};\n  }\n}\n")
+    ed, doc = rename(text, "count", "total", language="javascript", uri="file:///w/a.js")
+    assert ed.follow() == [("a.js", 3, "total"), ("a.js", 4, "total")]
+    assert "{count: this.total}" in doc.text
+
+
+# -- signatures ------------------------------------------------------------------------------
+def test_the_parameter_lists_compared():
+    change = syntax._change
+    a, b, c = Param("a"), Param("b"), Param("c")
+    assert change((a, b), (a, c, b)) == ("added", 1)
+    assert change((a, b), (a, b, Param("c", default=True))) is None
+    assert change((a, b, c), (a, c)) == ("removed", 1)
+    assert change((a, b), (b, a)) is None
+    assert change((a,), (a, Param("(x, y)"))) is None  # a pattern: no name to pass
+
+
+SIG = '''def scale(x, y):
+    return x * y
+
+
+print(scale(1, 2), scale(3, y=4))
+scale(5, 6, 7)
+scale(8, 9)
+'''
+
+
+def test_a_parameter_added_is_passed_at_each_call_site_not_yet_updated():
+    ed = Editor()
+    doc = ed.open("file:///w/a.py", SIG)
+    ed.open("file:///w/b.py", "from a import scale\n\nscale(1, 2)\n")
+    ed.type_at(doc, SIG.index("y)") + 1, ", factor")
+    assert ed.follow() == [("a.py", 4, ", factor"), ("a.py", 6, ", factor"),
+                           ("b.py", 2, ", factor")]
+    assert "scale(3, y=4)" in doc.text  # a keyword argument before it: unsure, left alone
+    assert "scale(5, 6, 7)" in doc.text  # already three arguments
+
+
+def test_a_parameter_removed_removes_its_argument():
+    ed = Editor()
+    doc = ed.open("file:///w/a.py", SIG)
+    ed.replace(doc, SIG.index("x, y"), SIG.index("x, y") + 3, "")
+    assert [line for _, line, _ in ed.follow()] == [4, 5, 6]
+    assert "print(scale(2), scale(3, y=4))\nscale(6, 7)\nscale(9)\n" in doc.text
+
+
+def test_a_keyword_only_parameter_is_passed_by_keyword_and_a_method_without_self():
+    text = ("class K:\n    def add(self, a, *, b):\n        return a\n\n"
+            "    def m(self):\n        return self.add(1, b=2)\n")
+    ed = Editor()
+    doc = ed.open("file:///w/a.py", text)
+    ed.type_at(doc, text.index("*, b") + 4, ", c")
+    assert ed.follow() == [("a.py", 5, ", c=c")]
+    ed.type_at(doc, doc.text.index("a, *"), "z, ")
+    assert ed.follow() == [("a.py", 5, "z, ")]
+    assert doc.text.endswith("return self.add(z, 1, b=2, c=c)\n")
+
+
+@pytest.mark.parametrize("language, text, old, new, result", [
+    ("javascript", "function add(a, b) { return a + b; }\nadd(1, 2);\n", "a, b", "a",
+     "add(1);"),
+    ("go", "package m\nfunc add(a, b int) int { return a + b }\nfunc main() { add(1, 2) }\n",
+     "a, b int", "a int", "add(1)"),
+    ("rust", "fn add(a: i32) -> i32 { a }\nfn main() { add(1); }\n", "a: i32", "a: i32, b: i32",
+     "add(1, b)"),
+    ("java", "class J {\n  int add(int a) { return a; }\n  void m() { this.add(1); }\n}\n",
+     "int a)", "int a, int b)", "this.add(1, b)"),
+    ("c", "int add(int a, int b) { return a; }\nint main() { return add(1, 2); }\n",
+     "int a, int b", "int a", "add(1)"),
+])
+def test_signature_changes_in_other_languages(language, text, old, new, result):
+    ed = Editor()
+    doc = ed.open("file:///w/a.x", text, language)
+    a = text.index(old)
+    ed.replace(doc, a, a + len(old), new)
+    ed.follow()
+    assert result in doc.text
+
+
+# -- the guards --------------------------------------------------------------------------------
+def test_a_proposal_made_is_recognised_and_a_reversal_or_a_no_op_is_refused():
+    before = "a = count\nb = count\n"
+    p = Proposal("u", 2, 14, 19, "total", "", "syntax", "rename")
+    after = before[:14] + "total" + before[19:]
+    assert accepted(p, Edit("u", 3, 14, "count", "total"), after)
+    assert not accepted(p, Edit("u", 3, 4, "count", "total"), "a = total\nb = count\n")
+    text = "a = total\nb = count\n"
+    last = Edit("u", 2, 4, "count", "total")
+    assert reverts(Proposal("u", 2, 4, 9, "count", "", "model", "model"), last, text)
+    assert reverts(Proposal("u", 2, 5, 6, "x", "", "model", "model"), last, text)
+    assert not reverts(Proposal("u", 2, 14, 19, "total", "", "syntax", "rename"), last, text)
+    ed = Editor()
+    doc = ed.open("u", text)
+    ed.replace(doc, 4, 9, "total")  # (no change: no edit)
+    assert not ed.service.sane(Proposal("u", doc.version, 14, 19, "count", "", "m", "m"))
+    assert ed.service.sane(Proposal("u", doc.version, 14, 19, "total", "", "m", "m"))
+    assert not ed.service.sane(Proposal("u", doc.version + 1, 14, 19, "x", "", "m", "m"))
+
+
+def test_a_step_made_by_hand_elsewhere_than_proposed_continues_the_chain():
+    text = "def count():\n    return 1\n\n\na = count()\nb = count()\nc = count()\n"
+    ed, doc = rename(text, "count", "size")
+    assert ed.service.syntax_proposal().start == doc.text.index("count()")
+    last = doc.text.rindex("count")
+    ed.type_over(doc, last, last + 5, "size")  # the user goes to the last use first
+    assert ed.follow() == [("a.py", 4, "size"), ("a.py", 5, "size")]
+
+
+def test_a_call_updated_by_hand_continues_the_signature_chain():
+    ed = Editor()
+    doc = ed.open("file:///w/a.py", SIG)
+    ed.type_at(doc, SIG.index("y)") + 1, ", z")
+    first = ed.service.syntax_proposal()
+    assert doc.line_col(first.start)[0] == 4
+    at = doc.text.index("scale(8, 9)") + 10
+    ed.type_at(doc, at, ", 0")  # the user updates the last call by hand
+    assert ed.follow() == [("a.py", 4, ", z")]
+
+
+def test_a_class_attribute_follows_as_a_member_not_as_a_name_in_the_methods():
+    text = ("count = 0\n\n\nclass A:\n    count = 1\n\n    def f(self):\n"
+            "        return self.count + count\n")
+    ed, doc = rename(text, "count", "total", nth=1)
+    assert ed.follow() == [("a.py", 7, "total")]
+    assert doc.text.endswith("return self.total + count\n")
