@@ -209,6 +209,19 @@ def summarize(rows: list[dict]) -> dict:
     rev = sum(bool(r.get("reversal")) for r in proposals)
     p, se = nl.share(rev, len(proposals))
     out["reversals"] = {"n": len(proposals), "hits": rev, "share": p, "se": se}
+    out["by source"] = {}
+    for src in sorted({r.get("source") or "?" for r in proposals}):
+        mine = [r for r in proposals if (r.get("source") or "?") == src]
+        on_follow = [r for r in mine if r["follows"]]
+        out["by source"][src] = {
+            "proposals": len(mine), "on follow-ups": len(on_follow),
+            "place right": sum(bool(r.get("place")) for r in on_follow),
+            "text right": sum(bool(r.get("text")) for r in on_follow),
+            "any remaining": sum(bool(r.get("any_remaining")) for r in mine),
+            "when nothing follows": sum(bool(r["after"]) for r in mine),
+            "reversals": sum(bool(r.get("reversal")) for r in mine),
+            "p50_ms": percentile([r["ms"] for r in mine], 50),
+            "p95_ms": percentile([r["ms"] for r in mine], 95)}
     ms = [r["ms"] for r in rows]
     cpu = [r["cpu_s"] for r in rows if r["cpu_s"] == r["cpu_s"]]
     out["latency"] = {"n": len(ms), "p50_ms": percentile(ms, 50), "p95_ms": percentile(ms, 95),
@@ -243,6 +256,12 @@ def report(fig: dict) -> str:
         lines.append(f"{name:<20} {b['n']:>5} {b['proposed']:>8}  {_pct(b['quiet']):>15}")
     r = fig["reversals"]
     lines.append(f"reversals: {r['hits']} of {r['n']} proposals ({_pct(r) if r['n'] else 'n/a'})")
+    for src, b in fig.get("by source", {}).items():
+        lines.append(f"from {src}: {b['proposals']} proposals; on {b['on follow-ups']} before a "
+                     f"follow-up, place right {b['place right']}, text right {b['text right']}; "
+                     f"{b['any remaining']} at a remaining hunk; {b['when nothing follows']} "
+                     f"when nothing follows; {b['reversals']} reversals; answered in p50 "
+                     f"{b['p50_ms']:.1f} ms, p95 {b['p95_ms']:.1f} ms")
     lat = fig["latency"]
     lines.append(f"latency: {lat['n']} requests, p50 {lat['p50_ms']:.1f} ms, p95 "
                  f"{lat['p95_ms']:.1f} ms; server CPU {1000 * lat['cpu_mean_s']:.1f} ms a "
