@@ -133,6 +133,8 @@ async def replay(server: LspProcess, seq: dict, root: Path, index: int, type_fir
         "version": version, "text": seq["before"]}})
     rows = []
     labels = seq["labels"]
+    last_text, last_change = steps[-1]
+    left = set(nl.tokens(nl.mask(last_change.applied(last_text), seq["language"])))
     try:
         for i, (text_before, change) in enumerate(steps):
             if type_first and i == 0 and change.new:
@@ -169,7 +171,10 @@ async def replay(server: LspProcess, seq: dict, root: Path, index: int, type_fir
             nxt = steps[i + 1][1] if i + 1 < len(steps) else None
             row = score_step(text_before, text, change, nxt,
                              remaining_changes(seq, hunks, order, i), result, uri, version)
+            follow = labels[i + 1] if i + 1 < len(labels) else {}
             row.update(seq=index, step=i, ms=ms, cpu_s=reply.cpu_s,
+                       old_name_gone=follow.get("follows") == "rename" and all(
+                           old not in left for old, _ in follow["pairs"]),
                        follows=labels[i + 1]["follows"] if i + 1 < len(labels) else None,
                        after=labels[i]["after"], method_missing=missing,
                        error=(reply.error or {}).get("message") if not missing else None,
@@ -194,6 +199,9 @@ def summarize(rows: list[dict]) -> dict:
     out: dict = {}
     for name in ("rename", "signature"):
         out[f"{name} follow-up"] = block([r for r in rows if r["follows"] == name], follow)
+    out["rename, old gone"] = block([r for r in rows if r.get("old_name_gone")], follow)
+    out["rename, old stays"] = block(
+        [r for r in rows if r["follows"] == "rename" and not r.get("old_name_gone")], follow)
     out["all follow-ups"] = block([r for r in rows if r["follows"]], follow)
     def quiet(sel: list[dict]) -> dict:
         out_q = block(sel, ())
@@ -246,7 +254,8 @@ def report(fig: dict) -> str:
                      "edits, these count as quiet and the figures below say nothing about them.")
     lines.append(f"{'follow-ups':<20} {'n':>5} {'proposed':>8}  {'place right':>15}  "
                  f"{'text right':>15}  {'any remaining':>15}")
-    for name in ("rename follow-up", "signature follow-up", "all follow-ups"):
+    for name in ("rename follow-up", "rename, old gone", "rename, old stays",
+                 "signature follow-up", "all follow-ups"):
         b = fig[name]
         lines.append(f"{name:<20} {b['n']:>5} {b['proposed']:>8}  {_pct(b['place']):>15}  "
                      f"{_pct(b['text']):>15}  {_pct(b['any_remaining']):>15}")
