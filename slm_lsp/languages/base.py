@@ -104,6 +104,9 @@ class NextEdits:
     variadic: frozenset[str] = frozenset()  # `*args`: parameters after it are keyword only
     keyword_marker: frozenset[str] = frozenset()  # a bare `*`: parameters after it are keyword only
     ignored_params: frozenset[str] = frozenset()  # `/`, `**kw`: not matched with arguments
+    # Parameters that take any further arguments (`*args`, `**kw`, `...rest`): an argument of
+    # a parameter removed is still accepted, so the calls need not change.
+    open_params: frozenset[str] = frozenset()
     receiver_names: frozenset[str] = frozenset()  # `self`, `cls`: a method's first parameter
 
 

@@ -14,7 +14,7 @@ _BUILTINS = frozenset({
 
 # Next edits: C's and C++'s names, bindings and scopes (a declarator names what it declares).
 _NEXT_EDITS = NextEdits(
-    names=frozenset({"identifier"}),
+    names=frozenset({"identifier", "type_identifier"}),
     members=frozenset({"field_identifier"}),
     scopes=frozenset({"function_definition", "compound_statement", "for_statement",
                       "lambda_expression"}),

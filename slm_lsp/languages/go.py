@@ -128,7 +128,7 @@ class GoTests(Convention):
 # Next edits: Go's names, bindings and scopes (a block is a scope; a struct's fields are not in
 # a class body, so they are not followed).
 NEXT_EDITS = NextEdits(
-    names=frozenset({"identifier"}),
+    names=frozenset({"identifier", "type_identifier"}),
     members=frozenset({"field_identifier"}),
     scopes=frozenset({"function_declaration", "method_declaration", "func_literal", "block",
                       "for_statement", "if_statement", "expression_switch_statement",
@@ -137,12 +137,13 @@ NEXT_EDITS = NextEdits(
     bindings=frozenset({
         ("parameter_declaration", "name"), ("variadic_parameter_declaration", "name"),
         ("short_var_declaration", "left"), ("var_spec", "name"), ("const_spec", "name"),
-        ("range_clause", "left"), ("function_declaration", "name")}),
+        ("range_clause", "left"), ("function_declaration", "name"), ("type_spec", "name")}),
     patterns=frozenset({"expression_list"}),
     definitions=frozenset({("function_declaration", "name")}),
     calls={"call_expression": ("function", "arguments")},
     splats=frozenset({"variadic_argument"}),
     variadic=frozenset({"variadic_parameter_declaration"}),
+    open_params=frozenset({"variadic_parameter_declaration"}),
 )
 
 GO = Language(

@@ -15,7 +15,7 @@ def JavaDoc() -> JsDoc:  # noqa: N802 - a convention, named like the others
 # Next edits: Java's names, bindings and scopes (a field is followed where it is written
 # `this.field` or `obj.field`).
 NEXT_EDITS = NextEdits(
-    names=frozenset({"identifier"}),
+    names=frozenset({"identifier", "type_identifier"}),
     member_access=frozenset({("field_access", "field")}),
     member_declarations=frozenset({("variable_declarator", "name")}),
     scopes=frozenset({"method_declaration", "constructor_declaration", "lambda_expression",
@@ -29,6 +29,7 @@ NEXT_EDITS = NextEdits(
     calls={"method_invocation": ("name", "arguments"),
            "object_creation_expression": ("type", "arguments")},
     variadic=frozenset({"spread_parameter"}),
+    open_params=frozenset({"spread_parameter"}),
 )
 
 JAVA = Language(

@@ -309,16 +309,22 @@ NEXT_EDITS = NextEdits(
         ("generator_function_declaration", "name"), ("class_declaration", "name"),
         ("import_specifier", "name"), ("import_specifier", "alias"), ("import_clause", ""),
         ("namespace_import", ""), ("for_in_statement", "left"), ("catch_clause", "parameter"),
-        ("arrow_function", "parameter")}),
+        ("arrow_function", "parameter"),
+        # TypeScript's declarations of types.
+        ("type_alias_declaration", "name"), ("interface_declaration", "name"),
+        ("enum_declaration", "name"), ("abstract_class_declaration", "name")}),
     patterns=frozenset({"array_pattern", "rest_pattern"}),
     definitions=frozenset({("function_declaration", "name"), ("class_declaration", "name"),
-                           ("generator_function_declaration", "name")}),
+                           ("generator_function_declaration", "name"),
+                           ("type_alias_declaration", "name"), ("interface_declaration", "name"),
+                           ("abstract_class_declaration", "name")}),
     imports=frozenset({"import_statement"}),
     calls={"call_expression": ("function", "arguments"),
            "new_expression": ("constructor", "arguments")},
     splats=frozenset({"spread_element"}),
     defaults=frozenset({"assignment_pattern", "optional_parameter"}),
     variadic=frozenset({"rest_pattern"}),
+    open_params=frozenset({"rest_pattern"}),
 )
 
 JAVASCRIPT = Language(

@@ -223,6 +223,7 @@ NEXT_EDITS = NextEdits(
     keyword_marker=frozenset({"keyword_separator"}),
     ignored_params=frozenset({"positional_separator", "dictionary_splat_pattern"}),
     receiver_names=frozenset({"self", "cls"}),
+    open_params=frozenset({"list_splat_pattern", "dictionary_splat_pattern"}),
 )
 
 PYTHON = Language(

@@ -136,7 +136,7 @@ class RustTests(Convention):
 # Next edits: Rust's names, bindings and scopes (an `impl` is the class whose methods use
 # `self.field`).
 NEXT_EDITS = NextEdits(
-    names=frozenset({"identifier"}),
+    names=frozenset({"identifier", "type_identifier"}),
     members=frozenset({"field_identifier"}),
     member_access=frozenset({("field_expression", "field")}),
     scopes=frozenset({"function_item", "closure_expression", "block", "for_expression",
@@ -145,7 +145,8 @@ NEXT_EDITS = NextEdits(
     parameters=frozenset({"parameters", "closure_parameters"}),
     bindings=frozenset({
         ("parameter", "pattern"), ("closure_parameters", ""), ("let_declaration", "pattern"),
-        ("for_expression", "pattern"), ("function_item", "name")}),
+        ("for_expression", "pattern"), ("function_item", "name"), ("struct_item", "name"),
+        ("enum_item", "name"), ("type_item", "name"), ("trait_item", "name")}),
     patterns=frozenset({"tuple_pattern", "mut_pattern", "reference_pattern"}),
     definitions=frozenset({("function_item", "name")}),
     imports=frozenset({"use_declaration"}),

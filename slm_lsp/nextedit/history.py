@@ -12,6 +12,8 @@ import re
 import time
 from collections import deque
 
+import attrs
+
 from .edits import Edit
 
 KEEP = 10  # edits kept per workspace
@@ -64,17 +66,35 @@ def fast_diff(uri: str, version: int, before: str, after: str, at: float = 0.0) 
 def merge(first: Edit, second: Edit, between: str, after: str) -> Edit | None:
     """``first`` then ``second`` (which touches the region ``first`` changed) as one edit of
     the text before ``first``; ``between`` is the text after ``first``, ``after`` the text after
-    ``second``. None when together they change nothing (typed, then deleted)."""
+    ``second``. None when together they change nothing (typed, then deleted).
+
+    The common prefix is trimmed, not the common suffix: the end of what was typed stays the
+    end of the edit, where the next letter goes (`name` typed over with `attr_name in`: the
+    `in` is typed, not the end of the `plugin` it replaced)."""
     lo = min(first.start, second.start)
     hi = max(first.end, second.start + len(second.old))  # in ``between``
     old = between[lo:first.start] + first.old + between[first.end:hi]
     new = after[lo:hi + len(second.new) - len(second.old)]
-    a = _common_prefix(old, new)
-    b = _common_suffix(old, new, min(len(old), len(new)) - a)
     if old == new:
         return None
-    return Edit(second.uri, second.version, lo + a, old[a:len(old) - b], new[a:len(new) - b],
-                second.at)
+    a = _common_prefix(old, new)
+    return Edit(second.uri, second.version, lo + a, old[a:], new[a:], second.at)
+
+
+def slid(first: Edit, second: Edit, between: str) -> Edit:
+    """``second`` moved back toward ``first``'s end when it is an insertion or a deletion the
+    diff could have placed earlier: typing `]` before a `]` reads as an insertion after it."""
+    change = second.new or second.old
+    if (second.new and second.old) or not change:
+        return second
+    start = second.start
+    while start > first.end and between[start - 1] == change[-1]:
+        change = between[start - 1] + change[:-1]
+        start -= 1
+    if start != first.end:
+        return second
+    return attrs.evolve(second, start=start, new=change if second.new else "",
+                        old=change if second.old else "")
 
 
 def touches(first: Edit, second: Edit, between: str) -> bool:
@@ -114,6 +134,8 @@ class EditHistory:
         if edit is None:
             return None
         last = self._edits[-1] if self._edits else None
+        if last is not None and last.uri == edit.uri:
+            edit = slid(last, edit, before)
         if last is not None and touches(last, edit, before):
             self._edits.pop()
             merged = merge(last, edit, before, text)

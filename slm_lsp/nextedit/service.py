@@ -3,8 +3,10 @@ the model's side fills: ``(doc, history, offset) -> Proposal | None``, run on th
 host's inference thread).
 
 A chain of next edits keeps its intent: once the user makes a proposed edit (the client
-applies it as any other change), the intent read from the edit that started the chain (a
-rename, a signature change) still says what follows. Any other change starts over.
+applies it as any other change), or the same step by hand, the intent read from the edit that
+started the chain (a rename, a signature change) still says what follows. Another change that
+means something starts a chain of its own; the chains before it wait (for a few edits) and
+come back when the newer ones have nothing left to propose.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import attrs
 
 from . import syntax
 from .edits import Edit, Proposal
-from .history import EditHistory
+from .history import EditHistory, fast_diff
 
 if TYPE_CHECKING:
     from ..documents import Document, DocumentStore
@@ -27,13 +29,38 @@ log = logging.getLogger(__name__)
 ModelHook = Callable[["Document", list[Edit], int], "Proposal | None"]
 
 
+# A waiting chain is dropped after this many edits that meant something else: a signature
+# change's call sites wait longest, a rename the scopes could not tell the least.
+MAX_AGE = {"signature": 4, "rename": 2, "text": 1}
+MAX_CHAINS = 6
+
+
 @attrs.define
 class _Chain:
-    edit: Edit  # the last edit this chain has seen (the user's, or a proposal made)
-    intent: syntax.Intent | None
+    anchor: Edit  # its last step (the user's edit, or a proposal made), in the current text
+    intent: syntax.Intent
     proposal: Proposal | None = None
     place: syntax.Place | None = None  # where ``proposal`` is
     done: frozenset[tuple[str, int]] = frozenset()  # call sites updated: (uri, key)
+    age: int = 0  # edits since its last step
+
+
+def _kind(intent: syntax.Intent) -> str:
+    if isinstance(intent, syntax.Signature):
+        return "signature"
+    return "text" if intent.kind == "text" else "rename"
+
+
+def _moved(anchor: Edit, change: Edit) -> Edit | None:
+    """``anchor`` (a span of the text before ``change``) after ``change``; None when
+    ``change`` touched it."""
+    if change.uri != anchor.uri:
+        return anchor
+    if change.start + len(change.old) <= anchor.start:
+        return attrs.evolve(anchor, start=anchor.start + len(change.new) - len(change.old))
+    if change.start >= anchor.end:
+        return anchor
+    return None
 
 
 def accepted(proposal: Proposal, edit: Edit, text: str) -> bool:
@@ -75,7 +102,8 @@ class NextEditService:
         self.enabled = True
         # Filled by the model's side: called when the tree proposes nothing.
         self.model_hook: ModelHook | None = None
-        self._chain: _Chain | None = None
+        self._chains: list[_Chain] = []  # the newest first
+        self._seen: Edit | None = None  # the last edit the chains were brought up to
         # The last answer, for as long as no document changed (code actions are listed at
         # every move of the cursor).
         self._answer: tuple[object, Proposal | None] | None = None
@@ -85,7 +113,21 @@ class NextEditService:
         self.history.opened(doc.uri, doc.text)
 
     def changed(self, doc: Document) -> None:
+        before = self.history.text(doc.uri)
         self.history.changed(doc.uri, doc.version, doc.text)
+        if before is None or not self._chains:
+            return
+        change = fast_diff(doc.uri, doc.version, before, doc.text)
+        if change is None:
+            return
+        kept = []
+        for chain in self._chains:  # every chain's places move with the text
+            anchor = _moved(chain.anchor, change)
+            if anchor is None:
+                continue  # its last step was typed over (a burst that went on, an undo)
+            chain.anchor, chain.done = anchor, _shifted(chain.done, change)
+            kept.append(chain)
+        self._chains = kept
 
     def closed(self, uri: str) -> None:
         self.history.closed(uri)
@@ -107,48 +149,60 @@ class NextEditService:
         doc = self.documents.get(last.uri)
         if doc is None or doc.version != last.version:
             return None
-        intent = self._intent(last, doc)
-        if intent is None:
-            return None
-        try:
-            place = syntax.next_place(intent, last, self.documents, self._chain.done)
-        except Exception:  # noqa: BLE001 - a tree the rules did not foresee: quiet
-            log.debug("next edit failed", exc_info=True)
-            return None
-        if place is None:
-            return None
-        target = self.documents.get(place.uri)
-        if target is None:
-            return None
-        proposal = syntax.proposal_of(place, intent, target)
-        if not self.sane(proposal):
-            return None
-        self._chain.proposal, self._chain.place = proposal, place
-        return proposal
+        if self._seen != last:
+            self._seen = last
+            self._step(last, doc)
+        for chain in self._chains:
+            try:
+                place = syntax.next_place(chain.intent, chain.anchor, self.documents,
+                                          chain.done)
+            except Exception:  # noqa: BLE001 - a tree the rules did not foresee: quiet
+                log.debug("next edit failed", exc_info=True)
+                continue
+            target = self.documents.get(place.uri) if place is not None else None
+            if target is None:
+                continue
+            proposal = syntax.proposal_of(place, chain.intent, target)
+            if not self.sane(proposal):
+                continue
+            chain.proposal, chain.place = proposal, place
+            return proposal
+        return None
 
-    def _intent(self, last: Edit, doc: Document) -> syntax.Intent | None:
-        chain = self._chain
-        if chain is not None and chain.edit == last:
-            return chain.intent
-        if chain is not None and chain.proposal is not None and chain.intent is not None \
-                and accepted(chain.proposal, last, doc.text):
-            done = _shifted(chain.done, last)
-            if chain.place is not None and chain.place.key >= 0:
-                done |= {(chain.place.uri, chain.place.key)}
-            self._chain = _Chain(last, chain.intent, done=done)
-            return chain.intent
+    def _step(self, last: Edit, doc: Document) -> None:
+        """Bring the chains up to ``last``, the workspace's newest edit: the chain it is the
+        next step of goes on from it; else it starts the chains of what it means, and the
+        others wait (one edit older)."""
+        for i, chain in enumerate(self._chains):
+            made = chain.proposal is not None and accepted(chain.proposal, last, doc.text)
+            try:
+                by_hand = not made and syntax.continues(chain.intent, last, doc)
+            except Exception:  # noqa: BLE001
+                log.debug("reading the last edit failed", exc_info=True)
+                by_hand = False
+            if made or by_hand:
+                if made and chain.place is not None and chain.place.key >= 0:
+                    chain.done |= {(chain.place.uri, chain.place.key)}
+                chain.anchor, chain.age, chain.proposal = last, 0, None
+                self._chains.insert(0, self._chains.pop(i))
+                return
         try:
-            if chain is not None and chain.intent is not None and \
-                    syntax.continues(chain.intent, last, doc):
-                # The user made the next step by hand (elsewhere than proposed): go on.
-                self._chain = _Chain(last, chain.intent, done=_shifted(chain.done, last))
-                return chain.intent
-            intent = syntax.intent_of(last, doc)
+            intents = syntax.intents_of(last, doc, self.history.recent())
         except Exception:  # noqa: BLE001 - quiet rather than wrong
             log.debug("reading the last edit failed", exc_info=True)
-            intent = None
-        self._chain = _Chain(last, intent)
-        return intent
+            intents = []
+        waiting = []
+        # Lines of code written or removed: the user moved on to other work, and a rename's
+        # leftovers are more likely kept on purpose (a signature's calls still wait).
+        moved_on = "\n" in last.old or "\n" in last.new
+        for chain in self._chains:
+            chain.age += 1
+            kind = _kind(chain.intent)
+            if moved_on and kind != "signature":
+                continue
+            if chain.age <= MAX_AGE[kind] and chain.intent not in intents:
+                waiting.append(chain)
+        self._chains = ([_Chain(last, intent) for intent in intents] + waiting)[:MAX_CHAINS]
 
     def sane(self, proposal: Proposal) -> bool:
         """Not a no-op, not the reversal of the user's last edit, on a live document."""

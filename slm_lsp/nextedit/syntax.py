@@ -10,8 +10,9 @@ change in its document, then before it, then the other open documents. The langu
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -36,7 +37,8 @@ _NAME = re.compile(r"^[^\W\d]\w*$")
 @attrs.frozen
 class Rename:
     """The user renamed ``old`` to ``new``: a variable ("variable": a local, a parameter, a
-    top-level name) or a member of a class ("member")."""
+    top-level name), a member of a class ("member"), or a name the scopes cannot tell
+    ("text": a module's member, a keyword; its ``scope_type`` is the role, see ``_role``)."""
 
     old: str
     new: str
@@ -44,6 +46,9 @@ class Rename:
     scope_type: str  # the node type of the scope ("" for the file)
     top_level: bool  # a file's definition: other open documents that import it follow
     group: str  # languages that see each other's names
+    # A parameter of this function: its calls' keyword arguments (`f(old=1)`) follow.
+    parameter_of: str = ""
+    wrap: bool = True  # False: only the places after the last step (a new variable takes over)
 
 
 @attrs.frozen
@@ -317,32 +322,125 @@ def _valid_name(name: str, rules: Language) -> bool:
 
 
 # -- what the last edit meant ----------------------------------------------------------------
-def intent_of(edit: Edit, doc: Document) -> Intent | None:
-    """What ``edit`` (the last burst of ``doc``, its current text) means: a rename or a
-    signature change, else None."""
+def intents_of(edit: Edit, doc: Document, recent: Sequence[Edit] = ()) -> list[Intent]:
+    """What ``edit`` (the last burst of ``doc``, its current text) means: the renames it made
+    (one a name it changed), or a signature change; empty when neither. ``recent`` are the
+    workspace's last edits, oldest first (``edit`` last)."""
     rules = rules_for(doc.language_id)
     if rules is None or rules.next_edits is None or doc.tree is None:
-        return None
+        return []
     if doc.version != edit.version or edit.end > len(doc.text):
-        return None
+        return []
     before = doc.text[:edit.start] + edit.old + doc.text[edit.end:]
     old_tree = parse(before, doc.language_id)
     if old_tree is None:
-        return None
+        return []
     now = Source(doc.text, doc.tree, doc.language_id)
     then = Source(before, old_tree, doc.language_id)
-    return (_rename(edit, now, then, rules) or _signature(edit, now, then, rules))
+    signature = _signature(edit, now, then, rules)
+    if signature is not None:
+        return [signature]
+    renames = []
+    for token in renamed_tokens(edit, now.text, then.text, rules):
+        rename = _rename(token, now, then, rules, recent)
+        if rename is not None:
+            renames.append(rename)
+    return renames
 
 
-def _rename(edit: Edit, now: Source, then: Source, rules: Language) -> Rename | None:
+def intent_of(edit: Edit, doc: Document) -> Intent | None:
+    """The first of ``intents_of``, or None."""
+    intents = intents_of(edit, doc)
+    return intents[0] if intents else None
+
+
+MAX_TOKENS = 400  # an edit of more tokens is not read as a rename
+MAX_PAIRS = 3  # nor one that renames more names than this
+MAX_REMOVED = 4  # parameters removed at once from a signature, next to each other
+
+
+def renamed_tokens(edit: Edit, now: str, then: str, rules: Language
+                   ) -> list[tuple[int, int, str, str]]:
+    """When every token ``edit`` changes (its ends widened to whole words) is a name replaced
+    by another, each name always by the same one (`count + count` -> `total + total`, or one
+    name typed over), punctuation added or removed aside (`(__a, __b)` -> `(a, b, /)`): for
+    each such ``old`` -> ``new``, the offset of its first place in the text after and in the
+    text before, ``old`` and ``new``; else empty."""
+    word = re.compile(rf"[\w{re.escape(rules.word_chars)}]")
+    tokens = re.compile(rf"[\w{re.escape(rules.word_chars)}]+|\s+|.", re.S)
+    s, end_new, end_old = edit.start, edit.end, edit.start + len(edit.old)
+    while s > 0 and word.match(now[s - 1]):
+        s -= 1
+    while end_new < len(now) and word.match(now[end_new]):
+        end_new, end_old = end_new + 1, end_old + 1
+    if end_new - s > MAX_TOKENS * 8 or end_old - s > MAX_TOKENS * 8:
+        return []
+    old_tokens, new_tokens = tokens.findall(then[s:end_old]), tokens.findall(now[s:end_new])
+    if max(len(old_tokens), len(new_tokens)) > MAX_TOKENS:
+        return []
+    old_at, new_at = _starts(old_tokens, s), _starts(new_tokens, s)
+    out: list[tuple[int, int, str, str]] = []
+    seen: dict[str, str] = {}
+    matcher = difflib.SequenceMatcher(None, old_tokens, new_tokens, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        if op != "replace" or i2 - i1 != j2 - j1:  # added or removed: punctuation only
+            if any(word.match(t) for t in old_tokens[i1:i2] + new_tokens[j1:j2]):
+                return []
+            continue
+        for k in range(i2 - i1):
+            o, n = old_tokens[i1 + k], new_tokens[j1 + k]
+            if o == n or (o.isspace() and n.isspace()):
+                continue
+            if not (_valid_name(o, rules) and _valid_name(n, rules)) or seen.get(o, n) != n:
+                return []
+            if o not in seen:
+                seen[o] = n
+                out.append((new_at[j1 + k], old_at[i1 + k], o, n))
+    # A name that became another's new name (`window` -> `ordered`, `history` -> `window`):
+    # its remaining places may be either, so it is not followed.
+    news = {n for _, _, _, n in out}
+    out = [t for t in out if t[2] not in news]
+    return out if len(out) <= MAX_PAIRS else []
+
+
+def _starts(tokens: list[str], start: int) -> list[int]:
+    out = []
+    for t in tokens:
+        out.append(start)
+        start += len(t)
+    return out
+
+
+def _bound_together(scope: Node, new: str, old: str, src: Source, r: NextEdits) -> bool:
+    """Whether a statement of ``scope`` binds ``new`` and ``old`` both (`output, err := f()`:
+    two variables, each with its own uses)."""
+    for n in found(src, scope, r.names, new) or []:
+        if not is_binding(n, r):
+            continue
+        place = n.parent
+        while place is not None and place.type in r.patterns:
+            place = place.parent
+        if place is not None and any(is_binding(m, r) for m in found(src, place, r.names, old)
+                                     or []):
+            return True
+    return False
+
+
+def _fresh(name: str, recent: Sequence[Edit]) -> bool:
+    """Whether one of the ``recent`` edits (the last one aside) wrote ``name`` where it was
+    not."""
+    word = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])")
+    return any(word.search(e.new) and not word.search(e.old) for e in recent[:-1])
+
+
+def _rename(token: tuple[int, int, str, str], now: Source, then: Source, rules: Language,
+            recent: Sequence[Edit] = ()) -> Rename | None:
     r = rules.next_edits
-    node = _name_at(now, edit.start, edit.end, r)
-    if node is None:
-        return None
-    a, b = now.span(node)
-    new = now.text[a:b]
-    old = new[:edit.start - a] + edit.old + new[edit.end - a:]
-    if old == new or not _valid_name(old, rules) or not _valid_name(new, rules):
+    at_new, a, old, new = token
+    node = _name_at(now, at_new, at_new + len(new), r)
+    if node is None or now.node_text(node) != new:
         return None
     old_node = _name_at(then, a, a + len(old), r)
     if old_node is None or then.node_text(old_node) != old or old_node.type != node.type:
@@ -352,31 +450,78 @@ def _rename(edit: Edit, now: Source, then: Source, rules: Language) -> Rename | 
     member = _is_member_access(old_node, r) or _declares_member(old_node, r)
     if member:
         cls = next((x for x in ancestors(old_node) if x.type in r.classes), None)
-        if cls is None:
-            return None
+        if cls is None:  # `module.name`, `obj.attr` outside a class: the same words in the file
+            return _textual(old, new, _role(old_node, r), then, rules, recent)
         if any(then.node_text(n) == new for n in _uses(cls, new, then, r, member=True)):
             return None  # the class has a member of that name: another member, not a rename
         return Rename(old, new, "member", cls.type, False, rules.group)
-    if _member_place(old_node, r):
-        return None  # a keyword argument's name: the parameter is renamed elsewhere
+    if _member_place(old_node, r):  # a keyword argument's name: the same keyword in the file
+        return _textual(old, new, _role(old_node, r), then, rules, recent)
     scope = _scope_of(old_node, (old,), then, r)
     if scope == then.tree.root_node and not declares(scope, old, then, r):
-        return None  # bound nowhere in this file (a builtin, an import's member): unsure
+        # Bound nowhere, where a function around binds ``new``: its parameter was renamed (in
+        # an edit that changed more), its uses follow.
+        around = _scope_of(old_node, (new,), then, r)
+        if around.parent is not None:
+            return Rename(old, new, "variable", around.type, False, rules.group)
+        # Bound nowhere in this file (a star import's, a global's): the same words in the file.
+        return None if old in rules.builtins else _textual(old, new, "name", then, rules, recent)
     # A use changed to a name the code already knows: a different variable, not a rename.
     if not is_binding(old_node, r):
-        if scope.parent is None:
-            return None  # a file's name (an import's, a function's) changed at one use: unsure
+        if scope.parent is None:  # a file's name changed at one use: the same words
+            return _textual(old, new, "name", then, rules, recent)
         if new in rules.builtins:
             return None
         for a_ in ancestors(scope):
             if a_.type in r.scopes or a_.parent is None:
                 if declares(a_, new, then, r):
+                    # A variable the user just wrote taking over from ``old``: its uses after
+                    # this one (`guessed = guess(ty)`, then `ty` -> `guessed` below it).
+                    if a_.parent is not None and _fresh(new, recent) and \
+                            not _bound_together(a_, new, old, then, r):
+                        return Rename(old, new, "variable", a_.type, False, rules.group,
+                                      wrap=False)
                     return None
     if _uses(scope, new, then, r, member=False):
         return None
     top = scope == then.tree.root_node and _defines(scope, old, then, r)
+    function = ""
+    plist = _parameter_list(then, a, a + len(old), r)
+    if r.keyword_argument and plist is not None and is_binding(old_node, r):
+        function = _function_name(plist.parent, then, r)
     return Rename(old, new, "variable", "" if scope.parent is None else scope.type, top,
-                  rules.group)
+                  rules.group, function)
+
+
+def _role(node: Node, r: NextEdits) -> str:
+    """How a name is used: "member" (`obj.name`), "keyword" (`f(name=...)`) or "name"."""
+    if _is_member_access(node, r) or _declares_member(node, r):
+        return "member"
+    return "keyword" if _member_place(node, r) else "name"
+
+
+def _same_role(src: Source, name: str, role: str, r: NextEdits) -> list[Node]:
+    """The nodes of the file that name ``name`` in ``role``."""
+    nodes = found(src, src.tree.root_node, r.names | r.members, name)
+    if nodes is None:
+        nodes = [n for n in _walk(src.tree.root_node, r) if n.type in r.names | r.members
+                 and src.node_text(n) == name]
+    return [n for n in nodes if _role(n, r) == role]
+
+
+def _textual(old: str, new: str, role: str, then: Source, rules: Language,
+             recent: Sequence[Edit] = ()) -> Rename | None:
+    """A rename the scopes cannot tell (a module's member, a keyword, a name bound in another
+    file): the same word in the same role elsewhere in the file, unless the file already used
+    ``new`` so (then ``old`` and ``new`` are two things; only imported, it is the new name:
+    `import typing as t`, then `typing.X` -> `t.X`; or written by the user's last edits)."""
+    r = rules.next_edits
+    if _fresh(new, recent):
+        return Rename(old, new, "text", role, False, rules.group)
+    for n in _same_role(then, new, role, r):
+        if not is_binding(n, r) or not any(a.type in r.imports for a in ancestors(n, 8)):
+            return None
+    return Rename(old, new, "text", role, False, rules.group)
 
 
 def continues(intent: Intent, edit: Edit, doc: Document) -> bool:
@@ -389,13 +534,9 @@ def continues(intent: Intent, edit: Edit, doc: Document) -> bool:
     r = rules.next_edits
     src = Source(doc.text, doc.tree, doc.language_id)
     if isinstance(intent, Rename):
-        node = _name_at(src, edit.start, edit.end, r)
-        if node is None:
-            return False
-        a, b = src.span(node)
-        new = src.text[a:b]
-        return new == intent.new and \
-            new[:edit.start - a] + edit.old + new[edit.end - a:] == intent.old
+        before = doc.text[:edit.start] + edit.old + doc.text[edit.end:]
+        tokens = renamed_tokens(edit, doc.text, before, rules)
+        return any(token[2:] == (intent.old, intent.new) for token in tokens)
     node = src.tree.root_node.named_descendant_for_byte_range(src.byte(edit.start),
                                                               src.byte(edit.end))
     for call in ancestors(node, 8):
@@ -506,8 +647,9 @@ def _params(plist: Node, src: Source, r: NextEdits, method: bool) -> tuple[Param
 
 def _signature(edit: Edit, now: Source, then: Source, rules: Language) -> Signature | None:
     r = rules.next_edits
-    old_list = _parameter_list(then, edit.start, edit.start + len(edit.old), r)
-    new_list = _parameter_list(now, edit.start, edit.end, r)
+    # The list the edit starts in (a hunk may change the body too).
+    old_list = _parameter_list(then, edit.start, edit.start, r)
+    new_list = _parameter_list(now, edit.start, edit.start, r)
     if old_list is None or new_list is None or new_list.has_error:
         return None
     old_def, new_def = old_list.parent, new_list.parent
@@ -519,8 +661,11 @@ def _signature(edit: Edit, now: Source, then: Source, rules: Language) -> Signat
     in_class = any(a.type in r.classes for a in ancestors(new_def.parent, 64))
     method = in_class or new_def.child_by_field_name("receiver") is not None
     old, new = _params(old_list, then, r, method), _params(new_list, now, r, method)
-    if old is None or new is None or _change(old, new) is None:
+    change = _change(old, new) if old is not None and new is not None else None
+    if change is None:
         return None
+    if change[0] == "removed" and any(c.type in r.open_params for c in new_list.named_children):
+        return None  # `**kwargs` still takes the argument: the calls need not change
     top = new_def.parent is not None and new_def.parent.parent is None
     top = top or (new_def.parent is not None and new_def.parent.parent is not None
                   and new_def.parent.parent.parent is None and not in_class
@@ -528,18 +673,18 @@ def _signature(edit: Edit, now: Source, then: Source, rules: Language) -> Signat
     return Signature(name, old, new, method, rules.group, top and not method)
 
 
-def _change(old: tuple[Param, ...], new: tuple[Param, ...]) -> tuple[str, int] | None:
-    """("added", i) when ``new`` is ``old`` with ``new[i]`` added (without a default),
-    ("removed", i) when it is ``old`` without ``old[i]``, else None."""
+def _change(old: tuple[Param, ...], new: tuple[Param, ...]) -> tuple[str, int, int] | None:
+    """("added", i, 1) when ``new`` is ``old`` with ``new[i]`` added, ("removed", i, k) when
+    it is ``old`` without ``old[i:i + k]``, else None."""
     if len(new) == len(old) + 1:
         for i in range(len(new)):
             if new[:i] + new[i + 1:] == old:
-                plain = _NAME.match(new[i].name) is not None
-                return None if new[i].default or not plain else ("added", i)
-    if len(new) + 1 == len(old):
-        for i in range(len(old)):
-            if old[:i] + old[i + 1:] == new:
-                return ("removed", i)
+                return ("added", i, 1) if _NAME.match(new[i].name) else None
+    k = len(old) - len(new)
+    if 0 < k <= MAX_REMOVED:
+        for i in range(len(new) + 1):
+            if old[:i] + old[i + k:] == new:
+                return ("removed", i, k)
     return None
 
 
@@ -553,11 +698,14 @@ def _signature_places(intent: Signature, doc: Document, src: Source, anchor: Edi
     change = _change(intent.old, intent.new)
     if change is None:
         return []
+    # The calls the definition's name reaches: in the function or class around it, or the file.
+    scope = _definition_scope(src, intent, r) if anchor is not None else root
+    calls = found(src, scope, frozenset(r.calls))
+    if calls is None:
+        calls = [n for n in _walk(scope, r) if n.type in r.calls]
     out = []
-    for n in _walk(root, r):
-        fields = r.calls.get(n.type)
-        if fields is None:
-            continue
+    for n in calls:
+        fields = r.calls[n.type]
         callee = n.child_by_field_name(fields[0])
         args = n.child_by_field_name(fields[1])
         if callee is None or args is None:
@@ -573,11 +721,40 @@ def _signature_places(intent: Signature, doc: Document, src: Source, anchor: Edi
             continue  # `obj.name(...)` in the function's own file: another function
         if intent.method and not member and r.receiver_names:
             continue  # a method whose receiver is written is called through it
+        if change[0] == "added" and intent.new[change[1]].default and not _visible(
+                n, intent.new[change[1]].name, src, r):
+            continue  # an optional parameter: passed only where a variable of its name is
         place = _call_place(intent, change, args, src, r, doc.uri)
         if place is not None:
             out.append(attrs.evolve(place, key=src.char(n.start_byte)))
     out.sort(key=lambda p: p.start)
     return out
+
+
+def _definition_scope(src: Source, intent: Signature, r: NextEdits) -> Node:
+    """Where the calls of ``intent``'s function can be: the class of a method, the function
+    a nested function is defined in, else the file."""
+    root = src.tree.root_node
+    for n in found(src, root, r.names | r.members, intent.name) or []:
+        definition = n.parent
+        if definition is None or _field(n) not in ("name", "declarator"):
+            continue
+        plist = definition.child_by_field_name("parameters")
+        if plist is None or _params(plist, src, r, intent.method) != intent.new:
+            continue
+        if intent.method:
+            return next((a for a in ancestors(definition) if a.type in r.classes), root)
+        owner = _owner(n, r)
+        if owner is not None and owner.child_by_field_name("declarator") == definition:
+            # C: the name is in a declarator of the function itself; its scope is around it.
+            owner = next((a for a in ancestors(owner.parent) if a.type in r.scopes), None)
+        return owner if owner is not None else root
+    return root
+
+
+def _visible(node: Node, name: str, src: Source, r: NextEdits) -> bool:
+    """Whether a function around ``node`` binds ``name`` (a parameter, a local)."""
+    return any(a.type in r.scopes and declares(a, name, src, r) for a in ancestors(node.parent))
 
 
 def _call_place(intent: Signature, change: tuple[str, int], args: Node, src: Source,
@@ -597,12 +774,14 @@ def _call_place(intent: Signature, change: tuple[str, int], args: Node, src: Sou
     if len(positional) < len(items) and any(
             a.type != r.keyword_argument for a in items[len(positional):]):
         return None  # a positional argument after a keyword one: not plain
-    what, i = change
+    what, i, count = change
     lo, hi = src.span(args)
     if what == "added":
         param = intent.new[i]
         if param.name in keywords:
             return None
+        if param.default and not param.keyword and r.keyword_argument:
+            param = attrs.evolve(param, keyword=True)  # an optional one: by its name
         if param.keyword:
             text = f"{param.name}={param.name}"
             if items:
@@ -612,7 +791,7 @@ def _call_place(intent: Signature, change: tuple[str, int], args: Node, src: Sou
         k = sum(1 for p in intent.new[:i] if not p.keyword)
         n = len(positional)
         old_positional = sum(1 for p in intent.old if not p.keyword)
-        if n > old_positional or n < k:
+        if n > old_positional or n < k or (param.default and n != k):
             return None  # already updated, or defaults left out before it: unsure
         if n > k:
             start = src.span(positional[k])[0]
@@ -624,23 +803,28 @@ def _call_place(intent: Signature, change: tuple[str, int], args: Node, src: Sou
             end = src.span(items[-1])[1]
             return Place(uri, end, end, ", " + param.name)
         return Place(uri, lo + 1, lo + 1, param.name)
-    param = intent.old[i]
-    target = keywords.get(param.name)
-    if target is None:
-        if param.keyword:
-            return None
-        k = sum(1 for p in intent.old[:i] if not p.keyword)
-        new_positional = sum(1 for p in intent.new if not p.keyword)
-        if len(positional) <= max(k, new_positional):
-            return None  # already updated (or the argument was left out)
-        target = positional[k]
-    j = items.index(target)
-    if j + 1 < len(items):
-        return Place(uri, src.span(target)[0], src.span(items[j + 1])[0], "")
-    if j > 0:
-        return Place(uri, src.span(items[j - 1])[1], src.span(target)[1], "")
-    a, b = src.span(target)
-    return Place(uri, a, b, "")
+    targets = []
+    new_positional = sum(1 for p in intent.new if not p.keyword)
+    for m in range(i, i + count):
+        param = intent.old[m]
+        target = keywords.get(param.name)
+        if target is None and not param.keyword:
+            k = sum(1 for p in intent.old[:m] if not p.keyword)
+            if len(positional) > max(k, new_positional):
+                target = positional[k]
+        if target is not None:
+            targets.append(items.index(target))
+    if not targets:
+        return None  # already updated (or the arguments were left out)
+    targets.sort()
+    first, last = targets[0], targets[-1]
+    if last - first + 1 != len(targets):
+        return None  # not next to each other: unsure
+    if last + 1 < len(items):
+        return Place(uri, src.span(items[first])[0], src.span(items[last + 1])[0], "")
+    if first > 0:
+        return Place(uri, src.span(items[first - 1])[1], src.span(items[last])[1], "")
+    return Place(uri, src.span(items[first])[0], src.span(items[last])[1], "")
 
 
 # -- the next place ----------------------------------------------------------------------------
@@ -664,7 +848,7 @@ def next_place(intent: Intent, anchor: Edit, docs: Iterable[Document],
                   if (p.uri, p.key) not in done]
         if doc is home:
             after = [p for p in places if p.start >= anchor.end]
-            before = [p for p in places if p.end <= anchor.start]
+            before = [p for p in places if p.end <= anchor.start and getattr(intent, "wrap", True)]
             places = after + before
         if places:
             return places[0]
@@ -690,6 +874,12 @@ def _rename_places(intent: Rename, doc: Document, src: Source, anchor: Edit | No
     r = rules.next_edits
     root = src.tree.root_node
     member = intent.kind == "member"
+    if intent.kind == "text":  # the same word in the same role, in this document only
+        if anchor is None:
+            return []
+        return [Place(doc.uri, *src.span(n), intent.new)
+                for n in _same_role(src, intent.old, intent.scope_type, r)
+                if not any(a.type in r.imports for a in ancestors(n, 8))]
     if anchor is None:  # another document: only a top-level definition it imports
         if member or not intent.top_level:
             return []
@@ -699,22 +889,68 @@ def _rename_places(intent: Rename, doc: Document, src: Source, anchor: Edit | No
             return []
         scope = root
     else:
-        node = _name_at(src, anchor.start, anchor.end, r)
-        if node is None or src.node_text(node) != intent.new:
+        node = _anchor_name(src, anchor, intent.new, r)
+        if node is None:
             return []
         if member:
             scope = next((x for x in ancestors(node) if x.type == intent.scope_type), None)
+        elif intent.parameter_of and _member_place(node, r):  # a call's keyword argument
+            scope = _function_scope(src, intent.parameter_of, r)
         else:
             scope = _scope_of(node, (intent.old, intent.new), src, r)
-            if (scope.type if scope.parent is not None else "") != intent.scope_type:
-                return []
-        if scope is None:
+        if scope is None or (not member and (
+                scope.type if scope.parent is not None else "") != intent.scope_type):
             return []
     out = []
     for n in _uses(scope, intent.old, src, r, member=member):
         a, b = src.span(n)
         out.append(Place(doc.uri, a, b, intent.new))
+    if intent.parameter_of and anchor is not None:
+        out.extend(_keyword_places(intent, doc.uri, src, r))
     out.sort(key=lambda p: p.start)
+    return out
+
+
+def _anchor_name(src: Source, anchor: Edit, name: str, r: NextEdits) -> Node | None:
+    """The name ``name`` the last change wrote (the first, when it wrote several)."""
+    node = _name_at(src, anchor.start, anchor.end, r)
+    if node is not None and src.node_text(node) == name:
+        return node
+    lo, hi = anchor.start - len(name), anchor.end + len(name)
+    for n in found(src, src.tree.root_node, r.names | r.members, name) or []:
+        a, b = src.span(n)
+        if lo <= a and b <= hi:
+            return n
+    return None
+
+
+def _function_scope(src: Source, name: str, r: NextEdits) -> Node | None:
+    """The definition of function ``name`` in the file (the first one)."""
+    for n in found(src, src.tree.root_node, r.names, name) or []:
+        parent = n.parent
+        if parent is not None and parent.type in r.scopes and _field(n) == "name" and \
+                parent.child_by_field_name("parameters") is not None:
+            return parent
+    return None
+
+
+def _keyword_places(intent: Rename, uri: str, src: Source, r: NextEdits) -> list[Place]:
+    """The keyword arguments ``old=`` of the calls of the function whose parameter
+    ``old`` was."""
+    out = []
+    for kw in found(src, src.tree.root_node, frozenset({r.keyword_argument})) or []:
+        key = kw.child_by_field_name("name")
+        call = kw.parent.parent if kw.parent is not None else None
+        if key is None or call is None or src.node_text(key) != intent.old:
+            continue
+        fields = r.calls.get(call.type)
+        callee = call.child_by_field_name(fields[0]) if fields else None
+        if callee is not None and callee.type not in r.names | r.members and \
+                callee.named_children:
+            callee = callee.named_children[-1]
+        if callee is not None and src.node_text(callee) == intent.parameter_of:
+            a, b = src.span(key)
+            out.append(Place(uri, a, b, intent.new))
     return out
 
 
@@ -724,11 +960,14 @@ def proposal_of(place: Place, intent: Intent, doc: Document) -> Proposal:
         reason = "rename"
     else:
         change = _change(intent.old, intent.new)
-        what, i = change if change is not None else ("", 0)
+        what, i, count = change if change is not None else ("", 0, 1)
         if what == "added":
             label = f"Pass `{intent.new[i].name}` to `{intent.name}`"
-        else:
+        elif count == 1:
             label = f"Remove the argument of `{intent.old[i].name}` from `{intent.name}`"
+        else:
+            names = ", ".join(f"`{p.name}`" for p in intent.old[i:i + count])
+            label = f"Remove the arguments of {names} from `{intent.name}`"
         reason = "signature"
     return Proposal(place.uri, doc.version, place.start, place.end, place.text, label,
                     "syntax", reason)

@@ -94,3 +94,29 @@ def test_a_pause_ends_a_burst():
     t.replace(4, 5, "2", at=0.0)
     t.replace(5, 5, "3", at=100.0)
     assert len(history.recent()) == 2
+
+
+def test_a_letter_typed_before_the_same_letter_stays_in_the_burst():
+    # Typing `]` just before a `]` reads as an insertion after it; the burst goes on.
+    history = EditHistory()
+    text = "x: List[_T]\n"
+    t = Typist(text, history)
+    a = text.index("_T")
+    t.replace(a, a + 2, "")
+    for i, ch in enumerate("Item]"):
+        t.replace(a + i, a + i, ch)
+    (edit,) = history.recent()
+    assert edit.applied(text) == t.text
+    assert (edit.start, edit.old) == (a, "_T")
+
+
+def test_letters_typed_that_end_like_the_text_replaced_stay_in_the_burst():
+    history = EditHistory()
+    text = "for name in dir(plugin):\n"
+    t = Typist(text, history)
+    a = text.index("name")
+    t.replace(a, a + len("name in dir(plugin)"), "")
+    for i, ch in enumerate("attr_name in dir(plugin)"):
+        t.replace(a + i, a + i, ch)
+    (edit,) = history.recent()
+    assert edit.applied(text) == t.text

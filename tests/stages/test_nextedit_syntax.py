@@ -132,11 +132,19 @@ def test_a_top_level_function_follows_into_the_open_documents_that_import_it():
     ("x = 1\ny = 2\nprint(x)\nprint(x)\n", "x", "y", 2),  # a use changed to a known name
     ("def f(a, b):\n    return a + a\n", "a", "b", 2),  # ... a parameter's
     ("print(len([]))\nprint(len([]))\n", "len", "max", 0),  # a builtin: not ours
-    ("import os\nos.getcwd()\nos.getcwd()\n", "getcwd", "getpid", 0),  # a module's member
+    # A module's member changed to one the file already uses.
+    ("import os\nos.getpid()\nos.getcwd()\nos.getcwd()\n", "getcwd", "getpid", 0),
 ])
 def test_quiet_when_the_edit_refers_to_another_thing(text, old, new, nth):
     ed, _ = rename(text, old, new, nth=nth)
     assert ed.follow() == []
+
+
+def test_a_module_member_renamed_reaches_the_same_member_in_the_file():
+    text = ("import pytest\n\n\n@pytest.mark.asyncio\nasync def test_a():\n    pass\n\n\n"
+            "@pytest.mark.asyncio\nasync def test_b():\n    asyncio = 1\n")
+    ed, doc = rename(text, "asyncio", "anyio")
+    assert ed.follow() == [("a.py", 8, "anyio")]  # not the local variable of that name
 
 
 def test_a_use_renamed_first_reaches_its_binding():
@@ -194,9 +202,11 @@ def test_a_javascript_field_follows_through_this_but_not_object_keys():
 def test_the_parameter_lists_compared():
     change = syntax._change
     a, b, c = Param("a"), Param("b"), Param("c")
-    assert change((a, b), (a, c, b)) == ("added", 1)
-    assert change((a, b), (a, b, Param("c", default=True))) is None
-    assert change((a, b, c), (a, c)) == ("removed", 1)
+    assert change((a, b), (a, c, b)) == ("added", 1, 1)
+    assert change((a, b), (a, b, Param("c", default=True))) == ("added", 2, 1)
+    assert change((a, b, c), (a, c)) == ("removed", 1, 1)
+    assert change((a, b, c), (a,)) == ("removed", 1, 2)
+    assert change((a, b, c), (b,)) is None  # not next to each other
     assert change((a, b), (b, a)) is None
     assert change((a,), (a, Param("(x, y)"))) is None  # a pattern: no name to pass
 
@@ -309,3 +319,108 @@ def test_a_class_attribute_follows_as_a_member_not_as_a_name_in_the_methods():
     ed, doc = rename(text, "count", "total", nth=1)
     assert ed.follow() == [("a.py", 7, "total")]
     assert doc.text.endswith("return self.total + count\n")
+
+
+def test_a_parameter_renamed_reaches_the_keyword_arguments_of_its_calls():
+    text = ("def area(count, width=1):\n    return count * width\n\n\n"
+            "print(area(count=2), area(3, width=count))\nother(count=4)\n")
+    ed, doc = rename(text, "count", "n")
+    assert ed.follow() == [("a.py", 1, "n"), ("a.py", 4, "n")]
+    assert doc.text.endswith("print(area(n=2), area(3, width=count))\nother(count=4)\n")
+
+
+def test_one_change_renaming_a_name_several_times_on_a_line_is_a_rename():
+    text = ("def f(count):\n    total = count + count\n    return total * count\n")
+    ed = Editor()
+    doc = ed.open("file:///w/a.py", text)
+    line = text.index("count + count")
+    ed.replace(doc, line, line + len("count + count"), "n + n")
+    assert ed.follow() == [("a.py", 2, "n"), ("a.py", 0, "n")]
+    assert syntax.renamed_tokens(Edit("u", 2, 4, "count + 1", "n + 2"), "x = n + 2",
+                                 "x = count + 1", syntax.rules_for("python")) == []
+    assert syntax.renamed_tokens(Edit("u", 2, 4, "a + b", "c + d"), "x = c + d",
+                                 "x = a + b", syntax.rules_for("python")) == [
+        (4, 4, "a", "c"), (8, 8, "b", "d")]
+
+
+def test_a_hunk_changing_the_signature_and_the_body_is_a_signature_change():
+    ed = Editor()
+    doc = ed.open("file:///w/a.py", SIG)
+    a, b = SIG.index("y):"), SIG.index("x * y") + 5
+    ed.replace(doc, a, b, "y, z):\n    return x * y * z")
+    assert [line for _, line, _ in ed.follow()] == [4, 6]
+
+
+def test_a_module_member_already_used_under_the_new_name_is_two_things():
+    text = "import os\nos.getpid()\nos.getcwd()\nos.getcwd()\n"
+    ed, _ = rename(text, "getcwd", "getpid")
+    assert ed.follow() == []
+
+
+def test_an_import_alias_just_written_takes_over_the_module_name():
+    text = "import typing as t\n\nx: typing.Any = 1\ny: typing.List = []\n"
+    ed, _ = rename(text, "typing", "t", nth=1)
+    assert ed.follow() == [("a.py", 3, "t")]
+
+
+def test_a_chain_waits_behind_an_unrelated_edit_and_comes_back():
+    text = ("def f(count):\n    a = count + 1\n    b = 2\n    c = count * 2\n"
+            "    return count + a + b + c\n")
+    ed, doc = rename(text, "count", "n")
+    assert ed.service.syntax_proposal().start == doc.text.index("count + 1")
+    at = doc.text.index("b = 2") + 4
+    ed.replace(doc, at, at + 1, "3")  # something else, meaning nothing
+    assert ed.follow() == [("a.py", 1, "n"), ("a.py", 3, "n"), ("a.py", 4, "n")]
+
+
+def test_a_chain_is_dropped_after_edits_that_mean_other_things():
+    text = "def f(count):\n    b = 2\n    return count + b\n"
+    ed, doc = rename(text, "count", "n")
+    for digit in "3456":  # four edits apart from each other in time and place
+        at = doc.text.index("b = ") + 4
+        ed.replace(doc, at, at + 1, digit)
+        ed.replace(doc, 0, 0, "#\n")
+    assert ed.service.syntax_proposal() is None
+
+
+def test_a_new_variable_taking_over_gets_the_uses_after_it_only():
+    text = ("def f(ty):\n    print(ty)\n    if ty is None:\n        return ty\n"
+            "    return str(ty)\n")
+    ed = Editor()
+    doc = ed.open("file:///w/a.py", text)
+    at = text.index("    if ty")
+    ed.replace(doc, at, at, "    guessed = guess(ty)\n")  # the user writes a new variable
+    at = doc.text.index("if ty") + 3
+    ed.type_over(doc, at, at + 2, "guessed")
+    assert ed.follow() == [("a.py", 4, "guessed"), ("a.py", 5, "guessed")]
+    assert "print(ty)\n    guessed = guess(ty)" in doc.text
+
+
+def test_a_parameter_removed_before_kwargs_leaves_the_calls():
+    text = "def f(a, b, **kw):\n    return a\n\n\nf(1, b=2)\nf(1, 2)\n"
+    ed = Editor()
+    doc = ed.open("file:///w/a.py", text)
+    ed.replace(doc, text.index(", b"), text.index(", b") + 3, "")
+    assert ed.follow() == []
+
+
+def test_calls_of_a_nested_function_are_looked_for_in_its_function_only():
+    text = ("def t1():\n    def make(a):\n        return a\n    make(1)\n\n\n"
+            "def t2():\n    def make(a):\n        return a\n    make(2)\n")
+    ed = Editor()
+    doc = ed.open("file:///w/a.py", text)
+    at = text.index("make(a)") + 6
+    ed.type_at(doc, at, ", b")
+    assert ed.follow() == [("a.py", 3, ", b")]
+    assert doc.text.endswith("make(2)\n")
+
+
+def test_parameters_removed_together_remove_their_arguments_together():
+    text = ("def get(url, verify=None, cert=None, timeout=5):\n    return url\n\n\n"
+            "get('a', verify=True, cert='c', timeout=1)\nget('b', True, 'c')\nget('c')\n")
+    ed = Editor()
+    doc = ed.open("file:///w/a.py", text)
+    a = text.index(", verify")
+    ed.replace(doc, a, text.index(", timeout"), "")
+    assert [line for _, line, _ in ed.follow()] == [4, 5]
+    assert doc.text.endswith("get('a', timeout=1)\nget('b')\nget('c')\n")
