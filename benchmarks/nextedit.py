@@ -1,9 +1,11 @@
 """Next-edit replay: real commits made again, hunk by hunk, asking the server what follows.
 
-    python benchmarks/nextedit.py [--limit N] [--settings JSON] [--model ID|PATH]
+    python benchmarks/nextedit.py [--split test|dev|all] [--limit N] [--settings JSON]
+                                  [--model ID|PATH]
                                   [--type-first] [--json OUT] [--server-log FILE]
 
-The sequences are the frozen ones of ``data/nextedit/`` (``nextedit_mine.py`` made them from
+The sequences are the frozen ones of ``data/nextedit/`` (by default the held-out ``test``
+split; ``nextedit_data.py``; ``nextedit_mine.py`` made them from
 the history of public repositories; ``nextedit_labels.py`` labeled them with a token diff, not
 with the server's code nor a syntax tree). One server for the run, over stdio; per sequence it
 opens the file before the commit under a fresh URI of a temporary workspace, makes the hunks in
@@ -293,7 +295,7 @@ def report(fig: dict) -> str:
 
 
 async def run(args: argparse.Namespace) -> dict:
-    seqs = nextedit_data.load()
+    seqs = nextedit_data.load(args.split)
     if args.limit and args.limit < len(seqs):
         step = len(seqs) / args.limit  # spread over the repositories (the data is by repo)
         seqs = [seqs[int(k * step)] for k in range(args.limit)]
@@ -320,13 +322,16 @@ async def run(args: argparse.Namespace) -> dict:
         await server.stop_async()
     fig = summarize(rows)
     fig["run_cpu_s"] = cpu1 - cpu0
-    return {"settings": settings, "type_first": args.type_first, "sequences": len(seqs),
+    return {"settings": settings, "type_first": args.type_first, "split": args.split,
+            "sequences": len(seqs),
             "seconds": time.perf_counter() - t0, "load_average": [load_before, load_average()],
             "figures": fig, "rows": rows}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--split", default="test", choices=(*nextedit_data.SPLITS, "all"),
+                    help="test (held out, the default), dev (for developing) or all")
     ap.add_argument("--limit", type=int, default=0,
                     help="N sequences only, evenly spaced over the frozen order")
     ap.add_argument("--settings", default="", help="JSON merged into initializationOptions")
@@ -339,7 +344,8 @@ def main() -> None:
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args()
     out = asyncio.run(run(args))
-    print(f"{out['sequences']} sequences, {out['figures']['requests']} requests, "
+    print(f"split {args.split}: {out['sequences']} sequences, "
+          f"{out['figures']['requests']} requests, "
           f"{out['seconds']:.0f} s, settings {json.dumps(args.settings or {})}, "
           f"{'first hunk typed' if args.type_first else 'one change per hunk'}")
     print(report(out["figures"]))

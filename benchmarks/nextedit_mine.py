@@ -1,10 +1,10 @@
 """Mine the next-edit benchmark's sequences from the history of public repositories.
 
-    python benchmarks/nextedit_mine.py [--mirrors /work/.mirror] [--commits 700] [--out DIR]
+    python benchmarks/nextedit_mine.py --split dev|test [--mirrors /work/.mirror] [--commits 700]
 
 Needs the repositories' git directories (``<mirrors>/<owner>+<name>/repo``, bare clones or the
 ``fetch`` tool's snapshots); the replay (``nextedit.py``) needs only what this writes:
-``benchmarks/data/nextedit/sequences.jsonl.gz`` (one sequence a line: repo, commit, license,
+``benchmarks/data/nextedit/<split>.jsonl.gz`` (one sequence a line: repo, commit, license,
 path, language, the file before the commit, its ``git diff -U0`` hunks in order, their labels)
 and ``sequences.sha256`` (the lock, see ``nextedit_data.py``).
 
@@ -32,15 +32,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks import nextedit_labels as nl  # noqa: E402
 from benchmarks.nextedit_data import DATA, write_lock  # noqa: E402
 
-# owner/name, licence (SPDX, as its LICENSE file reads), languages mined
-REPOS = [
-    ("pallets/click", "BSD-3-Clause", ("python",)),
-    ("encode/httpx", "BSD-3-Clause", ("python",)),
-    ("more-itertools/more-itertools", "MIT", ("python",)),
-    ("pytest-dev/pluggy", "MIT", ("python",)),
-    ("sindresorhus/ky", "MIT", ("typescript", "javascript")),
-    ("spf13/cobra", "Apache-2.0", ("go",)),
-]
+# per split: owner/name, licence (SPDX, as its LICENSE file reads), languages mined
+REPOS = {
+    "dev": [
+        ("pallets/click", "BSD-3-Clause", ("python",)),
+        ("encode/httpx", "BSD-3-Clause", ("python",)),
+        ("more-itertools/more-itertools", "MIT", ("python",)),
+        ("pytest-dev/pluggy", "MIT", ("python",)),
+        ("sindresorhus/ky", "MIT", ("typescript", "javascript")),
+        ("spf13/cobra", "Apache-2.0", ("go",)),
+    ],
+    "test": [
+        ("marshmallow-code/marshmallow", "MIT", ("python",)),
+        ("jazzband/pip-tools", "BSD-3-Clause", ("python",)),
+        ("axios/axios", "MIT", ("javascript", "typescript")),
+        ("urfave/cli", "MIT", ("go",)),
+    ],
+}
 EXTENSIONS = {".py": "python", ".js": "javascript", ".mjs": "javascript", ".ts": "typescript",
               ".go": "go"}
 MAX_LINES = 3000
@@ -115,9 +123,10 @@ def main() -> None:
     ap.add_argument("--nothing", type=int, default=300,
                     help="nothing-follows edits to keep (beside those in follow-up sequences)")
     ap.add_argument("--out", type=Path, default=DATA)
+    ap.add_argument("--split", choices=sorted(REPOS), required=True)
     args = ap.parse_args()
     follow_seqs, quiet_seqs = [], []
-    for name, licence, languages in REPOS:
+    for name, licence, languages in REPOS[args.split]:
         repo_dir = args.mirrors / name.replace("/", "+") / "repo"
         kept = 0
         scanned = 0
@@ -142,7 +151,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     body = "".join(json.dumps(s, sort_keys=True) + "\n" for s in chosen).encode()
     data = gzip.compress(body, compresslevel=9, mtime=0)
-    (args.out / "sequences.jsonl.gz").write_bytes(data)
+    (args.out / f"{args.split}.jsonl.gz").write_bytes(data)
     write_lock(args.out)
     f = sum(counts(s)[0] for s in chosen)
     print(f"{len(chosen)} sequences, {f} follow-up hunks, {have} nothing-follows edits, "

@@ -13,7 +13,7 @@ from benchmarks import nextedit_labels as nl
 
 # The lock itself, pinned: new sequences take a new lock and this digest in one reviewed commit
 # (and their figures are then not comparable with the earlier ones).
-LOCK_SHA256 = "b80bba68b806279af3379302d2bfa2b2af7e6eaa374d1ee80c435eb11b325ec5"
+LOCK_SHA256 = "cb652b2d835a7ba41997546a6eacf2585f72d83bfa2baa4cbfe879e95517564e"
 
 RENAME_DIFF = """\
 diff --git a/m.py b/m.py
@@ -253,7 +253,7 @@ def test_the_summary_counts_shares_and_standard_errors():
 
 @pytest.fixture(scope="module")
 def sequences():
-    return nextedit_data.load()
+    return nextedit_data.load("all")
 
 
 def test_the_data_matches_its_lock_and_the_lock_is_the_reviewed_one():
@@ -264,16 +264,28 @@ def test_the_data_matches_its_lock_and_the_lock_is_the_reviewed_one():
 
 def test_changed_data_is_refused(tmp_path):
     shutil.copytree(nextedit_data.DATA, tmp_path / "d")
-    data = tmp_path / "d" / nextedit_data.NAME
+    assert nextedit_data.check(tmp_path / "d") == ""
+    data = tmp_path / "d" / nextedit_data.file_name("test")
     data.write_bytes(data.read_bytes() + b"\0")
     with pytest.raises(ValueError):
-        nextedit_data.load(tmp_path / "d")
+        nextedit_data.load("dev", tmp_path / "d")
+    data.unlink()
+    assert nextedit_data.check(tmp_path / "d") == "missing: test.jsonl.gz"
 
 
-def test_the_data_has_enough_follow_ups_and_quiet_edits(sequences):
-    labels = [lab for s in sequences for lab in s["labels"]]
+def test_the_splits_share_no_repository():
+    dev, test = nextedit_data.load("dev"), nextedit_data.load("test")
+    assert dev and test and not {s["repo"] for s in dev} & {s["repo"] for s in test}
+
+
+@pytest.mark.parametrize("split", nextedit_data.SPLITS)
+def test_each_split_has_enough_follow_ups_and_quiet_edits(split):
+    labels = [lab for s in nextedit_data.load(split) for lab in s["labels"]]
     assert sum(lab["follows"] is not None for lab in labels) >= 100
     assert sum(lab["after"] is not None for lab in labels) >= 200
+
+
+def test_the_data_is_bounded(sequences):
     for s in sequences:
         assert s["license"] and s["commit"] and len(s["hunks"]) <= 15
         assert s["before"].count("\n") <= 3000
