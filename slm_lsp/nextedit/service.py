@@ -12,17 +12,19 @@ come back when the newer ones have nothing left to propose.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import attrs
 
+from ..documents import Document
 from . import syntax
 from .edits import Edit, Proposal
 from .history import EditHistory, fast_diff
 
 if TYPE_CHECKING:
-    from ..documents import Document, DocumentStore
+    from ..documents import DocumentStore
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,7 @@ ModelHook = Callable[["Document", list[Edit], int], "Proposal | None"]
 # change's call sites wait longest, a rename the scopes could not tell the least.
 MAX_AGE = {"signature": 4, "rename": 2, "text": 1}
 MAX_CHAINS = 6
+CATCH_UP = 3  # edits read at a request (the ones before it that no request followed)
 
 
 @attrs.define
@@ -103,7 +106,9 @@ class NextEditService:
         # Filled by the model's side: called when the tree proposes nothing.
         self.model_hook: ModelHook | None = None
         self._chains: list[_Chain] = []  # the newest first
-        self._seen: Edit | None = None  # the last edit the chains were brought up to
+        # The edits the chains were brought up to (an edit no request followed is read at the
+        # next request, up to ``CATCH_UP`` of them).
+        self._seen: deque[Edit] = deque(maxlen=32)
         # The last answer, for as long as no document changed (code actions are listed at
         # every move of the cursor).
         self._answer: tuple[object, Proposal | None] | None = None
@@ -149,9 +154,8 @@ class NextEditService:
         doc = self.documents.get(last.uri)
         if doc is None or doc.version != last.version:
             return None
-        if self._seen != last:
-            self._seen = last
-            self._step(last, doc)
+        if last not in self._seen:
+            self._catch_up(last, doc)
         for chain in self._chains:
             try:
                 place = syntax.next_place(chain.intent, chain.anchor, self.documents,
@@ -168,6 +172,47 @@ class NextEditService:
             chain.proposal, chain.place = proposal, place
             return proposal
         return None
+
+    def _catch_up(self, last: Edit, doc: Document) -> None:
+        """Bring the chains up to ``last``, reading first the edits before it that no request
+        followed (each with its document's text after it, the later edits undone)."""
+        recent = self.history.recent()
+        unseen = [e for e in recent if e not in self._seen][-CATCH_UP:]
+        if not unseen or unseen[-1] != last:
+            unseen = [last]
+        for k, edit in enumerate(unseen):
+            self._seen.append(edit)
+            later = unseen[k + 1:]
+            before = list(self._chains)
+            if not later:
+                self._step(edit, doc)
+                return
+            then = self._document_after(edit, later)
+            if then is None:
+                continue
+            self._step(edit, then)
+            for chain in self._chains:  # the chains it made move with the edits after it
+                if any(chain is c for c in before):
+                    continue
+                for change in later:
+                    anchor = _moved(chain.anchor, change)
+                    if anchor is None:
+                        chain.age = 1 << 20  # typed over: dropped at the next step
+                        break
+                    chain.anchor, chain.done = anchor, _shifted(chain.done, change)
+
+    def _document_after(self, edit: Edit, later: list[Edit]) -> Document | None:
+        """``edit``'s document as it was just after it: the current text with the ``later``
+        edits of that document undone."""
+        doc = self.documents.get(edit.uri)
+        if doc is None:
+            return None
+        text = doc.text
+        for change in reversed(later):
+            if change.uri == edit.uri:
+                text = text[:change.start] + change.old + text[change.end:]
+        return Document(uri=doc.uri, text=text, version=edit.version,
+                        language_id=doc.language_id, encoding=doc.encoding)
 
     def _step(self, last: Edit, doc: Document) -> None:
         """Bring the chains up to ``last``, the workspace's newest edit: the chain it is the
@@ -214,6 +259,3 @@ class NextEditService:
         if doc.text[proposal.start:proposal.end] == proposal.text:
             return False
         return not reverts(proposal, self.history.last(), doc.text)
-
-    def model_wanted(self) -> bool:
-        return self.model_hook is not None

@@ -1,8 +1,8 @@
 """Next edits read from the syntax tree: the other uses of a renamed name, the call sites of a
 function whose parameters changed.
 
-``intent_of`` reads what the user's last edit meant (a ``Rename`` or a ``Signature`` change,
-else None: quiet by default); ``next_place`` finds, in the open documents as they are now, the
+``intents_of`` reads what the user's last edit meant (``Rename``s or a ``Signature`` change,
+else nothing: quiet by default); ``next_place`` finds, in the open documents as they are now, the
 next place that intent still has to change, in the order a user would go: after the last
 change in its document, then before it, then the other open documents. The language's rules
 (``languages.base.NextEdits``) say which nodes are names, bindings, scopes and calls.
@@ -348,12 +348,6 @@ def intents_of(edit: Edit, doc: Document, recent: Sequence[Edit] = ()) -> list[I
     return renames
 
 
-def intent_of(edit: Edit, doc: Document) -> Intent | None:
-    """The first of ``intents_of``, or None."""
-    intents = intents_of(edit, doc)
-    return intents[0] if intents else None
-
-
 MAX_TOKENS = 400  # an edit of more tokens is not read as a rename
 MAX_PAIRS = 3  # nor one that renames more names than this
 MAX_REMOVED = 4  # parameters removed at once from a signature, next to each other
@@ -645,16 +639,41 @@ def _params(plist: Node, src: Source, r: NextEdits, method: bool) -> tuple[Param
     return tuple(out)
 
 
+def _lists_in(src: Source, start: int, end: int, r: NextEdits) -> dict[str, Node]:
+    """The parameter lists of definitions that overlap characters ``[start, end]``, by the
+    function's name (a name found twice is left out)."""
+    node = src.tree.root_node.named_descendant_for_byte_range(src.byte(start), src.byte(end))
+    outer = next((a for a in ancestors(node) if a.type in r.scopes or a.parent is None), None)
+    out: dict[str, Node] = {}
+    twice: set[str] = set()
+    lo, hi = src.byte(start), src.byte(end)
+    for plist in found(src, outer, r.parameters) or []:
+        if plist.start_byte > hi or plist.end_byte < lo or _field(plist) != "parameters":
+            continue
+        name = _function_name(plist.parent, src, r) if plist.parent is not None else ""
+        if name:
+            if name in out:
+                twice.add(name)
+            out[name] = plist
+    return {k: v for k, v in out.items() if k not in twice}
+
+
 def _signature(edit: Edit, now: Source, then: Source, rules: Language) -> Signature | None:
     r = rules.next_edits
-    # The list the edit starts in (a hunk may change the body too).
+    # The list the edit starts in (a hunk may change the body too)...
     old_list = _parameter_list(then, edit.start, edit.start, r)
     new_list = _parameter_list(now, edit.start, edit.start, r)
-    if old_list is None or new_list is None or new_list.has_error:
+    if old_list is None or new_list is None:
+        # ... or the one list of a definition it changed with more (its doc comment).
+        olds = _lists_in(then, edit.start, edit.start + len(edit.old), r)
+        news = _lists_in(now, edit.start, edit.end, r)
+        both = [k for k in news if k in olds]
+        if len(both) != 1:
+            return None
+        old_list, new_list = olds[both[0]], news[both[0]]
+    if new_list.has_error or old_list.parent is None or new_list.parent is None:
         return None
     old_def, new_def = old_list.parent, new_list.parent
-    if old_def is None or new_def is None or old_def.start_byte != new_def.start_byte:
-        return None
     name = _function_name(new_def, now, r)
     if not name or name != _function_name(old_def, then, r):
         return None

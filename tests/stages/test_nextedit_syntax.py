@@ -424,3 +424,51 @@ def test_parameters_removed_together_remove_their_arguments_together():
     ed.replace(doc, a, text.index(", timeout"), "")
     assert [line for _, line, _ in ed.follow()] == [4, 5]
     assert doc.text.endswith("get('a', timeout=1)\nget('b')\nget('c')\n")
+
+
+def test_a_parameter_renamed_in_a_larger_edit_is_followed_by_its_uses():
+    text = "def f(name: str) -> str:\n    print(name)\n    return name.upper()\n"
+    ed = Editor()
+    doc = ed.open("file:///w/a.py", text)
+    a, b = text.index("name: str"), text.index(") ->")
+    ed.replace(doc, a, b, "header: Header, width: int = 80")  # more than a rename
+    assert ed.service.syntax_proposal() is None  # (a signature change: no calls here)
+    at = doc.text.index("print(name)") + 6
+    ed.type_over(doc, at, at + 4, "header")
+    assert ed.follow() == [("a.py", 2, "header")]
+
+
+def test_lines_written_in_between_end_a_waiting_rename_but_not_a_signature():
+    text = "def f(count):\n    return count + 1\n\n\nf(1)\nf(2)\n"
+    ed, doc = rename(text, "count", "n")
+    at = doc.text.index("f(1)")
+    ed.replace(doc, at, at, "x = 1\ny = 2\n")  # new lines of code
+    assert ed.service.syntax_proposal() is None
+    ed = Editor()
+    doc = ed.open("file:///w/a.py", text)
+    ed.type_at(doc, text.index("count)"), "base, ")
+    at = doc.text.index("f(1)")
+    ed.replace(doc, at, at, "x = 1\ny = 2\n")
+    assert ed.follow() == [("a.py", 6, "base, "), ("a.py", 7, "base, ")]
+
+
+def test_an_edit_no_request_followed_is_read_at_the_next_request():
+    text = "def f(count):\n    b = 1\n    return count + b\n"
+    ed = Editor()
+    doc = ed.open("file:///w/a.py", text)
+    ed.type_over(doc, 6, 11, "n")  # renamed, no request yet
+    at = doc.text.index("b = 1") + 4
+    ed.replace(doc, at, at + 1, "2")  # then something else
+    assert ed.follow() == [("a.py", 2, "n")]
+
+
+def test_a_signature_changed_with_its_doc_comment_is_a_signature_change():
+    text = ("package m\n\n// Gen writes a, b and c.\n"
+            "func Gen(a int, b int, c int) int { return a }\n"
+            "\nfunc main() { Gen(1, 2, 3); Gen(4, 5, 6) }\n")
+    ed = Editor()
+    doc = ed.open("file:///w/a.go", text, "go")
+    a, b = text.index(", b and c"), text.index(", b int") + 7
+    ed.replace(doc, a, b, " and c.\nfunc Gen(a int")  # one change from the comment into the list
+    assert ed.follow() == [("a.go", 5, ""), ("a.go", 5, "")]
+    assert doc.text.endswith("Gen(1, 3); Gen(4, 6) }\n")
