@@ -83,8 +83,13 @@ async def test_an_oversized_context_is_capped_with_a_warning(huge_ctx_client: La
     client = huge_ctx_client
     assert await wait_until(lambda: any(s.state in ("ready", "error") for s in client.statuses))
     assert client.statuses[-1].state == "ready", client.statuses[-1]
-    warnings = [m.message for m in client.messages if m.type == types.MessageType.Warning]
-    assert any("nCtx 524288" in w and "using 8192" in w for w in warnings), warnings
+
+    def warnings() -> list[str]:
+        return [m.message for m in client.messages if m.type == types.MessageType.Warning]
+
+    # The load's warnings are shown right after the ready status.
+    assert await wait_until(lambda: any("nCtx 524288" in w and "using 8192" in w
+                                        for w in warnings()), timeout=30), warnings()
     open_doc(client, URI, PY)
     result = await inline(client, URI, 1, 4)
     assert result is not None and result.items and result.items[0].insert_text.strip()
