@@ -472,3 +472,22 @@ def test_a_signature_changed_with_its_doc_comment_is_a_signature_change():
     ed.replace(doc, a, b, " and c.\nfunc Gen(a int")  # one change from the comment into the list
     assert ed.follow() == [("a.go", 5, ""), ("a.go", 5, "")]
     assert doc.text.endswith("Gen(1, 3); Gen(4, 6) }\n")
+
+
+@pytest.mark.parametrize("how", ["typed over", "one change", "letters deleted"])
+def test_a_new_name_that_is_a_prefix_of_the_old_is_a_rename(how):
+    # `predicate` -> `pred`: the change the diff sees is `icate` deleted.
+    ed = Editor()
+    src = ("def keep(items, predicate):\n    out = [x for x in items if predicate(x)]\n"
+           "    return out, predicate\n")
+    doc = ed.open("file:///w/keep.py", src)
+    a = src.index("predicate")
+    if how == "typed over":
+        ed.type_over(doc, a, a + len("predicate"), "pred")
+    elif how == "one change":
+        ed.replace(doc, a, a + len("predicate"), "pred")
+    else:
+        for end in range(a + len("predicate"), a + len("pred"), -1):
+            ed.replace(doc, end - 1, end, "")
+    assert ed.follow() == [("keep.py", 1, "pred"), ("keep.py", 2, "pred")]
+    assert "predicate" not in doc.text

@@ -89,9 +89,8 @@ async function openWorkbench() {
   step('workbench loaded');
 }
 
-/** Everything a user does once the workbench is open; the report records each step. */
-async function actAsAUser() {
-  // Open the file with Quick Open (Ctrl+P).
+/** Open the file with Quick Open (Ctrl+P), as a user does. */
+async function openFile() {
   await page.waitForSelector('.explorer-folders-view, .pane-body', { timeout: 60000 }).catch(() => {});
   await chord('Control', 'p');
   await page.waitForSelector('.quick-input-widget input', { visible: true, timeout: 30000 });
@@ -101,6 +100,11 @@ async function actAsAUser() {
     { timeout: 30000 }, env.FILE_NAME);
   await key('Enter');
   await page.waitForSelector('.editor-instance .view-lines', { timeout: 60000 });
+}
+
+/** Everything a user does once the workbench is open; the report records each step. */
+async function actAsAUser() {
+  await openFile();
   step('file open', { lines: await editorLines() });
 
   // The status bar item shows the model ready.
@@ -246,15 +250,7 @@ async function waitForNextEdit(timeout) {
 
 /** Rename a parameter, then take the next edits with Tab, Tab. */
 async function nextEdits() {
-  await page.waitForSelector('.explorer-folders-view, .pane-body', { timeout: 60000 }).catch(() => {});
-  await chord('Control', 'p');
-  await page.waitForSelector('.quick-input-widget input', { visible: true, timeout: 30000 });
-  await page.keyboard.type(env.FILE_NAME, { delay: 20 });
-  await page.waitForFunction(
-    (name) => [...document.querySelectorAll('.quick-input-list .monaco-list-row')].some((r) => r.textContent.includes(name)),
-    { timeout: 30000 }, env.FILE_NAME);
-  await key('Enter');
-  await page.waitForSelector('.editor-instance .view-lines', { timeout: 60000 });
+  await openFile();
   await page.waitForFunction(() => {
     const item = [...document.querySelectorAll('.statusbar-item')].find((el) => el.id.includes('slmLsp.status'));
     return item && item.innerHTML.includes('codicon-sparkle');
