@@ -84,32 +84,29 @@ class EditHistory:
         self._texts[uri] = text
 
     def changed(self, uri: str, version: int, text: str, at: float | None = None) -> Edit | None:
-        """Record the document's new text; returns the edit it made (merged with the last
-        one when they are one burst), None when the text did not change."""
+        """Record the document's new text and the edit it made (merged with the last one when
+        they are one burst); returns this change alone (the common prefix and suffix of the
+        texts before and after it kept), None when the text did not change or was unknown."""
         before = self._texts.get(uri)
         self._texts[uri] = text
         if before is None:
             return None
-        edit = diff_edit(uri, version, before, text, time.monotonic() if at is None else at)
-        if edit is None:
+        change = diff_edit(uri, version, before, text, time.monotonic() if at is None else at)
+        if change is None:
             return None
         last = self._edits[-1] if self._edits else None
-        if last is not None and last.uri == edit.uri:
-            edit = slid(last, edit, before)
+        edit = slid(last, change, before) if last is not None and last.uri == uri else change
         if last is not None and touches(last, edit, before):
             self._edits.pop()
             merged = merge(last, edit, before, text)
             if merged is not None:
                 self._edits.append(merged)
-            return merged
-        self._edits.append(edit)
-        return edit
+        else:
+            self._edits.append(edit)
+        return change
 
     def closed(self, uri: str) -> None:
         self._texts.pop(uri, None)
-
-    def text(self, uri: str) -> str | None:
-        return self._texts.get(uri)
 
     def recent(self) -> list[Edit]:
         """The workspace's last edits, oldest first (bursts merged)."""

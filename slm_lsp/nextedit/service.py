@@ -20,7 +20,7 @@ import attrs
 
 from ..documents import Document
 from . import syntax
-from .edits import Edit, Proposal, diff_edit
+from .edits import Edit, Proposal
 from .history import EditHistory
 
 if TYPE_CHECKING:
@@ -119,12 +119,8 @@ class NextEditService:
         self.history.opened(doc.uri, doc.text)
 
     def changed(self, doc: Document) -> None:
-        before = self.history.text(doc.uri)
-        self.history.changed(doc.uri, doc.version, doc.text)
-        if before is None or not self._chains:
-            return
-        change = diff_edit(doc.uri, doc.version, before, doc.text)
-        if change is None:
+        change = self.history.changed(doc.uri, doc.version, doc.text)
+        if change is None or not self._chains:
             return
         kept = []
         for chain in self._chains:  # every chain's places move with the text
