@@ -10,9 +10,10 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-from pygls.capabilities import get_capability
 from pygls.exceptions import JsonRpcInvalidParams
 
+from ..actions.compute import Outcome, TextChange
+from ..actions.lsp import to_edit
 from ..server import Feature
 from .service import NextEditService
 
@@ -162,18 +163,13 @@ class NextEdits(Feature):
                 params.text_document.uri) is None:
             return []
         proposal = self.service.syntax_proposal()
-        if proposal is None:
+        target = self.server.documents.get(proposal.uri) if proposal is not None else None
+        if target is None:
             return []
-        rng = self._range(proposal)
-        if rng is None:
-            return []
-        text_edit = types.TextEdit(range=rng, new_text=proposal.text)
-        if get_capability(self.server.client_capabilities,
-                          "workspace.workspace_edit.document_changes", False):
-            edit = types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(
-                text_document=types.OptionalVersionedTextDocumentIdentifier(
-                    uri=proposal.uri, version=proposal.version), edits=[text_edit])])
-        else:  # a client without versioned edits: the plain form
-            edit = types.WorkspaceEdit(changes={proposal.uri: [text_edit]})
+        # Versioned where the client takes ``documentChanges``, else the plain form.
+        edit = to_edit(Outcome(changes=(TextChange(proposal.start, proposal.end,
+                                                   proposal.text),)),
+                       uri=proposal.uri, version=proposal.version, text=target.text,
+                       encoding=target.encoding, caps=self.server.client_capabilities)
         return [types.CodeAction(title=ACTION_PREFIX + proposal.label, kind=ACTION_KIND,
                                  edit=edit)]
