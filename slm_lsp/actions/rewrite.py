@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from ..completion import postprocess
 from ..documents import utf8_offset
 from ..engine.base import Cancel, GenerationRequest
-from ..engine.host import serves
+from ..engine.host import Beside, serves
 from ..languages import new_parser, rules_for
 from . import extract, flow
 from .compute import Outcome, TextChange
@@ -222,12 +222,6 @@ def broken_contract(before: str, after: str, language_id: str, a: int, b: int, b
     return ""
 
 
-def completes_with(loaded: Loaded | None, wanted: str) -> bool:
-    """Whether the completion model is the model ``wanted`` (the ``actions.rewriteModel``
-    setting) names (``engine.host.serves``)."""
-    return serves(loaded, wanted)
-
-
 class RewriteModels:
     """The model rewrites run on: the setting's, else the completion model if it can chat.
     A separate rewrite model is loaded on first use. Everything here runs on the inference
@@ -235,8 +229,8 @@ class RewriteModels:
 
     def __init__(self, server: SlmServer):
         self.server = server
-        self._engine: Engine | None = None
-        self._key: tuple | None = None
+        self.beside = Beside(server.host, "rewrite model",
+                             lambda settings: settings.actions.rewrite_model)
 
     def compute(self, text: str, language_id: str, a: int, b: int, instruction: str,
                 loaded: Loaded | None, cancel: Cancel, deadline: float | None,
@@ -268,61 +262,36 @@ class RewriteModels:
                 return loaded.engine, ""
             return None, (f"{loaded.model_id} is not an instruct model; set "
                           "actions.rewriteModel to one (e.g. qwen2.5-coder-1.5b-instruct)")
-        if completes_with(loaded, wanted):
+        if serves(loaded, wanted):
             # Named by the user, and already loaded to complete: a chat template will do.
             if not loaded.engine.chat_template():
                 return None, f"{wanted} has no chat template in its GGUF"
             return loaded.engine, ""
-        key = self._key_of(settings)
-        if key != self._key or self._engine is None:
-            try:
-                self._engine = self._load(wanted)
-            except Exception as exc:  # noqa: BLE001 - any load failure is the reason
-                self._engine, self._key = None, None
-                return None, str(exc)
-            self._key = key
+        try:
+            engine = self.beside.get(settings)
+        except Exception as exc:  # noqa: BLE001 - any load failure is the reason
+            return None, str(exc)
         # Named by the user: any model with a chat template will do.
-        if not self._engine.chat_template():
+        if not engine.chat_template():
             return None, f"{wanted} has no chat template in its GGUF"
-        return self._engine, ""
-
-    @staticmethod
-    def _key_of(settings) -> tuple:
-        return (settings.actions.rewrite_model.strip(), settings.n_ctx, settings.n_threads,
-                settings.n_batch)
+        return engine, ""
 
     def _stale(self) -> bool:
         """The loaded rewrite model is not the one a rewrite would use now: the setting
         names another, or none, or the completion model (which then does the rewrites)."""
-        settings, loaded = self.server.settings, self.server.host.loaded
-        wanted = settings.actions.rewrite_model.strip()
-        return (not wanted or completes_with(loaded, wanted)
-                or self._key_of(settings) != self._key)
+        return self.beside.stale(self.server.settings, self.server.host.loaded)
 
     def settings_changed(self) -> None:
         """After a settings change (``actions.rewriteModel``, the model, its context): a
         rewrite model that rewrites no longer use is released, on the inference thread, after
         any rewrite still running on it."""
-        if self._engine is not None and self._stale():
+        if self.beside.engine is not None and self._stale():
             self.server.run_task(self.server.host.run(self._release_if_stale))
 
     def _release_if_stale(self) -> None:
-        if self._engine is not None and self._stale():
+        if self.beside.engine is not None and self._stale():
             self.close()
-
-    def _load(self, name: str) -> Engine:
-        old, self._engine = self._engine, None
-        if old is not None:
-            self.server.host.close_beside(old)
-        started = time.perf_counter()
-        engine = self.server.host.load_beside(name, self.server.settings)
-        log.info("rewrite model %s loaded in %.1f s", engine.info.name,
-                 time.perf_counter() - started)
-        return engine
 
     def close(self) -> None:
         """Release the rewrite model (at shutdown, or when rewrites no longer use it)."""
-        engine, self._engine, self._key = self._engine, None, None
-        if engine is not None:
-            self.server.host.close_beside(engine)
-            log.info("rewrite model %s released", engine.info.name)
+        self.beside.close()

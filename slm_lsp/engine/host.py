@@ -17,6 +17,7 @@ import functools
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -200,3 +201,50 @@ class EngineHost:
         """At shutdown: the engines beside the completion one that nothing released."""
         for engine in list(self._beside):
             self.close_beside(engine)
+
+
+class Beside:
+    """A model that a setting names (``actions.rewriteModel``, ``nextEdit.model``), kept beside
+    the completion model: loaded on first use, kept while the setting and the context it was
+    loaded with stay, released when they change or when the completion model is the one named.
+    Used on the inference thread only, one job at a time."""
+
+    def __init__(self, host: EngineHost, what: str, name_of: Callable[[Settings], str]):
+        self.host = host
+        self.what = what  # "rewrite model": what the log calls it
+        self.name_of = name_of
+        self.engine: Engine | None = None
+        self._key: tuple | None = None
+
+    def key(self, settings: Settings) -> tuple:
+        """What the model is loaded for: the name the setting gives and the context."""
+        return (self.name_of(settings).strip(), settings.n_ctx, settings.n_threads,
+                settings.n_batch)
+
+    def get(self, settings: Settings) -> Engine:
+        """The model the setting names, loaded now unless it is already (the one loaded for
+        another key released first); raises when it cannot be loaded."""
+        key = self.key(settings)
+        if key != self._key or self.engine is None:
+            self.close(quiet=True)
+            started = time.perf_counter()
+            self.engine = self.host.load_beside(key[0], settings)
+            self._key = key
+            log.info("%s %s loaded in %.1f s (prompt format %s)", self.what,
+                     self.engine.info.name, time.perf_counter() - started,
+                     self.engine.fmt.name)
+        return self.engine
+
+    def stale(self, settings: Settings, loaded: Loaded | None) -> bool:
+        """The model kept is not the one the setting would have now: it names another, or
+        none, or the completion model, or the context changed."""
+        wanted = self.name_of(settings).strip()
+        return not wanted or serves(loaded, wanted) or self.key(settings) != self._key
+
+    def close(self, *, quiet: bool = False) -> None:
+        """Release the model kept, if any."""
+        engine, self.engine, self._key = self.engine, None, None
+        if engine is not None:
+            self.host.close_beside(engine)
+            if not quiet:
+                log.info("%s %s released", self.what, engine.info.name)

@@ -18,7 +18,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from ..engine.host import serves
+from ..engine.host import Beside, serves
 from ..server import Feature
 from . import model
 
@@ -39,8 +39,7 @@ class ModelNextEdits(Feature):
 
     def __init__(self, server: SlmServer):
         self.server = server
-        self._engine: Engine | None = None
-        self._key: tuple | None = None
+        self.beside = Beside(server.host, "next-edit model", self.wanted)
         self._failed: tuple | None = None  # the key whose load failed (not retried)
 
     # -- settings ------------------------------------------------------------------------------
@@ -49,34 +48,25 @@ class ModelNextEdits(Feature):
         if service is not None:
             service.model_hook = self.propose if self.wanted(settings) else None
         self._failed = None
-        if self._engine is not None and self._stale():
+        if self.beside.engine is not None and self._stale():
             self.server.run_task(self.server.host.run(self._release_if_stale))
 
     @staticmethod
     def wanted(settings: Settings) -> str:
         return settings.next_edit.model.strip()
 
-    @staticmethod
-    def _key_of(settings: Settings) -> tuple:
-        return (settings.next_edit.model.strip(), settings.n_ctx, settings.n_threads,
-                settings.n_batch)
-
     def _stale(self) -> bool:
-        settings, loaded = self.server.settings, self.server.host.loaded
-        wanted = self.wanted(settings)
-        return (not wanted or wanted == COMPLETION or serves(loaded, wanted)
-                or self._key_of(settings) != self._key)
+        settings = self.server.settings
+        return (self.wanted(settings) == COMPLETION
+                or self.beside.stale(settings, self.server.host.loaded))
 
     def _release_if_stale(self) -> None:
-        if self._engine is not None and self._stale():
+        if self.beside.engine is not None and self._stale():
             self.close()
 
     def close(self) -> None:
         """Release the next-edit model kept beside the completion model."""
-        engine, self._engine, self._key = self._engine, None, None
-        if engine is not None:
-            self.server.host.close_beside(engine)
-            log.info("next-edit model %s released", engine.info.name)
+        self.beside.close()
 
     # -- the hook (on the inference thread) ------------------------------------------------------
     def pick(self) -> tuple[Engine | None, bool]:
@@ -88,25 +78,15 @@ class ModelNextEdits(Feature):
             return None, False
         if wanted == COMPLETION or serves(loaded, wanted):
             return (loaded.engine if loaded is not None else None), True
-        key = self._key_of(settings)
+        key = self.beside.key(settings)
         if key == self._failed:
             return None, False
-        if key != self._key or self._engine is None:
-            old, self._engine, self._key = self._engine, None, None
-            if old is not None:
-                self.server.host.close_beside(old)
-            started = time.perf_counter()
-            try:
-                self._engine = self.server.host.load_beside(wanted, settings)
-            except Exception as exc:  # noqa: BLE001 - any load failure: quiet until changed
-                self._failed = key
-                log.warning("next-edit model %s cannot be used: %s", wanted, exc)
-                return None, False
-            self._key = key
-            log.info("next-edit model %s loaded in %.1f s (prompt format %s)",
-                     self._engine.info.name, time.perf_counter() - started,
-                     self._engine.fmt.name)
-        return self._engine, False
+        try:
+            return self.beside.get(settings), False
+        except Exception as exc:  # noqa: BLE001 - any load failure: quiet until changed
+            self._failed = key
+            log.warning("next-edit model %s cannot be used: %s", wanted, exc)
+            return None, False
 
     def propose(self, doc: Document, edits: list[Edit], offset: int,
                 cancel: Cancel) -> Proposal | None:

@@ -139,9 +139,8 @@ def test_the_rewrite_model_is_the_completion_model_however_each_setting_names_it
     import shutil
     from types import SimpleNamespace
 
-    from slm_lsp.actions.rewrite import completes_with
     from slm_lsp.engine.base import ModelInfo
-    from slm_lsp.engine.host import Loaded
+    from slm_lsp.engine.host import Loaded, serves
     from slm_lsp.models.registry import EMBEDDED_ID, choose_model, load_registry
 
     gguf = choose_model(EMBEDDED_ID).path
@@ -156,9 +155,9 @@ def test_the_rewrite_model_is_the_completion_model_however_each_setting_names_it
     shutil.copyfile(gguf, copy)
     for completion in (by_id, by_path):
         for wanted in (EMBEDDED_ID, str(gguf), str(link)):
-            assert completes_with(completion, wanted), (completion.model_id, wanted)
-        assert not completes_with(completion, str(copy))  # another file: loaded beside
-        assert not completes_with(completion, "no-such-model")
+            assert serves(completion, wanted), (completion.model_id, wanted)
+        assert not serves(completion, str(copy))  # another file: loaded beside
+        assert not serves(completion, "no-such-model")
     remote = loaded("qwen2.5-coder:1.5b-base", "http://127.0.0.1:8080")
-    assert not completes_with(remote, str(gguf))
-    assert not completes_with(None, EMBEDDED_ID)
+    assert not serves(remote, str(gguf))
+    assert not serves(None, EMBEDDED_ID)
