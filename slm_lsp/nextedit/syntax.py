@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import attrs
-from tree_sitter import Query, QueryCursor
+from tree_sitter import Point, Query, QueryCursor
 
 from ..languages import grammar, new_parser, rules_for
 from ..syntax.tree import ancestors
@@ -141,14 +141,33 @@ def found(src: Source, scope: Node, types: frozenset[str], name: str = "") -> li
     return sorted(nodes, key=lambda n: n.start_byte)
 
 
-def parse(text: str, language_id: str) -> Tree | None:
-    parser = new_parser(language_id)
-    if parser is None:
+def parse_before(edit: Edit, doc: Document, before: str) -> Tree | None:
+    """``before`` (``doc``'s text with ``edit`` undone) parsed from ``doc``'s tree with the
+    edit undone in it: only the region it changed is parsed again, not the whole file (this
+    runs at every keystroke)."""
+    parser = new_parser(doc.language_id)
+    if parser is None or doc.tree is None:
         return None
+    start_byte, start_point = doc.byte_offset(edit.start), doc.point(edit.start)
+    tree = doc.tree.copy()
+    tree.edit(start_byte=start_byte, old_end_byte=doc.byte_offset(edit.end),
+              new_end_byte=start_byte + len(_utf8(edit.old)), start_point=start_point,
+              old_end_point=doc.point(edit.end), new_end_point=_end_point(start_point, edit.old))
     try:
-        return parser.parse(text.encode("utf-8", "surrogatepass"))
+        return parser.parse(_utf8(before), tree)
     except Exception:  # noqa: BLE001 - a grammar bug: no next edit, the server goes on
         return None
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _end_point(start: Point, text: str) -> Point:
+    """Where ``text`` ends when it is written at ``start`` (rows, and UTF-8 bytes in the row)."""
+    if "\n" not in text:
+        return Point(start.row, start.column + len(_utf8(text)))
+    return Point(start.row + text.count("\n"), len(_utf8(text.rsplit("\n", 1)[1])))
 
 
 def _field(node: Node) -> str:
@@ -332,7 +351,7 @@ def intents_of(edit: Edit, doc: Document, recent: Sequence[Edit] = ()) -> list[I
     if doc.version != edit.version or edit.end > len(doc.text):
         return []
     before = doc.text[:edit.start] + edit.old + doc.text[edit.end:]
-    old_tree = parse(before, doc.language_id)
+    old_tree = parse_before(edit, doc, before)
     if old_tree is None:
         return []
     now = Source(doc.text, doc.tree, doc.language_id)
