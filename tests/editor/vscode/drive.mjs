@@ -62,6 +62,16 @@ async function editorLines() {
       .map((l) => l.text));
 }
 
+/** Wait until the editor's lines (as `editorLines` reads them) differ from `before`. */
+async function linesChangedFrom(before) {
+  await page.waitForFunction((was) => {
+    const now = [...document.querySelectorAll('.editor-instance .view-lines .view-line')]
+      .map((l) => ({ top: parseFloat(l.style.top || '0'), text: l.textContent.replace(/\u00a0/g, ' ') }))
+      .sort((a, b) => a.top - b.top).map((l) => l.text);
+    return JSON.stringify(now) !== JSON.stringify(was);
+  }, { timeout: 10000, polling: 100 }, before);
+}
+
 async function statusItem() {
   return page.evaluate(() => {
     const item = [...document.querySelectorAll('.statusbar-item')].find((el) => el.id.includes('slmLsp.status'));
@@ -307,12 +317,7 @@ async function nextEdits() {
       await page.screenshot({ path: join(env.OUT_DIR, 'next-edit-jumped.png') });
     }
     await key('Tab');
-    await page.waitForFunction((before) => {
-      const now = [...document.querySelectorAll('.editor-instance .view-lines .view-line')]
-        .map((l) => ({ top: parseFloat(l.style.top || '0'), text: l.textContent.replace(/\u00a0/g, ' ') }))
-        .sort((a, b) => a.top - b.top).map((l) => l.text);
-      return JSON.stringify(now) !== JSON.stringify(before);
-    }, { timeout: 10000, polling: 100 }, entry.linesAfterJump);
+    await linesChangedFrom(entry.linesAfterJump);
     entry.linesAfterAccept = await editorLines();
     entry.cursorAfterAccept = await cursorText();
     report.nextEdits.push(entry);
@@ -323,12 +328,7 @@ async function nextEdits() {
   await goToLine(5);
   const beforeIndent = await editorLines();
   await key('Tab');
-  await page.waitForFunction((before) => {
-    const now = [...document.querySelectorAll('.editor-instance .view-lines .view-line')]
-      .map((l) => ({ top: parseFloat(l.style.top || '0'), text: l.textContent.replace(/\u00a0/g, ' ') }))
-      .sort((a, b) => a.top - b.top).map((l) => l.text);
-    return JSON.stringify(now) !== JSON.stringify(before);
-  }, { timeout: 10000, polling: 100 }, beforeIndent);
+  await linesChangedFrom(beforeIndent);
   report.indented = await editorLines();
   await chord('Control', 'z');
   await new Promise((r) => setTimeout(r, 300));
